@@ -1,0 +1,11 @@
+"""The rules language: rulebook files, their checker, compiler and engine.
+
+``language`` reads ``rulebooks/*.rules`` into Rulebook values, ``check``
+proves a rulebook decides every segment exactly once, ``compiler`` turns it
+into durable-rules rulesets and ``engine`` runs them.
+"""
+
+from pathlib import Path
+
+RULEBOOK_DIR = Path(__file__).parent / "rulebooks"
+SCENARIO_DIR = Path(__file__).parent / "scenarios"

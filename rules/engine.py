@@ -1,0 +1,96 @@
+"""Run compiled rulebooks on durable-rules and return the rule that fired.
+
+Engine facts from ../shared/notes/durable-rules.md that shape this module:
+- a fresh Host per Engine (ruleset names are global to a host), and the
+  host's background dispatch threads are not started: we run single-threaded;
+- the decision for a segment depends only on its facts, so each distinct
+  vector of facts is decided once per rulebook and cached;
+- batches are small and every message has its own id, and each batch uses
+  its own sid, deleted after its results are harvested (1,024-sid limit);
+- exceptions inside actions are swallowed by the engine, so actions only
+  append to a list; every posted segment must come back with exactly one
+  rule, otherwise EngineError is raised: never a silently missing segment.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from durable.engine import Host, MessageNotHandledException, MessageObservedException
+
+from hds.errors import HdsError
+from hds.facts import FACTS
+from rules.compiler import UNMATCHED, compile_rulebook
+from rules.language import Rule, Rulebook
+
+BATCH = 200
+
+
+class EngineError(HdsError):
+    """durable-rules did not decide a segment exactly once."""
+
+
+class _QuietHost(Host):
+    """A Host without the timer threads that poll rulesets in the background."""
+
+    def _run(self):
+        pass
+
+
+class Engine:
+    def __init__(self, books: dict[str, Rulebook]):
+        self._books = books
+        self._host = _QuietHost()
+        self._fired: list[tuple[int, str]] = []
+        self._cache: dict[tuple[str, tuple[bool, ...]], Rule] = {}
+        self._ids = itertools.count(1)
+        self._sids = itertools.count(1)
+        for name, book in books.items():
+            definition = compile_rulebook(book)
+            for rule_id, rule in definition.items():
+                rule["run"] = self._recorder(rule_id)
+            self._host.register_rulesets({name: definition})
+
+    def _recorder(self, rule_id: str):
+        fired = self._fired
+
+        def record(c):
+            fired.append((c.m["id"], rule_id))
+
+        return record
+
+    def decide(self, rulebook: str, vectors: list[dict[str, bool]]) -> list[Rule]:
+        """The rule of `rulebook` that decides each vector of facts."""
+        keys = [(rulebook, tuple(bool(v[name]) for name in FACTS)) for v in vectors]
+        missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        for start in range(0, len(missing), BATCH):
+            self._decide_batch(rulebook, missing[start : start + BATCH])
+        return [self._cache[k] for k in keys]
+
+    def _decide_batch(self, rulebook: str, keys: list[tuple[str, tuple[bool, ...]]]) -> None:
+        sid = str(next(self._sids))
+        messages = {}
+        for key in keys:
+            message = {"sid": sid, "id": next(self._ids), "kind": "segment"}
+            message.update(zip(FACTS, key[1]))
+            messages[message["id"]] = (key, message)
+        self._fired.clear()
+        try:
+            self._host.post_batch(rulebook, [m for _, m in messages.values()])
+        except (MessageNotHandledException, MessageObservedException) as exc:
+            raise EngineError(f"durable-rules refused a segment of rulebook {rulebook}: {exc}") from exc
+        finally:
+            self._host.delete_state(rulebook, sid)
+        by_id: dict[int, list[str]] = {}
+        for message_id, rule_id in self._fired:
+            by_id.setdefault(message_id, []).append(rule_id)
+        book = self._books[rulebook]
+        for message_id, (key, message) in messages.items():
+            fired = by_id.get(message_id, [])
+            facts = {name: message[name] for name in FACTS}
+            if len(fired) != 1 or fired[0] == UNMATCHED:
+                raise EngineError(
+                    f"rulebook {rulebook}: expected exactly one rule to decide a segment, "
+                    f"got {fired or 'none'} for facts {facts}"
+                )
+            self._cache[key] = book.rule(fired[0])

@@ -1,0 +1,49 @@
+"""The shipped rulebooks, loaded together: one per scheme plus the common one."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from hds.schemes import Scheme, check_windows, scheme_for, scheme_from_rulebook
+from rules import RULEBOOK_DIR
+from rules.check import check_rulebook
+from rules.language import Rulebook, RulebookError, parse_rulebook
+
+COMMON = "common"
+
+
+@dataclass
+class RuleLibrary:
+    books: dict[str, Rulebook]  # by scheme name, plus "common"
+    schemes: list[Scheme]
+    version: str  # SHA-256 of the rule files, to record what decided a claim
+
+    def rulebook_for(self, scheme: Scheme | None) -> Rulebook:
+        return self.books[scheme.name if scheme else COMMON]
+
+    def scheme_for(self, discharge_date) -> Scheme | None:
+        return scheme_for(discharge_date, self.schemes)
+
+
+def load_library(directory: Path | str = RULEBOOK_DIR) -> RuleLibrary:
+    directory = Path(directory)
+    files = sorted(directory.glob("*.rules"))
+    if not files:
+        raise RulebookError(directory, 1, "no *.rules files in this folder")
+    books: dict[str, Rulebook] = {}
+    for path in files:
+        book = parse_rulebook(path)
+        check_rulebook(book)
+        if book.name in books:
+            raise RulebookError(path, 1, f"scheme {book.name} is already defined in {books[book.name].path}")
+        books[book.name] = book
+    if COMMON not in books:
+        raise RulebookError(directory, 1, "a rulebook with 'scheme common' is needed for discharges outside all schemes")
+    schemes = [scheme_from_rulebook(b) for name, b in books.items() if name != COMMON]
+    check_windows(schemes, {name: b.path for name, b in books.items()})
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return RuleLibrary(books, sorted(schemes, key=lambda s: s.first_discharge), digest.hexdigest())
