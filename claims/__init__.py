@@ -1,0 +1,1 @@
+"""Claims: the allocation table, the monthly claim, the patient trace and exports."""

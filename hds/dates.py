@@ -1,0 +1,78 @@
+"""Dates and months as the data contract accepts them."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pendulum
+
+from hds.errors import HdsError
+
+_ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
+_UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+
+
+def parse_date(value) -> dt.date:
+    """A date from a cell: YYYY-MM-DD, DD/MM/YYYY, or an Excel date cell."""
+    if isinstance(value, dt.datetime):
+        if value.time() != dt.time(0):
+            raise ValueError(f"'{value}' has a time of day; expected a date")
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    text = str(value).strip()
+    try:
+        if _ISO.fullmatch(text):
+            return dt.date.fromisoformat(text)
+        match = _UK.fullmatch(text)
+        if match:
+            day, month, year = (int(g) for g in match.groups())
+            return dt.date(year, month, day)
+    except ValueError:
+        pass
+    raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD or DD/MM/YYYY")
+
+
+def parse_month(text: str) -> str:
+    match = _MONTH.fullmatch(str(text).strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise ValueError(f"'{text}' is not a month; expected YYYY-MM, e.g. 2020-10")
+    return match.group(0)
+
+
+def month_arg(text: str) -> str:
+    """parse_month for command-line input: a HdsError a user can read."""
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise HdsError(str(exc)) from None
+
+
+def month_of(day: dt.date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def month_first_day(month: str) -> dt.date:
+    year, mon = (int(p) for p in month.split("-"))
+    return dt.date(year, mon, 1)
+
+
+def month_last_day(month: str) -> dt.date:
+    first = pendulum.Date(*(int(p) for p in month.split("-")), 1)
+    return first.end_of("month")
+
+
+def months_between(first: dt.date, last: dt.date):
+    """(month, first day, last day) of each calendar month touching first..last."""
+    day = dt.date(first.year, first.month, 1)
+    while day <= last:
+        month = month_of(day)
+        end = month_last_day(month)
+        yield month, max(day, first), min(end, last)
+        day = end + dt.timedelta(days=1)
+
+
+def plus_days(day: dt.date, days: int) -> dt.date:
+    return pendulum.Date(day.year, day.month, day.day).add(days=days)
