@@ -1,0 +1,93 @@
+"""Scenario tests as data: small timelines with the allocation they must give.
+
+A scenario file (YAML) is meant to be read by a finance officer::
+
+    name: Worked example of RULES.md
+    cites: [1.5, 4.4, 4.13]
+    discharge: 2020-10-05
+    until: 2020-12            # open-ended episodes run to the end of this month
+    episodes:
+      - {id: E1, service: interim_bed, start: 2020-10-05, weekly_cost: 700}
+    events:
+      - {event: chc_checklist, date: 2020-10-20, outcome: positive}
+    expect:                   # episode month funder days amount
+      - E1 2020-10 hds 27 2700.00
+
+The expectation is the whole allocation: a missing or an extra row fails.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from claims.allocation import Allocator, block_allocations, episode_allocations
+from hds.dates import month_last_day, parse_date, parse_month
+from hds.errors import HdsError
+from hds.load import parse_bool
+from hds.money import parse_money, pounds
+from hds.records import BlockCost, Dataset, Discharge, Episode, Event
+from rules.library import RuleLibrary
+
+
+@dataclass(frozen=True)
+class ScenarioResult:
+    name: str
+    path: str
+    cites: tuple[str, ...]
+    passed: bool
+    differences: tuple[str, ...]
+
+
+def scenario_files(folder: Path | str) -> list[Path]:
+    return sorted(Path(folder).glob("*.yaml"))
+
+
+def run_scenarios(folder: Path | str, library: RuleLibrary) -> list[ScenarioResult]:
+    files = scenario_files(folder)
+    if not files:
+        raise HdsError(f"{folder}: no scenario files (*.yaml)")
+    return [run_scenario(path, library) for path in files]
+
+
+def run_scenario(path: Path | str, library: RuleLibrary) -> ScenarioResult:
+    path = Path(path)
+    try:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        dataset, until = _dataset(spec)
+        expected = [" ".join(str(spec_line).split()) for spec_line in spec["expect"]]
+    except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
+        raise HdsError(f"{path}: not a valid scenario ({type(exc).__name__}: {exc})") from exc
+    allocator = Allocator(dataset, library)
+    decisions = allocator.decide([d.discharge_id for d in dataset.discharges], month_last_day(until))
+    rows = episode_allocations(decisions) + block_allocations(dataset.block_costs)
+    actual = [f"{r.episode_id or r.block_id} {r.month} {r.funder} {r.days} {pounds(r.amount_pence)}" for r in rows]
+    differences = [f"expected, not produced: {line}" for line in expected if line not in actual]
+    differences += [f"produced, not expected: {line}" for line in actual if line not in expected]
+    cites = tuple(str(c) for c in spec.get("cites", []))
+    return ScenarioResult(spec.get("name", path.stem), str(path), cites, not differences, tuple(differences))
+
+
+def _dataset(spec: dict) -> tuple[Dataset, str]:
+    discharge = Discharge("D1", "P1", parse_date(spec["discharge"]), spec.get("kind", "hospital"))
+    episodes = tuple(
+        Episode(
+            str(e["id"]), "D1", e.get("service", "interim_bed"), parse_date(e["start"]),
+            parse_date(e["end"]) if e.get("end") else None, parse_money(e["weekly_cost"]),
+            e.get("organisation", "OCC"), parse_bool(e.get("restart", False)),
+            parse_bool(e.get("bau_commissioned", False)),
+        )
+        for e in spec.get("episodes", [])
+    )
+    events = tuple(
+        Event(f"V{i}", "D1", e["event"], parse_date(e["date"]), e.get("outcome", "") or "")
+        for i, e in enumerate(spec.get("events") or [], start=1)
+    )
+    blocks = tuple(
+        BlockCost(str(b["id"]), b.get("description", ""), b["scheme"], b.get("organisation", "OCC"),
+                  parse_date(b["start"]), parse_date(b["end"]), parse_money(b["amount"]))
+        for b in spec.get("blocks") or []
+    )
+    return Dataset((discharge,), episodes, events, blocks), parse_month(str(spec["until"]))
