@@ -61,9 +61,9 @@ class Allocation:
 class Allocator:
     """Holds one engine for a run, so each distinct set of facts is decided once."""
 
-    def __init__(self, dataset: Dataset, library: RuleLibrary):
+    def __init__(self, dataset: Dataset, library: RuleLibrary, engine: Engine | None = None):
         self.dataset, self.library = dataset, library
-        self.engine = Engine(library.books)
+        self.engine = engine or Engine(library.books)
         self.discharges = {d.discharge_id: d for d in dataset.discharges}
         self.episodes_of: dict[str, list[Episode]] = defaultdict(list)
         for episode in dataset.episodes:

@@ -79,6 +79,8 @@ class Engine:
             self._host.post_batch(rulebook, [m for _, m in messages.values()])
         except (MessageNotHandledException, MessageObservedException) as exc:
             raise EngineError(f"durable-rules refused a segment of rulebook {rulebook}: {exc}") from exc
+        except Exception as exc:  # an action failed and the engine passed it on
+            raise EngineError(f"durable-rules failed deciding rulebook {rulebook}: {exc!r}") from exc
         finally:
             self._host.delete_state(rulebook, sid)
         by_id: dict[int, list[str]] = {}

@@ -3,7 +3,7 @@
 A scenario file (YAML) is meant to be read by a finance officer::
 
     name: Worked example of RULES.md
-    cites: [1.5, 4.4, 4.13]
+    cites: "1.5, 4.4, 4.13"
     discharge: 2020-10-05
     until: 2020-12            # open-ended episodes run to the end of this month
     episodes:
@@ -66,7 +66,10 @@ def run_scenario(path: Path | str, library: RuleLibrary) -> ScenarioResult:
     actual = [f"{r.episode_id or r.block_id} {r.month} {r.funder} {r.days} {pounds(r.amount_pence)}" for r in rows]
     differences = [f"expected, not produced: {line}" for line in expected if line not in actual]
     differences += [f"produced, not expected: {line}" for line in actual if line not in expected]
-    cites = tuple(str(c) for c in spec.get("cites", []))
+    cites = spec.get("cites", "")
+    if not isinstance(cites, str):
+        raise HdsError(f"{path}: write cites as quoted text, e.g. cites: \"4.10, 4.13\" (unquoted, 4.10 reads as 4.1)")
+    cites = tuple(c.strip() for c in cites.split(",") if c.strip())
     return ScenarioResult(spec.get("name", path.stem), str(path), cites, not differences, tuple(differences))
 
 

@@ -1,0 +1,178 @@
+"""The rules language: parsing, the gap/unreachable check, compilation, and the engine."""
+
+import itertools
+import random
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from hds.facts import FACTS
+from rules import RULEBOOK_DIR
+from rules.check import check_rulebook, truth_table
+from rules.compiler import compile_rulebook
+from rules.engine import Engine, EngineError
+from rules.language import RulebookError, parse_condition, parse_rulebook
+
+
+def write(tmp_path, text, name="book.rules"):
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+GAP = """
+    scheme TEST
+    rule free
+      cites 1.5
+      when free_care_continues
+      funder hds
+      reason Free care.
+    rule pending
+      cites 4.13
+      when not free_care_continues and care_act_assessment_pending
+      funder council
+      reason Council pays.
+    """
+
+UNREACHABLE = """
+    scheme TEST
+    rule free
+      cites 1.5
+      when free_care_continues or restart
+      funder hds
+      reason Free care.
+    rule restart
+      cites 4.8
+      when restart and not before_discharge
+      funder bau
+      reason Restarted.
+    rule rest
+      cites 4.13
+      when always
+      funder bau
+      reason Everything else.
+    """
+
+
+def test_shipped_rulebooks_pass_the_check(library):
+    assert set(library.books) == {"common", "HDS1", "HDS2", "HDS3", "HDS4"}
+    for book in library.books.values():
+        assert check_rulebook(book).rules == 20
+
+
+def test_a_gap_is_refused_naming_file_and_line(tmp_path):
+    path = write(tmp_path, GAP)
+    with pytest.raises(RulebookError) as err:
+        check_rulebook(parse_rulebook(path))
+    assert str(err.value).startswith(f"{path} line 7: gap in rulebook TEST: no rule decides a segment with facts true:")
+    assert err.value.line == 7
+
+
+def test_an_unreachable_rule_is_refused_naming_file_and_line(tmp_path):
+    path = write(tmp_path, UNREACHABLE)
+    with pytest.raises(RulebookError) as err:
+        check_rulebook(parse_rulebook(path))
+    assert str(err.value) == (f"{path} line 7: rule restart is unreachable: every segment it matches "
+                              "is already decided by earlier rule(s) free")
+
+
+def test_rules_check_command_fails_on_a_bad_rulebook(tmp_path):
+    path = write(tmp_path, UNREACHABLE)
+    result = CliRunner().invoke(cli.main, ["rules", "check", str(path)])
+    assert result.exit_code == 1
+    assert f"Error: {path} line 7: rule restart is unreachable" in result.output
+
+
+def test_rules_check_command_passes_on_shipped_rulebooks():
+    result = CliRunner().invoke(cli.main, ["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": ok: 20 rules decide all 262,144 combinations") == 5
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("scheme X\nrule a\n  cites 1.5\n  when no_such_fact\n  funder hds\n  reason r\n", 4, "unknown fact 'no_such_fact'"),
+    ("scheme X\nrule a\n  cites 1.5\n  when always\n  funder nhs\n  reason r\n", 5, "unknown funder 'nhs'"),
+    ("scheme X\nrule a\n  cites para 4\n  when always\n  funder hds\n  reason r\n", 3, "'para 4' is not a paragraph number"),
+    ("scheme X\nrule a\n  cites 1.5\n  funder hds\n  reason r\n", 2, "rule a is missing when"),
+    ("scheme X\nrule a\n  cites 1.5\n  when (restart\n  funder hds\n  reason r\n", 4, "the condition ends too early"),
+    ("scheme X\nparameter free_period_days six\n  source s\n", 2, "'six' is not a valid int"),
+    ("scheme X\nparameter free_period_days 42\n", 2, "needs a 'source' line"),
+    ("scheme X\nrules a\n", 2, "unknown statement 'rules'"),
+])
+def test_parse_errors_name_the_line(tmp_path, text, line, message):
+    path = tmp_path / "bad.rules"
+    path.write_text(text)
+    with pytest.raises(RulebookError) as err:
+        parse_rulebook(path)
+    assert err.value.line == line
+    assert message in str(err.value)
+    assert str(err.value).startswith(f"{path} line {line}: ")
+
+
+def test_conditions_parse_with_precedence():
+    assert parse_condition("restart or not isolation_service and after_death") == (
+        "or", [("fact", "restart"), ("and", [("not", ("fact", "isolation_service")), ("fact", "after_death")])])
+
+
+def test_changing_a_rule_file_changes_behaviour(tmp_path):
+    """Swap two rules in a copy of the rulebooks: restart now wins over isolation."""
+    for path in RULEBOOK_DIR.glob("*.rules"):
+        (tmp_path / path.name).write_text(path.read_text())
+    common = tmp_path / "common.rules"
+    text = common.read_text()
+    isolation = text[text.index("rule isolation"):text.index("# RULES.md decision 6")]
+    restart = text[text.index("rule restart"):text.index("# RULES.md decision 7")]
+    common.write_text(text.replace(isolation, "@@").replace(restart, isolation).replace("@@", restart))
+    from rules.library import load_library
+    facts = dict.fromkeys(FACTS, False) | {"isolation_service": True, "restart": True, "within_free_period": True}
+    assert Engine(load_library().books).decide("HDS2", [facts])[0].id == "isolation"
+    assert Engine(load_library(tmp_path).books).decide("HDS2", [facts])[0].id == "restart"
+
+
+def first_match(book, facts):
+    index = sum(1 << i for i, name in enumerate(FACTS) if facts[name])
+    return next(r.id for r in book.rules if truth_table(r.condition) >> index & 1)
+
+
+def test_engine_agrees_with_first_match_order(library, engine):
+    rng = random.Random(7)
+    vectors = [{name: rng.random() < 0.5 for name in FACTS} for _ in range(2000)]
+    for name, book in library.books.items():
+        decided = engine.decide(name, vectors)
+        assert [r.id for r in decided] == [first_match(book, v) for v in vectors]
+
+
+def test_compiled_conditions_are_mutually_exclusive(library):
+    definition = compile_rulebook(library.books["HDS2"])
+    assert "__unmatched__" not in definition  # the last rule is a catch-all
+    assert len(definition) == 20
+
+
+class SilentEngine(Engine):
+    """An engine whose actions record nothing, as if durable-rules lost a decision."""
+
+    def _recorder(self, rule_id):
+        return lambda c: None
+
+
+class FailingEngine(Engine):
+    """An engine whose actions raise, which durable-rules may swallow."""
+
+    def _recorder(self, rule_id):
+        def fail(c):
+            raise RuntimeError("action failed")
+
+        return fail
+
+
+def test_a_segment_no_rule_decides_is_a_loud_error(library):
+    facts = dict.fromkeys(FACTS, False)
+    with pytest.raises(EngineError, match="expected exactly one rule to decide a segment, got none"):
+        SilentEngine(library.books).decide("HDS2", [facts])
+
+
+def test_an_exception_inside_an_action_is_a_loud_error(library):
+    with pytest.raises(EngineError):
+        FailingEngine(library.books).decide("HDS2", [dict.fromkeys(FACTS, False)])
