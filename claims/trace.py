@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from claims.allocation import Allocator, DischargeDecision, episode_allocations
-from hds.dates import month_last_day, months_between
+from hds.dates import month_last_day
 from hds.errors import HdsError
 from hds.money import format_pounds
 from hds.records import Dataset
@@ -51,15 +51,13 @@ def render_trace(trace: Trace) -> str:
     for decision in trace.decisions:
         out += [""] + _discharge_lines(decision)
     rows = episode_allocations(trace.decisions)
-    if trace.month:
-        rows = [r for r in rows if r.month == trace.month]
-    out += ["", "Money by month" + (f" ({trace.month})" if trace.month else "") + ":"]
+    out += ["", f"Money by month, to {trace.horizon}:"]
     for r in rows:
         claimed = "claimed from NHSE" if r.funder == "hds" else "not claimed"
         out.append(f"  {r.month}  {r.episode_id:<10} {r.funder:<8} {r.days:>3} days {format_pounds(r.amount_pence):>12}"
                    f"  {claimed}  ({r.rule})")
     total = sum(r.amount_pence for r in rows if r.funder == "hds")
-    out.append(f"  Claimed from NHSE in total: {format_pounds(total)}")
+    out.append(f"  Claimed from NHSE to {trace.horizon}: {format_pounds(total)}")
     return "\n".join(out)
 
 

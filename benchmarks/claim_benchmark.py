@@ -1,0 +1,61 @@
+"""Wall time and peak memory of `hds claim --month 2020-10`, on the sample and on 10x data.
+
+Each run is a fresh `hds` process, measured with os.wait4 (wall clock and the
+child's peak resident set size). Run: python benchmarks/claim_benchmark.py
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from fixtures import SAMPLE_DIR  # noqa: E402
+from fixtures.generate import generate, write  # noqa: E402
+
+HDS = [sys.executable, str(ROOT / "cli.py")]
+REPEATS = 3
+
+
+def measure(args: list[str]) -> tuple[float, float]:
+    """(seconds, peak MiB) of one run of hds with these arguments."""
+    start = time.perf_counter()
+    process = subprocess.Popen(HDS + args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    if status != 0:
+        raise SystemExit(f"hds {' '.join(args)} failed: {process.stderr.read().decode()}")
+    return seconds, usage.ru_maxrss / 1024
+
+
+def report(label: str, args: list[str]) -> None:
+    runs = [measure(args) for _ in range(REPEATS)]
+    seconds = statistics.median(r[0] for r in runs)
+    peak = max(r[1] for r in runs)
+    print(f"{label:<52} {seconds:>8.2f} s {peak:>9.0f} MiB")
+
+
+def main() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        big = write(generate(seed=10, per_month=2500), Path(tmp) / "big")
+        counts = {p.stem: sum(1 for _ in p.open()) - 1 for p in big.glob("*.csv")}
+        sample_db, big_db = Path(tmp) / "sample.db", Path(tmp) / "big.db"
+        print(f"10x dataset: {counts}")
+        print(f"{'run (median of ' + str(REPEATS) + ')':<52} {'wall':>10} {'peak RSS':>13}")
+        report("load sample into a store", ["load", str(SAMPLE_DIR), "--db", str(sample_db)])
+        report("claim --month 2020-10 --db (sample)", ["claim", "--month", "2020-10", "--db", str(sample_db)])
+        report("claim --month 2020-10 --data fixtures/sample", ["claim", "--month", "2020-10", "--data", str(SAMPLE_DIR)])
+        report("load 10x into a store", ["load", str(big), "--db", str(big_db)])
+        report("claim --month 2020-10 --db (10x)", ["claim", "--month", "2020-10", "--db", str(big_db)])
+        report("claim --month 2020-10 --data (10x)", ["claim", "--month", "2020-10", "--data", str(big)])
+
+
+if __name__ == "__main__":
+    main()
