@@ -106,6 +106,13 @@ class Allocator:
         }
         return sorted(active)
 
+    def allocations_through(self, month: str) -> list[Allocation]:
+        """Every allocation row of every month up to and including `month`."""
+        horizon = month_last_day(month)
+        decisions = self.decide(sorted(self.discharges), horizon)
+        rows = [r for r in episode_allocations(decisions) if r.month <= month]
+        return rows + [r for r in block_allocations(self.dataset.block_costs) if r.month <= month]
+
     def month_allocations(self, month: str) -> list[Allocation]:
         """The allocation table of one month: episodes then block costs."""
         decisions = self.decide(self.discharges_active_in(month), month_last_day(month))

@@ -1,4 +1,5 @@
-"""Write allocations and claims as a readable table, CSV, JSON or an Excel workbook.
+"""Write allocations, claims, reconciliations and recharges as a readable table,
+CSV, JSON or an Excel workbook.
 
 Money leaves the program as pounds with two decimals: a Decimal in Excel
 cells, a decimal string in JSON, plain text in CSV.
@@ -16,43 +17,24 @@ from openpyxl.styles import Font
 from tabulate import tabulate
 
 from claims.allocation import Allocation
-from claims.claim import Claim
+from claims.claim import Claim, ClaimLine
+from claims.recharge import Recharge
+from claims.reconcile import Reconciliation
 from hds.money import pounds
 
 ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month",
                       "funder", "days", "amount", "rule"]
 CLAIM_COLUMNS = ["kind", "patient_id", "discharge_id", "episode_id", "block_id", "description",
                  "scheme", "service", "organisation", "days", "amount"]
+ADJUSTMENT_COLUMNS = ["claim_month"] + CLAIM_COLUMNS + ["reason"]
 MONEY_FORMAT = "#,##0.00"
 
 
-def allocation_records(rows: list[Allocation]) -> list[dict]:
-    return [{**{c: getattr(r, c) for c in ALLOCATION_COLUMNS if c != "amount"}, "amount": pounds(r.amount_pence)}
-            for r in rows]
-
-
-def claim_records(claim: Claim) -> list[dict]:
-    records = claim.lines.to_dict("records")
-    for r in records:
-        r["amount"] = pounds(int(r.pop("amount_pence")))
-        r["days"] = int(r["days"])
-    return records
-
-
-def claim_totals(claim: Claim) -> dict:
-    return {
-        "claim": pounds(claim.total_pence),
-        "individual": pounds(claim.total_of_kind("individual")),
-        "block": pounds(claim.total_of_kind("block")),
-        "by_scheme": {k: pounds(v) for k, v in claim.totals_by("scheme").items()},
-        "by_service": {k: pounds(v) for k, v in claim.totals_by("service").items()},
-        "by_organisation": {k: pounds(v) for k, v in claim.totals_by("organisation").items()},
-    }
-
+# --- plain helpers --------------------------------------------------------------
 
 def to_csv(records: list[dict], columns: list[str]) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
     writer.writeheader()
     writer.writerows(records)
     return buffer.getvalue()
@@ -63,67 +45,189 @@ def to_json(value) -> str:
 
 
 def to_table(records: list[dict], columns: list[str]) -> str:
-    return tabulate([[r[c] for c in columns] for r in records], headers=columns,
-                    disable_numparse=True, colalign=_align(columns))
+    return tabulate([[r[c] for c in columns] for r in records], headers=columns, disable_numparse=True,
+                    colalign=["right" if c in ("days", "amount") or c.endswith("_amount") else "left" for c in columns])
 
 
-def _align(columns):
-    return ["right" if c in ("days", "amount") else "left" for c in columns]
+def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[list]]]) -> None:
+    """Sheets of (title, header, rows); money cells are Decimals and get a money format."""
+    book = Workbook()
+    book.remove(book.active)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        if header:
+            sheet.append(header)
+            for cell in sheet[1]:
+                cell.font = Font(bold=True)
+            sheet.freeze_panes = "A2"
+        for row in rows:
+            sheet.append(row)
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "n" and not isinstance(cell.value, int):
+                    cell.number_format = MONEY_FORMAT
+    book.save(path)
+
+
+# --- allocations ------------------------------------------------------------------
+
+def allocation_records(rows: list[Allocation]) -> list[dict]:
+    return [{**{c: getattr(r, c) for c in ALLOCATION_COLUMNS if c != "amount"}, "amount": pounds(r.amount_pence)}
+            for r in rows]
+
+
+# --- claims -------------------------------------------------------------------------
+
+def line_records(lines: list[ClaimLine]) -> list[dict]:
+    return [{**{k: v for k, v in line.__dict__.items() if k != "amount_pence"}, "amount": pounds(line.amount_pence)}
+            for line in lines]
+
+
+def claim_totals(claim: Claim) -> dict:
+    return {
+        "claim": pounds(claim.total_pence),
+        "current": pounds(claim.current_pence),
+        "adjustments": pounds(claim.adjustments_pence),
+        "individual": pounds(claim.total_of_kind("individual")),
+        "block": pounds(claim.total_of_kind("block")),
+        "by_scheme": {k: pounds(v) for k, v in claim.totals_by("scheme").items()},
+        "by_service": {k: pounds(v) for k, v in claim.totals_by("service").items()},
+        "by_organisation": {k: pounds(v) for k, v in claim.totals_by("organisation").items()},
+    }
 
 
 def claim_json(claim: Claim) -> str:
-    return to_json({"month": claim.month, "rulebook_version": claim.rulebook_version,
-                    "lines": claim_records(claim), "totals": claim_totals(claim)})
+    lines = line_records(claim.lines)
+    for line in lines:
+        del line["reason"]
+    return to_json({"month": claim.month, "rulebook_version": claim.rulebook_version, "load": claim.load_id,
+                    "submission": claim.submission["id"] if claim.submission else None,
+                    "lines": lines, "adjustments": line_records(claim.adjustments), "totals": claim_totals(claim)})
+
+
+def claim_csv(claim: Claim) -> str:
+    """One table: current lines (claim_month = the month) then adjustments."""
+    return to_csv(line_records(claim.lines + claim.adjustments), ADJUSTMENT_COLUMNS)
 
 
 def claim_table(claim: Claim) -> str:
     totals = claim_totals(claim)
-    records = claim_records(claim)
-    parts = [f"Draft claim to NHS England for {claim.month}: {len(records)} line(s)", ""]
-    if records:
-        parts += [to_table(records, [c for c in CLAIM_COLUMNS if c != "description"]), ""]
+    parts = [f"{'Claim' if claim.submission else 'Draft claim'} to NHS England for {claim.month}: "
+             f"{len(claim.lines)} line(s), {len(claim.adjustments)} adjustment(s)"] + claim.notes + [""]
+    if claim.lines:
+        parts += [to_table(line_records(claim.lines), [c for c in CLAIM_COLUMNS if c != "description"]), ""]
+    if claim.adjustments:
+        parts += ["Adjustments for earlier months",
+                  to_table(line_records(claim.adjustments),
+                           ["claim_month", "kind", "patient_id", "episode_id", "block_id", "scheme", "days", "amount",
+                            "reason"]), ""]
     for title, key in (("By scheme", "by_scheme"), ("By service", "by_service"), ("By organisation", "by_organisation")):
         rows = [[k, f"{v:,}"] for k, v in totals[key].items()]
         parts += [title, tabulate(rows, headers=["", "amount"], disable_numparse=True, colalign=["left", "right"]), ""]
-    parts.append(f"Individual lines: £{totals['individual']:,}   Block lines: £{totals['block']:,}")
+    parts.append(f"Individual lines: £{totals['individual']:,}   Block lines: £{totals['block']:,}   "
+                 f"Adjustments: £{totals['adjustments']:,}")
     parts.append(f"Total claim for {claim.month}: £{totals['claim']:,}")
     return "\n".join(parts)
 
 
-def claim_workbook(claim: Claim, path: Path | str) -> None:
-    """A workbook a finance officer can check by hand: Summary and Lines."""
+def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliation | None = None) -> None:
+    """The claim pack: Summary, Current lines, Adjustments, Block costs, Reconciliation."""
     totals = claim_totals(claim)
-    book = Workbook()
-    summary = book.active
-    summary.title = "Summary"
-    summary.append(["Draft claim to NHS England", claim.month])
-    summary["A1"].font = Font(bold=True)
-    summary.append(["Rulebook version", claim.rulebook_version])
-    summary.append([])
+    summary = [["Claim to NHS England", claim.month], ["Status", "submitted" if claim.submission else "draft"],
+               ["Rulebook version", claim.rulebook_version], ["Load", claim.load_id], []]
     for title, key in (("Scheme", "by_scheme"), ("Service", "by_service"), ("Organisation", "by_organisation")):
-        summary.append([title, "Amount"])
-        summary.cell(summary.max_row, 1).font = Font(bold=True)
-        for name, amount in totals[key].items():
-            summary.append([name, amount])
-        summary.append([])
-    summary.append(["Individual lines", totals["individual"]])
-    summary.append(["Block lines", totals["block"]])
-    summary.append(["Total claim", totals["claim"]])
-    summary.cell(summary.max_row, 1).font = Font(bold=True)
-    _money_format(summary, 2)
-    lines = book.create_sheet("Lines")
-    lines.append(CLAIM_COLUMNS)
-    for cell in lines[1]:
-        cell.font = Font(bold=True)
-    for record in claim_records(claim):
-        lines.append([record[c] for c in CLAIM_COLUMNS])
-    if lines.max_row > 1:
-        lines.append(["Total"] + [""] * (len(CLAIM_COLUMNS) - 2) + [f"=SUM(K2:K{lines.max_row})"])
-    _money_format(lines, CLAIM_COLUMNS.index("amount") + 1)
-    lines.freeze_panes = "A2"
-    book.save(path)
+        summary += [[title, "Amount"]] + [[k, v] for k, v in totals[key].items()] + [[]]
+    summary += [["Current month lines", totals["current"]], ["Adjustments", totals["adjustments"]],
+                ["Total claim", totals["claim"]]]
+    individual = [line for line in claim.lines if line.kind == "individual"]
+    blocks = [line for line in claim.lines if line.kind == "block"]
+    sheets = [
+        ("Summary", [], summary),
+        ("Current lines", CLAIM_COLUMNS, _rows(individual, CLAIM_COLUMNS)),
+        ("Adjustments", ADJUSTMENT_COLUMNS, _rows(claim.adjustments, ADJUSTMENT_COLUMNS)),
+        ("Block costs", CLAIM_COLUMNS, _rows(blocks, CLAIM_COLUMNS)),
+        reconciliation_sheet(reconciliation, claim.month),
+    ]
+    write_workbook(path, sheets)
 
 
-def _money_format(sheet, column: int) -> None:
-    for (cell,) in sheet.iter_rows(min_col=column, max_col=column):
-        cell.number_format = MONEY_FORMAT
+def _rows(lines: list[ClaimLine], columns: list[str]) -> list[list]:
+    records = line_records(lines)
+    rows = [[r[c] for c in columns] for r in records]
+    if rows:
+        rows.append(["Total"] + [""] * (len(columns) - 2 - ("reason" in columns))
+                    + [pounds(sum(line.amount_pence for line in lines))] + ([""] if "reason" in columns else []))
+    return rows
+
+
+# --- reconciliation -------------------------------------------------------------
+
+def reconciliation_records(rec: Reconciliation) -> list[dict]:
+    return [{"month": rec.month, "scheme": s.scheme, "claimed": pounds(s.claimed_pence),
+             "received": pounds(s.received_pence), "difference": pounds(s.received_pence - s.claimed_pence),
+             "status": s.status, "council_share": pounds(s.split["council"]) if s.split else "",
+             "ccg_share": pounds(s.split["ccg"]) if s.split else ""} for s in rec.schemes]
+
+
+def running_records(rec: Reconciliation) -> list[dict]:
+    return [{"month": p.month, "claimed": pounds(p.claimed_pence), "received": pounds(p.received_pence),
+             "difference": pounds(p.received_pence - p.claimed_pence), "status": p.status} for p in rec.running]
+
+
+RECONCILE_COLUMNS = ["month", "scheme", "claimed", "received", "difference", "status", "council_share", "ccg_share"]
+RUNNING_COLUMNS = ["month", "claimed", "received", "difference", "status"]
+
+
+def reconciliation_sheet(rec: Reconciliation | None, month: str):
+    if rec is None:
+        return ("Reconciliation", ["note"], [[f"{month} is not submitted yet: nothing to reconcile"]])
+    rows = [[r[c] for c in RECONCILE_COLUMNS] for r in reconciliation_records(rec)]
+    rows += [[], ["Running position"] + [""] * 7, RUNNING_COLUMNS]
+    rows += [[r[c] for c in RUNNING_COLUMNS] for r in running_records(rec)]
+    rows += [[], [f"Shortfalls split {rec.split_rule} (5.4)"]]
+    return ("Reconciliation", RECONCILE_COLUMNS, rows)
+
+
+def reconciliation_table(rec: Reconciliation) -> str:
+    return "\n".join([
+        f"Reconciliation of submission {rec.submission_id} ({rec.month}) with money received from NHS England", "",
+        to_table(reconciliation_records(rec), RECONCILE_COLUMNS), "",
+        "Running position", to_table(running_records(rec), RUNNING_COLUMNS), "",
+        f"Shortfalls are split between the partners {rec.split_rule} (5.4).",
+    ])
+
+
+def reconciliation_json(rec: Reconciliation) -> str:
+    return to_json({"month": rec.month, "submission": rec.submission_id, "schemes": reconciliation_records(rec),
+                    "running": running_records(rec), "shortfall_split": rec.split_rule})
+
+
+# --- recharge ------------------------------------------------------------------------
+
+def recharge_records(r: Recharge) -> list[dict]:
+    return [{"item": i.description, "owed_by": r.ccg if i.payer == "ccg" else r.council,
+             "owed_to": r.council if i.payer == "ccg" else r.ccg, "lines": i.lines, "amount": pounds(i.pence)}
+            for i in r.items]
+
+
+RECHARGE_COLUMNS = ["item", "owed_by", "owed_to", "lines", "amount"]
+
+
+def recharge_net(r: Recharge) -> str:
+    net = r.ccg_owes_council
+    if net == 0:
+        return f"Net for {r.month}: nothing due either way"
+    payer, payee = (r.ccg, r.council) if net > 0 else (r.council, r.ccg)
+    return f"Net for {r.month}: {payer} owes {payee} £{pounds(abs(net)):,}"
+
+
+def recharge_table(r: Recharge) -> str:
+    return "\n".join([f"Recharge statement between {r.council} (council) and {r.ccg} (CCG) for {r.month}", "",
+                      to_table(recharge_records(r), RECHARGE_COLUMNS), "", recharge_net(r)])
+
+
+def recharge_json(r: Recharge) -> str:
+    net = r.ccg_owes_council
+    return to_json({"month": r.month, "council": r.council, "ccg": r.ccg, "items": recharge_records(r),
+                    "net": {"owed_by": r.ccg if net >= 0 else r.council, "owed_to": r.council if net >= 0 else r.ccg,
+                            "amount": pounds(abs(net))}})

@@ -20,9 +20,11 @@ class Trace:
     horizon_reason: str
     decisions: list[DischargeDecision]
     month: str | None
+    submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
 
 
-def build_trace(dataset: Dataset, library: RuleLibrary, patient_id: str, month: str | None = None) -> Trace:
+def build_trace(dataset: Dataset, library: RuleLibrary, patient_id: str, month: str | None = None,
+                submitted: list[dict] = ()) -> Trace:
     discharge_ids = sorted(
         (d.discharge_date, d.discharge_id) for d in dataset.discharges if d.patient_id == patient_id
     )
@@ -33,7 +35,7 @@ def build_trace(dataset: Dataset, library: RuleLibrary, patient_id: str, month: 
     else:
         horizon, why = latest_month_end(dataset), "the end of the latest month in the data"
     decisions = Allocator(dataset, library).decide([i for _, i in discharge_ids], horizon)
-    return Trace(patient_id, horizon, why, decisions, month)
+    return Trace(patient_id, horizon, why, decisions, month, list(submitted))
 
 
 def latest_month_end(dataset: Dataset) -> dt.date:
@@ -58,7 +60,25 @@ def render_trace(trace: Trace) -> str:
                    f"  {claimed}  ({r.rule})")
     total = sum(r.amount_pence for r in rows if r.funder == "hds")
     out.append(f"  Claimed from NHSE to {trace.horizon}: {format_pounds(total)}")
+    out += ["", "Submitted to NHSE (the ledger):"] + _submitted_lines(trace.submitted)
     return "\n".join(out)
+
+
+def _submitted_lines(rows: list[dict]) -> list[str]:
+    if not rows:
+        return ["  nothing submitted for this patient yet"]
+    out = []
+    for month in sorted({r["claim_month"] for r in rows}):
+        total = 0
+        out.append(f"  {month}:")
+        for r in (r for r in rows if r["claim_month"] == month):
+            what = "claimed" if r["current"] else "adjusted"
+            reason = f"  because {r['reason']}" if r["reason"] else ""
+            out.append(f"    submission {r['submission_id']} ({r['submission_month']}) {what} {r['episode_id']}: "
+                       f"{r['days']:>3} days {format_pounds(r['amount_pence'])}{reason}")
+            total += r["amount_pence"]
+        out.append(f"    claimed for {month} so far: {format_pounds(total)}")
+    return out
 
 
 def _discharge_lines(decision: DischargeDecision) -> list[str]:

@@ -147,8 +147,13 @@ class LoadResult:
     notes: list[str]
 
 
-def read_dataset(path: Path | str) -> LoadResult:
-    """Read and validate a folder of CSV files or one .xlsx workbook."""
+def read_dataset(path: Path | str, known_discharges: set[str] | None = None) -> LoadResult:
+    """Read and validate a folder of CSV files or one .xlsx workbook.
+
+    Without `known_discharges` the files must be a whole dataset. With it (the
+    discharges already in the store), an extract may hold any of the tables,
+    and episodes and events may follow those discharges.
+    """
     path = Path(path)
     if not path.exists():
         raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
@@ -160,9 +165,12 @@ def read_dataset(path: Path | str) -> LoadResult:
         raise HdsError(f"{path}: expected a folder of CSV files or an .xlsx workbook")
     missing = [
         Problem(str(path), None, None, f"the required table '{t.name}' is missing (file {t.name}.csv or sheet {t.name})")
-        for t in TABLES if t.required and t.name not in raw
+        for t in TABLES if t.required and t.name not in raw and known_discharges is None
     ]
-    dataset, problems = validate(raw)
+    if not raw:
+        missing = [Problem(str(path), None, None, "no table of the data contract found; expected files such as "
+                           "discharges.csv and episodes.csv, or sheets of those names")]
+    dataset, problems = validate(raw, known_discharges or set())
     if missing or problems:
         raise LoadError(missing + problems)
     for table in raw.values():
@@ -215,7 +223,7 @@ def _raw_table(source: str, header: list[str], numbered_rows) -> RawTable:
     return table
 
 
-def validate(raw: dict[str, RawTable]) -> tuple[Dataset, list[Problem]]:
+def validate(raw: dict[str, RawTable], known_discharges: set[str] = frozenset()) -> tuple[Dataset, list[Problem]]:
     problems: list[Problem] = []
     records: dict[str, list] = {}
     extras: dict[str, dict] = {}
@@ -224,7 +232,7 @@ def validate(raw: dict[str, RawTable]) -> tuple[Dataset, list[Problem]]:
             records[table.name], extras[table.name] = _validate_table(table, raw[table.name], problems)
         else:
             records[table.name], extras[table.name] = [], {}
-    _check_references(raw, records, problems)
+    _check_references(raw, known_discharges, problems)
     dataset = Dataset(**{name: tuple(r for _, r in rows) for name, rows in records.items()}, extras=extras)
     return dataset, problems
 
@@ -292,12 +300,13 @@ def _check_row(table: Table, source: str, number: int, values: dict) -> list[Pro
     return problems
 
 
-def _check_references(raw: dict[str, RawTable], records: dict[str, list], problems: list[Problem]) -> None:
-    """An episode or event must follow a discharge that is in discharges."""
-    if "discharges" not in raw:
-        return
-    known = {cells.get("discharge_id") for _, cells in raw["discharges"].rows}
-    known = {_text(k) for k in known}
+def _check_references(raw: dict[str, RawTable], known_discharges: set[str], problems: list[Problem]) -> None:
+    """An episode or event must follow a discharge of the extract (or, without one, of the store)."""
+    if "discharges" in raw:
+        known = {_text(cells.get("discharge_id")) for _, cells in raw["discharges"].rows}
+        where = raw["discharges"].source
+    else:
+        known, where = known_discharges, "the store"
     for name in ("episodes", "events"):
         if name not in raw:
             continue
@@ -305,4 +314,4 @@ def _check_references(raw: dict[str, RawTable], records: dict[str, list], proble
             ref = _text(cells.get("discharge_id"))
             if ref and ref not in known:
                 problems.append(Problem(raw[name].source, number, "discharge_id",
-                                        f"unknown discharge '{ref}'; expected a discharge_id of {raw['discharges'].source}"))
+                                        f"unknown discharge '{ref}'; expected a discharge_id of {where}"))

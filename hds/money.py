@@ -45,4 +45,4 @@ def divide_half_up(numerator: int, denominator: int) -> int:
 
 
 def format_pounds(pence: int) -> str:
-    return f"£{pounds(pence):,}"
+    return f"{'-' if pence < 0 else ''}£{pounds(abs(pence)):,}"

@@ -1,21 +1,31 @@
 """The embedded SQLite store, through sqlite-utils.
 
-Dates are ISO text, money integer pence, flags 0/1. Extra input columns are
-kept beside the contract's columns. A load replaces the data tables inside
-one transaction, so the store holds either the old data or the new, whole.
+Every data table keeps its history: a row is a version of a record, valid
+from the load that brought it (`_load`) until the load that changed or
+removed it (`_until_load`, blank while current). The data as known at any
+load can therefore be rebuilt (`as_of`). Dates are ISO text, money integer
+pence, flags 0/1; extra input columns are kept as JSON in `_extra`.
+
+A load is one transaction: the store holds the data before it or after it,
+never a mixture. The schema is built by numbered migrations, recorded in
+the `migrations` table.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import getpass
 import hashlib
+import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import sqlite_utils
 
+from hds.errors import HdsError, LoadError, Problem
 from hds.load import LoadResult
 from hds.records import BlockCost, Dataset, Discharge, Episode, Event, Receipt
 
@@ -27,6 +37,47 @@ RECORDS = {
     "receipts": (Receipt, "receipt_id"),
 }
 _DATE_FIELDS = {"discharge_date", "start_date", "end_date", "date", "received_date"}
+BUSY_TIMEOUT_MS = 30_000
+
+
+def _record_columns(record) -> dict:
+    columns = {}
+    for f in dataclasses.fields(record):
+        columns[f.name] = int if (f.name.endswith("_pence") or f.type == "bool") else str
+    return columns
+
+
+def _migration_1(db: sqlite_utils.Database) -> None:
+    """Versioned data tables and the load log."""
+    for table, (record, key) in RECORDS.items():
+        columns = _record_columns(record) | {"_extra": str, "_load": int, "_until_load": int}
+        db[table].create(columns, pk=(key, "_load"))
+        db[table].create_index(["_until_load"], index_name=f"{table}_current")
+    db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
+                        "files": str, "rows": str, "changes": str}, pk="id")
+
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """The claims ledger: submissions and their lines, which nothing may change."""
+    from claims import ledger  # the ledger owns its schema; the store only runs it in order
+
+    ledger.create_schema(db)
+
+
+MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
+              (2, "claims ledger: submissions and submission lines", _migration_2)]
+
+
+def _migrate(db: sqlite_utils.Database) -> None:
+    if not db["migrations"].exists():
+        db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
+    done = {row["id"] for row in db["migrations"].rows}
+    for number, name, apply in MIGRATIONS:
+        if number in done:
+            continue
+        with db.atomic():
+            apply(db)
+            db["migrations"].insert({"id": number, "name": name, "applied_at": _now()})
 
 
 def open_store(path: Path | str) -> sqlite_utils.Database:
@@ -35,34 +86,41 @@ def open_store(path: Path | str) -> sqlite_utils.Database:
     if not path.exists():
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     db = sqlite_utils.Database(path)
-    _ensure_schema(db)
+    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    _migrate(db)
     return db
 
 
 def memory_store() -> sqlite_utils.Database:
     db = sqlite_utils.Database(memory=True)
-    _ensure_schema(db)
+    _migrate(db)
     return db
 
 
-def _ensure_schema(db: sqlite_utils.Database) -> None:
-    for table, (record, key) in RECORDS.items():
-        if not db[table].exists():
-            columns = {f.name: _column_type(f) for f in dataclasses.fields(record)}
-            db[table].create(columns, pk=key)
-    if not db["loads"].exists():
-        db["loads"].create(
-            {"id": int, "loaded_at": str, "loaded_by": str, "source": str, "files": str, "rows": str},
-            pk="id",
-        )
+@contextlib.contextmanager
+def write_transaction(db: sqlite_utils.Database):
+    """BEGIN IMMEDIATE: take the write lock first, so two writers queue instead of
+    both reading and then one failing; all or nothing on any error or kill."""
+    if db.conn.in_transaction:
+        raise HdsError("internal error: a write transaction is already open")
+    db.conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        db.conn.execute("ROLLBACK")
+        raise
+    db.conn.execute("COMMIT")
 
 
-def _column_type(field: dataclasses.Field) -> type:
-    if field.name.endswith("_pence"):
-        return int
-    if field.type in ("bool",):
-        return int
-    return str
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in some containers
+        return "unknown"
 
 
 def _row(record) -> dict:
@@ -76,49 +134,98 @@ def _row(record) -> dict:
     return row
 
 
-def save_dataset(db: sqlite_utils.Database, result: LoadResult, source: Path | str) -> int:
-    """Replace the data tables with a validated dataset; returns the load id."""
-    dataset = result.dataset
-    files = {}
+@dataclass(frozen=True)
+class LoadSummary:
+    load_id: int
+    changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
+
+
+def save_dataset(db: sqlite_utils.Database, result: LoadResult, source: Path | str) -> LoadSummary:
+    """Record a load: the tables it contains become the current truth, old versions are kept."""
     source = Path(source)
-    for path in ([source] if source.is_file() else sorted(source.glob("*.csv"))):
-        files[path.name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    counts = {}
-    with db.atomic():
-        for table, (_, key) in RECORDS.items():
-            records = getattr(dataset, table)
-            extras = dataset.extras.get(table, {})
-            db.execute(f"DELETE FROM [{table}]")
-            rows = [dict(_row(r), **extras.get(getattr(r, key), {})) for r in records]
-            if rows:
-                db[table].insert_all(rows, alter=True, batch_size=1000)
-            counts[table] = len(rows)
-        load_id = db["loads"].insert({
-            "loaded_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "loaded_by": _user(),
-            "source": str(source),
-            "files": repr(files),
-            "rows": repr(counts),
-        }).last_pk
-    return load_id
+    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
+             for p in ([source] if source.is_file() else sorted(source.glob("*.csv")))}
+    with write_transaction(db):
+        load_id = (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0])
+        changes = {}
+        for table in (t for t in RECORDS if t in result.sources):
+            changes[table] = _replace_table(db, table, getattr(result.dataset, table),
+                                            result.dataset.extras.get(table, {}), load_id)
+        _check_store_references(db, result)
+        db["loads"].insert({
+            "id": load_id, "loaded_at": _now(), "loaded_by": user_name(), "source": str(source),
+            "files": json.dumps(files), "rows": json.dumps({t: len(getattr(result.dataset, t)) for t in result.sources}),
+            "changes": json.dumps(changes),
+        })
+    return LoadSummary(load_id, changes)
 
 
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in some containers
-        return "unknown"
+def _replace_table(db, table: str, records, extras: dict, load_id: int) -> dict:
+    record_type, key = RECORDS[table]
+    current = {row[key]: row for row in db.query(f"SELECT * FROM [{table}] WHERE _until_load IS NULL")}
+    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
+    new_rows = []
+    seen = set()
+    for record in records:
+        row = _row(record) | {"_extra": json.dumps(extras.get(getattr(record, key), {}), sort_keys=True)}
+        seen.add(row[key])
+        old = current.get(row[key])
+        if old is not None and all(old[c] == row[c] for c in row):
+            counts["unchanged"] += 1
+            continue
+        counts["changed" if old is not None else "added"] += 1
+        if old is not None:
+            _close(db, table, key, row[key], load_id)
+        new_rows.append(row | {"_load": load_id, "_until_load": None})
+    for gone in set(current) - seen:
+        _close(db, table, key, gone, load_id)
+        counts["removed"] += 1
+    if new_rows:
+        db[table].insert_all(new_rows, batch_size=1000)
+    return counts
 
 
-def read_dataset(db: sqlite_utils.Database) -> Dataset:
+def _close(db, table: str, key: str, value: str, load_id: int) -> None:
+    db.execute(f"UPDATE [{table}] SET _until_load = ? WHERE [{key}] = ? AND _until_load IS NULL", [load_id, value])
+
+
+def _check_store_references(db, result: LoadResult) -> None:
+    """Episodes and events kept from earlier loads must still have their discharge."""
+    problems = []
+    for table in ("episodes", "events"):
+        rows = db.query(
+            f"SELECT t.[{RECORDS[table][1]}] AS id, t.discharge_id, t._load FROM [{table}] t "
+            "WHERE t._until_load IS NULL AND NOT EXISTS (SELECT 1 FROM discharges d "
+            "WHERE d.discharge_id = t.discharge_id AND d._until_load IS NULL)")
+        for row in rows:
+            problems.append(Problem(
+                f"{table} in the store (load {row['_load']})", None, "discharge_id",
+                f"{row['id']} follows discharge '{row['discharge_id']}', which is not in the store after this load; "
+                f"include {table} in the extract, or keep the discharge"))
+    if problems:
+        raise LoadError(problems)
+
+
+def read_dataset(db: sqlite_utils.Database, as_of: int | None = None) -> Dataset:
+    """The data as it stands now, or as it stood just after load `as_of`."""
+    if as_of is not None and not db.execute("SELECT 1 FROM loads WHERE id = ?", [as_of]).fetchone():
+        raise HdsError(f"there is no load {as_of}; 'hds log' lists the loads")
     tables = {}
     for table, (record, key) in RECORDS.items():
         fields = dataclasses.fields(record)
+        where, params = version_filter(as_of)
         rows = db.execute(
-            f"SELECT {', '.join(f'[{f.name}]' for f in fields)} FROM [{table}] ORDER BY [{key}]"
+            f"SELECT {', '.join(f'[{f.name}]' for f in fields)} FROM [{table}] WHERE {where} ORDER BY [{key}]", params
         ).fetchall()
         tables[table] = tuple(record(*(_value(f, v) for f, v in zip(fields, row))) for row in rows)
     return Dataset(**tables)
+
+
+def version_filter(as_of: int | None, alias: str = "") -> tuple[str, list]:
+    prefix = f"{alias}." if alias else ""
+    if as_of is None:
+        return f"{prefix}_until_load IS NULL", []
+    return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
 def _value(field: dataclasses.Field, value):
@@ -131,5 +238,9 @@ def _value(field: dataclasses.Field, value):
     return value
 
 
+def latest_load(db: sqlite_utils.Database) -> int | None:
+    return db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
+
+
 def is_empty(db: sqlite_utils.Database) -> bool:
-    return db["discharges"].count == 0 and db["block_costs"].count == 0
+    return latest_load(db) is None

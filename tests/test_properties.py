@@ -101,6 +101,6 @@ def test_claim_total_is_the_sum_of_its_lines(library, cases, month):
               for i, c in enumerate(cases) for v in c[2]),
     )
     claim = build_claim(dataset, library, month)
-    assert claim.total_pence == sum(int(a) for a in claim.lines["amount_pence"])
+    assert claim.total_pence == sum(line.amount_pence for line in claim.lines)
     assert sum(claim.totals_by("scheme").values()) == claim.total_pence
     assert sum(claim.totals_by("organisation").values()) == claim.total_pence

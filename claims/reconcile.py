@@ -1,0 +1,96 @@
+"""Reconcile what was claimed with what NHS England paid (agreement 5.2, 5.4).
+
+Per scheme, the submission for a month is compared with the receipts for
+that claim month: matched, under-paid, over-paid or awaiting. A shortfall is
+split between the partners (5.4): by default in proportion to the costs
+each organisation incurred in that claim, or by a fixed share from hds.toml.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import sqlite_utils
+
+from claims.ledger import stored_claim
+from hds.config import Config
+from hds.errors import HdsError
+from hds.money import divide_half_up
+from hds.store import read_dataset
+
+
+@dataclass(frozen=True)
+class SchemeLine:
+    scheme: str
+    claimed_pence: int
+    received_pence: int
+    status: str
+    split: dict  # partner -> pence of the shortfall
+
+
+@dataclass(frozen=True)
+class Position:
+    month: str
+    claimed_pence: int
+    received_pence: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    month: str
+    submission_id: int
+    schemes: list[SchemeLine]
+    running: list[Position]
+    split_rule: str
+
+
+def status_of(claimed: int, received: int, any_receipt: bool) -> str:
+    if not any_receipt:
+        return "awaiting"
+    if received == claimed:
+        return "matched"
+    return "under-paid" if received < claimed else "over-paid"
+
+
+def reconcile(db: sqlite_utils.Database, month: str, config: Config) -> Reconciliation:
+    header = db.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
+    if not header:
+        raise HdsError(f"{month} has not been submitted; reconcile compares a submission with the money received "
+                       f"(run 'hds submit --month {month}' first)")
+    receipts = read_dataset(db).receipts
+    received, has_receipt = defaultdict(int), set()
+    for r in receipts:
+        received[(r.claim_month, r.scheme)] += r.amount_pence
+        has_receipt.add(r.claim_month)
+    claim = stored_claim(db, header[0])
+    by_scheme_org = defaultdict(lambda: defaultdict(int))
+    for line in claim.lines + claim.adjustments:
+        by_scheme_org[line.scheme][line.organisation] += line.amount_pence
+    schemes = []
+    for scheme in sorted(set(by_scheme_org) | {s for (m, s) in received if m == month}):
+        claimed = sum(by_scheme_org[scheme].values())
+        got = received[(month, scheme)]
+        status = status_of(claimed, got, month in has_receipt)
+        split = split_shortfall(claimed - got, by_scheme_org[scheme], config) if status == "under-paid" else {}
+        schemes.append(SchemeLine(scheme, claimed, got, status, split))
+    running = []
+    for sub in db.query("SELECT id, month, total_pence FROM submissions WHERE month <= ? ORDER BY month", [month]):
+        got = sum(v for (m, _), v in received.items() if m == sub["month"])
+        running.append(Position(sub["month"], sub["total_pence"], got,
+                                status_of(sub["total_pence"], got, sub["month"] in has_receipt)))
+    rule = ("in proportion to the costs each organisation incurred in the claim" if config.shortfall_split == "cost_share"
+            else f"fixed: council {config.council_share}, CCG {1 - config.council_share}")
+    return Reconciliation(month, header[0], schemes, running, rule)
+
+
+def split_shortfall(shortfall: int, costs_by_org: dict[str, int], config: Config) -> dict[str, int]:
+    """Pence of the shortfall each partner bears; the CCG's share takes the rounding remainder."""
+    if config.shortfall_split == "fixed":
+        council = int((config.council_share * shortfall).to_integral_value(rounding="ROUND_HALF_UP"))
+        return {"council": council, "ccg": shortfall - council}
+    council_costs = costs_by_org.get(config.council, 0)
+    total = sum(costs_by_org.values())
+    council = divide_half_up(shortfall * council_costs, total) if total > 0 else 0
+    return {"council": council, "ccg": shortfall - council}
