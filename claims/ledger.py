@@ -28,6 +28,7 @@ LINE_FIELDS = [f.name for f in dataclasses.fields(ClaimLine)]
 HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
                  "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
 PROTECTED = ("submissions", "submission_lines")
+INPUT_NAMES = {"weekly_pence": "weekly_cost", "amount_pence": "amount"}  # store column -> input column
 
 
 def create_schema(db: sqlite_utils.Database) -> None:
@@ -125,8 +126,8 @@ def changes_since(db: sqlite_utils.Database, line: ClaimLine, since_load: int) -
             if old is None:
                 reasons.append(f"{_describe(table, row)} loaded in load {row['_load']}")
             else:
-                changed = [f"{c} {_show(c, old[c])} -> {_show(c, row[c])}" for c in row
-                           if not c.startswith("_") and old[c] != row[c]]
+                changed = [f"{INPUT_NAMES.get(c, c)} {_show(c, old[c])} -> {_show(c, row[c])}"
+                           for c in row if not c.startswith("_") and old[c] != row[c]]
                 reasons.append(f"{table[:-1].replace('_', ' ')} {row[key]}: {', '.join(changed)} in load {row['_load']}")
             before[row[key]] = row
     return reasons
