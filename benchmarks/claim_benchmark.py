@@ -35,8 +35,9 @@ def measure(args: list[str]) -> tuple[float, float]:
     return seconds, usage.ru_maxrss / 1024
 
 
-def report(label: str, args: list[str]) -> None:
-    runs = [measure(args) for _ in range(REPEATS)]
+def report(label: str, args) -> None:
+    """`args` is a list, or a function of the repeat number giving one (a fresh store per load)."""
+    runs = [measure(args(n) if callable(args) else args) for n in range(REPEATS)]
     seconds = statistics.median(r[0] for r in runs)
     peak = max(r[1] for r in runs)
     print(f"{label:<52} {seconds:>8.2f} s {peak:>9.0f} MiB")
@@ -49,12 +50,19 @@ def main() -> None:
         sample_db, big_db = Path(tmp) / "sample.db", Path(tmp) / "big.db"
         print(f"10x dataset: {counts}")
         print(f"{'run (median of ' + str(REPEATS) + ')':<52} {'wall':>10} {'peak RSS':>13}")
-        report("load sample into a store", ["load", str(SAMPLE_DIR), "--db", str(sample_db)])
+        report("load sample into a new store",
+               lambda n: ["load", str(SAMPLE_DIR), "--db", str(sample_db if n == 0 else Path(tmp) / f"s{n}.db")])
         report("claim --month 2020-10 --db (sample)", ["claim", "--month", "2020-10", "--db", str(sample_db)])
         report("claim --month 2020-10 --data fixtures/sample", ["claim", "--month", "2020-10", "--data", str(SAMPLE_DIR)])
-        report("load 10x into a store", ["load", str(big), "--db", str(big_db)])
+        report("load 10x into a new store",
+               lambda n: ["load", str(big), "--db", str(big_db if n == 0 else Path(tmp) / f"b{n}.db")])
         report("claim --month 2020-10 --db (10x)", ["claim", "--month", "2020-10", "--db", str(big_db)])
         report("claim --month 2020-10 --data (10x)", ["claim", "--month", "2020-10", "--data", str(big)])
+        print("with a ledger: 2020-10 submitted, so later claims recompute every earlier month")
+        subprocess.run(HDS + ["submit", "--month", "2020-10", "--db", str(sample_db)], check=True, capture_output=True)
+        subprocess.run(HDS + ["submit", "--month", "2020-10", "--db", str(big_db)], check=True, capture_output=True)
+        report("claim --month 2021-03 --db (sample, 5 months adjusted)", ["claim", "--month", "2021-03", "--db", str(sample_db)])
+        report("claim --month 2021-03 --db (10x, 5 months adjusted)", ["claim", "--month", "2021-03", "--db", str(big_db)])
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from hds.facts import FUNDERS
 from hds.dates import month_first_day, month_last_day, months_between
+from hds.progress import progress
 from hds.money import cost_of_days, divide_half_up
 from hds.records import BlockCost, Dataset, Discharge, Episode
 from hds.timeline import Segment, Timeline, build_timeline, episode_last_day, segments
@@ -79,14 +80,9 @@ class Allocator:
     def decide(self, discharge_ids, horizon: dt.date) -> list[DischargeDecision]:
         """Segments of every episode of these discharges up to `horizon`, each with its rule."""
         decisions, pending = [], []
-        for discharge_id in discharge_ids:
-            timeline = self.timeline(self.discharges[discharge_id])
-            decision = DischargeDecision(timeline)
-            for episode in sorted(self.episodes_of[discharge_id], key=lambda e: (e.start_date, e.episode_id)):
-                cut = segments(timeline, episode, horizon)
-                decision.episodes.append((episode, cut))
-                pending.extend((timeline, s) for s in cut)
-            decisions.append(decision)
+        with progress(discharge_ids, "Deciding discharges") as ids:
+            for discharge_id in ids:
+                decisions.append(self._cut(discharge_id, horizon, pending))
         by_book = defaultdict(list)
         for timeline, segment in pending:
             by_book[self.library.rulebook_for(timeline.scheme).name].append(segment)
@@ -97,6 +93,16 @@ class Allocator:
         for decision in decisions:
             decision.episodes = [(e, [Decided(s, rules[id(s)]) for s in cut]) for e, cut in decision.episodes]
         return decisions
+
+    def _cut(self, discharge_id: str, horizon: dt.date, pending: list) -> DischargeDecision:
+        """The timeline of one discharge and its episodes' segments, queued in `pending` for the engine."""
+        timeline = self.timeline(self.discharges[discharge_id])
+        decision = DischargeDecision(timeline)
+        for episode in sorted(self.episodes_of[discharge_id], key=lambda e: (e.start_date, e.episode_id)):
+            cut = segments(timeline, episode, horizon)
+            decision.episodes.append((episode, cut))
+            pending.extend((timeline, s) for s in cut)
+        return decision
 
     def discharges_active_in(self, month: str) -> list[str]:
         first, last = month_first_day(month), month_last_day(month)

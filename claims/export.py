@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -45,7 +46,9 @@ def to_json(value) -> str:
 
 
 def to_table(records: list[dict], columns: list[str]) -> str:
-    return tabulate([[r[c] for c in columns] for r in records], headers=columns, disable_numparse=True,
+    """Aligned text; money with thousands separators, as a finance officer reads it."""
+    cells = [[f"{r[c]:,}" if isinstance(r[c], Decimal) else r[c] for c in columns] for r in records]
+    return tabulate(cells, headers=columns, disable_numparse=True,
                     colalign=["right" if c in ("days", "amount") or c.endswith("_amount") else "left" for c in columns])
 
 
@@ -164,14 +167,16 @@ def _rows(lines: list[ClaimLine], columns: list[str]) -> list[list]:
 
 def reconciliation_records(rec: Reconciliation) -> list[dict]:
     return [{"month": rec.month, "scheme": s.scheme, "claimed": pounds(s.claimed_pence),
-             "received": pounds(s.received_pence), "difference": pounds(s.received_pence - s.claimed_pence),
+             "received": pounds(s.received_pence),
+             "difference": pounds(s.received_pence - s.claimed_pence) if s.status != "awaiting" else "",
              "status": s.status, "council_share": pounds(s.split["council"]) if s.split else "",
              "ccg_share": pounds(s.split["ccg"]) if s.split else ""} for s in rec.schemes]
 
 
 def running_records(rec: Reconciliation) -> list[dict]:
     return [{"month": p.month, "claimed": pounds(p.claimed_pence), "received": pounds(p.received_pence),
-             "difference": pounds(p.received_pence - p.claimed_pence), "status": p.status} for p in rec.running]
+             "difference": pounds(p.received_pence - p.claimed_pence) if p.status != "awaiting" else "",
+             "status": p.status} for p in rec.running]
 
 
 RECONCILE_COLUMNS = ["month", "scheme", "claimed", "received", "difference", "status", "council_share", "ccg_share"]

@@ -41,7 +41,7 @@ class Recharge:
 
 def recharge(db: sqlite_utils.Database, library: RuleLibrary, month: str, config: Config) -> Recharge:
     claim = claim_for(db, library, month)
-    source = (f"submission {claim.submission['id']}" if claim.submission else "the draft claim (not yet submitted)")
+    source = (f"submission {claim.submission['id']}" if claim.submission else "draft, not yet submitted")
     scheme_lines = [line for line in claim.lines + claim.adjustments if line.organisation == config.council]
     rows = Allocator(read_dataset(db), library).month_allocations(month)
     ccg_days = [r for r in rows if r.funder == "ccg" and r.organisation == config.council]
