@@ -160,17 +160,22 @@ def claim(month, fmt, out, db, data, as_of):
     A month already submitted shows what was submitted."""
     store = get_store(db, data)
     result = ledger.claim_for(store, load_library(), month, as_of)
-    reconciliation = _reconciliation_or_none(store, month) if fmt == "xlsx" else None
+    reconciliation = _reconciliation_or_none(store, month, config_beside(db)) if fmt == "xlsx" else None
     emit_report(fmt, out or (Path(f"claim-{month}.xlsx") if fmt == "xlsx" else None), {
         "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
         "json": lambda: export.claim_json(result)},
         lambda path: export.claim_workbook(result, path, reconciliation))
 
 
-def _reconciliation_or_none(store, month):
+def _reconciliation_or_none(store, month, config):
     if not store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone():
         return None
-    return build_reconciliation(store, month, load_config())
+    return build_reconciliation(store, month, config)
+
+
+def config_beside(db: Path):
+    """hds.toml in the store's folder: the partners' codes and the shortfall rule."""
+    return load_config(db.parent / "hds.toml")
 
 
 @main.command()
@@ -220,7 +225,7 @@ def verify(db):
 @domain_errors
 def reconcile(month, fmt, out, db):
     """Compare what was claimed for a month with what NHS England paid, per scheme."""
-    rec = build_reconciliation(get_store(db), month, load_config())
+    rec = build_reconciliation(get_store(db), month, config_beside(db))
     emit_report(fmt, out, {
         "table": lambda: export.reconciliation_table(rec),
         "csv": lambda: export.to_csv(export.reconciliation_records(rec), export.RECONCILE_COLUMNS),
@@ -236,7 +241,7 @@ def reconcile(month, fmt, out, db):
 @domain_errors
 def recharge(month, fmt, out, db):
     """The statement between the council and the CCG for a month, and the net amount due."""
-    r = build_recharge(get_store(db), load_library(), month, load_config())
+    r = build_recharge(get_store(db), load_library(), month, config_beside(db))
     records = export.recharge_records(r)
     emit_report(fmt, out, {
         "table": lambda: export.recharge_table(r),

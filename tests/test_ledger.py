@@ -286,3 +286,21 @@ def test_killing_submit_midway_leaves_the_store_before_or_after(tmp_path, sample
             submitted = con.execute("SELECT line_count FROM submissions").fetchone()[0]
         assert after[:3] == (before[0], before[1], 1) and after[3] == submitted > 0
     assert ok("verify", "--db", db).startswith("ok:")
+
+
+def test_shortfall_split_follows_hds_toml_beside_the_store(tmp_path):
+    import json
+    db = tmp_path / "hds.db"
+    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    receipts = {"receipts.csv": "receipt_id,claim_month,scheme,amount,received_date\nR1,2020-10,HDS2,7000.00,2020-11-20\n"}
+    ok("load", extract(tmp_path, "receipts", receipts), "--db", db)
+    # cost share: OCC incurred 2700 + 3100 of 7350, OCCG 1550; shortfall 350.00
+    (line,) = json.loads(ok("reconcile", "--month", "2020-10", "--format", "json", "--db", db))["schemes"]
+    assert (line["council_share"], line["ccg_share"]) == ("276.19", "73.81")
+    (tmp_path / "hds.toml").write_text('[reconcile]\nshortfall_split = "fixed"\ncouncil_share = "0.6"\n')
+    (line,) = json.loads(ok("reconcile", "--month", "2020-10", "--format", "json", "--db", db))["schemes"]
+    assert (line["council_share"], line["ccg_share"]) == ("210.00", "140.00")
+    (tmp_path / "hds.toml").write_text('[reconcile]\nshortfall_split = "halves"\n')
+    bad = hds("reconcile", "--month", "2020-10", "--db", db)
+    assert bad.exit_code == 1 and "shortfall_split = 'halves' is not known; expected one of cost_share, fixed" in bad.output
