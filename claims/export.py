@@ -134,7 +134,8 @@ def claim_table(claim: Claim) -> str:
 
 
 def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliation | None = None) -> None:
-    """The claim pack: Summary, Current lines, Adjustments, Block costs, Reconciliation."""
+    """The claim pack: Summary, Current lines (individual and block), Adjustments,
+    Block costs (the block lines again, for their descriptions), Reconciliation."""
     totals = claim_totals(claim)
     summary = [["Claim to NHS England", claim.month], ["Status", "submitted" if claim.submission else "draft"],
                ["Rulebook version", claim.rulebook_version], ["Load", claim.load_id], []]
@@ -142,11 +143,10 @@ def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliatio
         summary += [[title, "Amount"]] + [[k, v] for k, v in totals[key].items()] + [[]]
     summary += [["Current month lines", totals["current"]], ["Adjustments", totals["adjustments"]],
                 ["Total claim", totals["claim"]]]
-    individual = [line for line in claim.lines if line.kind == "individual"]
     blocks = [line for line in claim.lines if line.kind == "block"]
     sheets = [
         ("Summary", [], summary),
-        ("Current lines", CLAIM_COLUMNS, _rows(individual, CLAIM_COLUMNS)),
+        ("Current lines", CLAIM_COLUMNS, _rows(claim.lines, CLAIM_COLUMNS)),
         ("Adjustments", ADJUSTMENT_COLUMNS, _rows(claim.adjustments, ADJUSTMENT_COLUMNS)),
         ("Block costs", CLAIM_COLUMNS, _rows(blocks, CLAIM_COLUMNS)),
         reconciliation_sheet(reconciliation, claim.month),

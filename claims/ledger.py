@@ -20,7 +20,7 @@ import sqlite_utils
 from claims.claim import Claim, ClaimLine, LedgerState, build_claim, sum_lines
 from hds.errors import HdsError
 from hds.money import pounds
-from hds.store import RECORDS, _now, latest_load, read_dataset, user_name, version_filter, write_transaction
+from hds.store import RECORDS, now_utc, latest_load, read_dataset, user_name, version_filter, write_transaction
 from rules.library import RuleLibrary
 
 GENESIS = "0" * 64
@@ -202,7 +202,7 @@ def submit(db: sqlite_utils.Database, library: RuleLibrary, month: str) -> Submi
         previous = db.execute("SELECT hash FROM submissions ORDER BY id DESC LIMIT 1").fetchone()
         header = {
             "id": (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0]),
-            "month": month, "submitted_at": _now(), "submitted_by": user_name(), "load_id": load_id,
+            "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
             "rulebook_version": library.version, "current_pence": claim.current_pence,
             "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
             "line_count": len(claim.lines) + len(claim.adjustments),

@@ -77,7 +77,7 @@ def _migrate(db: sqlite_utils.Database) -> None:
             continue
         with db.atomic():
             apply(db)
-            db["migrations"].insert({"id": number, "name": name, "applied_at": _now()})
+            db["migrations"].insert({"id": number, "name": name, "applied_at": now_utc()})
 
 
 def open_store(path: Path | str) -> sqlite_utils.Database:
@@ -112,7 +112,7 @@ def write_transaction(db: sqlite_utils.Database):
     db.conn.execute("COMMIT")
 
 
-def _now() -> str:
+def now_utc() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
@@ -153,7 +153,7 @@ def save_dataset(db: sqlite_utils.Database, result: LoadResult, source: Path | s
                                             result.dataset.extras.get(table, {}), load_id)
         _check_store_references(db, result)
         db["loads"].insert({
-            "id": load_id, "loaded_at": _now(), "loaded_by": user_name(), "source": str(source),
+            "id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(source),
             "files": json.dumps(files), "rows": json.dumps({t: len(getattr(result.dataset, t)) for t in result.sources}),
             "changes": json.dumps(changes),
         })

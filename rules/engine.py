@@ -68,6 +68,22 @@ class Engine:
         return [self._cache[k] for k in keys]
 
     def _decide_batch(self, rulebook: str, keys: list[tuple[str, tuple[bool, ...]]]) -> None:
+        try:
+            self._post(rulebook, keys)
+        except MessageObservedException:
+            # two facts of the batch hashed alike (the engine's 32-bit fact identity):
+            # decide each alone, in a session of its own, where nothing can collide
+            for key in keys:
+                self._post(rulebook, [key])
+
+    def _forget(self, rulebook: str, sid: str) -> None:
+        """Free a failed batch's session, if the engine made one (it may not have)."""
+        try:
+            self._host.delete_state(rulebook, sid)
+        except Exception:  # no session to delete: the failure came first
+            pass
+
+    def _post(self, rulebook: str, keys: list[tuple[str, tuple[bool, ...]]]) -> None:
         sid = str(next(self._sids))
         messages = {}
         for key in keys:
@@ -77,12 +93,18 @@ class Engine:
         self._fired.clear()
         try:
             self._host.post_batch(rulebook, [m for _, m in messages.values()])
-        except (MessageNotHandledException, MessageObservedException) as exc:
-            raise EngineError(f"durable-rules refused a segment of rulebook {rulebook}: {exc}") from exc
+        except MessageObservedException:
+            self._forget(rulebook, sid)
+            if len(keys) > 1:
+                raise
+            raise EngineError(f"durable-rules refused a segment of rulebook {rulebook} as already seen") from None
+        except MessageNotHandledException as exc:
+            self._forget(rulebook, sid)
+            raise EngineError(f"durable-rules decided no rule for a segment of rulebook {rulebook}: {exc}") from exc
         except Exception as exc:  # an action failed and the engine passed it on
+            self._forget(rulebook, sid)
             raise EngineError(f"durable-rules failed deciding rulebook {rulebook}: {exc!r}") from exc
-        finally:
-            self._host.delete_state(rulebook, sid)
+        self._host.delete_state(rulebook, sid)
         by_id: dict[int, list[str]] = {}
         for message_id, rule_id in self._fired:
             by_id.setdefault(message_id, []).append(rule_id)

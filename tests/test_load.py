@@ -66,13 +66,26 @@ CASES = [
 ]
 
 
+@pytest.fixture(scope="module")
+def loaded_store(tmp_path_factory):
+    """A store holding the good data, to show that a bad load leaves it as it was."""
+    base = tmp_path_factory.mktemp("good")
+    db = base / "hds.db"
+    assert CliRunner().invoke(cli.main, ["load", str(folder(base)), "--db", str(db)]).exit_code == 0
+    return db
+
+
 @pytest.mark.parametrize("table, row, line, column, fragment", CASES, ids=[f"{c[0]}-{c[3]}-{i}" for i, c in enumerate(CASES)])
-def test_each_error_names_file_row_and_column(tmp_path, table, row, line, column, fragment):
+def test_each_error_names_file_row_and_column_and_lands_nothing(tmp_path, loaded_store, table, row, line, column, fragment):
     data = folder(tmp_path, **{table: replace_row(table, row, line)})
-    with pytest.raises(LoadError) as err:
-        read_dataset(data)
-    messages = [str(p) for p in err.value.problems]
+    db = tmp_path / "hds.db"
+    db.write_bytes(loaded_store.read_bytes())
+    before = stored(open_store(db)), open_store(db).execute("SELECT COUNT(*) FROM loads").fetchone()
+    result = CliRunner().invoke(cli.main, ["load", str(data), "--db", str(db)])
+    assert result.exit_code == 1
+    messages = [m.strip() for m in result.output.splitlines()[1:]]
     assert any(m.startswith(f"{table}.csv row {row}, column {column}: ") and fragment in m for m in messages), messages
+    assert (stored(open_store(db)), open_store(db).execute("SELECT COUNT(*) FROM loads").fetchone()) == before
 
 
 def test_missing_required_column(tmp_path):

@@ -176,3 +176,35 @@ def test_a_segment_no_rule_decides_is_a_loud_error(library):
 def test_an_exception_inside_an_action_is_a_loud_error(library):
     with pytest.raises(EngineError):
         FailingEngine(library.books).decide("HDS2", [dict.fromkeys(FACTS, False)])
+
+
+def test_a_fact_identity_collision_falls_back_to_one_fact_per_session(library):
+    """durable-rules may see two distinct facts as one (32-bit identity); every segment is still decided."""
+    from durable.engine import MessageObservedException
+
+    engine = Engine(library.books)
+    real_post = engine._host.post_batch
+    batches = []
+
+    def colliding(ruleset, messages):
+        batches.append(len(messages))
+        if len(messages) > 1:
+            raise MessageObservedException(messages[1])
+        return real_post(ruleset, messages)
+
+    engine._host.post_batch = colliding
+    vectors = [dict.fromkeys(FACTS, False) | {"restart": True}, dict.fromkeys(FACTS, False)]
+    assert [r.id for r in engine.decide("HDS2", vectors)] == ["restart", "week7-assessed"]
+    assert batches == [2, 1, 1]
+
+
+def test_timeline_states_exactly_the_vocabulary_of_facts(library):
+    import datetime as dt
+
+    from hds.records import Discharge, Episode
+    from hds.timeline import build_timeline, facts_on
+
+    discharge = Discharge("D1", "P1", dt.date(2020, 10, 5))
+    episode = Episode("E1", "D1", "home_care", dt.date(2020, 10, 5), None, 100, "OCC")
+    timeline = build_timeline(discharge, [], library.scheme_for(discharge.discharge_date))
+    assert list(facts_on(timeline, episode, dt.date(2020, 10, 5))) == list(FACTS)

@@ -1,0 +1,77 @@
+"""The store: migrations, versions kept across loads, the data as at any load."""
+
+import json
+
+from click.testing import CliRunner
+
+import cli
+from hds.store import open_store, read_dataset
+
+DISCHARGES = "discharge_id,patient_id,discharge_date\nD1,P1,2020-10-05\nD2,P2,2020-10-06\n"
+EPISODES = ("episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation\n"
+            "E1,D1,interim_bed,2020-10-05,,700,OCC\nE2,D2,home_care,2020-10-06,,350,OCC\n")
+
+
+def load(tmp_path, name, db, **files):
+    folder = tmp_path / name
+    folder.mkdir()
+    for table, text in files.items():
+        (folder / f"{table}.csv").write_text(text)
+    result = CliRunner().invoke(cli.main, ["load", str(folder), "--db", str(db)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_migrations_are_recorded_once(tmp_path):
+    db = open_store(tmp_path / "hds.db")
+    assert [(r["id"], r["name"]) for r in db["migrations"].rows] == [
+        (1, "versioned data tables and load log"), (2, "claims ledger: submissions and submission lines")]
+    again = open_store(tmp_path / "hds.db")
+    assert again["migrations"].count == 2
+
+
+def test_a_later_load_keeps_old_versions_and_the_past_can_be_rebuilt(tmp_path):
+    db_path = tmp_path / "hds.db"
+    load(tmp_path, "one", db_path, discharges=DISCHARGES, episodes=EPISODES)
+    changed = EPISODES.replace(",700,", ",770,").replace("E2,D2,home_care,2020-10-06,,350,OCC\n", "")
+    out = load(tmp_path, "two", db_path, discharges=DISCHARGES, episodes=changed,
+               events="event_id,discharge_id,event,date,outcome\nV1,D1,care_act_assessment,2020-10-20,\n")
+    assert "  episodes     0 added, 1 changed, 1 removed, 0 unchanged" in out
+    db = open_store(db_path)
+    assert [(e.episode_id, e.weekly_pence) for e in read_dataset(db).episodes] == [("E1", 77000)]
+    assert [(e.episode_id, e.weekly_pence) for e in read_dataset(db, as_of=1).episodes] == [("E1", 70000), ("E2", 35000)]
+    assert read_dataset(db, as_of=1).events == ()
+    assert db["episodes"].count == 3  # E1 twice, E2 once: nothing is deleted
+
+
+def test_allocations_as_of_an_earlier_load(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    first = CliRunner().invoke(cli.main, ["allocations", "--month", "2020-10", "--format", "json", "--db", str(db)]).output
+    load(tmp_path, "two", db, events="event_id,discharge_id,event,date,outcome\nV1,D1,care_act_assessment,2020-10-20,\n")
+    now = CliRunner().invoke(cli.main, ["allocations", "--month", "2020-10", "--format", "json", "--db", str(db)]).output
+    then = CliRunner().invoke(cli.main, ["allocations", "--month", "2020-10", "--format", "json",
+                                         "--as-of-load", "1", "--db", str(db)]).output
+    assert then == first != now
+    assert {r["funder"] for r in json.loads(now) if r["episode_id"] == "E1"} == {"hds", "bau"}
+
+
+def test_an_unknown_load_is_a_clear_error(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    result = CliRunner().invoke(cli.main, ["claim", "--month", "2020-10", "--as-of-load", "7", "--db", str(db)])
+    assert result.exit_code == 1
+    assert result.output == "Error: there is no load 7; 'hds log' lists the loads\n"
+
+
+def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text("discharge_id,patient_id,discharge_date\nD1,P1,2020-10-05\n")
+    result = CliRunner().invoke(cli.main, ["load", str(folder), "--db", str(db)])
+    assert result.exit_code == 1
+    assert ("episodes in the store (load 1), column discharge_id: E2 follows discharge 'D2', which is not in the "
+            "store after this load") in result.output
+    assert [d.discharge_id for d in read_dataset(open_store(db)).discharges] == ["D1", "D2"]
