@@ -10,19 +10,18 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hds.facts import FUNDERS
 from hds.dates import month_first_day, month_last_day, months_between
-from hds.progress import progress
+from hds.facts import FUNDERS
 from hds.money import cost_of_days, divide_half_up
+from hds.progress import progress
 from hds.records import BlockCost, Dataset, Discharge, Episode
 from hds.timeline import Segment, Timeline, build_timeline, episode_last_day, segments
 from rules.engine import Engine
 from rules.language import Rule
 from rules.library import RuleLibrary
 
-BLOCK_RULE = "block-cost"
+BLOCK_RULE = "block-cost"  # block costs are hds by 2.1, 4.12 and 5.5.2, not by a rulebook rule
 FUNDER_ORDER = {name: i for i, name in enumerate(FUNDERS)}
-BLOCK_CITES = ("2.1", "4.12", "5.5.2")
 
 
 @dataclass(frozen=True)

@@ -100,20 +100,22 @@ def build_claim(dataset: Dataset, library: RuleLibrary, month: str, ledger: Ledg
     lines = [_line(a, descriptions) for a in rows]
     current = [line for line in lines if line.claim_month == month]
     recomputed = {line.key: line for line in lines if line.claim_month < month}
-    return Claim(month, current, adjustments(recomputed, ledger), library.version, load_id)
+    claimed = {key: line for key, line in ledger.claimed.items() if key[0] < month}
+    return Claim(month, current, adjustments(recomputed, claimed, ledger.explain), library.version, load_id)
 
 
-def adjustments(recomputed: dict, ledger: LedgerState) -> list[ClaimLine]:
+def adjustments(recomputed: dict, claimed: dict, explain) -> list[ClaimLine]:
+    """Recomputed minus claimed so far, for every line key of the earlier months."""
     result = []
-    for key in sorted(set(recomputed) | set(ledger.claimed)):
-        now, before = recomputed.get(key), ledger.claimed.get(key)
+    for key in sorted(set(recomputed) | set(claimed)):
+        now, before = recomputed.get(key), claimed.get(key)
         days = (now.days if now else 0) - (before.days if before else 0)
         pence = (now.amount_pence if now else 0) - (before.amount_pence if before else 0)
         if days == 0 and pence == 0:
             continue
         template = now or before
         line = replace(template, days=days, amount_pence=pence, reason="")
-        result.append(replace(line, reason=ledger.explain(line, before is not None)))
+        result.append(replace(line, reason=explain(line, before is not None)))
     return result
 
 

@@ -19,7 +19,6 @@ class Trace:
     horizon: dt.date
     horizon_reason: str
     decisions: list[DischargeDecision]
-    month: str | None
     submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
 
 
@@ -35,7 +34,7 @@ def build_trace(dataset: Dataset, library: RuleLibrary, patient_id: str, month: 
     else:
         horizon, why = latest_month_end(dataset), "the end of the latest month in the data"
     decisions = Allocator(dataset, library).decide([i for _, i in discharge_ids], horizon)
-    return Trace(patient_id, horizon, why, decisions, month, list(submitted))
+    return Trace(patient_id, horizon, why, decisions, list(submitted))
 
 
 def latest_month_end(dataset: Dataset) -> dt.date:

@@ -304,3 +304,16 @@ def test_shortfall_split_follows_hds_toml_beside_the_store(tmp_path):
     (tmp_path / "hds.toml").write_text('[reconcile]\nshortfall_split = "halves"\n')
     bad = hds("reconcile", "--month", "2020-10", "--db", db)
     assert bad.exit_code == 1 and "shortfall_split = 'halves' is not known; expected one of cost_share, fixed" in bad.output
+
+
+def test_a_submitted_month_recomputed_as_of_its_load_matches_the_submission(tmp_path):
+    import json
+    db = tmp_path / "hds.db"
+    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    ok("load", extract(tmp_path, "nov", NOVEMBER), "--db", db)
+    ok("submit", "--month", "2020-11", "--db", db)
+    submitted = claim_json(db, "2020-10")
+    again = json.loads(ok("claim", "--month", "2020-10", "--as-of-load", "1", "--format", "json", "--db", db))
+    assert again["submission"] is None and again["adjustments"] == []
+    assert again["lines"] == submitted["lines"]
