@@ -78,7 +78,10 @@ def get_store(db: Path, data: Path | None = None):
     """The store to read: the file, or an in-memory one filled from --data."""
     if data is not None:
         store = memory_store()
-        save_dataset(store, read_files(data), data)
+        result = read_files(data)
+        for note in result.notes:
+            click.echo(f"note: {note}", err=True)
+        save_dataset(store, result, data)
         return store
     if not db.exists():
         raise HdsError(f"no store at {db}: run 'hds load DIR' first, or pass --data DIR to compute from files")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -138,6 +138,7 @@ class RawTable:
     header: list[str]
     rows: list[tuple[int, dict]]  # (spreadsheet row number, {column: cell})
     blank_rows: int = 0
+    problems: list[Problem] = field(default_factory=list)  # the table's shape: header and row lengths
 
 
 @dataclass
@@ -213,11 +214,16 @@ def _read_workbook(path: Path) -> tuple[dict[str, RawTable], list[str]]:
 
 def _raw_table(source: str, header: list[str], numbered_rows) -> RawTable:
     table = RawTable(source, header, [])
+    for name in sorted({h for h in header if h and header.count(h) > 1}):
+        table.problems.append(Problem(source, 1, name, "the column appears more than once in the header; keep one"))
     for number, cells in numbered_rows:
         cells = [c.strip() if isinstance(c, str) else c for c in cells]
         if all(c is None or c == "" for c in cells):
             table.blank_rows += 1
             continue
+        if any(c not in (None, "") for c in cells[len(header):]):
+            table.problems.append(Problem(source, number, None, f"the row has {len(cells)} values but the header "
+                                          f"names {len(header)} columns; check for a stray comma or a missing header"))
         padded = list(cells) + [""] * (len(header) - len(cells))
         table.rows.append((number, {name: padded[i] for i, name in enumerate(header) if name}))
     return table
@@ -229,6 +235,7 @@ def validate(raw: dict[str, RawTable], known_discharges: set[str] = frozenset())
     extras: dict[str, dict] = {}
     for table in TABLES:
         if table.name in raw:
+            problems.extend(raw[table.name].problems)
             records[table.name], extras[table.name] = _validate_table(table, raw[table.name], problems)
         else:
             records[table.name], extras[table.name] = [], {}

@@ -177,3 +177,23 @@ def test_money_forms(text, pence):
 @pytest.mark.parametrize("number", ["9990000026", "999 000 0026", "9993982598"])
 def test_valid_nhs_numbers(number):
     assert parse_nhs_number(number) == number.replace(" ", "")
+
+
+def test_a_row_longer_than_the_header_is_an_error(tmp_path):
+    with pytest.raises(LoadError) as err:
+        read_dataset(folder(tmp_path, discharges=GOOD["discharges"] + "D3,P3,2020-10-07,hospital,,extra\n"))
+    assert str(err.value.problems[0]) == ("discharges.csv row 4: the row has 6 values but the header names 5 columns; "
+                                          "check for a stray comma or a missing header")
+
+
+def test_a_repeated_header_is_an_error(tmp_path):
+    text = "discharge_id,patient_id,discharge_date,patient_id\nD1,P1,2020-10-05,P9\nD2,P2,2020-10-06,P2\n"
+    with pytest.raises(LoadError) as err:
+        read_dataset(folder(tmp_path, discharges=text))
+    assert str(err.value.problems[0]) == ("discharges.csv row 1, column patient_id: the column appears more than once "
+                                          "in the header; keep one")
+
+
+def test_blank_rows_are_reported_not_silently_skipped(tmp_path):
+    result = read_dataset(folder(tmp_path, events=GOOD["events"] + ",,,,\n"))
+    assert result.notes == ["events.csv: 1 blank row(s) ignored"]
