@@ -145,6 +145,8 @@ def _describe(table: str, row: dict) -> str:
 
 
 def _show(column: str, value) -> str:
+    if column == "nhs_number":
+        return "(hidden)"  # an identifier has no place in a claim's reasons
     if column.endswith("_pence") and value is not None:
         return str(pounds(value))
     return "blank" if value in (None, "") else str(value)

@@ -53,6 +53,8 @@ def _migration_1(db: sqlite_utils.Database) -> None:
         columns = _record_columns(record) | {"_extra": str, "_load": int, "_until_load": int}
         db[table].create(columns, pk=(key, "_load"))
         db[table].create_index(["_until_load"], index_name=f"{table}_current")
+        if "discharge_id" in columns and key != "discharge_id":
+            db[table].create_index(["discharge_id"], index_name=f"{table}_discharge")
     db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
                         "files": str, "rows": str, "changes": str}, pk="id")
 
