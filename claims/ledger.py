@@ -126,8 +126,7 @@ def changes_since(db: sqlite_utils.Database, line: ClaimLine, since_load: int) -
             if old is None:
                 reasons.append(f"{_describe(table, row)} loaded in load {row['_load']}")
             else:
-                changed = [f"{INPUT_NAMES.get(c, c)} {_show(c, old[c])} -> {_show(c, row[c])}"
-                           for c in row if not c.startswith("_") and old[c] != row[c]]
+                changed = [_change(c, old[c], row[c]) for c in row if not c.startswith("_") and old[c] != row[c]]
                 reasons.append(f"{table[:-1].replace('_', ' ')} {row[key]}: {', '.join(changed)} in load {row['_load']}")
             before[row[key]] = row
     return reasons
@@ -144,9 +143,13 @@ def _describe(table: str, row: dict) -> str:
     return f"discharge {row['discharge_id']}"
 
 
+def _change(column: str, old, new) -> str:
+    if column == "nhs_number":  # an identifier has no place in a claim's reasons
+        return "nhs_number changed"
+    return f"{INPUT_NAMES.get(column, column)} {_show(column, old)} -> {_show(column, new)}"
+
+
 def _show(column: str, value) -> str:
-    if column == "nhs_number":
-        return "(hidden)"  # an identifier has no place in a claim's reasons
     if column.endswith("_pence") and value is not None:
         return str(pounds(value))
     return "blank" if value in (None, "") else str(value)
