@@ -280,4 +280,7 @@ def verify(db: sqlite_utils.Database) -> list[str]:
         if header_hash(header, chain) != header["hash"]:
             problems.append(f"{name}: its header was changed after submission")
         previous = header["hash"]
+    for (orphan,) in db.execute("SELECT DISTINCT submission_id FROM submission_lines WHERE submission_id NOT IN "
+                                "(SELECT id FROM submissions)"):
+        problems.append(f"submission {orphan}: its header was deleted, its lines remain")
     return problems

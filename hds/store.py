@@ -71,15 +71,18 @@ MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
 
 
 def _migrate(db: sqlite_utils.Database) -> None:
-    if not db["migrations"].exists():
-        db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
-    done = {row["id"] for row in db["migrations"].rows}
-    for number, name, apply in MIGRATIONS:
-        if number in done:
-            continue
-        with db.atomic():
-            apply(db)
-            db["migrations"].insert({"id": number, "name": name, "applied_at": now_utc()})
+    """Apply the migrations this store lacks, under the write lock so two processes
+    opening a new store cannot both apply one."""
+    if db["migrations"].exists() and {r["id"] for r in db["migrations"].rows} >= {m[0] for m in MIGRATIONS}:
+        return
+    with write_transaction(db):
+        if not db["migrations"].exists():
+            db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
+        done = {row["id"] for row in db["migrations"].rows}
+        for number, name, apply in MIGRATIONS:
+            if number not in done:
+                apply(db)
+                db["migrations"].insert({"id": number, "name": name, "applied_at": now_utc()})
 
 
 def open_store(path: Path | str) -> sqlite_utils.Database:

@@ -317,3 +317,17 @@ def test_a_submitted_month_recomputed_as_of_its_load_matches_the_submission(tmp_
     again = json.loads(ok("claim", "--month", "2020-10", "--as-of-load", "1", "--format", "json", "--db", db))
     assert again["submission"] is None and again["adjustments"] == []
     assert again["lines"] == submitted["lines"]
+
+
+def test_verify_finds_a_deleted_submission(tmp_path):
+    db = tmp_path / "hds.db"
+    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    ok("submit", "--month", "2020-11", "--db", db)
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TRIGGER submissions_no_delete")
+        con.execute("DELETE FROM submissions WHERE id = 1")
+    result = hds("verify", "--db", db)
+    assert result.exit_code == 1
+    assert "submission 2 (2020-11): does not follow the previous submission" in result.output
+    assert "submission 1: its header was deleted, its lines remain" in result.output
