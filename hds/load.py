@@ -82,9 +82,6 @@ class Table:
     columns: tuple[Column, ...]
     required: bool
 
-    def column(self, name: str) -> Column:
-        return next(c for c in self.columns if c.name == name)
-
 
 TABLES = (
     Table("discharges", "discharge_id", Discharge, (
