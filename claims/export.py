@@ -65,10 +65,15 @@ def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[lis
             sheet.freeze_panes = "A2"
         for row in rows:
             sheet.append(row)
+        widths: dict[str, int] = {}
         for row in sheet.iter_rows():
             for cell in row:
                 if cell.data_type == "n" and not isinstance(cell.value, int):
                     cell.number_format = MONEY_FORMAT
+                if cell.value is not None:
+                    widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), len(str(cell.value)))
+        for letter, width in widths.items():
+            sheet.column_dimensions[letter].width = min(width + 2, 60)
     book.save(path)
 
 
