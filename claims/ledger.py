@@ -20,39 +20,12 @@ import sqlite_utils
 from claims.claim import Claim, ClaimLine, LedgerState, build_claim, sum_lines
 from hds.errors import HdsError
 from hds.money import pounds
-from hds.store import RECORDS, now_utc, latest_load, read_dataset, user_name, version_filter, write_transaction
+from hds.store import HEADER_FIELDS, PROTECTED, RECORDS, now_utc, latest_load, read_dataset, user_name, version_filter, write_transaction
 from rules.library import RuleLibrary
 
 GENESIS = "0" * 64
 LINE_FIELDS = [f.name for f in dataclasses.fields(ClaimLine)]
-HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
-                 "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
-PROTECTED = ("submissions", "submission_lines")
 INPUT_NAMES = {"weekly_pence": "weekly_cost", "amount_pence": "amount"}  # store column -> input column
-
-
-def create_schema(db: sqlite_utils.Database) -> None:
-    db["submissions"].create(
-        {f: (int if f in ("id", "load_id", "line_count") or f.endswith("_pence") else str) for f in HEADER_FIELDS}
-        | {"hash": str}, pk="id")
-    db["submissions"].create_index(["month"], unique=True)
-    db["submission_lines"].create(
-        {"submission_id": int, "line_no": int}
-        | {f: (int if f in ("days", "amount_pence") else str) for f in LINE_FIELDS}
-        | {"current": int, "line_hash": str},
-        pk=("submission_id", "line_no"), foreign_keys=[("submission_id", "submissions", "id")])
-    db["submission_lines"].create_index(["patient_id"])
-    db["submission_lines"].create_index(["claim_month"])
-    install_triggers(db)
-
-
-def install_triggers(db: sqlite_utils.Database) -> None:
-    for table in PROTECTED:
-        for action in ("UPDATE", "DELETE"):
-            db.execute(
-                f"CREATE TRIGGER IF NOT EXISTS {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'submitted claims cannot be changed: "
-                f"correct a past month through an adjustment in the next claim'); END")
 
 
 # --- what has been claimed -------------------------------------------------

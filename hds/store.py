@@ -59,11 +59,31 @@ def _migration_1(db: sqlite_utils.Database) -> None:
                         "files": str, "rows": str, "changes": str}, pk="id")
 
 
-def _migration_2(db: sqlite_utils.Database) -> None:
-    """The claims ledger: submissions and their lines, which nothing may change."""
-    from claims import ledger  # the ledger owns its schema; the store only runs it in order
+HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
+                 "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
+LINE_COLUMNS = {"claim_month": str, "kind": str, "patient_id": str, "discharge_id": str, "episode_id": str,
+                "block_id": str, "description": str, "scheme": str, "service": str, "organisation": str,
+                "days": int, "amount_pence": int, "reason": str}
+PROTECTED = ("submissions", "submission_lines")
 
-    ledger.create_schema(db)
+
+def _migration_2(db: sqlite_utils.Database) -> None:
+    """The claims ledger: submission headers and lines, which triggers keep as submitted."""
+    db["submissions"].create(
+        {f: (int if f in ("id", "load_id", "line_count") or f.endswith("_pence") else str) for f in HEADER_FIELDS}
+        | {"hash": str}, pk="id")
+    db["submissions"].create_index(["month"], unique=True)
+    db["submission_lines"].create(
+        {"submission_id": int, "line_no": int} | LINE_COLUMNS | {"current": int, "line_hash": str},
+        pk=("submission_id", "line_no"), foreign_keys=[("submission_id", "submissions", "id")])
+    db["submission_lines"].create_index(["patient_id"])
+    db["submission_lines"].create_index(["claim_month"])
+    for table in PROTECTED:
+        for action in ("UPDATE", "DELETE"):
+            db.execute(
+                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, 'submitted claims cannot be changed: "
+                f"correct a past month through an adjustment in the next claim'); END")
 
 
 MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hds.schemes import Scheme, check_windows, scheme_for, scheme_from_rulebook
+from hds.schemes import Scheme, scheme_for
 from rules import RULEBOOK_DIR
 from rules.check import check_rulebook
 from rules.language import Rulebook, RulebookError, parse_rulebook
@@ -47,3 +47,35 @@ def load_library(directory: Path | str = RULEBOOK_DIR) -> RuleLibrary:
     for path in files:
         digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return RuleLibrary(books, sorted(schemes, key=lambda s: s.first_discharge), digest.hexdigest())
+
+
+def scheme_from_rulebook(book: Rulebook) -> Scheme:
+    params = {name: p.value for name, p in book.parameters.items()}
+    for needed in ("first_discharge", "last_discharge"):
+        if needed not in params:
+            raise RulebookError(book.path, 1, f"scheme {book.name} needs parameter {needed}")
+    lengths = [name for name in ("free_period_days", "free_period_ends_on") if name in params]
+    if len(lengths) != 1:
+        raise RulebookError(
+            book.path, 1, f"scheme {book.name} needs exactly one of free_period_days and free_period_ends_on"
+        )
+    if params["last_discharge"] < params["first_discharge"]:
+        line = book.parameters["last_discharge"].line
+        raise RulebookError(book.path, line, "last_discharge is before first_discharge")
+    return Scheme(
+        book.name,
+        params["first_discharge"],
+        params["last_discharge"],
+        params.get("free_period_days"),
+        params.get("free_period_ends_on"),
+    )
+
+
+def check_windows(schemes: list[Scheme], paths: dict[str, str]) -> None:
+    """Two schemes may not claim the same discharge date."""
+    ordered = sorted(schemes, key=lambda s: s.first_discharge)
+    for before, after in zip(ordered, ordered[1:]):
+        if after.first_discharge <= before.last_discharge:
+            raise RulebookError(
+                paths[after.name], 1, f"scheme {after.name} overlaps scheme {before.name} (discharge windows)"
+            )

@@ -75,3 +75,10 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
     assert ("episodes in the store (load 1), column discharge_id: E2 follows discharge 'D2', which is not in the "
             "store after this load") in result.output
     assert [d.discharge_id for d in read_dataset(open_store(db)).discharges] == ["D1", "D2"]
+
+
+def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
+    from claims.ledger import LINE_FIELDS
+    from hds.store import LINE_COLUMNS
+
+    assert list(LINE_COLUMNS) == LINE_FIELDS
