@@ -28,7 +28,7 @@ from rules import RULEBOOK_DIR, SCENARIO_DIR
 from rules.check import check_rulebook
 from rules.language import parse_rulebook
 from rules.library import load_library
-from rules.scenarios import run_scenarios
+from claims.scenarios import run_scenarios
 
 
 def domain_errors(func):

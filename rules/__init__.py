@@ -2,7 +2,8 @@
 
 ``language`` reads ``rulebooks/*.rules`` into Rulebook values, ``check``
 proves a rulebook decides every segment exactly once, ``compiler`` turns it
-into durable-rules rulesets and ``engine`` runs them.
+into durable-rules rulesets and ``engine`` runs them. The scenario files in
+``scenarios/`` are run by ``claims.scenarios``, since they check allocations.
 """
 
 from pathlib import Path

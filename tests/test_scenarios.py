@@ -3,7 +3,7 @@
 import pytest
 
 from rules import SCENARIO_DIR
-from rules.scenarios import run_scenario, scenario_files
+from claims.scenarios import run_scenario, scenario_files
 
 FILES = scenario_files(SCENARIO_DIR)
 
