@@ -67,6 +67,16 @@ def hds_total(db, month):
     return sum(Decimal(r["amount"]) for r in rows if r["funder"] == "hds")
 
 
+def october_and_november_submitted(tmp_path):
+    """A store where October was submitted, then November with the corrections of NOVEMBER."""
+    db = tmp_path / "hds.db"
+    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    ok("load", extract(tmp_path, "nov", NOVEMBER), "--db", db)
+    ok("submit", "--month", "2020-11", "--db", db)
+    return db
+
+
 def test_three_months_of_claims(tmp_path):
     db = tmp_path / "hds.db"
     ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
@@ -111,11 +121,7 @@ def test_three_months_of_claims(tmp_path):
 
 
 def test_trace_shows_the_money_history(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
-    ok("load", extract(tmp_path, "nov", NOVEMBER), "--db", db)
-    ok("submit", "--month", "2020-11", "--db", db)
+    db = october_and_november_submitted(tmp_path)
     out = ok("trace", "P1", "--db", db)
     assert "    submission 1 (2020-10) claimed E1:  27 days £2,700.00" in out
     assert ("    submission 2 (2020-11) adjusted E1: -12 days -£1,200.00  because care act assessment dated "
@@ -171,11 +177,7 @@ def test_the_store_refuses_to_change_a_submission(tmp_path):
 
 
 def test_verify_names_a_line_edited_behind_the_triggers(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
-    ok("load", extract(tmp_path, "nov", NOVEMBER), "--db", db)
-    ok("submit", "--month", "2020-11", "--db", db)
+    db = october_and_november_submitted(tmp_path)
     with sqlite3.connect(db) as con:
         for name in ("submission_lines_no_update", "submission_lines_no_delete"):
             con.execute(f"DROP TRIGGER {name}")
@@ -308,11 +310,7 @@ def test_shortfall_split_follows_hds_toml_beside_the_store(tmp_path):
 
 def test_a_submitted_month_recomputed_as_of_its_load_matches_the_submission(tmp_path):
     import json
-    db = tmp_path / "hds.db"
-    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
-    ok("load", extract(tmp_path, "nov", NOVEMBER), "--db", db)
-    ok("submit", "--month", "2020-11", "--db", db)
+    db = october_and_november_submitted(tmp_path)
     submitted = claim_json(db, "2020-10")
     again = json.loads(ok("claim", "--month", "2020-10", "--as-of-load", "1", "--format", "json", "--db", db))
     assert again["submission"] is None and again["adjustments"] == []
