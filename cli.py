@@ -110,6 +110,14 @@ def emit_report(fmt: str, out: Path | None, renderers: dict, workbook) -> None:
         emit(renderers[fmt](), out)
 
 
+def ledger_report(func):
+    """A month's report from the store's ledger: --month, --format, --out and --db."""
+    for decorate in (domain_errors, store_option, out_option, format_option(["table", "csv", "json", "xlsx"]),
+                     month_option(), main.command()):
+        func = decorate(func)
+    return func
+
+
 @click.group()
 @click.version_option(package_name="hds")
 def main():
@@ -220,12 +228,7 @@ def verify(db):
     click.echo(f"ok: {count} submission(s) verified, every line and hash intact")
 
 
-@main.command()
-@month_option()
-@format_option(["table", "csv", "json", "xlsx"])
-@out_option
-@store_option
-@domain_errors
+@ledger_report
 def reconcile(month, fmt, out, db):
     """Compare what was claimed for a month with what NHS England paid, per scheme."""
     rec = build_reconciliation(get_store(db), month, config_beside(db))
@@ -236,12 +239,7 @@ def reconcile(month, fmt, out, db):
         lambda path: export.write_workbook(path, [export.reconciliation_sheet(rec, month)]))
 
 
-@main.command()
-@month_option()
-@format_option(["table", "csv", "json", "xlsx"])
-@out_option
-@store_option
-@domain_errors
+@ledger_report
 def recharge(month, fmt, out, db):
     """The statement between the council and the CCG for a month, and the net amount due."""
     r = build_recharge(get_store(db), load_library(), month, config_beside(db))

@@ -62,11 +62,17 @@ class Claim:
     submission: dict | None = None  # the stored header, when this month is already submitted
     notes: list[str] = field(default_factory=list)
 
+    _frames: dict = field(default_factory=dict, repr=False, compare=False)
+
     def frame(self, which: str = "all") -> pd.DataFrame:
-        lines = {"current": self.lines, "adjustments": self.adjustments, "all": self.lines + self.adjustments}[which]
-        columns = [f for f in ClaimLine.__dataclass_fields__]
-        return pd.DataFrame([line.__dict__ for line in lines], columns=columns).astype(
-            {"days": "int64", "amount_pence": "int64"})
+        """The lines as a table, built once per selection (totals ask for it repeatedly)."""
+        if which not in self._frames:
+            lines = {"current": self.lines, "adjustments": self.adjustments,
+                     "all": self.lines + self.adjustments}[which]
+            columns = list(ClaimLine.__dataclass_fields__)
+            self._frames[which] = pd.DataFrame([line.__dict__ for line in lines], columns=columns).astype(
+                {"days": "int64", "amount_pence": "int64"})
+        return self._frames[which]
 
     @property
     def current_pence(self) -> int:

@@ -52,13 +52,16 @@ def ledger_state(db: sqlite_utils.Database, library: RuleLibrary, up_to_load: in
     subs = submissions(db, up_to_load)
     if not subs:
         return LedgerState(None, {})
-    lines = [_claim_line(r) for r in stored_lines(db, [s["id"] for s in subs])]
+    by_id = {s["id"]: s for s in subs}
+    rows = stored_lines(db, list(by_id))  # ordered by submission, so later ones win below
+    lines = [_claim_line(r) for r in rows]
     claimed_months = {line.claim_month for line in lines} | {s["month"] for s in subs}
     last_for_month = {}
     for s in subs:
-        for row in stored_lines(db, [s["id"]]):
-            last_for_month[row["claim_month"]] = s
         last_for_month[s["month"]] = s
+    for row in rows:
+        if by_id[row["submission_id"]]["id"] >= last_for_month.get(row["claim_month"], {"id": 0})["id"]:
+            last_for_month[row["claim_month"]] = by_id[row["submission_id"]]
 
     def explain(line: ClaimLine, claimed_before: bool) -> str:
         if line.claim_month not in claimed_months:
