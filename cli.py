@@ -1,34 +1,22 @@
 """The `hds` command: a thin click layer over the library.
 
 Each command parses its options, calls one library function and prints the
-result; a domain error (HdsError) becomes a clear message and exit code 1.
+result; a domain error (HdsError) becomes a clear message and exit code 1,
+a usage error exit code 2. Modules are imported inside the commands that
+need them, so `hds --version` or `hds trace` does not pay for pandas or
+openpyxl.
 """
 
 from __future__ import annotations
 
 import functools
+import gc
 import json
 from pathlib import Path
 
 import click
 
-from claims import export, ledger
-from claims.allocation import Allocator
-from claims.recharge import recharge as build_recharge
-from claims.reconcile import reconcile as build_reconciliation
-from claims.trace import build_trace, render_trace
-from hds.config import load_config
-from hds.dates import month_arg
 from hds.errors import HdsError
-from hds.facts import FACTS
-from hds.load import read_dataset as read_files
-from hds.money import format_pounds
-from hds.store import is_empty, memory_store, open_store, read_dataset, save_dataset
-from rules import RULEBOOK_DIR, SCENARIO_DIR
-from rules.check import check_rulebook
-from rules.language import parse_rulebook
-from rules.library import load_library
-from claims.scenarios import run_scenarios
 
 
 def domain_errors(func):
@@ -43,6 +31,8 @@ def domain_errors(func):
 
 
 def _month(ctx, param, value):
+    from hds.dates import month_arg
+
     try:
         return month_arg(value) if value else None
     except HdsError as exc:
@@ -63,7 +53,7 @@ def data_options(func):
     func = click.option("--as-of-load", "as_of", type=int,
                         help="Use the data as it stood just after this load ('hds log' lists them).")(func)
     func = click.option("--data", "data", type=click.Path(path_type=Path),
-                        help="Compute from this folder of CSV files or .xlsx workbook, in a throwaway in-memory store.")(func)
+                        help="Compute straight from this folder of CSV files or .xlsx workbook, without a store.")(func)
     return store_option(func)
 
 
@@ -74,21 +64,20 @@ def format_option(choices):
 out_option = click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of the screen.")
 
 
-def get_store(db: Path, data: Path | None = None):
-    """The store to read: the file, or an in-memory one filled from --data."""
-    if data is not None:
-        store = memory_store()
-        result = read_files(data)
-        for note in result.notes:
-            click.echo(f"note: {note}", err=True)
-        save_dataset(store, result, data)
-        return store
-    if not db.exists():
-        raise HdsError(f"no store at {db}: run 'hds load DIR' first, or pass --data DIR to compute from files")
-    store = open_store(db)
-    if is_empty(store):
-        raise HdsError(f"the store {db} holds no data: run 'hds load DIR' first")
-    return store
+def note(text: str) -> None:
+    click.echo(f"note: {text}", err=True)
+
+
+def reading(db, data=None, as_of=None):
+    from claims.service import reading as open_reading
+
+    return open_reading(db, data, as_of, note)
+
+
+def library():
+    from claims.service import library as shipped
+
+    return shipped()
 
 
 def emit(text: str, out: Path | None) -> None:
@@ -122,27 +111,40 @@ def ledger_report(func):
 @click.version_option(package_name="hds")
 def main():
     """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme."""
+    gc.freeze()  # the objects of start-up are never garbage: keep the collector off them
 
 
 @main.command()
 @click.argument("source", type=click.Path(path_type=Path))
+@click.option("--allow-removals", is_flag=True,
+              help="Accept a load that removes more than half of a table's rows from the store.")
 @store_option
 @domain_errors
-def load(source, db):
+def load(source, allow_removals, db):
     """Validate SOURCE (a folder of CSV files or an .xlsx workbook) and load it into the store.
 
     The tables in SOURCE become the current truth; earlier versions of changed
     or removed rows are kept (see --as-of-load)."""
-    store = open_store(db)
-    known = {row[0] for row in store.execute("SELECT discharge_id FROM discharges WHERE _until_load IS NULL")}
-    result = read_files(source, known_discharges=known)
-    summary = save_dataset(store, result, source)
-    for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+    from claims.service import load as load_into
+
+    loaded, summary = load_into(source, db, allow_removals)
+    for text in loaded.notes:
+        note(text)
     click.echo(f"Load {summary.load_id} into {db}:")
     for table, c in summary.changes.items():
         click.echo(f"  {table:<12} {c['added']} added, {c['changed']} changed, {c['removed']} removed, "
                    f"{c['unchanged']} unchanged")
+
+
+@main.command()
+@store_option
+@domain_errors
+def migrate(db):
+    """Bring a store written by an earlier version of hds up to this version's schema."""
+    from hds.store import migrate as migrate_store
+
+    applied = migrate_store(db)
+    click.echo(f"{db}: " + ("; ".join(f"applied {name}" for name in applied) if applied else "already up to date"))
 
 
 @main.command()
@@ -153,8 +155,14 @@ def load(source, db):
 @domain_errors
 def allocations(month, fmt, out, db, data, as_of):
     """The allocation table of a month: days and money per episode, month and funder."""
-    dataset = read_dataset(get_store(db, data), as_of)
-    records = export.allocation_records(Allocator(dataset, load_library()).month_allocations(month))
+    from claims import export
+    from claims.allocate import allocations as allocate
+    from hds.days import month_end, month_number, month_start
+
+    m = month_number(month)
+    with reading(db, data, as_of) as r:
+        rows = allocate(r.source.period(month_start(m), month_end(m)), library(), m, m)
+    records = export.allocation_records(rows)
     text = {"table": export.to_table, "csv": export.to_csv}.get(fmt)
     emit(text(records, export.ALLOCATION_COLUMNS) if text else export.to_json(records), out)
 
@@ -169,9 +177,19 @@ def claim(month, fmt, out, db, data, as_of):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted."""
-    store = get_store(db, data)
-    result = ledger.claim_for(store, load_library(), month, as_of)
-    reconciliation = _reconciliation_or_none(store, month, config_beside(db)) if fmt == "xlsx" else None
+    from claims import export
+
+    with reading(db, data, as_of) as r:
+        if r.store is None:
+            from claims.claim import build_claim
+
+            result = build_claim(r.source, library(), month)
+            reconciliation = None
+        else:
+            from claims.ledger import claim_for
+
+            result = claim_for(r.store, library(), month, as_of)
+            reconciliation = _reconciliation_or_none(r.store, month, config_beside(db)) if fmt == "xlsx" else None
     emit_report(fmt, out or (Path(f"claim-{month}.xlsx") if fmt == "xlsx" else None), {
         "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
         "json": lambda: export.claim_json(result)},
@@ -179,26 +197,39 @@ def claim(month, fmt, out, db, data, as_of):
 
 
 def _reconciliation_or_none(store, month, config):
+    from claims.reconcile import reconcile
+
     if not store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone():
         return None
-    return build_reconciliation(store, month, config)
+    return reconcile(store, month, config)
 
 
 def config_beside(db: Path):
     """hds.toml in the store's folder: the partners' codes and the shortfall rule."""
+    from hds.config import load_config
+
     return load_config(db.parent / "hds.toml")
 
 
 @main.command()
-@click.argument("patient_id")
+@click.argument("patient")
 @month_option(required=False, help="YYYY-MM: follow open episodes to the end of this month")
 @data_options
 @domain_errors
-def trace(patient_id, month, db, data, as_of):
-    """Every discharge, episode and segment of a patient, who pays and why, and what was claimed."""
-    store = get_store(db, data)
-    history = ledger.patient_history(store, patient_id)
-    click.echo(render_trace(build_trace(read_dataset(store, as_of), load_library(), patient_id, month, history)))
+def trace(patient, month, db, data, as_of):
+    """Every discharge, episode and segment of a patient, who pays and why, and what was claimed.
+
+    PATIENT is a patient id, or an NHS number."""
+    from claims.trace import build_trace, find_patient, render_trace
+
+    with reading(db, data, as_of) as r:
+        patient_id = find_patient(r.source, patient)
+        history = []
+        if r.store is not None:
+            from claims.ledger import patient_history
+
+            history = patient_history(r.store, patient_id)
+        click.echo(render_trace(build_trace(r.source, library(), patient_id, month, history)))
 
 
 @main.command()
@@ -207,7 +238,12 @@ def trace(patient_id, month, db, data, as_of):
 @domain_errors
 def submit(month, db):
     """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards."""
-    done = ledger.submit(get_store(db), load_library(), month)
+    from claims.ledger import submit as submit_claim
+    from claims.service import writing
+    from hds.money import format_pounds
+
+    with writing(db) as store:
+        done = submit_claim(store, library(), month)
     c = done.claim
     click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
                f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
@@ -220,9 +256,11 @@ def submit(month, db):
 @domain_errors
 def verify(db):
     """Check that no submitted claim was changed since it was submitted."""
-    store = get_store(db)
-    problems = ledger.verify(store)
-    count = store.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+    from claims.ledger import verify as verify_ledger
+
+    with reading(db) as r:
+        problems = verify_ledger(r.store)
+        count = r.store.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
     if problems:
         raise HdsError("the ledger was changed after submission:\n" + "\n".join(f"  {p}" for p in problems))
     click.echo(f"ok: {count} submission(s) verified, every line and hash intact")
@@ -231,7 +269,11 @@ def verify(db):
 @ledger_report
 def reconcile(month, fmt, out, db):
     """Compare what was claimed for a month with what NHS England paid, per scheme."""
-    rec = build_reconciliation(get_store(db), month, config_beside(db))
+    from claims import export
+    from claims.reconcile import reconcile as build_reconciliation
+
+    with reading(db) as r:
+        rec = build_reconciliation(r.store, month, config_beside(db))
     emit_report(fmt, out, {
         "table": lambda: export.reconciliation_table(rec),
         "csv": lambda: export.to_csv(export.reconciliation_records(rec), export.RECONCILE_COLUMNS),
@@ -242,15 +284,19 @@ def reconcile(month, fmt, out, db):
 @ledger_report
 def recharge(month, fmt, out, db):
     """The statement between the council and the CCG for a month, and the net amount due."""
-    r = build_recharge(get_store(db), load_library(), month, config_beside(db))
-    records = export.recharge_records(r)
+    from claims import export
+    from claims.recharge import recharge as build_recharge
+
+    with reading(db) as r:
+        rc = build_recharge(r.store, library(), month, config_beside(db))
+    records = export.recharge_records(rc)
     emit_report(fmt, out, {
-        "table": lambda: export.recharge_table(r),
+        "table": lambda: export.recharge_table(rc),
         "csv": lambda: export.to_csv(records, export.RECHARGE_COLUMNS),
-        "json": lambda: export.recharge_json(r)},
+        "json": lambda: export.recharge_json(rc)},
         lambda path: export.write_workbook(path, [("Recharge", export.RECHARGE_COLUMNS,
                                                    [[x[c] for c in export.RECHARGE_COLUMNS] for x in records]
-                                                   + [[], [export.recharge_net(r)]])]))
+                                                   + [[], [export.recharge_net(rc)]])]))
 
 
 @main.command()
@@ -258,16 +304,20 @@ def recharge(month, fmt, out, db):
 @domain_errors
 def log(db):
     """The loads and submissions, oldest first."""
-    store = get_store(db)
+    from hds.money import format_pounds
+
+    with reading(db) as r:
+        loads = r.store.query("SELECT * FROM loads ORDER BY id")
+        subs = r.store.query("SELECT * FROM submissions ORDER BY id")
     click.echo("Loads")
-    for row in store.query("SELECT * FROM loads ORDER BY id"):
+    for row in loads:
         changes = json.loads(row["changes"])
         summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
         click.echo(f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})")
         for name, digest in json.loads(row["files"]).items():
             click.echo(f"         {name} sha256 {digest}")
     click.echo("Submissions")
-    for row in store.query("SELECT * FROM submissions ORDER BY id"):
+    for row in subs:
         click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
                    f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}")
 
@@ -281,14 +331,16 @@ def rules():
 @domain_errors
 def rules_list():
     """Every rule with its funder and the paragraphs it cites."""
-    library = load_library()
-    for name, book in library.books.items():
+    from claims import export
+
+    lib = library()
+    for name, book in lib.books.items():
         params = ", ".join(f"{p.name}={p.value}" for p in book.parameters.values())
         click.echo(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
     click.echo("")
     click.echo(export.to_table(
         [{"rule": r.id, "funder": r.funder, "cites": ", ".join(r.cites), "when": r.when}
-         for r in library.books["common"].rules], ["rule", "funder", "cites", "when"]))
+         for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"]))
 
 
 @rules.command("show")
@@ -296,10 +348,10 @@ def rules_list():
 @domain_errors
 def rules_show(scheme):
     """Print one rulebook (HDS1..HDS4 or common), with its included rules."""
-    library = load_library()
-    if scheme not in library.books:
-        raise HdsError(f"no rulebook '{scheme}'; rulebooks: {', '.join(library.books)}")
-    book = library.books[scheme]
+    lib = library()
+    if scheme not in lib.books:
+        raise HdsError(f"no rulebook '{scheme}'; rulebooks: {', '.join(lib.books)}")
+    book = lib.books[scheme]
     click.echo(f"{book.name}: {book.title}  ({book.path})")
     for p in book.parameters.values():
         click.echo(f"  parameter {p.name} = {p.value}   source: {p.source}")
@@ -314,22 +366,29 @@ def rules_show(scheme):
 @domain_errors
 def rules_check(files):
     """Check rulebooks for gaps and unreachable rules (default: the shipped ones)."""
+    from rules import RULEBOOK_DIR
+    from rules.check import check_rulebook
+    from rules.language import parse_rulebook
+
     paths = list(files) or sorted(RULEBOOK_DIR.glob("*.rules"))
     for path in paths:
         report = check_rulebook(parse_rulebook(path))
         click.echo(f"{path}: ok: {report.rules} rules decide all {report.combinations:,} combinations of facts, "
                    "each rule reachable")
     if not files:
-        load_library()
+        library()
 
 
 @rules.command("test")
-@click.option("--scenarios", type=click.Path(path_type=Path), default=SCENARIO_DIR,
+@click.option("--scenarios", type=click.Path(path_type=Path), default=None,
               help="Folder of scenario files (default: the shipped ones).")
 @domain_errors
 def rules_test(scenarios):
     """Run the rulebooks' scenario tests."""
-    results = run_scenarios(scenarios, load_library())
+    from claims.scenarios import run_scenarios
+    from rules import SCENARIO_DIR
+
+    results = run_scenarios(scenarios or SCENARIO_DIR, library())
     failed = [r for r in results if not r.passed]
     for r in results:
         click.echo(f"{'ok  ' if r.passed else 'FAIL'} {r.name}")
@@ -343,6 +402,8 @@ def rules_test(scenarios):
 @rules.command("facts")
 def rules_facts():
     """The facts a rule's condition may use."""
+    from hds.facts import FACTS
+
     for name, meaning in FACTS.items():
         click.echo(f"{name:<32} {meaning}")
 

@@ -17,11 +17,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from tabulate import tabulate
 
-from claims.allocation import Allocation
-from claims.claim import Claim, ClaimLine
+from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
 from hds.money import pounds
+from hds.table import Table
 
 ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month",
                       "funder", "days", "amount", "rule"]
@@ -79,16 +79,16 @@ def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[lis
 
 # --- allocations ------------------------------------------------------------------
 
-def allocation_records(rows: list[Allocation]) -> list[dict]:
-    return [{**{c: getattr(r, c) for c in ALLOCATION_COLUMNS if c != "amount"}, "amount": pounds(r.amount_pence)}
-            for r in rows]
+def allocation_records(rows: Table) -> list[dict]:
+    return [{**{c: r[c] for c in ALLOCATION_COLUMNS if c != "amount"}, "amount": pounds(r["amount_pence"])}
+            for r in rows.records()]
 
 
 # --- claims -------------------------------------------------------------------------
 
-def line_records(lines: list[ClaimLine]) -> list[dict]:
-    return [{**{k: v for k, v in line.__dict__.items() if k != "amount_pence"}, "amount": pounds(line.amount_pence)}
-            for line in lines]
+def line_records(lines: Table) -> list[dict]:
+    return [{**{k: v for k, v in line.items() if k != "amount_pence"}, "amount": pounds(line["amount_pence"])}
+            for line in lines.records(LINE_FIELDS)]
 
 
 def claim_totals(claim: Claim) -> dict:
@@ -115,7 +115,7 @@ def claim_json(claim: Claim) -> str:
 
 def claim_csv(claim: Claim) -> str:
     """One table: current lines (claim_month = the month) then adjustments."""
-    return to_csv(line_records(claim.lines + claim.adjustments), ADJUSTMENT_COLUMNS)
+    return to_csv(line_records(Table.concat([claim.lines, claim.adjustments])), ADJUSTMENT_COLUMNS)
 
 
 def claim_table(claim: Claim) -> str:
@@ -148,7 +148,7 @@ def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliatio
         summary += [[title, "Amount"]] + [[k, v] for k, v in totals[key].items()] + [[]]
     summary += [["Current month lines", totals["current"]], ["Adjustments", totals["adjustments"]],
                 ["Total claim", totals["claim"]]]
-    blocks = [line for line in claim.lines if line.kind == "block"]
+    blocks = claim.lines.take(claim.lines["kind"] == "block")
     sheets = [
         ("Summary", [], summary),
         ("Current lines", CLAIM_COLUMNS, _rows(claim.lines, CLAIM_COLUMNS)),
@@ -159,12 +159,12 @@ def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliatio
     write_workbook(path, sheets)
 
 
-def _rows(lines: list[ClaimLine], columns: list[str]) -> list[list]:
+def _rows(lines: Table, columns: list[str]) -> list[list]:
     records = line_records(lines)
     rows = [[r[c] for c in columns] for r in records]
     if rows:
         rows.append(["Total"] + [""] * (len(columns) - 2 - ("reason" in columns))
-                    + [pounds(sum(line.amount_pence for line in lines))] + ([""] if "reason" in columns else []))
+                    + [pounds(int(lines["amount_pence"].sum()))] + ([""] if "reason" in columns else []))
     return rows
 
 

@@ -10,101 +10,147 @@ an edit made behind the triggers' back is found and named.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
+from collections import defaultdict
 from dataclasses import dataclass
 
-import sqlite_utils
+import numpy as np
 
-from claims.claim import Claim, ClaimLine, LedgerState, build_claim, sum_lines
+from claims.claim import LINE_FIELDS, LINE_TYPES, Claim, LedgerState, build_claim, empty_lines
+from hds.contract import SPEC
 from hds.errors import HdsError
 from hds.money import pounds
-from hds.store import HEADER_FIELDS, PROTECTED, RECORDS, now_utc, latest_load, read_dataset, user_name, version_filter, write_transaction
-from rules.library import RuleLibrary
+from hds.store import HEADER_FIELDS, PROTECTED, Store, StoreSource, now_utc, user_name, version_filter
+from hds.table import Table
 
 GENESIS = "0" * 64
-LINE_FIELDS = [f.name for f in dataclasses.fields(ClaimLine)]
 INPUT_NAMES = {"weekly_pence": "weekly_cost", "amount_pence": "amount"}  # store column -> input column
 
 
 # --- what has been claimed -------------------------------------------------
 
-def submissions(db: sqlite_utils.Database, up_to_load: int | None = None) -> list[dict]:
+def submissions(store: Store, up_to_load: int | None = None) -> list[dict]:
     where, params = ("WHERE load_id <= ?", [up_to_load]) if up_to_load is not None else ("", [])
-    return list(db.query(f"SELECT * FROM submissions {where} ORDER BY id", params))
+    return store.query(f"SELECT * FROM submissions {where} ORDER BY id", params)
 
 
-def stored_lines(db: sqlite_utils.Database, submission_ids: list[int], where: str = "", params=()) -> list[dict]:
-    if not submission_ids:
-        return []
-    marks = ",".join("?" * len(submission_ids))
-    return list(db.query(
-        f"SELECT * FROM submission_lines WHERE submission_id IN ({marks}) {where} ORDER BY submission_id, line_no",
-        list(submission_ids) + list(params)))
+def _lines_table(rows: list[tuple]) -> Table:
+    if not rows:
+        return empty_lines()
+    return Table.from_rows(LINE_FIELDS, rows, LINE_TYPES)
 
 
-def _claim_line(row: dict) -> ClaimLine:
-    return ClaimLine(**{f: row[f] for f in LINE_FIELDS})
+def stored_lines(store: Store, submission_id: int) -> tuple[Table, np.ndarray]:
+    """A submission's lines in order, and which of them are the month's own (not adjustments)."""
+    rows = store.execute(f"SELECT {', '.join(LINE_FIELDS)}, current FROM submission_lines WHERE submission_id = ? "
+                         "ORDER BY line_no", [submission_id]).fetchall()
+    current = np.array([r[-1] for r in rows], dtype=bool)
+    return _lines_table([r[:-1] for r in rows]), current
 
 
-def ledger_state(db: sqlite_utils.Database, library: RuleLibrary, up_to_load: int | None = None) -> LedgerState:
-    subs = submissions(db, up_to_load)
+def ledger_state(store: Store, library, month: str, up_to_load: int | None = None) -> LedgerState:
+    """What the submissions (made from loads up to `up_to_load`) claimed for the months before `month`."""
+    subs = submissions(store, up_to_load)
     if not subs:
-        return LedgerState(None, {})
+        return LedgerState(None, empty_lines())
     by_id = {s["id"]: s for s in subs}
-    rows = stored_lines(db, list(by_id))  # ordered by submission, so later ones win below
-    lines = [_claim_line(r) for r in rows]
-    claimed_months = {line.claim_month for line in lines} | {s["month"] for s in subs}
+    ids = ", ".join(str(i) for i in by_id)
     last_for_month = {}
     for s in subs:
         last_for_month[s["month"]] = s
-    for row in rows:
-        if by_id[row["submission_id"]]["id"] >= last_for_month.get(row["claim_month"], {"id": 0})["id"]:
-            last_for_month[row["claim_month"]] = by_id[row["submission_id"]]
+    for claim_month, latest in store.execute(
+            f"SELECT claim_month, MAX(submission_id) FROM submission_lines WHERE submission_id IN ({ids}) "
+            "GROUP BY claim_month"):
+        if latest >= last_for_month.get(claim_month, {"id": 0})["id"]:
+            last_for_month[claim_month] = by_id[latest]
+    claimed_months = set(last_for_month)
+    # every key's days and money over all submissions; its other fields from its first line
+    fields = ", ".join(f"l.{f}" for f in LINE_FIELDS if f not in ("days", "amount_pence", "reason"))
+    rows = store.execute(
+        f"SELECT {fields}, g.days, g.pence, '' FROM (SELECT MIN(rowid) AS first, SUM(days) AS days, "
+        f"SUM(amount_pence) AS pence FROM submission_lines WHERE submission_id IN ({ids}) AND claim_month < ? "
+        "GROUP BY claim_month, kind, episode_id, block_id) g JOIN submission_lines l ON l.rowid = g.first "
+        "ORDER BY g.first", [month]).fetchall()
 
-    def explain(line: ClaimLine, claimed_before: bool) -> str:
-        if line.claim_month not in claimed_months:
-            return f"{line.claim_month} was not claimed before"
-        sub = last_for_month[line.claim_month]
-        reasons = changes_since(db, line, sub["load_id"])
-        if not reasons and sub["rulebook_version"] != library.version:
-            reasons = [f"the rulebook changed since submission {sub['id']}"]
-        if not claimed_before and not reasons:
-            reasons = [f"not claimed in submission {sub['id']}"]
-        return "; ".join(reasons)
-
-    return LedgerState(min(s["month"] for s in subs), sum_lines(lines), explain)
-
-
-def changes_since(db: sqlite_utils.Database, line: ClaimLine, since_load: int) -> list[str]:
-    """What loads after `since_load` changed about this line's discharge or block cost."""
-    if line.kind == "block":
-        targets = [("block_costs", "block_id", line.block_id)]
-    else:
-        targets = [("discharges", "discharge_id", line.discharge_id), ("episodes", "discharge_id", line.discharge_id),
-                   ("events", "discharge_id", line.discharge_id)]
-    reasons = []
-    for table, column, value in targets:
-        key = RECORDS[table][1]
-        rows = list(db.query(
-            f"SELECT * FROM [{table}] WHERE [{column}] = ? AND (_load > ? OR _until_load > ?) ORDER BY [{key}], _load",
-            [value, since_load, since_load]))
-        before = {r[key]: r for r in db.query(
-            f"SELECT * FROM [{table}] WHERE [{column}] = ? AND {version_filter(since_load)[0]}",
-            [value] + version_filter(since_load)[1])}
-        for row in rows:
-            if row["_load"] <= since_load:  # the old version, closed by a later load
-                if not any(r[key] == row[key] and r["_load"] > since_load for r in rows):
-                    reasons.append(f"{_describe(table, row)} removed in load {row['_until_load']}")
+    def explain(lines: Table, claimed_before: np.ndarray) -> list[str]:
+        since = [last_for_month[m]["load_id"] if m in claimed_months else None for m in lines["claim_month"].tolist()]
+        changes = _changes(store, lines, since)
+        reasons = []
+        for i, (claim_month, before) in enumerate(zip(lines["claim_month"].tolist(), claimed_before.tolist())):
+            if claim_month not in claimed_months:
+                reasons.append(f"{claim_month} was not claimed before")
                 continue
-            old = before.get(row[key])
-            if old is None:
-                reasons.append(f"{_describe(table, row)} loaded in load {row['_load']}")
-            else:
-                changed = [_change(c, old[c], row[c]) for c in row if not c.startswith("_") and old[c] != row[c]]
-                reasons.append(f"{table[:-1].replace('_', ' ')} {row[key]}: {', '.join(changed)} in load {row['_load']}")
-            before[row[key]] = row
+            sub = last_for_month[claim_month]
+            found = changes[i]
+            if not found and sub["rulebook_version"] != library.version:
+                found = [f"the rulebook changed since submission {sub['id']}"]
+            if not before and not found:
+                found = [f"not claimed in submission {sub['id']}"]
+            reasons.append("; ".join(found))
+        return reasons
+
+    return LedgerState(min(s["month"] for s in subs), _lines_table(rows), explain)
+
+
+def _changes(store: Store, lines: Table, since: list[int | None]) -> list[list[str]]:
+    """For each line: what loads after its `since` load changed about its discharge or block cost."""
+    wanted = defaultdict(set)  # (load, table, column) -> values
+    targets = []
+    for kind, discharge_id, block_id, load in zip(lines["kind"].tolist(), lines["discharge_id"].tolist(),
+                                                  lines["block_id"].tolist(), since):
+        if load is None:
+            targets.append([])
+            continue
+        if kind == "block":
+            line_targets = [("block_costs", "block_id", block_id)]
+        else:
+            line_targets = [(t, "discharge_id", discharge_id) for t in ("discharges", "episodes", "events")]
+        for table, column, value in line_targets:
+            wanted[(load, table, column)].add(value)
+        targets.append([(load, *t) for t in line_targets])
+    reasons = {}
+    for (load, table, column), values in wanted.items():
+        reasons.update(_changes_in(store, table, column, sorted(values), load))
+    return [[r for target in line for r in reasons.get(target, [])] for line in targets]
+
+
+def _changes_in(store: Store, table: str, column: str, values: list[str], since_load: int) -> dict:
+    """(load, table, column, value) -> reasons, for every value, from two queries a chunk."""
+    key = SPEC[table].key
+    result = {}
+    version, params = version_filter(since_load)
+    for start in range(0, len(values), 500):
+        chunk = values[start:start + 500]
+        marks = ", ".join("?" * len(chunk))
+        later = defaultdict(list)
+        for row in store.query(f"SELECT * FROM [{table}] WHERE [{column}] IN ({marks}) AND (_load > ? OR "
+                               f"_until_load > ?) ORDER BY [{column}], [{key}], _load",
+                               chunk + [since_load, since_load]):
+            later[row[column]].append(row)
+        before = defaultdict(dict)
+        for row in store.query(f"SELECT * FROM [{table}] WHERE [{column}] IN ({marks}) AND {version}",
+                               chunk + params):
+            before[row[column]][row[key]] = row
+        for value in chunk:
+            result[(since_load, table, column, value)] = _reasons(table, key, later[value], before[value], since_load)
+    return result
+
+
+def _reasons(table: str, key: str, rows: list[dict], before: dict, since_load: int) -> list[str]:
+    reasons = []
+    for row in rows:
+        if row["_load"] <= since_load:  # the old version, closed by a later load
+            if not any(r[key] == row[key] and r["_load"] > since_load for r in rows):
+                reasons.append(f"{_describe(table, row)} removed in load {row['_until_load']}")
+            continue
+        old = before.get(row[key])
+        if old is None:
+            reasons.append(f"{_describe(table, row)} loaded in load {row['_load']}")
+        else:
+            changed = [_change(c, old[c], row[c]) for c in row if not c.startswith("_") and old[c] != row[c]]
+            reasons.append(f"{table[:-1].replace('_', ' ')} {row[key]}: {', '.join(changed)} in load {row['_load']}")
+        before[row[key]] = row
     return reasons
 
 
@@ -133,32 +179,31 @@ def _show(column: str, value) -> str:
 
 # --- claims as the ledger sees them ----------------------------------------
 
-def claim_for(db: sqlite_utils.Database, library: RuleLibrary, month: str, as_of: int | None = None) -> Claim:
+def claim_for(store: Store, library, month: str, as_of: int | None = None) -> Claim:
     """The stored submission of `month` if there is one, otherwise the draft claim with adjustments."""
-    header = db.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
+    header = store.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
     if header and as_of is None:
-        return stored_claim(db, header[0])
-    load_id = as_of if as_of is not None else latest_load(db)
-    state = ledger_state(db, library, up_to_load=as_of)
-    return build_claim(read_dataset(db, as_of), library, month, state, load_id)
+        return stored_claim(store, header[0])
+    source = StoreSource(store, as_of)
+    state = ledger_state(store, library, month, up_to_load=as_of)
+    return build_claim(source, library, month, state, source.load_id)
 
 
-def stored_claim(db: sqlite_utils.Database, submission_id: int) -> Claim:
-    header = db["submissions"].get(submission_id)
-    rows = stored_lines(db, [submission_id])
-    claim = Claim(header["month"], [_claim_line(r) for r in rows if r["current"]],
-                  [_claim_line(r) for r in rows if not r["current"]], header["rulebook_version"], header["load_id"],
-                  submission=header)
+def stored_claim(store: Store, submission_id: int) -> Claim:
+    header = store.query("SELECT * FROM submissions WHERE id = ?", [submission_id])[0]
+    lines, current = stored_lines(store, submission_id)
+    claim = Claim(header["month"], lines.take(current), lines.take(~current), header["rulebook_version"],
+                  header["load_id"], submission=header)
     claim.notes.append(f"{header['month']} was submitted as submission {header['id']} on {header['submitted_at']} "
                        f"by {header['submitted_by']} from load {header['load_id']}; this is what was claimed.")
     return claim
 
 
-def patient_history(db: sqlite_utils.Database, patient_id: str) -> list[dict]:
+def patient_history(store: Store, patient_id: str) -> list[dict]:
     """Every submitted line for a patient, original and adjustments, in order."""
-    return list(db.query(
+    return store.query(
         "SELECT l.*, s.month AS submission_month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
-        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id]))
+        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id])
 
 
 # --- submitting --------------------------------------------------------------
@@ -170,19 +215,18 @@ class Submitted:
     hash: str
 
 
-def submit(db: sqlite_utils.Database, library: RuleLibrary, month: str) -> Submitted:
-    _check_can_submit(db, month)
-    load_id = latest_load(db)
-    if load_id is None:
-        raise HdsError("the store holds no data: run 'hds load DIR' first")
-    claim = build_claim(read_dataset(db), library, month, ledger_state(db, library), load_id)
-    with write_transaction(db):
-        _check_can_submit(db, month)
-        if latest_load(db) != load_id:
-            raise HdsError("a load landed while the claim was being computed; run 'hds submit' again")
-        previous = db.execute("SELECT hash FROM submissions ORDER BY id DESC LIMIT 1").fetchone()
+def submit(store: Store, library, month: str) -> Submitted:
+    """Compute the month's claim and store it, both inside one write transaction: the claim is
+    computed from exactly the data and ledger it is stored against."""
+    with store.write():
+        _check_can_submit(store, month)
+        load_id = store.latest_load()
+        if load_id is None:
+            raise HdsError("the store holds no data: run 'hds load DIR' first")
+        claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
+        previous = store.execute("SELECT hash FROM submissions ORDER BY id DESC LIMIT 1").fetchone()
         header = {
-            "id": (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0]),
+            "id": store.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0],
             "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
             "rulebook_version": library.version, "current_pence": claim.current_pence,
             "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
@@ -190,32 +234,38 @@ def submit(db: sqlite_utils.Database, library: RuleLibrary, month: str) -> Submi
             "prev_hash": previous[0] if previous else GENESIS,
         }
         rows, chain = [], header["prev_hash"]
-        for number, (line, current) in enumerate(
-                [(line, 1) for line in claim.lines] + [(line, 0) for line in claim.adjustments], start=1):
-            row = {"submission_id": header["id"], "line_no": number, **line.__dict__, "current": current}
+        lines = Table.concat([claim.lines, claim.adjustments])
+        current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
+        for number, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
+            row = (header["id"], number, *values, is_current)
             chain = line_hash(chain, row)
-            rows.append(row | {"line_hash": chain})
+            rows.append(row + (chain,))
         header["hash"] = header_hash(header, chain)
-        db["submissions"].insert(header)
-        if rows:
-            db["submission_lines"].insert_all(rows, batch_size=1000)
+        names = list(header)
+        store.execute(f"INSERT INTO submissions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                      [header[n] for n in names])
+        columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
+        store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", rows)
     return Submitted(header["id"], claim, header["hash"])
 
 
-def _check_can_submit(db: sqlite_utils.Database, month: str) -> None:
-    same = db.execute("SELECT id, submitted_at FROM submissions WHERE month = ?", [month]).fetchone()
+def _check_can_submit(store: Store, month: str) -> None:
+    same = store.execute("SELECT id, submitted_at FROM submissions WHERE month = ?", [month]).fetchone()
     if same:
         raise HdsError(f"{month} was already submitted (submission {same[0]}, {same[1]}); a submission cannot be "
                        f"changed: corrections go into the next month's claim as adjustments")
-    later = db.execute("SELECT MAX(month) FROM submissions").fetchone()[0]
+    later = store.execute("SELECT MAX(month) FROM submissions").fetchone()[0]
     if later and later > month:
         raise HdsError(f"{later} is already submitted, so {month} can no longer be submitted on its own; "
                        f"submit the next month and {month} is claimed there as an adjustment")
 
 
-def line_hash(previous: str, row: dict) -> str:
-    fields = ["submission_id", "line_no", *LINE_FIELDS, "current"]
-    return hashlib.sha256((previous + json.dumps([row[f] for f in fields])).encode()).hexdigest()
+def line_hash(previous: str, row) -> str:
+    """`row`: (submission_id, line_no, *LINE_FIELDS, current), as a tuple or a stored row's dict."""
+    if isinstance(row, dict):
+        row = [row[f] for f in ["submission_id", "line_no", *LINE_FIELDS, "current"]]
+    return hashlib.sha256((previous + json.dumps(list(row))).encode()).hexdigest()
 
 
 def header_hash(header: dict, last_line_hash: str) -> str:
@@ -224,20 +274,20 @@ def header_hash(header: dict, last_line_hash: str) -> str:
 
 # --- verifying ----------------------------------------------------------------
 
-def verify(db: sqlite_utils.Database) -> list[str]:
+def verify(store: Store) -> list[str]:
     """Every way the ledger differs from what was submitted; empty when intact."""
     problems = []
-    names = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    names = {row[0] for row in store.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     for table in PROTECTED:
         for action in ("update", "delete"):
             if f"{table}_no_{action}" not in names:
                 problems.append(f"the trigger {table}_no_{action} that protects submitted claims is missing")
     previous = GENESIS
-    for header in db.query("SELECT * FROM submissions ORDER BY id"):
+    for header in store.query("SELECT * FROM submissions ORDER BY id"):
         name = f"submission {header['id']} ({header['month']})"
         if header["prev_hash"] != previous:
             problems.append(f"{name}: does not follow the previous submission (its chain hash differs)")
-        rows = stored_lines(db, [header["id"]])
+        rows = store.query("SELECT * FROM submission_lines WHERE submission_id = ? ORDER BY line_no", [header["id"]])
         chain = header["prev_hash"]
         for expected_no, row in enumerate(rows, start=1):
             chain = line_hash(chain, row)
@@ -256,7 +306,7 @@ def verify(db: sqlite_utils.Database) -> list[str]:
         if header_hash(header, chain) != header["hash"]:
             problems.append(f"{name}: its header was changed after submission")
         previous = header["hash"]
-    for (orphan,) in db.execute("SELECT DISTINCT submission_id FROM submission_lines WHERE submission_id NOT IN "
-                                "(SELECT id FROM submissions)"):
+    for (orphan,) in store.execute("SELECT DISTINCT submission_id FROM submission_lines WHERE submission_id NOT IN "
+                                   "(SELECT id FROM submissions)"):
         problems.append(f"submission {orphan}: its header was deleted, its lines remain")
     return problems

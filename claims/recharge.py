@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlite_utils
+import numpy as np
 
-from claims.allocation import Allocator
+from claims.allocate import allocations
 from claims.ledger import claim_for
 from hds.config import Config
-from hds.store import read_dataset
-from rules.library import RuleLibrary
+from hds.days import month_end, month_number, month_start
+from hds.store import Store, StoreSource
+from hds.table import Table
 
 
 @dataclass(frozen=True)
@@ -39,19 +40,25 @@ class Recharge:
         return sum(i.pence if i.payer == "ccg" else -i.pence for i in self.items)
 
 
-def recharge(db: sqlite_utils.Database, library: RuleLibrary, month: str, config: Config) -> Recharge:
+def recharge(db: Store, library, month: str, config: Config) -> Recharge:
     claim = claim_for(db, library, month)
     source = (f"submission {claim.submission['id']}" if claim.submission else "draft, not yet submitted")
-    scheme_lines = [line for line in claim.lines + claim.adjustments if line.organisation == config.council]
-    rows = Allocator(read_dataset(db), library).month_allocations(month)
-    ccg_days = [r for r in rows if r.funder == "ccg" and r.organisation == config.council]
-    council_days = [r for r in rows if r.funder == "council" and r.organisation == config.ccg]
+    lines = Table.concat([claim.lines, claim.adjustments])
+    scheme_lines = lines["organisation"] == config.council
+    m = month_number(month)
+    rows = allocations(StoreSource(db).period(month_start(m), month_end(m)), library, m, m)
+    ccg_days = (rows["funder"] == "ccg") & (rows["organisation"] == config.council)
+    council_days = (rows["funder"] == "council") & (rows["organisation"] == config.ccg)
+
+    def total(table: Table, mask: np.ndarray) -> tuple[int, int]:
+        return int(table["amount_pence"][mask].sum()), int(mask.sum())
+
     items = [
         RechargeItem(f"Scheme costs paid by {config.council} in the claim for {month} ({source})", "ccg",
-                     sum(line.amount_pence for line in scheme_lines), len(scheme_lines)),
+                     *total(lines, scheme_lines)),
         RechargeItem(f"Week-7 days the CCG is responsible for, paid by {config.council} (4.13)", "ccg",
-                     sum(r.amount_pence for r in ccg_days), len(ccg_days)),
+                     *total(rows, ccg_days)),
         RechargeItem(f"Week-7 days the council is responsible for, paid by {config.ccg} (4.13)", "council",
-                     sum(r.amount_pence for r in council_days), len(council_days)),
+                     *total(rows, council_days)),
     ]
     return Recharge(month, config.council, config.ccg, items, source)

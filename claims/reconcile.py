@@ -11,13 +11,12 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-import sqlite_utils
-
 from claims.ledger import stored_claim
 from hds.config import Config
 from hds.errors import HdsError
 from hds.money import divide_half_up
-from hds.store import read_dataset
+from hds.store import Store, StoreSource
+from hds.table import Table
 
 
 @dataclass(frozen=True)
@@ -54,20 +53,21 @@ def status_of(claimed: int, received: int, any_receipt: bool) -> str:
     return "under-paid" if received < claimed else "over-paid"
 
 
-def reconcile(db: sqlite_utils.Database, month: str, config: Config) -> Reconciliation:
+def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
     header = db.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
     if not header:
         raise HdsError(f"{month} has not been submitted; reconcile compares a submission with the money received "
                        f"(run 'hds submit --month {month}' first)")
-    receipts = read_dataset(db).receipts
+    receipts = StoreSource(db).receipts()
     received, has_receipt = defaultdict(int), set()
-    for r in receipts:
-        received[(r.claim_month, r.scheme)] += r.amount_pence
-        has_receipt.add(r.claim_month)
+    for claim_month, scheme, pence in receipts.rows(["claim_month", "scheme", "amount_pence"]):
+        received[(claim_month, scheme)] += pence
+        has_receipt.add(claim_month)
     claim = stored_claim(db, header[0])
     by_scheme_org = defaultdict(lambda: defaultdict(int))
-    for line in claim.lines + claim.adjustments:
-        by_scheme_org[line.scheme][line.organisation] += line.amount_pence
+    for scheme, organisation, pence in Table.concat([claim.lines, claim.adjustments]).rows(
+            ["scheme", "organisation", "amount_pence"]):
+        by_scheme_org[scheme][organisation] += pence
     schemes = []
     for scheme in sorted(set(by_scheme_org) | {s for (m, s) in received if m == month}):
         claimed = sum(by_scheme_org[scheme].values())

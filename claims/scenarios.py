@@ -23,13 +23,16 @@ from pathlib import Path
 
 import yaml
 
-from claims.allocation import Allocator, block_allocations, episode_allocations
-from hds.dates import month_last_day, parse_date, parse_month
+from claims.allocate import allocate, block_allocation, decide
+from hds.days import month_end
+from hds.table import Table
+from hds.contract import BlockCost, Discharge, Episode, Event
+from hds.data import Data
+from hds.dates import parse_date, parse_month
+from hds.days import month_number
 from hds.errors import HdsError
 from hds.load import parse_bool
 from hds.money import parse_money, pounds
-from hds.records import BlockCost, Dataset, Discharge, Episode, Event
-from rules.library import RuleLibrary
 
 
 @dataclass(frozen=True)
@@ -45,14 +48,14 @@ def scenario_files(folder: Path | str) -> list[Path]:
     return sorted(Path(folder).glob("*.yaml"))
 
 
-def run_scenarios(folder: Path | str, library: RuleLibrary) -> list[ScenarioResult]:
+def run_scenarios(folder: Path | str, library) -> list[ScenarioResult]:
     files = scenario_files(folder)
     if not files:
         raise HdsError(f"{folder}: no scenario files (*.yaml)")
     return [run_scenario(path, library) for path in files]
 
 
-def run_scenario(path: Path | str, library: RuleLibrary) -> ScenarioResult:
+def run_scenario(path: Path | str, library) -> ScenarioResult:
     path = Path(path)
     try:
         spec = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -60,10 +63,11 @@ def run_scenario(path: Path | str, library: RuleLibrary) -> ScenarioResult:
         expected = [" ".join(str(spec_line).split()) for spec_line in spec["expect"]]
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise HdsError(f"{path}: not a valid scenario ({type(exc).__name__}: {exc})") from exc
-    allocator = Allocator(dataset, library)
-    decisions = allocator.decide([d.discharge_id for d in dataset.discharges], month_last_day(until))
-    rows = episode_allocations(decisions) + block_allocations(dataset.block_costs)
-    actual = [f"{r.episode_id or r.block_id} {r.month} {r.funder} {r.days} {pounds(r.amount_pence)}" for r in rows]
+    last = month_number(until)
+    rows = Table.concat([allocate(decide(dataset.linked(), library, month_end(last)), 0, last),
+                         block_allocation(dataset.block_costs, 0, 10**6)])
+    actual = [f"{episode or block} {month} {funder} {days} {pounds(pence)}" for episode, block, month, funder, days, pence
+              in rows.rows(["episode_id", "block_id", "month", "funder", "days", "amount_pence"])]
     differences = [f"expected, not produced: {line}" for line in expected if line not in actual]
     differences += [f"produced, not expected: {line}" for line in actual if line not in expected]
     cites = spec.get("cites", "")
@@ -73,7 +77,7 @@ def run_scenario(path: Path | str, library: RuleLibrary) -> ScenarioResult:
     return ScenarioResult(spec.get("name", path.stem), str(path), cites, not differences, tuple(differences))
 
 
-def _dataset(spec: dict) -> tuple[Dataset, str]:
+def _dataset(spec: dict) -> tuple[Data, str]:
     discharge = Discharge("D1", "P1", parse_date(spec["discharge"]), spec.get("kind", "hospital"))
     episodes = tuple(
         Episode(
@@ -93,4 +97,5 @@ def _dataset(spec: dict) -> tuple[Dataset, str]:
                   parse_date(b["start"]), parse_date(b["end"]), parse_money(b["amount"]))
         for b in spec.get("blocks") or []
     )
-    return Dataset((discharge,), episodes, events, blocks), parse_month(str(spec["until"]))
+    return (Data.from_records(discharges=(discharge,), episodes=episodes, events=events, block_costs=blocks),
+            parse_month(str(spec["until"])))

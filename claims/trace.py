@@ -1,64 +1,79 @@
-"""The audit trace of one patient: why each day was, or was not, claimed."""
+"""The audit trace of one patient: why each day was, or was not, claimed.
+
+It reads that patient's rows only, so it takes as long on a national store
+as on the sample.
+"""
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from dataclasses import dataclass
 
-from claims.allocation import Allocator, DischargeDecision, episode_allocations
-from hds.dates import month_last_day
+import numpy as np
+
+from claims.allocate import Decided, allocate, decide
+from hds.days import NEVER, iso, month_end, month_index, month_number
 from hds.errors import HdsError
 from hds.money import format_pounds
-from hds.records import Dataset
-from rules.library import RuleLibrary
+from hds.table import Table
+
+ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
 
 
 @dataclass(frozen=True)
 class Trace:
     patient_id: str
-    horizon: dt.date
+    horizon: int  # day number: open-ended episodes are followed to it
     horizon_reason: str
-    decisions: list[DischargeDecision]
+    decided: Decided
+    rows: Table  # the allocation rows of every month up to the horizon
     submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
 
 
-def build_trace(dataset: Dataset, library: RuleLibrary, patient_id: str, month: str | None = None,
-                submitted: list[dict] = ()) -> Trace:
-    discharge_ids = sorted(
-        (d.discharge_date, d.discharge_id) for d in dataset.discharges if d.patient_id == patient_id
-    )
-    if not discharge_ids:
+def looks_like_nhs_number(text: str) -> bool:
+    return bool(re.fullmatch(r"\d{10}", text.replace(" ", "")))
+
+
+def find_patient(source, key: str) -> str:
+    """A patient id, from the id itself or from an NHS number."""
+    if not looks_like_nhs_number(key):
+        return key
+    found = source.patients_with_nhs_number(key.replace(" ", ""))
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise HdsError("no patient has that NHS number in the data; check it, or trace by patient id")
+    raise HdsError(f"that NHS number belongs to {len(found)} patient ids ({', '.join(found)}); trace each by its id "
+                   "(and see 'hds check': one person under two ids is a finding)")
+
+
+def build_trace(source, library, patient_id: str, month: str | None = None, submitted: list[dict] = ()) -> Trace:
+    data = source.patient(patient_id)
+    if not len(data.discharges):
         raise HdsError(f"no discharges for patient '{patient_id}'; check the id (patient ids are case-sensitive)")
     if month:
-        horizon, why = month_last_day(month), f"--month {month}"
+        horizon, why = month_end(month_number(month)), f"--month {month}"
     else:
-        horizon, why = latest_month_end(dataset), "the end of the latest month in the data"
-    decisions = Allocator(dataset, library).decide([i for _, i in discharge_ids], horizon)
-    return Trace(patient_id, horizon, why, decisions, list(submitted))
-
-
-def latest_month_end(dataset: Dataset) -> dt.date:
-    dates = [d.discharge_date for d in dataset.discharges]
-    for e in dataset.episodes:
-        dates += [e.start_date] + ([e.end_date] if e.end_date else [])
-    dates += [e.date for e in dataset.events]
-    last = max(dates)
-    return month_last_day(f"{last.year:04d}-{last.month:02d}")
+        horizon, why = month_end(int(month_index(np.array([source.latest_day()]))[0])), \
+            "the end of the latest month in the data"
+    decided = decide(data, library, horizon)
+    rows = allocate(decided, 0, int(month_index(np.array([horizon]))[0]))
+    return Trace(patient_id, horizon, why, decided, rows, list(submitted))
 
 
 def render_trace(trace: Trace) -> str:
     out = [f"Patient {trace.patient_id}",
-           f"Open-ended episodes are followed to {trace.horizon} ({trace.horizon_reason})."]
-    for decision in trace.decisions:
-        out += [""] + _discharge_lines(decision)
-    rows = episode_allocations(trace.decisions)
-    out += ["", f"Money by month, to {trace.horizon}:"]
-    for r in rows:
-        claimed = "claimed from NHSE" if r.funder == "hds" else "not claimed"
-        out.append(f"  {r.month}  {r.episode_id:<10} {r.funder:<8} {r.days:>3} days {format_pounds(r.amount_pence):>12}"
-                   f"  {claimed}  ({r.rule})")
-    total = sum(r.amount_pence for r in rows if r.funder == "hds")
-    out.append(f"  Claimed from NHSE to {trace.horizon}: {format_pounds(total)}")
+           f"Open-ended episodes are followed to {iso(trace.horizon)} ({trace.horizon_reason})."]
+    for d in range(len(trace.decided.data.discharges)):
+        out += [""] + _discharge_lines(trace.decided, d)
+    out += ["", f"Money by month, to {iso(trace.horizon)}:"]
+    total = 0
+    for r in trace.rows.records():
+        claimed = "claimed from NHSE" if r["funder"] == "hds" else "not claimed"
+        out.append(f"  {r['month']}  {r['episode_id']:<10} {r['funder']:<8} {r['days']:>3} days "
+                   f"{format_pounds(r['amount_pence']):>12}  {claimed}  ({r['rule']})")
+        total += r["amount_pence"] if r["funder"] == "hds" else 0
+    out.append(f"  Claimed from NHSE to {iso(trace.horizon)}: {format_pounds(total)}")
     out += ["", "Submitted to NHSE (the ledger):"] + _submitted_lines(trace.submitted)
     return "\n".join(out)
 
@@ -80,35 +95,44 @@ def _submitted_lines(rows: list[dict]) -> list[str]:
     return out
 
 
-def _discharge_lines(decision: DischargeDecision) -> list[str]:
-    t = decision.timeline
-    kind = "A&E attendance, admission avoided (4.9)" if t.discharge.kind == "admission_avoidance" else "hospital discharge"
-    lines = [f"Discharge {t.discharge.discharge_id}: {kind} on {t.D}"]
-    if t.scheme:
-        last_free = t.P - dt.timedelta(days=1)
-        lines.append(f"  Scheme {t.scheme.name}: free period {t.D} .. {last_free} at most; week 7 from {t.P}")
+def _discharge_lines(decided: Decided, d: int) -> list[str]:
+    data, t = decided.data, decided.timelines
+    discharge = {name: data.discharges[name][d] for name in data.discharges.names}
+    kind = ("A&E attendance, admission avoided (4.9)" if discharge["kind"] == "admission_avoidance"
+            else "hospital discharge")
+    lines = [f"Discharge {discharge['discharge_id']}: {kind} on {iso(t.D[d])}"]
+    if t.scheme[d] >= 0:
+        lines.append(f"  Scheme {decided.scheme_names[t.scheme[d]]}: free period {iso(t.D[d])} .. {iso(t.P[d] - 1)} "
+                     f"at most; week 7 from {iso(t.P[d])}")
     else:
         lines.append("  No scheme: the discharge date is outside every scheme window")
-    for label, day in (("Care Act assessment (A)", t.A), ("positive CHC checklist (K)", t.K),
-                       (f"CHC decision '{t.C_outcome}' (C)", t.C), ("self-funder charged from (F)", t.F),
-                       ("death (X)", t.X)):
-        if day:
-            lines.append(f"  {label}: {day}")
-    if t.ended_early_by:
-        lines.append(f"  Free care ended early on {t.E} by the {t.ended_early_by.replace('_', ' ')}")
-    if t.chc_pending_at_free_period_end:
+    for label, day in (("Care Act assessment (A)", t.A[d]), ("positive CHC checklist (K)", t.K[d]),
+                       (f"CHC decision '{t.C_outcome[d]}' (C)", t.C[d]), ("self-funder charged from (F)", t.F[d]),
+                       ("death (X)", t.X[d])):
+        if day != NEVER:
+            lines.append(f"  {label}: {iso(day)}")
+    if t.ended_by[d]:
+        lines.append(f"  Free care ended early on {iso(t.E[d])} by the {ENDED_BY[int(t.ended_by[d])]}")
+    if t.chc_pending_at_P[d]:
         lines.append("  At the end of the free period a CHC assessment was pending (4.13)")
-    for episode, decided in decision.episodes:
-        end = str(episode.end_date) if episode.end_date else "open"
-        restart = ", restart of an existing package" if episode.restart else ""
-        bau = ", business-as-usual commissioned" if episode.bau_commissioned else ""
-        lines.append(f"  Episode {episode.episode_id}: {episode.service}, {episode.organisation}, "
-                     f"{format_pounds(episode.weekly_pence)}/week, {episode.start_date} .. {end}{restart}{bau}")
-        if not decided:
+    e, s = data.episodes, decided.segments
+    for i in np.flatnonzero(e["d"] == d).tolist():
+        end = iso(e["end_date"][i]) if e["end_date"][i] != NEVER else "open"
+        restart = ", restart of an existing package" if e["restart"][i] else ""
+        bau = ", business-as-usual commissioned" if e["bau_commissioned"][i] else ""
+        lines.append(f"  Episode {e['episode_id'][i]}: {e['service'][i]}, {e['organisation'][i]}, "
+                     f"{format_pounds(int(e['weekly_pence'][i]))}/week, {iso(e['start_date'][i])} .. {end}"
+                     f"{restart}{bau}")
+        mine = np.flatnonzero(s.episode == i)
+        if not len(mine):
             lines.append("    no days up to the horizon")
-        for d in decided:
-            s = d.segment
-            lines.append(f"    {s.first} .. {s.last}  {s.days:>3} days  {d.funder:<8} rule {d.rule.id} "
-                         f"(paragraph {', '.join(d.rule.cites)})")
-            lines.append(f"      {d.rule.reason}")
+        for k in mine.tolist():
+            rule = decided.rules[decided.rule[k]]
+            days = int(s.last[k] - s.first[k] + 1)
+            lines.append(f"    {iso(s.first[k])} .. {iso(s.last[k])}  {days:>3} days  {rule.funder:<8} rule {rule.id} "
+                         f"(paragraph {', '.join(rule.cites)})")
+            lines.append(f"      {rule.reason}")
     return lines
+
+
+

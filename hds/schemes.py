@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import pendulum
+import numpy as np
 
+from hds.days import PASSED, day_number
 
 
 @dataclass(frozen=True)
@@ -25,16 +26,22 @@ class Scheme:
         return self.first_discharge <= discharge <= self.last_discharge
 
     def first_day_after_free_period(self, discharge: dt.date) -> dt.date:
-        """P of RULES.md: the discharge day is day 1 of the free period."""
+        """P: the discharge day is day 1 of the free period."""
         if self.free_period_days is not None:
-            return pendulum.Date(discharge.year, discharge.month, discharge.day).add(days=self.free_period_days)
-        return pendulum.Date(
-            self.free_period_ends_on.year, self.free_period_ends_on.month, self.free_period_ends_on.day
-        ).add(days=1)
+            return discharge + dt.timedelta(days=self.free_period_days)
+        return self.free_period_ends_on + dt.timedelta(days=1)
 
 
-def scheme_for(discharge: dt.date, schemes: list[Scheme]) -> Scheme | None:
-    for scheme in schemes:
-        if scheme.covers(discharge):
-            return scheme
-    return None
+def locate(schemes: list[Scheme], D: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For discharge days D: the index of each one's scheme in `schemes` (-1 for
+    none) and P, its first day after the free period (PASSED for none)."""
+    index = np.full(len(D), -1, dtype=np.int64)
+    P = np.full(len(D), PASSED, dtype=np.int64)
+    for i, scheme in enumerate(schemes):
+        inside = (D >= day_number(scheme.first_discharge)) & (D <= day_number(scheme.last_discharge))
+        index[inside] = i
+        if scheme.free_period_days is not None:
+            P[inside] = D[inside] + scheme.free_period_days
+        else:
+            P[inside] = day_number(scheme.free_period_ends_on) + 1
+    return index, P

@@ -1,63 +1,50 @@
-"""The embedded SQLite store, through sqlite-utils.
+"""The embedded SQLite store.
 
 Every data table keeps its history: a row is a version of a record, valid
-from the load that brought it (`_load`) until the load that changed or
-removed it (`_until_load`, blank while current). The data as known at any
-load can therefore be rebuilt (`as_of`). Dates are ISO text, money integer
-pence, flags 0/1; extra input columns are kept as JSON in `_extra`.
+from the load that brought it (``_load``) until the load that changed or
+removed it (``_until_load``, blank while current), so the data as known at
+any load can be rebuilt (``as_of``). Dates are ISO text, money integer
+pence, flags 0/1; extra input columns are kept as JSON in ``_extra`` and the
+spreadsheet row each version came from in ``_row``.
 
-A load is one transaction: the store holds the data before it or after it,
-never a mixture. The schema is built by numbered migrations, recorded in
-the `migrations` table.
+Reading and writing:
+
+- a command that only reads opens the file read-only and reads inside one
+  transaction, so it sees one consistent state even while a load runs
+  (the store is in WAL mode: readers and the writer do not block each
+  other);
+- a command that writes takes the write lock first (``BEGIN IMMEDIATE``)
+  and does everything in one transaction: the store holds the state before
+  it or after it, never a mixture;
+- a command reads only what it needs: the episodes overlapping a period
+  with their discharges and events, or one patient's rows, through indexes.
+
+The schema is built by numbered migrations, recorded in ``migrations``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as dt
 import getpass
-import hashlib
-import json
 import os
+import sqlite3
+import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
-import sqlite_utils
+import numpy as np
 
-from hds.errors import HdsError, LoadError, Problem
-from hds.load import LoadResult
-from hds.records import BlockCost, Dataset, Discharge, Episode, Event, Receipt
+from hds.contract import CONTRACT, SPEC
+from hds.data import Data, dtypes, empty
+from hds.days import NEVER, iso_days
+from hds.errors import HdsError
+from hds.table import Table
 
-RECORDS = {
-    "discharges": (Discharge, "discharge_id"),
-    "episodes": (Episode, "episode_id"),
-    "events": (Event, "event_id"),
-    "block_costs": (BlockCost, "block_id"),
-    "receipts": (Receipt, "receipt_id"),
-}
-_DATE_FIELDS = {"discharge_date", "start_date", "end_date", "date", "received_date"}
-BUSY_TIMEOUT_MS = 30_000
-
-
-def _record_columns(record) -> dict:
-    columns = {}
-    for f in dataclasses.fields(record):
-        columns[f.name] = int if (f.name.endswith("_pence") or f.type == "bool") else str
-    return columns
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    """Versioned data tables and the load log."""
-    for table, (record, key) in RECORDS.items():
-        columns = _record_columns(record) | {"_extra": str, "_load": int, "_until_load": int}
-        db[table].create(columns, pk=(key, "_load"))
-        db[table].create_index(["_until_load"], index_name=f"{table}_current")
-        if "discharge_id" in columns and key != "discharge_id":
-            db[table].create_index(["discharge_id"], index_name=f"{table}_discharge")
-    db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
-                        "files": str, "rows": str, "changes": str}, pk="id")
-
+BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
+VERSION_COLUMNS = ("_extra", "_row", "_load", "_until_load")
 
 HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
                  "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
@@ -67,7 +54,29 @@ LINE_COLUMNS = {"claim_month": str, "kind": str, "patient_id": str, "discharge_i
 PROTECTED = ("submissions", "submission_lines")
 
 
-def _migration_2(db: sqlite_utils.Database) -> None:
+class StoreError(HdsError):
+    """The store file cannot be used as it is."""
+
+
+# --- schema ------------------------------------------------------------------------
+
+def _sql_type(kind: str) -> type:
+    return int if kind in ("money", "flag") else str
+
+
+def _migration_1(db) -> None:
+    """Versioned data tables and the load log."""
+    for spec in CONTRACT:
+        columns = {c.field: _sql_type(c.kind) for c in spec.columns} | {"_extra": str, "_load": int, "_until_load": int}
+        db[spec.name].create(columns, pk=(spec.key, "_load"))
+        db[spec.name].create_index(["_until_load"], index_name=f"{spec.name}_current")
+        if "discharge_id" in columns and spec.key != "discharge_id":
+            db[spec.name].create_index(["discharge_id"], index_name=f"{spec.name}_discharge")
+    db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
+                        "files": str, "rows": str, "changes": str}, pk="id")
+
+
+def _migration_2(db) -> None:
     """The claims ledger: submission headers and lines, which triggers keep as submitted."""
     db["submissions"].create(
         {f: (int if f in ("id", "load_id", "line_count") or f.endswith("_pence") else str) for f in HEADER_FIELDS}
@@ -86,56 +95,27 @@ def _migration_2(db: sqlite_utils.Database) -> None:
                 f"correct a past month through an adjustment in the next claim'); END")
 
 
+def _migration_3(db) -> None:
+    """Read only what is needed: indexes for periods, patients and NHS numbers; the source row of
+    each version; the latest date in the data after each load."""
+    for spec in CONTRACT:
+        db.execute(f"ALTER TABLE [{spec.name}] ADD COLUMN _row INTEGER")
+    db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date)")
+    db.execute("CREATE INDEX discharges_patient ON discharges (patient_id)")
+    db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number)")
+    db.execute("ALTER TABLE loads ADD COLUMN latest_day TEXT")
+    latest = db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
+    if latest is not None:
+        db.execute("UPDATE loads SET latest_day = ? WHERE id = ?", [_latest_day_sql(db.conn), latest])
+
+
 MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
-              (2, "claims ledger: submissions and submission lines", _migration_2)]
+              (2, "claims ledger: submissions and submission lines", _migration_2),
+              (3, "indexes for periods, patients and NHS numbers; source rows; latest date per load", _migration_3)]
+SCHEMA = max(m[0] for m in MIGRATIONS)
 
 
-def _migrate(db: sqlite_utils.Database) -> None:
-    """Apply the migrations this store lacks, under the write lock so two processes
-    opening a new store cannot both apply one."""
-    if db["migrations"].exists() and {r["id"] for r in db["migrations"].rows} >= {m[0] for m in MIGRATIONS}:
-        return
-    with write_transaction(db):
-        if not db["migrations"].exists():
-            db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
-        done = {row["id"] for row in db["migrations"].rows}
-        for number, name, apply in MIGRATIONS:
-            if number not in done:
-                apply(db)
-                db["migrations"].insert({"id": number, "name": name, "applied_at": now_utc()})
-
-
-def open_store(path: Path | str) -> sqlite_utils.Database:
-    """Open (creating if needed) a store file readable by its owner only."""
-    path = Path(path)
-    if not path.exists():
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-    db = sqlite_utils.Database(path)
-    db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    _migrate(db)
-    return db
-
-
-def memory_store() -> sqlite_utils.Database:
-    db = sqlite_utils.Database(memory=True)
-    _migrate(db)
-    return db
-
-
-@contextlib.contextmanager
-def write_transaction(db: sqlite_utils.Database):
-    """BEGIN IMMEDIATE: take the write lock first, so two writers queue instead of
-    both reading and then one failing; all or nothing on any error or kill."""
-    if db.conn.in_transaction:
-        raise HdsError("internal error: a write transaction is already open")
-    db.conn.execute("BEGIN IMMEDIATE")
-    try:
-        yield db
-    except BaseException:
-        db.conn.execute("ROLLBACK")
-        raise
-    db.conn.execute("COMMIT")
-
+# --- opening -------------------------------------------------------------------------
 
 def now_utc() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
@@ -148,103 +128,177 @@ def user_name() -> str:
         return "unknown"
 
 
-def _row(record) -> dict:
-    row = {}
-    for name, value in dataclasses.asdict(record).items():
-        if isinstance(value, dt.date):
-            value = value.isoformat()
-        elif isinstance(value, bool):
-            value = int(value)
-        row[name] = value
-    return row
+class Store:
+    """An open store file. ``read()`` and ``write()`` are its transactions."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, writable: bool):
+        self.path, self.conn, self.writable = path, conn, writable
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def execute(self, sql: str, params=()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params=()) -> list[dict]:
+        cursor = self.conn.execute(sql, params)
+        names = [c[0] for c in cursor.description]
+        return [dict(zip(names, row)) for row in cursor.fetchall()]
+
+    @contextlib.contextmanager
+    def read(self):
+        """One read transaction: every SELECT inside sees the same state of the store."""
+        if self.conn.in_transaction:
+            yield self
+            return
+        _wait_for(self, "BEGIN")
+        try:
+            yield self
+        finally:
+            self.conn.execute("COMMIT" if self.conn.in_transaction else "SELECT 1")
+
+    @contextlib.contextmanager
+    def write(self):
+        """BEGIN IMMEDIATE: the write lock first, so writers queue; all or nothing on any error or kill."""
+        if not self.writable:
+            raise HdsError("internal error: a write on a store opened for reading")
+        if self.conn.in_transaction:
+            raise HdsError("internal error: a write transaction is already open")
+        _wait_for(self, "BEGIN IMMEDIATE")
+        try:
+            yield self
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # --- what the store holds -----------------------------------------------------
+
+    def migrations(self) -> set[int]:
+        return {row[0] for row in self.conn.execute("SELECT id FROM migrations")}
+
+    def latest_load(self) -> int | None:
+        return self.conn.execute("SELECT MAX(id) FROM loads").fetchone()[0]
+
+    def check_load(self, as_of: int | None) -> None:
+        if as_of is not None and not self.conn.execute("SELECT 1 FROM loads WHERE id = ?", [as_of]).fetchone():
+            raise HdsError(f"there is no load {as_of}; 'hds log' lists the loads")
 
 
-@dataclass(frozen=True)
-class LoadSummary:
-    load_id: int
-    changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
+def _wait_for(store: Store, begin: str) -> None:
+    """Begin a transaction; while another process holds the lock, say so once and wait."""
+    told = False
+    deadline = time.monotonic() + BUSY_WAIT_S
+    while True:
+        try:
+            store.conn.execute(begin)
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) and "busy" not in str(exc):
+                raise StoreError(f"{store.path}: {exc}") from None
+            if time.monotonic() > deadline:
+                raise StoreError(f"{store.path} stayed locked by another hds process for {BUSY_WAIT_S} s; "
+                                 "try again when it has finished") from None
+            if not told:
+                print(f"Waiting: another hds process is writing to {store.path} ...", file=sys.stderr, flush=True)
+                told = True
+            time.sleep(0.2)
 
 
-def save_dataset(db: sqlite_utils.Database, result: LoadResult, source: Path | str) -> LoadSummary:
-    """Record a load: the tables it contains become the current truth, old versions are kept."""
-    source = Path(source)
-    files = {p.name: hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in ([source] if source.is_file() else sorted(source.glob("*.csv")))}
-    with write_transaction(db):
-        load_id = (db.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0])
-        changes = {}
-        for table in (t for t in RECORDS if t in result.sources):
-            changes[table] = _replace_table(db, table, getattr(result.dataset, table),
-                                            result.dataset.extras.get(table, {}), load_id)
-        _check_store_references(db, result)
-        db["loads"].insert({
-            "id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(source),
-            "files": json.dumps(files), "rows": json.dumps({t: len(getattr(result.dataset, t)) for t in result.sources}),
-            "changes": json.dumps(changes),
-        })
-    return LoadSummary(load_id, changes)
+def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:
+    """Open a store. Reading never creates or changes a file; writing migrates it to this
+    version's schema; `create` makes a new store (readable by its owner only)."""
+    path = Path(path)
+    if path.is_dir():
+        raise StoreError(f"{path} is a folder; --db takes the store's file, e.g. {path / 'hds.db'}")
+    if not path.exists():
+        if not create:
+            raise StoreError(f"no store at {path}: run 'hds load DIR' first, or pass --data DIR to compute from files")
+        if not path.parent.exists():
+            raise StoreError(f"the folder {path.parent} does not exist; create it first or choose another --db")
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    elif path.stat().st_size and not _looks_like_sqlite(path):
+        raise StoreError(f"{path} is not an hds store (it is not an SQLite database)")
+    try:
+        if write:
+            conn = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+        else:
+            conn = sqlite3.connect(f"file:{_uri_path(path)}?mode=ro", uri=True, isolation_level=None, timeout=0.1)
+        store = Store(path, conn, write)
+        _check(store, write)
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
+                         "restore it from a backup") from None
+    return store
 
 
-def _replace_table(db, table: str, records, extras: dict, load_id: int) -> dict:
-    record_type, key = RECORDS[table]
-    current = {row[key]: row for row in db.query(f"SELECT * FROM [{table}] WHERE _until_load IS NULL")}
-    counts = {"added": 0, "changed": 0, "removed": 0, "unchanged": 0}
-    new_rows = []
-    seen = set()
-    for record in records:
-        row = _row(record) | {"_extra": json.dumps(extras.get(getattr(record, key), {}), sort_keys=True)}
-        seen.add(row[key])
-        old = current.get(row[key])
-        if old is not None and all(old[c] == row[c] for c in row):
-            counts["unchanged"] += 1
-            continue
-        counts["changed" if old is not None else "added"] += 1
-        if old is not None:
-            _close(db, table, key, row[key], load_id)
-        new_rows.append(row | {"_load": load_id, "_until_load": None})
-    for gone in set(current) - seen:
-        _close(db, table, key, gone, load_id)
-        counts["removed"] += 1
-    if new_rows:
-        db[table].insert_all(new_rows, batch_size=1000)
-    return counts
+def _looks_like_sqlite(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(16) == b"SQLite format 3\x00"
 
 
-def _close(db, table: str, key: str, value: str, load_id: int) -> None:
-    db.execute(f"UPDATE [{table}] SET _until_load = ? WHERE [{key}] = ? AND _until_load IS NULL", [load_id, value])
+def _uri_path(path: Path) -> str:
+    from urllib.parse import quote
+    return quote(str(path.resolve()))
 
 
-def _check_store_references(db, result: LoadResult) -> None:
-    """Episodes and events kept from earlier loads must still have their discharge."""
-    problems = []
-    for table in ("episodes", "events"):
-        rows = db.query(
-            f"SELECT t.[{RECORDS[table][1]}] AS id, t.discharge_id, t._load FROM [{table}] t "
-            "WHERE t._until_load IS NULL AND NOT EXISTS (SELECT 1 FROM discharges d "
-            "WHERE d.discharge_id = t.discharge_id AND d._until_load IS NULL)")
-        for row in rows:
-            problems.append(Problem(
-                f"{table} in the store (load {row['_load']})", None, "discharge_id",
-                f"{row['id']} follows discharge '{row['discharge_id']}', which is not in the store after this load; "
-                f"include {table} in the extract, or keep the discharge"))
-    if problems:
-        raise LoadError(problems)
+def _check(store: Store, write: bool) -> None:
+    """An hds store of a schema this version knows: migrate it when writing, refuse otherwise."""
+    conn = store.conn
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "migrations" not in tables:
+        if tables:
+            raise StoreError(f"{store.path} is an SQLite database but not an hds store (it has no migrations table)")
+        if not write:
+            raise StoreError(f"the store {store.path} is empty: run 'hds load DIR' first")
+    else:
+        done = store.migrations()
+        newer = done - {m[0] for m in MIGRATIONS}
+        if newer:
+            raise StoreError(f"{store.path} was written by a newer version of hds (schema {max(done)}; this version "
+                             f"knows {SCHEMA}); upgrade hds to use it")
+        if done == {m[0] for m in MIGRATIONS}:
+            conn.execute("PRAGMA busy_timeout = 100")
+            return
+        if not write:
+            raise StoreError(f"{store.path} was written by an older version of hds (schema {max(done)}, this version "
+                             f"uses {SCHEMA}); run 'hds migrate --db {store.path}' to bring it up to date")
+    _migrate(store)
 
 
-def read_dataset(db: sqlite_utils.Database, as_of: int | None = None) -> Dataset:
-    """The data as it stands now, or as it stood just after load `as_of`."""
-    if as_of is not None and not db.execute("SELECT 1 FROM loads WHERE id = ?", [as_of]).fetchone():
-        raise HdsError(f"there is no load {as_of}; 'hds log' lists the loads")
-    tables = {}
-    for table, (record, key) in RECORDS.items():
-        fields = dataclasses.fields(record)
-        where, params = version_filter(as_of)
-        rows = db.execute(
-            f"SELECT {', '.join(f'[{f.name}]' for f in fields)} FROM [{table}] WHERE {where} ORDER BY [{key}]", params
-        ).fetchall()
-        tables[table] = tuple(record(*(_value(f, v) for f, v in zip(fields, row))) for row in rows)
-    return Dataset(**tables)
+def _migrate(store: Store) -> None:
+    """Apply the migrations this store lacks, under the write lock so two processes
+    opening a new store cannot both apply one."""
+    import sqlite_utils  # only when a schema is built or changed
 
+    conn = store.conn
+    if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+        conn.execute("PRAGMA journal_mode = WAL")
+    with store.write():
+        db = sqlite_utils.Database(conn)
+        if not db["migrations"].exists():
+            db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
+        done = store.migrations()
+        for number, name, apply in MIGRATIONS:
+            if number not in done:
+                apply(db)
+                conn.execute("INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)", [number, name, now_utc()])
+
+
+def migrate(path: Path | str) -> list[str]:
+    """Bring an existing store to this version's schema; the names of the migrations applied."""
+    path = Path(path)
+    before = set()
+    if path.exists() and _looks_like_sqlite(path):
+        with contextlib.closing(sqlite3.connect(f"file:{_uri_path(path)}?mode=ro", uri=True)) as conn:
+            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone():
+                before = {r[0] for r in conn.execute("SELECT id FROM migrations")}
+    store = open_store(path, write=True)
+    store.close()
+    return [name for number, name, _ in MIGRATIONS if number not in before]
+
+
+# --- reading data ----------------------------------------------------------------------
 
 def version_filter(as_of: int | None, alias: str = "") -> tuple[str, list]:
     prefix = f"{alias}." if alias else ""
@@ -253,19 +307,246 @@ def version_filter(as_of: int | None, alias: str = "") -> tuple[str, list]:
     return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
-def _value(field: dataclasses.Field, value):
-    if field.name in _DATE_FIELDS:
-        return dt.date.fromisoformat(value) if value else None
-    if field.type == "bool":
-        return bool(value)
-    if value is None and field.type == "str":
-        return ""
-    return value
+def _read_table(store: Store, table: str, where: str, params: list, order: str) -> Table:
+    spec = SPEC[table]
+    fields = spec.fields
+    rows = store.conn.execute(f"SELECT {', '.join(f'[{f}]' for f in fields)} FROM [{table}] WHERE {where} "
+                              f"ORDER BY {order}", params).fetchall()
+    if not rows:
+        return empty(table)
+    types = dtypes(table)
+    columns = {}
+    for column, values in zip(spec.columns, zip(*rows)):
+        if column.kind == "date":
+            columns[column.field] = iso_days(values)
+        elif types[column.field] is object:
+            columns[column.field] = _objects([v if v is not None else "" for v in values])
+        else:
+            columns[column.field] = np.asarray(values, dtype=types[column.field])
+    return Table(columns, length=len(rows))
 
 
-def latest_load(db: sqlite_utils.Database) -> int | None:
-    return db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
+def _objects(values) -> np.ndarray:
+    array = np.empty(len(values), dtype=object)
+    array[:] = values
+    return array
 
 
-def is_empty(db: sqlite_utils.Database) -> bool:
-    return latest_load(db) is None
+class StoreSource:
+    """The data of a store as a command needs it, inside one read transaction, optionally as at a load."""
+
+    def __init__(self, store: Store, as_of: int | None = None):
+        store.check_load(as_of)
+        self.store, self.as_of = store, as_of
+        self.load_id = as_of if as_of is not None else store.latest_load()
+
+    def _where(self, alias: str = "") -> tuple[str, list]:
+        return version_filter(self.as_of, alias)
+
+    def period(self, first: int, last: int) -> Data:
+        """Episodes with a day in first..last (day numbers), their discharges and their events; linked."""
+        version, params = self._where()
+        overlap = f"{version} AND start_date <= ? AND (end_date IS NULL OR end_date >= ?)"
+        bounds = params + [_iso(last), _iso(first)]
+        episodes = _read_table(self.store, "episodes", overlap, bounds, "discharge_id, start_date, episode_id")
+        chosen = f"discharge_id IN (SELECT discharge_id FROM episodes WHERE {overlap})"
+        return Data(
+            discharges=_read_table(self.store, "discharges", f"{version} AND {chosen}", params + bounds,
+                                   "discharge_id"),
+            episodes=episodes,
+            events=_read_table(self.store, "events", f"{version} AND {chosen}", params + bounds,
+                               "discharge_id, date, event_id"),
+            block_costs=self.block_costs(), receipts=empty("receipts"),
+        ).linked()
+
+    def patient(self, patient_id: str) -> Data:
+        """One patient's discharges, episodes and events; discharges in date order."""
+        version, params = self._where()
+        mine = (f"discharge_id IN (SELECT discharge_id FROM discharges WHERE patient_id = ? AND {version})")
+        return Data(
+            discharges=_read_table(self.store, "discharges", f"{version} AND patient_id = ?", params + [patient_id],
+                                   "discharge_date, discharge_id"),
+            episodes=_read_table(self.store, "episodes", f"{version} AND {mine}", params + [patient_id] + params,
+                                 "discharge_id, start_date, episode_id"),
+            events=_read_table(self.store, "events", f"{version} AND {mine}", params + [patient_id] + params,
+                               "discharge_id, date, event_id"),
+            block_costs=empty("block_costs"), receipts=empty("receipts"),
+        ).linked(by_date=True)
+
+    def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
+        version, params = self._where()
+        return [r[0] for r in self.store.execute(
+            f"SELECT DISTINCT patient_id FROM discharges WHERE nhs_number = ? AND {version} ORDER BY patient_id",
+            [nhs_number] + params)]
+
+    def everything(self) -> Data:
+        version, params = self._where()
+        return Data(**{spec.name: _read_table(self.store, spec.name, version, params, f"[{spec.key}]")
+                       for spec in CONTRACT})
+
+    def block_costs(self) -> Table:
+        version, params = self._where()
+        return _read_table(self.store, "block_costs", version, params, "block_id")
+
+    def receipts(self) -> Table:
+        version, params = self._where()
+        return _read_table(self.store, "receipts", version, params, "receipt_id")
+
+    def latest_day(self) -> int:
+        """The latest date anywhere in the data (for following open-ended episodes)."""
+        row = self.store.execute("SELECT latest_day FROM loads WHERE id = ?", [self.load_id]).fetchone()
+        if row and row[0]:
+            return int(iso_days([row[0]])[0])
+        return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
+
+
+def _latest_day_sql(conn: sqlite3.Connection, as_of: int | None = None) -> str | None:
+    where, params = version_filter(as_of)
+    dates = [conn.execute(f"SELECT MAX([{column}]) FROM [{table}] WHERE {where}", params).fetchone()[0]
+             for table, column in (("discharges", "discharge_date"), ("episodes", "start_date"),
+                                   ("episodes", "end_date"), ("events", "date"))]
+    dates = [d for d in dates if d]
+    return max(dates) if dates else None
+
+
+def _iso(day: int) -> str:
+    return str(np.datetime64(int(day), "D"))
+
+
+def is_empty(store: Store) -> bool:
+    return store.latest_load() is None
+
+
+# --- writing a load ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LoadSummary:
+    load_id: int
+    changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
+
+
+REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
+
+
+def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary:
+    """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
+    truth, old versions are kept; all in one transaction."""
+    from hds.errors import LoadError
+
+    with store.write():
+        conn = store.conn
+        conn.execute("PRAGMA temp_store = MEMORY")
+        load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
+        changes, before = {}, {}
+        for spec in CONTRACT:
+            if spec.name in loaded.tables:
+                changes[spec.name], before[spec.name] = _replace_table(conn, spec, loaded.tables[spec.name], load_id)
+        problems = [] if allow_removals else _removal_problems(loaded, changes, before)
+        problems += _orphans(conn)
+        if problems:
+            raise LoadError(problems)
+        import json
+        conn.execute(
+            "INSERT INTO loads (id, loaded_at, loaded_by, source, files, rows, changes, latest_day) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [load_id, now_utc(), user_name(), str(loaded.path), json.dumps(loaded.files),
+             json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}), json.dumps(changes),
+             _latest_day_sql(conn)])
+    return LoadSummary(load_id, changes)
+
+
+def _store_rows(spec, table: Table) -> list[tuple]:
+    """A validated table as rows for SQLite: ISO dates (NULL for none), 0/1 flags."""
+    columns = []
+    for column in spec.columns:
+        values = table[column.field]
+        if column.kind == "date":
+            text = values.astype("datetime64[D]").astype(str).astype(object)
+            text[values == NEVER] = None
+            columns.append(text.tolist())
+        elif column.kind == "flag":
+            columns.append(values.astype(np.int64).tolist())
+        else:
+            columns.append(values.tolist())
+    columns += [table["_extra"].tolist(), table["_row"].tolist()]
+    return list(zip(*columns))
+
+
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int) -> tuple[dict, int]:
+    """Write a table's new versions and close the old ones, the version diff done in SQL:
+    (counts of added, changed, removed and unchanged rows; rows current before)."""
+    name, key = spec.name, spec.key
+    fields = spec.fields + ["_extra", "_row"]
+    names = ", ".join(f"[{f}]" for f in fields)
+    marks = ", ".join("?" * len(fields))
+    rows = _store_rows(spec, table)
+    current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
+    if current == 0:
+        conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0
+    conn.execute("DROP TABLE IF EXISTS temp.incoming")
+    conn.execute("DROP TABLE IF EXISTS temp.same")
+    conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")
+    conn.executemany(f"INSERT INTO temp.incoming ({names}) VALUES ({marks})", rows)
+    conn.execute(f"CREATE UNIQUE INDEX temp.incoming_key ON incoming ([{key}])")
+    equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
+    conn.execute(f"CREATE TEMP TABLE same AS SELECT i.[{key}] AS k FROM temp.incoming i JOIN [{name}] c "
+                 f"ON c.[{key}] = i.[{key}] AND c._until_load IS NULL AND {equal}")
+    conn.execute("CREATE UNIQUE INDEX temp.same_key ON same (k)")
+    unchanged = conn.execute("SELECT COUNT(*) FROM temp.same").fetchone()[0]
+    kept = conn.execute(f"SELECT COUNT(*) FROM temp.incoming i JOIN [{name}] c ON c.[{key}] = i.[{key}] "
+                        "AND c._until_load IS NULL").fetchone()[0]
+    conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE _until_load IS NULL "
+                 f"AND [{key}] NOT IN (SELECT k FROM temp.same)", [load_id])
+    conn.execute(f"INSERT INTO [{name}] ({names}, _load) SELECT {names}, {load_id} FROM temp.incoming "
+                 f"WHERE [{key}] NOT IN (SELECT k FROM temp.same)")
+    conn.execute("DROP TABLE temp.incoming")
+    conn.execute("DROP TABLE temp.same")
+    return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
+             "unchanged": unchanged}, current)
+
+
+def _removal_problems(loaded, changes: dict, before: dict) -> list:
+    """A load that would remove most of a table is more often a cut-down extract than the truth."""
+    from hds.errors import Problem
+
+    problems = []
+    for name, c in changes.items():
+        if before[name] and c["removed"] > REMOVAL_SHARE * before[name]:
+            problems.append(Problem(
+                loaded.sources.get(name, name), None, None,
+                f"this load would remove {c['removed']:,} of the {before[name]:,} {name} in the store "
+                f"({c['removed'] / before[name]:.0%}); if the extract really is complete, load it again with "
+                "--allow-removals"))
+    return problems
+
+
+def _orphans(conn: sqlite3.Connection) -> list:
+    """Episodes and events kept from earlier loads must still have their discharge."""
+    from hds.errors import Problem
+
+    problems = []
+    for table in ("episodes", "events"):
+        key = SPEC[table].key
+        for row_id, discharge_id, load in conn.execute(
+                f"SELECT t.[{key}], t.discharge_id, t._load FROM [{table}] t WHERE t._until_load IS NULL AND NOT "
+                "EXISTS (SELECT 1 FROM discharges d WHERE d.discharge_id = t.discharge_id AND d._until_load IS NULL)"):
+            problems.append(Problem(
+                f"{table} in the store (load {load})", None, "discharge_id",
+                f"{row_id} follows discharge '{discharge_id}', which is not in the store after this load; "
+                f"include {table} in the extract, or keep the discharge"))
+    return problems
+
+
+def known_discharges(store: Store) -> "Callable[[set[str]], set[str]]":
+    """Which of some discharge ids the store holds now (for validating an extract without discharges)."""
+    def lookup(ids: set[str]) -> set[str]:
+        found = set()
+        ids = list(ids)
+        for start in range(0, len(ids), 500):
+            chunk = ids[start:start + 500]
+            found |= {r[0] for r in store.execute(
+                f"SELECT discharge_id FROM discharges WHERE _until_load IS NULL AND discharge_id IN "
+                f"({', '.join('?' * len(chunk))})", chunk)}
+        return found
+    return lookup

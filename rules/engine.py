@@ -1,10 +1,12 @@
 """Run compiled rulebooks on durable-rules and return the rule that fired.
 
-Engine facts from ../shared/notes/durable-rules.md that shape this module:
+What is known of durable-rules 2.0.28 that shapes this module:
 - a fresh Host per Engine (ruleset names are global to a host), and the
   host's background dispatch threads are not started: we run single-threaded;
 - the decision for a segment depends only on its facts, so each distinct
-  vector of facts is decided once per rulebook and cached;
+  vector of facts is decided once per rulebook and cached, and one Engine
+  per rule library serves the whole process (``engine_for``); a rulebook is
+  compiled and registered the first time a segment needs it;
 - batches are small and every message has its own id, and each batch uses
   its own sid, deleted after its results are harvested (1,024-sid limit);
 - exceptions inside actions are swallowed by the engine, so actions only
@@ -19,7 +21,7 @@ import itertools
 from durable.engine import Host, MessageNotHandledException, MessageObservedException
 
 from hds.errors import HdsError
-from hds.facts import FACTS
+from hds.facts import FACTS, unpack
 from rules.compiler import UNMATCHED, compile_rulebook
 from rules.language import Rule, Rulebook
 
@@ -37,19 +39,35 @@ class _QuietHost(Host):
         pass
 
 
+_ENGINES: dict[str, "Engine"] = {}
+
+
+def engine_for(library) -> "Engine":
+    """The process's engine for a rule library (by its version): compiled once, decisions cached."""
+    engine = _ENGINES.get(library.version)
+    if engine is None:
+        engine = _ENGINES[library.version] = Engine(library.books)
+    return engine
+
+
 class Engine:
     def __init__(self, books: dict[str, Rulebook]):
         self._books = books
         self._host = _QuietHost()
+        self._registered: set[str] = set()
         self._fired: list[tuple[int, str]] = []
         self._cache: dict[tuple[str, tuple[bool, ...]], Rule] = {}
         self._ids = itertools.count(1)
         self._sids = itertools.count(1)
-        for name, book in books.items():
-            definition = compile_rulebook(book)
-            for rule_id, rule in definition.items():
-                rule["run"] = self._recorder(rule_id)
-            self._host.register_rulesets({name: definition})
+
+    def _register(self, name: str) -> None:
+        if name in self._registered:
+            return
+        definition = compile_rulebook(self._books[name])
+        for rule_id, rule in definition.items():
+            rule["run"] = self._recorder(rule_id)
+        self._host.register_rulesets({name: definition})
+        self._registered.add(name)
 
     def _recorder(self, rule_id: str):
         fired = self._fired
@@ -63,9 +81,15 @@ class Engine:
         """The rule of `rulebook` that decides each vector of facts."""
         keys = [(rulebook, tuple(bool(v[name]) for name in FACTS)) for v in vectors]
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
+        if missing:
+            self._register(rulebook)
         for start in range(0, len(missing), BATCH):
             self._decide_batch(rulebook, missing[start : start + BATCH])
         return [self._cache[k] for k in keys]
+
+    def decide_packed(self, rulebook: str, packed: list[int]) -> list[Rule]:
+        """The rule deciding each packed fact vector (``hds.facts.pack``) of `rulebook`."""
+        return self.decide(rulebook, [unpack(bits) for bits in packed])
 
     def _decide_batch(self, rulebook: str, keys: list[tuple[str, tuple[bool, ...]]]) -> None:
         try:

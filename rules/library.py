@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
-from hds.schemes import Scheme, scheme_for
+from hds.schemes import Scheme
 from rules import RULEBOOK_DIR
 from rules.check import check_rulebook
 from rules.language import Rulebook, RulebookError, parse_rulebook
@@ -24,7 +24,7 @@ class RuleLibrary:
         return self.books[scheme.name if scheme else COMMON]
 
     def scheme_for(self, discharge_date) -> Scheme | None:
-        return scheme_for(discharge_date, self.schemes)
+        return next((s for s in self.schemes if s.covers(discharge_date)), None)
 
 
 def load_library(directory: Path | str = RULEBOOK_DIR) -> RuleLibrary:

@@ -5,10 +5,12 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from claims.allocation import Allocator, episode_allocations
+from claims.allocate import allocate, decide
 from claims.claim import build_claim
+from hds.contract import SERVICES, Discharge, Episode, Event
+from hds.data import Data, MemorySource
 from hds.dates import month_last_day
-from hds.records import SERVICES, Dataset, Discharge, Episode, Event
+from hds.days import day_number, month_index, to_date
 from tests import reference
 
 settings.register_profile("hds", max_examples=300, deadline=None,
@@ -47,60 +49,87 @@ def discharges(draw, discharge_id="D1", patient_id="P1"):
     return discharge, tuple(episodes), tuple(events), horizon
 
 
-def decide(library, engine, case):
+def decided_case(library, case):
     discharge, episodes, events, horizon = case
-    dataset = Dataset((discharge,), episodes, events)
-    return Allocator(dataset, library, engine).decide([discharge.discharge_id], horizon)
+    data = Data.from_records(discharges=(discharge,), episodes=episodes, events=events).linked()
+    return decide(data, library, day_number(horizon))
 
 
 @given(discharges())
-def test_agrees_with_independent_reading_of_rules(library, engine, case):
+def test_agrees_with_independent_reading_of_rules(library, case):
     discharge, episodes, events, horizon = case
-    rows = episode_allocations(decide(library, engine, case))
-    ours = {(r.episode_id, r.month, r.funder): (r.days, r.amount_pence) for r in rows}
+    rows = allocate(decided_case(library, case), 0, int(month_index([day_number(horizon)])[0]))
+    ours = {(e, m, f): (d, a) for e, m, f, d, a in rows.rows(["episode_id", "month", "funder", "days", "amount_pence"])}
     theirs = {k: (days, int(amount * 100)) for k, (days, amount) in
               reference.allocate(discharge, episodes, events, horizon).items()}
     assert ours == theirs
 
 
 @given(discharges())
-def test_every_day_lands_in_exactly_one_funder(library, engine, case):
+def test_every_day_lands_in_exactly_one_funder(library, case):
     _, episodes, _, horizon = case
-    (decision,) = decide(library, engine, case)
-    for episode, decided in decision.episodes:
-        last = min(episode.end_date, horizon) if episode.end_date else horizon
-        expected = max(0, (last - episode.start_date).days + 1)
-        assert sum(d.segment.days for d in decided) == expected
-        for before, after in zip(decided, decided[1:]):
-            assert after.segment.first == before.segment.last + dt.timedelta(days=1)
+    decided = decided_case(library, case)
+    s, e = decided.segments, decided.data.episodes
+    for i in range(len(e)):
+        mine = s.episode == i
+        last = min(e["end_date"][i], day_number(horizon))
+        assert int(s.days[mine].sum()) == max(0, last - e["start_date"][i] + 1)
+        assert (s.first[mine][1:] == s.last[mine][:-1] + 1).all()
 
 
 @given(discharges())
-def test_free_period_limits_and_assessment(library, engine, case):
+def test_free_period_limits_and_assessment(library, case):
     discharge, _, _, _ = case
-    (decision,) = decide(library, engine, case)
-    t = decision.timeline
+    decided = decided_case(library, case)
+    t, s, e = decided.timelines, decided.segments, decided.data.episodes
     limit = {"HDS2": 42, "HDS3": 42, "HDS4": 28}
-    for episode, decided in decision.episodes:
-        for d in decided:
-            if d.funder != "hds":
-                continue
-            if t.scheme and t.scheme.name in limit:
-                assert d.segment.last < discharge.discharge_date + dt.timedelta(days=limit[t.scheme.name])
-            if t.A and d.segment.last >= t.A:
-                assert episode.service == "isolation"
+    scheme = decided.scheme_of_discharge()[0]
+    for k in range(len(s)):
+        if decided.rules[decided.rule[k]].funder != "hds":
+            continue
+        if scheme in limit:
+            assert to_date(s.last[k]) < discharge.discharge_date + dt.timedelta(days=limit[scheme])
+        if s.last[k] >= t.A[0]:
+            assert e["service"][s.episode[k]] == "isolation"
 
 
 @given(st.lists(discharges(), min_size=1, max_size=6), st.sampled_from(["2020-10", "2021-01", "2021-08"]))
 def test_claim_total_is_the_sum_of_its_lines(library, cases, month):
-    dataset = Dataset(
-        tuple(Discharge(f"D{i}", f"P{i % 2}", c[0].discharge_date, c[0].kind) for i, c in enumerate(cases)),
-        tuple(e.__class__(**{**e.__dict__, "episode_id": f"{i}-{e.episode_id}", "discharge_id": f"D{i}"})
-              for i, c in enumerate(cases) for e in c[1]),
-        tuple(v.__class__(**{**v.__dict__, "event_id": f"{i}-{v.event_id}", "discharge_id": f"D{i}"})
-              for i, c in enumerate(cases) for v in c[2]),
-    )
-    claim = build_claim(dataset, library, month)
-    assert claim.total_pence == sum(line.amount_pence for line in claim.lines)
+    dataset = Data.from_records(**combined(cases))
+    claim = build_claim(MemorySource(dataset), library, month)
+    assert claim.total_pence == int(claim.lines["amount_pence"].sum())
     assert sum(claim.totals_by("scheme").values()) == claim.total_pence
     assert sum(claim.totals_by("organisation").values()) == claim.total_pence
+
+
+def combined(cases) -> dict:
+    """Several generated discharges as one dataset's records, ids made distinct."""
+    return {
+        "discharges": tuple(Discharge(f"D{i}", f"P{i % 2}", c[0].discharge_date, c[0].kind) for i, c in enumerate(cases)),
+        "episodes": tuple(e.__class__(**{**e.__dict__, "episode_id": f"{i}-{e.episode_id}", "discharge_id": f"D{i}"})
+                          for i, c in enumerate(cases) for e in c[1]),
+        "events": tuple(v.__class__(**{**v.__dict__, "event_id": f"{i}-{v.event_id}", "discharge_id": f"D{i}"})
+                        for i, c in enumerate(cases) for v in c[2]),
+    }
+
+
+@settings(max_examples=150)
+@given(st.lists(discharges(), min_size=1, max_size=8))
+def test_columnar_core_agrees_with_the_scalar_engine_to_the_segment_and_rule(library, cases):
+    """The columnar core against the one-record-at-a-time engine it replaced (tests/scalar_reference.py):
+    the same segments, each decided by the same rule, for many discharges at once."""
+    from rules.engine import engine_for
+    from tests import scalar_reference as scalar
+
+    records = combined(cases)
+    horizon = max(c[3] for c in cases)
+    decided = decide(Data.from_records(**records).linked(), library, day_number(horizon))
+    s, e = decided.segments, decided.data.episodes
+    ours = [(e["episode_id"][s.episode[k]], to_date(s.first[k]), to_date(s.last[k]), decided.rules[decided.rule[k]].id)
+            for k in range(len(s))]
+    allocator = scalar.Allocator(scalar.Dataset(records["discharges"], records["episodes"], records["events"]), library,
+                                 engine_for(library))
+    theirs = [(episode.episode_id, d.segment.first, d.segment.last, d.rule.id)
+              for decision in allocator.decide(sorted(r.discharge_id for r in records["discharges"]), horizon)
+              for episode, cut in decision.episodes for d in cut]
+    assert ours == theirs

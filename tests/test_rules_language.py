@@ -198,13 +198,17 @@ def test_a_fact_identity_collision_falls_back_to_one_fact_per_session(library):
     assert batches == [2, 1, 1]
 
 
-def test_timeline_states_exactly_the_vocabulary_of_facts(library):
-    import datetime as dt
+def test_the_vocabulary_is_the_fact_table(library):
+    """Facts are defined once: the rules language, the checker, the engine's packing and the
+    segment cutting all read hds.facts.FACT_TABLE."""
+    from hds import facts
+    from hds.timeline import Timelines
+    from rules import check
 
-    from hds.records import Discharge, Episode
-    from hds.timeline import build_timeline, facts_on
-
-    discharge = Discharge("D1", "P1", dt.date(2020, 10, 5))
-    episode = Episode("E1", "D1", "home_care", dt.date(2020, 10, 5), None, 100, "OCC")
-    timeline = build_timeline(discharge, [], library.scheme_for(discharge.discharge_date))
-    assert list(facts_on(timeline, episode, dt.date(2020, 10, 5))) == list(FACTS)
+    names = [fact.name for fact in facts.FACT_TABLE]
+    assert list(FACTS) == names == list(check.FACT_NAMES)
+    assert facts.unpack(facts.FACT_BIT["restart"]) == {n: n == "restart" for n in names}
+    for fact in facts.FACT_TABLE:  # every change date a fact names is a date of the timeline
+        for date in fact.changes_on:
+            assert date in facts.CHANGE_DATES
+            assert date in Timelines.__dataclass_fields__ or isinstance(getattr(Timelines, date, None), property)

@@ -5,7 +5,11 @@ import json
 from click.testing import CliRunner
 
 import cli
-from hds.store import open_store, read_dataset
+from hds.store import StoreSource, open_store
+
+
+def read_dataset(store, as_of=None):
+    return StoreSource(store, as_of).everything()
 
 DISCHARGES = "discharge_id,patient_id,discharge_date\nD1,P1,2020-10-05\nD2,P2,2020-10-06\n"
 EPISODES = ("episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation\n"
@@ -23,11 +27,12 @@ def load(tmp_path, name, db, **files):
 
 
 def test_migrations_are_recorded_once(tmp_path):
-    db = open_store(tmp_path / "hds.db")
-    assert [(r["id"], r["name"]) for r in db["migrations"].rows] == [
-        (1, "versioned data tables and load log"), (2, "claims ledger: submissions and submission lines")]
-    again = open_store(tmp_path / "hds.db")
-    assert again["migrations"].count == 2
+    from hds.store import MIGRATIONS
+
+    db = open_store(tmp_path / "hds.db", write=True, create=True)
+    assert [(r["id"], r["name"]) for r in db.query("SELECT * FROM migrations")] == [(n, name) for n, name, _ in MIGRATIONS]
+    again = open_store(tmp_path / "hds.db", write=True)
+    assert again.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
 
 
 def test_a_later_load_keeps_old_versions_and_the_past_can_be_rebuilt(tmp_path):
@@ -38,10 +43,14 @@ def test_a_later_load_keeps_old_versions_and_the_past_can_be_rebuilt(tmp_path):
                events="event_id,discharge_id,event,date,outcome\nV1,D1,care_act_assessment,2020-10-20,\n")
     assert "  episodes     0 added, 1 changed, 1 removed, 0 unchanged" in out
     db = open_store(db_path)
-    assert [(e.episode_id, e.weekly_pence) for e in read_dataset(db).episodes] == [("E1", 77000)]
-    assert [(e.episode_id, e.weekly_pence) for e in read_dataset(db, as_of=1).episodes] == [("E1", 70000), ("E2", 35000)]
-    assert read_dataset(db, as_of=1).events == ()
-    assert db["episodes"].count == 3  # E1 twice, E2 once: nothing is deleted
+
+    def episodes(as_of=None):
+        return list(read_dataset(db, as_of).episodes.rows(["episode_id", "weekly_pence"]))
+
+    assert episodes() == [("E1", 77000)]
+    assert episodes(as_of=1) == [("E1", 70000), ("E2", 35000)]
+    assert len(read_dataset(db, as_of=1).events) == 0
+    assert db.execute("SELECT COUNT(*) FROM episodes").fetchone()[0] == 3  # E1 twice, E2 once: nothing is deleted
 
 
 def test_allocations_as_of_an_earlier_load(tmp_path):
@@ -74,11 +83,11 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
     assert result.exit_code == 1
     assert ("episodes in the store (load 1), column discharge_id: E2 follows discharge 'D2', which is not in the "
             "store after this load") in result.output
-    assert [d.discharge_id for d in read_dataset(open_store(db)).discharges] == ["D1", "D2"]
+    assert read_dataset(open_store(db)).discharges["discharge_id"].tolist() == ["D1", "D2"]
 
 
 def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
-    from claims.ledger import LINE_FIELDS
+    from claims.claim import LINE_FIELDS
     from hds.store import LINE_COLUMNS
 
     assert list(LINE_COLUMNS) == LINE_FIELDS

@@ -1,7 +1,9 @@
-"""Decide every segment and build the allocation table of DATA.md.
+"""The scalar, one-record-at-a-time engine that hds used before its columnar core.
 
-One row per (episode, month, funder) with at least one day, plus one row per
-(block cost, month). Money is rounded once per row, half-up to the penny.
+Kept only as a test reference: it builds one timeline per discharge, cuts
+each episode into segments with per-day fact dictionaries and asks the same
+rulebooks for a rule per segment. The columnar core must agree with it to
+the segment and the rule id (tests/test_columnar.py).
 """
 
 from __future__ import annotations
@@ -10,20 +12,155 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from hds.dates import month_first_day, month_last_day, months_between
+from hds.contract import BlockCost, Discharge, Episode, Event
 from hds.facts import FUNDERS
+from hds.schemes import Scheme
+from hds.dates import month_first_day, month_last_day, months_between
 from hds.money import cost_of_days, divide_half_up
-from hds.progress import progress
-from hds.records import BlockCost, Dataset, Discharge, Episode
-from hds.timeline import Segment, Timeline, build_timeline, episode_last_day, segments
 from rules.engine import Engine
 from rules.language import Rule
-from rules.library import RuleLibrary
 
-BLOCK_RULE = "block-cost"  # block costs are hds by 2.1, 4.12 and 5.5.2, not by a rulebook rule
+BLOCK_RULE = "block-cost"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Rows of each table, as records."""
+
+    discharges: tuple = ()
+    episodes: tuple = ()
+    events: tuple = ()
+    block_costs: tuple = ()
+
+ONE_DAY = dt.timedelta(days=1)
 FUNDER_ORDER = {name: i for i, name in enumerate(FUNDERS)}
+@dataclass(frozen=True)
+class Timeline:
+    """The dates that decide a discharge, named as in RULES.md."""
+
+    discharge: Discharge
+    scheme: Scheme | None
+    P: dt.date | None  # first day after the free period
+    A: dt.date | None  # Care Act assessment
+    K: dt.date | None  # positive CHC checklist
+    C: dt.date | None  # CHC/FNC decision
+    C_outcome: str
+    F: dt.date | None  # self-funder charge date
+    X: dt.date | None  # death
+    E: dt.date | None  # earliest of P, A, Cchc, F: the end of free care
+    ended_early_by: str | None  # "assessment", "chc" or "charge_date" when E < P
+
+    @property
+    def D(self) -> dt.date:
+        return self.discharge.discharge_date
+
+    @property
+    def Cchc(self) -> dt.date | None:
+        return self.C if self.C_outcome == "chc" else None
+
+    @property
+    def chc_pending_at_free_period_end(self) -> bool:
+        return bool(self.K and self.P and self.K < self.P and (self.C is None or self.C >= self.P))
 
 
+@dataclass(frozen=True)
+class Segment:
+    episode: Episode
+    first: dt.date
+    last: dt.date
+    facts: tuple[tuple[str, bool], ...]
+
+    @property
+    def days(self) -> int:
+        return (self.last - self.first).days + 1
+
+    def fact_dict(self) -> dict[str, bool]:
+        return dict(self.facts)
+
+
+def earliest_events(events: list[Event]) -> dict[str, Event]:
+    """The earliest event of each kind; only positive checklists count."""
+    earliest: dict[str, Event] = {}
+    for event in sorted(events, key=lambda e: (e.date, e.event_id)):
+        if event.event == "chc_checklist" and event.outcome != "positive":
+            continue
+        earliest.setdefault(event.event, event)
+    return earliest
+
+
+def build_timeline(discharge: Discharge, events: list[Event], scheme: Scheme | None) -> Timeline:
+    first = earliest_events(events)
+
+    def date_of(kind):
+        return first[kind].date if kind in first else None
+
+    A, K, C, F, X = (date_of(k) for k in
+                     ("care_act_assessment", "chc_checklist", "chc_decision", "self_funder_charge_from", "death"))
+    C_outcome = first["chc_decision"].outcome if C else ""
+    P = scheme.first_day_after_free_period(discharge.discharge_date) if scheme else None
+    E, ended_early_by = None, None
+    if P:
+        # ties go to the first listed: an assessment, then CHC, then a charge date
+        enders = [(d, why) for d, why in ((A, "assessment"), (C if C_outcome == "chc" else None, "chc"),
+                                          (F, "charge_date")) if d]
+        E = min([P] + [d for d, _ in enders])
+        if E < P:
+            ended_early_by = next(why for d, why in enders if d == E)
+    return Timeline(discharge, scheme, P, A, K, C, C_outcome, F, X, E, ended_early_by)
+
+
+def facts_on(timeline: Timeline, episode: Episode, day: dt.date) -> dict[str, bool]:
+    t = timeline
+    facts = {
+        "before_discharge": day < t.D,
+        "after_death": bool(t.X and day > t.X),
+        "outside_schemes": t.scheme is None,
+        "bau_commissioned": episode.bau_commissioned,
+        "isolation_service": episode.service == "isolation",
+        "restart": episode.restart,
+        "admission_avoidance": t.discharge.kind == "admission_avoidance",
+        "within_free_period": bool(t.P and day < t.P),
+        "free_care_continues": bool(t.E and day < t.E),
+        "ended_early_by_assessment": t.ended_early_by == "assessment",
+        "ended_early_by_chc": t.ended_early_by == "chc",
+        "ended_early_by_charge_date": t.ended_early_by == "charge_date",
+        "chc_pending_at_free_period_end": t.chc_pending_at_free_period_end,
+        "self_funder_charging": bool(t.F and day >= t.F),
+        "chc_decision_pending": t.C is None or day < t.C,
+        "chc_eligible": t.C_outcome == "chc",
+        "care_act_assessment_pending": t.A is None or day < t.A,
+        "chc_funding_started": bool(t.Cchc and day >= t.Cchc),
+    }
+    return facts
+
+
+def change_days(timeline: Timeline) -> set[dt.date]:
+    """Days on which some fact may change value."""
+    t = timeline
+    days = {t.D, t.P, t.E, t.A, t.C, t.Cchc, t.F, t.X + ONE_DAY if t.X else None}
+    return {d for d in days if d}
+
+
+def episode_last_day(episode: Episode, horizon: dt.date) -> dt.date:
+    """An open-ended episode runs to the horizon (the last day being computed)."""
+    return min(episode.end_date, horizon) if episode.end_date else horizon
+
+
+def segments(timeline: Timeline, episode: Episode, horizon: dt.date) -> list[Segment]:
+    first, last = episode.start_date, episode_last_day(episode, horizon)
+    if last < first:
+        return []
+    cuts = sorted(d for d in change_days(timeline) if first < d <= last)
+    starts = [first] + cuts
+    ends = [c - ONE_DAY for c in cuts] + [last]
+    result: list[Segment] = []
+    for start, end in zip(starts, ends):
+        facts = tuple(facts_on(timeline, episode, start).items())
+        if result and result[-1].facts == facts:
+            result[-1] = Segment(episode, result[-1].first, end, facts)
+        else:
+            result.append(Segment(episode, start, end, facts))
+    return result
 @dataclass(frozen=True)
 class Decided:
     segment: Segment
@@ -61,7 +198,7 @@ class Allocation:
 class Allocator:
     """Holds one engine for a run, so each distinct set of facts is decided once."""
 
-    def __init__(self, dataset: Dataset, library: RuleLibrary, engine: Engine | None = None):
+    def __init__(self, dataset: Dataset, library, engine: Engine | None = None):
         self.dataset, self.library = dataset, library
         self.engine = engine or Engine(library.books)
         self.discharges = {d.discharge_id: d for d in dataset.discharges}
@@ -79,9 +216,8 @@ class Allocator:
     def decide(self, discharge_ids, horizon: dt.date) -> list[DischargeDecision]:
         """Segments of every episode of these discharges up to `horizon`, each with its rule."""
         decisions, pending = [], []
-        with progress(discharge_ids, "Deciding discharges") as ids:
-            for discharge_id in ids:
-                decisions.append(self._cut(discharge_id, horizon, pending))
+        for discharge_id in discharge_ids:
+            decisions.append(self._cut(discharge_id, horizon, pending))
         by_book = defaultdict(list)
         for timeline, segment in pending:
             by_book[self.library.rulebook_for(timeline.scheme).name].append(segment)

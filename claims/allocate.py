@@ -1,0 +1,171 @@
+"""Decide every segment and build the allocation table, in columns.
+
+``decide`` cuts a linked dataset's episodes into segments (``hds.timeline``),
+packs each segment's facts into one integer, and asks durable-rules for the
+rule of each distinct (rulebook, facts) pair once. ``allocate`` then counts
+the days of each (episode, month, funder) and prices them:
+
+    amount = weekly cost x days / 7, rounded half-up to the penny once per row
+
+The allocation table has one row per (episode, month, funder) with at least
+one day, in (discharge, episode start, episode id, month, funder) order, and
+one row per (block cost, month). ``rule`` names the rule that decided the
+row's days, several joined with ``+`` in the order they first decided a day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from hds.data import Data
+from hds.days import month_end, month_index, month_names, month_start
+from hds.facts import FUNDER_NAMES
+from hds.table import Table, group_starts
+from hds.timeline import Segments, Timelines, cut, timelines
+from rules.engine import engine_for
+from rules.language import Rule
+
+BLOCK_RULE = "block-cost"  # block costs are hds by 2.1, 4.12 and 5.5.2, not by a rulebook rule
+FUNDER_CODE = {name: i for i, name in enumerate(FUNDER_NAMES)}
+HDS = FUNDER_CODE["hds"]
+ALLOCATION_FIELDS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",
+                     "amount_pence", "rule", "service", "organisation"]
+
+
+@dataclass(frozen=True)
+class Decided:
+    """A linked dataset's segments, each with the rule that decides it."""
+
+    data: Data
+    timelines: Timelines
+    segments: Segments
+    rule: np.ndarray  # per segment: index into `rules`
+    rules: list[Rule]
+    funder: np.ndarray  # per segment: index into hds.facts.FUNDER_NAMES
+    scheme_names: list[str]
+
+    def scheme_of_discharge(self) -> np.ndarray:
+        """Scheme name of each discharge ('' outside every scheme)."""
+        names = np.array(self.scheme_names + [""], dtype=object)
+        return names[self.timelines.scheme]
+
+
+def decide(data: Data, library, horizon: int) -> Decided:
+    """Segments of every episode of a linked dataset up to day `horizon`, each with its rule."""
+    t = timelines(data, library.schemes)
+    segments = cut(data, t, horizon)
+    books = [library.rulebook_for(s).name for s in library.schemes] + [library.rulebook_for(None).name]
+    book_of_segment = t.scheme[data.episodes["d"][segments.episode]]  # -1 is the last book: common
+    keys = (book_of_segment.astype(np.int64) % len(books)) << 32 | segments.facts
+    distinct, inverse = np.unique(keys, return_inverse=True)
+    engine = engine_for(library)
+    rules: list[Rule] = []
+    rule_index: dict[int, int] = {}
+    decided = np.empty(len(distinct), dtype=np.int64)
+    book_codes = distinct >> 32
+    for code in np.unique(book_codes).tolist():
+        where = np.flatnonzero(book_codes == code)
+        facts = (distinct[where] & 0xFFFFFFFF).tolist()
+        for position, rule in zip(where.tolist(), engine.decide_packed(books[code], facts)):
+            if id(rule) not in rule_index:
+                rule_index[id(rule)] = len(rules)
+                rules.append(rule)
+            decided[position] = rule_index[id(rule)]
+    rule = decided[inverse] if len(segments) else np.zeros(0, dtype=np.int64)
+    funders = np.array([FUNDER_CODE[r.funder] for r in rules] or [0], dtype=np.int8)
+    return Decided(data, t, segments, rule, rules, funders[rule], [s.name for s in library.schemes])
+
+
+def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
+    """The allocation rows of the episodes for months first_month..last_month (month numbers)."""
+    s = decided.segments
+    lo = np.maximum(month_index(s.first), first_month)
+    hi = np.minimum(month_index(s.last), last_month)
+    count = np.maximum(hi - lo + 1, 0)
+    piece = np.repeat(np.arange(len(s)), count)
+    offset = np.arange(len(piece)) - np.repeat(np.cumsum(count) - count, count)
+    month = lo[piece] + offset
+    days = np.minimum(s.last[piece], month_end(month)) - np.maximum(s.first[piece], month_start(month)) + 1
+    episode, funder, rule = s.episode[piece], decided.funder[piece], decided.rule[piece]
+    order = np.lexsort((funder, month, episode))  # stable: each group keeps its days' order
+    episode, month, funder, rule, days = episode[order], month[order], funder[order], rule[order], days[order]
+    starts = np.flatnonzero(group_starts(episode, month, funder))
+    if not len(starts):
+        return empty_allocation()
+    total_days = np.add.reduceat(days, starts)
+    e = decided.data.episodes
+    ep = episode[starts]
+    weekly = e["weekly_pence"][ep]
+    d = e["d"][ep]
+    discharges = decided.data.discharges
+    return Table({
+        "patient_id": discharges["patient_id"][d],
+        "discharge_id": discharges["discharge_id"][d],
+        "episode_id": e["episode_id"][ep],
+        "block_id": _blank(len(starts)),
+        "scheme": decided.scheme_of_discharge()[d],
+        "month": month_names(month[starts]),
+        "funder": np.array(FUNDER_NAMES, dtype=object)[funder[starts]],
+        "days": total_days,
+        "amount_pence": (2 * weekly * total_days + 7) // 14,  # weekly x days / 7, half-up, exactly
+        "rule": _rule_names(decided.rules, rule, starts),
+        "service": e["service"][ep],
+        "organisation": e["organisation"][ep],
+    })
+
+
+def _rule_names(rules: list[Rule], rule: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Per group: its rules' ids in the order they first decided a day, joined with '+'."""
+    ids = np.array([r.id for r in rules] or [""], dtype=object)
+    names = ids[rule[starts]]
+    mixed = np.flatnonzero(np.minimum.reduceat(rule, starts) != np.maximum.reduceat(rule, starts))
+    ends = np.append(starts[1:], len(rule))
+    for g in mixed.tolist():
+        names[g] = "+".join(dict.fromkeys(ids[rule[starts[g]:ends[g]]].tolist()))
+    return names
+
+
+def block_allocation(blocks: Table, first_month: int, last_month: int) -> Table:
+    """One row per (block cost, month): the amount spread by days, half-up, the last month taking the rest."""
+    rows = []
+    for block_id, scheme, organisation, start, end, amount in blocks.select(
+            ["block_id", "scheme", "organisation", "start_date", "end_date", "amount_pence"]).rows():
+        for month, days, pence in spread(start, end, amount):
+            if first_month <= month <= last_month:
+                rows.append(("", "", "", block_id, scheme, month, "hds", days, pence, BLOCK_RULE, "block",
+                             organisation))
+    if not rows:
+        return empty_allocation()
+    table = Table.from_rows(ALLOCATION_FIELDS, rows, {"days": np.int64, "amount_pence": np.int64})
+    return table.with_columns(month=month_names(table["month"].astype(np.int64)))
+
+
+def spread(start: int, end: int, amount_pence: int) -> list[tuple[int, int, int]]:
+    """(month number, days, pence) of a block cost over the months of its period."""
+    total_days = end - start + 1
+    first, last = int(month_index(np.array([start]))[0]), int(month_index(np.array([end]))[0])
+    result, spent = [], 0
+    for month in range(first, last + 1):
+        days = min(end, month_end(month)) - max(start, month_start(month)) + 1
+        pence = amount_pence - spent if month == last else (2 * amount_pence * days + total_days) // (2 * total_days)
+        spent += pence
+        result.append((month, days, pence))
+    return result
+
+
+def allocations(data: Data, library, first_month: int, last_month: int) -> Table:
+    """The allocation table of months first_month..last_month: episodes, then block costs.
+    `data` is linked; open-ended episodes run to the end of last_month."""
+    decided = decide(data, library, month_end(last_month))
+    return Table.concat([allocate(decided, first_month, last_month),
+                         block_allocation(data.block_costs, first_month, last_month)])
+
+
+def empty_allocation() -> Table:
+    return Table.empty({n: (np.int64 if n in ("days", "amount_pence") else object) for n in ALLOCATION_FIELDS})
+
+
+def _blank(n: int) -> np.ndarray:
+    return np.full(n, "", dtype=object)

@@ -1,0 +1,105 @@
+"""What the commands read from: a store (inside one read transaction) or files (--data).
+
+``cli.py`` parses options, calls one function of the library inside
+``reading`` and prints the result; this module is the seam between them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from hds.errors import HdsError
+
+
+@dataclass
+class Reading:
+    """The source a command reads (``StoreSource`` or ``MemorySource``) and the store, when there is one."""
+
+    source: object
+    store: object | None
+
+
+@contextlib.contextmanager
+def reading(db: Path, data: Path | None = None, as_of: int | None = None,
+            note: Callable[[str], None] = lambda text: None):
+    """Open what a read-only command reads: files straight into columns with `data`, otherwise the
+    store, read-only and inside one read transaction (a snapshot)."""
+    if data is not None:
+        if as_of is not None:
+            raise HdsError("--as-of-load reads a store's history; it cannot be used with --data")
+        from hds.data import MemorySource
+        from hds.load import read_data
+
+        dataset, notes = read_data(data, scheme_names(library()))
+        for text in notes:
+            note(text)
+        yield Reading(MemorySource(dataset), None)
+        return
+    from hds.store import StoreSource, is_empty, open_store
+
+    store = open_store(db)
+    try:
+        with store.read():
+            if is_empty(store):
+                raise HdsError(f"the store {db} holds no data: run 'hds load DIR' first")
+            yield Reading(StoreSource(store, as_of), store)
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
+def writing(db: Path, create: bool = False):
+    """The store opened for writing (migrated to this version's schema; created if asked)."""
+    from hds.store import open_store
+
+    store = open_store(db, write=True, create=create)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+_LIBRARY = None
+
+
+def library():
+    """The shipped rule library, parsed and checked once per process."""
+    global _LIBRARY
+    if _LIBRARY is None:
+        from rules.library import load_library
+
+        _LIBRARY = load_library()
+    return _LIBRARY
+
+
+def scheme_names(lib) -> tuple[str, ...]:
+    return tuple(s.name for s in lib.schemes)
+
+
+def load(source: Path, db: Path, allow_removals: bool = False):
+    """Validate SOURCE and record it in the store; a refused first load leaves no store behind."""
+    from hds.load import read
+    from hds.store import is_empty, known_discharges, open_store, save_load
+
+    lib = library()
+    new = not db.exists()
+    if new:
+        loaded = read(source, scheme_names(lib))  # validate before any file is made
+        store = open_store(db, write=True, create=True)
+    else:
+        store = open_store(db, write=True)
+        first = is_empty(store)
+        loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
+    try:
+        return loaded, save_load(store, loaded, allow_removals)
+    except BaseException:
+        if new:
+            store.close()
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{db}{suffix}").unlink(missing_ok=True)
+        raise
+    finally:
+        store.close()
