@@ -96,10 +96,12 @@ def _migration_2(db) -> None:
 
 
 def _migration_3(db) -> None:
-    """Read only what is needed: indexes for periods, patients and NHS numbers; the source row of
+    """Read only what is needed: indexes for periods, patients and NHS numbers (and none on
+    `_until_load` alone, which would lead SQLite to scan every current row); the source row of
     each version; the latest date in the data after each load."""
     for spec in CONTRACT:
         db.execute(f"ALTER TABLE [{spec.name}] ADD COLUMN _row INTEGER")
+        db.execute(f"DROP INDEX IF EXISTS [{spec.name}_current]")
     db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date)")
     db.execute("CREATE INDEX discharges_patient ON discharges (patient_id)")
     db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number)")
@@ -300,29 +302,41 @@ def migrate(path: Path | str) -> list[str]:
 
 # --- reading data ----------------------------------------------------------------------
 
-def version_filter(as_of: int | None, alias: str = "") -> tuple[str, list]:
-    prefix = f"{alias}." if alias else ""
+def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) -> tuple[str, list]:
+    """The rows current now, or as at load `as_of`. Unless `indexed`, the filter is kept away from
+    indexes (a unary +), so SQLite looks rows up by the query's other, sharper terms."""
+    prefix = ("" if indexed else "+") + (f"{alias}." if alias else "")
     if as_of is None:
         return f"{prefix}_until_load IS NULL", []
     return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
-def _read_table(store: Store, table: str, where: str, params: list, order: str) -> Table:
-    spec = SPEC[table]
-    fields = spec.fields
-    rows = store.conn.execute(f"SELECT {', '.join(f'[{f}]' for f in fields)} FROM [{table}] WHERE {where} "
-                              f"ORDER BY {order}", params).fetchall()
-    if not rows:
-        return empty(table)
-    types = dtypes(table)
-    columns = {}
-    for column, values in zip(spec.columns, zip(*rows)):
+def _columns(table: str, alias: str) -> str:
+    """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
+    (julianday in SQL, NEVER for none), text never NULL."""
+    parts = []
+    for column in SPEC[table].columns:
+        name = f"{alias}.[{column.field}]"
         if column.kind == "date":
-            columns[column.field] = iso_days(values)
-        elif types[column.field] is object:
-            columns[column.field] = _objects([v if v is not None else "" for v in values])
+            parts.append(f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})")
+        elif column.kind in ("money", "flag"):
+            parts.append(name)
         else:
-            columns[column.field] = np.asarray(values, dtype=types[column.field])
+            parts.append(f"COALESCE({name}, '')")
+    return ", ".join(parts)
+
+
+def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
+    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`)."""
+    rows = store.conn.execute(sql, params).fetchall()
+    types = dtypes(table)
+    names = (["d"] if linked else []) + list(types)
+    if not rows:
+        return Table.empty(({"d": np.int64} if linked else {}) | types)
+    columns = {}
+    for name, values in zip(names, zip(*rows)):
+        kind = np.int64 if name == "d" else types[name]
+        columns[name] = _objects(values) if kind is object else np.asarray(values, dtype=kind)
     return Table(columns, length=len(rows))
 
 
@@ -340,38 +354,51 @@ class StoreSource:
         self.store, self.as_of = store, as_of
         self.load_id = as_of if as_of is not None else store.latest_load()
 
-    def _where(self, alias: str = "") -> tuple[str, list]:
-        return version_filter(self.as_of, alias)
+    def _where(self, alias: str = "", indexed: bool = False) -> tuple[str, list]:
+        return version_filter(self.as_of, alias, indexed)
+
+    def _linked(self, choose: str, params: list, episodes_where: str = "", episode_params: list = ()) -> Data:
+        """The discharges `choose` selects (in the order it gives), their episodes (those matching
+        `episodes_where`) and their events, linked by discharge position, all looked up in SQL."""
+        conn = self.store.conn
+        conn.execute("DROP TABLE IF EXISTS temp.chosen")
+        conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
+        conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", params)
+        version, vparams = self._where("x")
+        episodes_sql = (
+            f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM episodes x CROSS JOIN temp.chosen c "
+            f"ON c.discharge_id = x.discharge_id WHERE {episodes_where} ORDER BY c.rowid, x.start_date, x.episode_id"
+            if episodes_where else
+            f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM temp.chosen c CROSS JOIN episodes x "
+            f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.start_date, x.episode_id")
+        data = Data(
+            discharges=_read(self.store, "discharges",
+                             f"SELECT {_columns('discharges', 'x')} FROM temp.chosen c CROSS JOIN discharges x "
+                             f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams),
+            episodes=_read(self.store, "episodes", episodes_sql,
+                           list(episode_params) if episodes_where else vparams, linked=True),
+            events=_read(self.store, "events",
+                         f"SELECT c.rowid - 1, {_columns('events', 'x')} FROM temp.chosen c CROSS JOIN events x "
+                         f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.date, x.event_id",
+                         vparams, linked=True),
+            block_costs=empty("block_costs"), receipts=empty("receipts"))
+        conn.execute("DROP TABLE temp.chosen")
+        return data
 
     def period(self, first: int, last: int) -> Data:
         """Episodes with a day in first..last (day numbers), their discharges and their events; linked."""
-        version, params = self._where()
-        overlap = f"{version} AND start_date <= ? AND (end_date IS NULL OR end_date >= ?)"
+        current, params = self._where("x", indexed=True)
+        overlap = f"{current} AND x.start_date <= ? AND (x.end_date IS NULL OR x.end_date >= ?)"
         bounds = params + [_iso(last), _iso(first)]
-        episodes = _read_table(self.store, "episodes", overlap, bounds, "discharge_id, start_date, episode_id")
-        chosen = f"discharge_id IN (SELECT discharge_id FROM episodes WHERE {overlap})"
-        return Data(
-            discharges=_read_table(self.store, "discharges", f"{version} AND {chosen}", params + bounds,
-                                   "discharge_id"),
-            episodes=episodes,
-            events=_read_table(self.store, "events", f"{version} AND {chosen}", params + bounds,
-                               "discharge_id, date, event_id"),
-            block_costs=self.block_costs(), receipts=empty("receipts"),
-        ).linked()
+        data = self._linked(f"SELECT DISTINCT x.discharge_id FROM episodes x WHERE {overlap} ORDER BY x.discharge_id",
+                            bounds, overlap, bounds)
+        return data.replace(block_costs=self.block_costs())
 
     def patient(self, patient_id: str) -> Data:
         """One patient's discharges, episodes and events; discharges in date order."""
-        version, params = self._where()
-        mine = (f"discharge_id IN (SELECT discharge_id FROM discharges WHERE patient_id = ? AND {version})")
-        return Data(
-            discharges=_read_table(self.store, "discharges", f"{version} AND patient_id = ?", params + [patient_id],
-                                   "discharge_date, discharge_id"),
-            episodes=_read_table(self.store, "episodes", f"{version} AND {mine}", params + [patient_id] + params,
-                                 "discharge_id, start_date, episode_id"),
-            events=_read_table(self.store, "events", f"{version} AND {mine}", params + [patient_id] + params,
-                               "discharge_id, date, event_id"),
-            block_costs=empty("block_costs"), receipts=empty("receipts"),
-        ).linked(by_date=True)
+        version, params = self._where("x")
+        return self._linked(f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
+                            "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()
@@ -380,17 +407,21 @@ class StoreSource:
             [nhs_number] + params)]
 
     def everything(self) -> Data:
-        version, params = self._where()
-        return Data(**{spec.name: _read_table(self.store, spec.name, version, params, f"[{spec.key}]")
+        version, params = self._where("x")
+        return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x')} FROM [{spec.name}] x "
+                                        f"WHERE {version} ORDER BY x.[{spec.key}]", params)
                        for spec in CONTRACT})
 
     def block_costs(self) -> Table:
-        version, params = self._where()
-        return _read_table(self.store, "block_costs", version, params, "block_id")
+        return self._table("block_costs")
 
     def receipts(self) -> Table:
-        version, params = self._where()
-        return _read_table(self.store, "receipts", version, params, "receipt_id")
+        return self._table("receipts")
+
+    def _table(self, name: str) -> Table:
+        version, params = self._where("x")
+        return _read(self.store, name, f"SELECT {_columns(name, 'x')} FROM [{name}] x WHERE {version} "
+                                       f"ORDER BY x.[{SPEC[name].key}]", params)
 
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
