@@ -38,6 +38,7 @@ MAX_PROBLEMS_PER_KIND = 100  # per table and kind of problem; the rest are count
 MAX_WORKBOOK_UNPACKED = 2 * 1024 ** 3  # bytes a workbook may unpack to
 MAX_CELLS = 100_000_000  # rows x columns one table may have (ten times a million rows of nine columns)
 EXCEL_MAX_ROWS = 1_048_576
+MAX_COLUMNS = 16_384  # as many as an Excel sheet has
 _SPARE_COLUMNS = 64  # cells beyond the header kept one by one; past these a row's extra cells are summed up
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
@@ -181,13 +182,16 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
             if char in first[0]:
                 return None, Problem(name, 1, None, f"the columns are separated by {said}, not commas; "
                                                     "save the file as CSV (comma delimited)")
-    lines, columns_named = utf8.count(b"\n") + 1, max(len(first or []), 1)
+    if first is not None and len(first) > MAX_COLUMNS:
+        return None, _too_wide(name, len(first))
+    lines, columns_named = max(utf8.count(b"\n"), utf8.count(b"\r")) + 1, max(len(first or []), 1)
     if lines * columns_named > MAX_CELLS:
         return None, Problem(name, None, None, f"holds about {lines:,} rows of {columns_named:,} columns, more than "
                                                f"the {MAX_CELLS:,} cells a table may have; split the file")
-    columns, counts = _parse_csv_fast(utf8, first)
+    columns, unclosed = _parse_csv_fast(utf8, first)
+    counts = None
     if columns is None:
-        columns, counts = _parse_csv_slow(utf8, problems)
+        columns, counts = _parse_csv_slow(utf8, problems, unclosed)
     if decoded.bad is not None:
         scan, bad = _CONTROL_OR_BAD, decoded.bad
     elif len(utf8.translate(None, _CONTROL_BYTES)) != len(utf8) or (
@@ -196,10 +200,17 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
     else:
         scan, bad = None, None
     header_len = int(counts[0]) if counts is not None and len(counts) else len(first or [])
+    if header_len > MAX_COLUMNS:
+        return None, _too_wide(name, header_len)
     raw = _shape(table, name, columns, header_len, problems, scan=scan, bad=bad, counts=counts,
                  text=_Text.of(utf8, slow=counts is not None))
     raw.problems = problems.finish()
     return raw, None
+
+
+def _too_wide(name: str, columns: int) -> Problem:
+    return Problem(name, 1, None, f"the header has {columns:,} columns, more than the {MAX_COLUMNS:,} a sheet can "
+                                  "have; check that the file is a table of the data contract")
 
 
 @dataclass
@@ -302,8 +313,12 @@ def _first_record(utf8: bytes) -> list[str] | None:
 _WIDER = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 
 
-def _parse_csv_fast(utf8: bytes, first: list[str] | None):
-    """Split with pandas' C parser; None when it cannot be trusted with this file."""
+def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarray] | None, bool | None]:
+    """Split with pandas' C parser.
+
+    Returns the columns, or None when pandas cannot be trusted with this file,
+    and whether a quote is left open at the end (None if not known).
+    """
     if first is None:
         return None, None
     width = max(len(first), 1)
@@ -316,6 +331,8 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None):
                     encoding="utf-8", keep_default_na=False, na_filter=False, skip_blank_lines=False,
                     quotechar='"', doublequote=True, escapechar=None)
         except pd.errors.ParserError as exc:
+            if "EOF inside string" in str(exc):
+                return None, True
             wider = _WIDER.search(str(exc))
             if not wider or int(wider.group(2)) <= width:
                 return None, None
@@ -332,21 +349,20 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None):
         # taken leading cells for an index: then trust neither and go slow.
         if [c[0] for c in columns] != first + [""] * (width - len(first)):
             return None, None
-        return columns, None
+        return columns, False
     return None, None
 
 
-def _parse_csv_slow(utf8: bytes, problems: _Problems):
+def _parse_csv_slow(utf8: bytes, problems: _Problems, unclosed: bool | None):
     """Python's csv module: slower, but it reads anything and counts each row's cells."""
     text = utf8.decode("utf-8", "replace")
     limit = csv.field_size_limit()
     csv.field_size_limit(2 ** 31 - 1)  # long cells are reported, not refused here
     try:
-        # Strictly first: it is the one way to learn that a quote was never closed.
-        records, error = _csv_records(text, strict=True)
-        unclosed = error is not None and "unexpected end of data" in str(error)
-        if error is not None:
-            records, error = _csv_records(text, strict=False)
+        records, error = _csv_records(text, strict=False)
+        if unclosed is None:  # pandas did not say: a strict reader fails at the end on an open quote
+            strict = _csv_records(text, strict=True)[1]
+            unclosed = strict is not None and "unexpected end of data" in str(strict)
     finally:
         csv.field_size_limit(limit)
     if error is not None:

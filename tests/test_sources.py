@@ -265,11 +265,15 @@ def test_a_ten_megabyte_cell_is_a_problem_not_a_crash(tmp_path):
     assert cells(table)[2] == ["5", "6"]
 
 
-def test_an_unclosed_quote_is_named(tmp_path):
-    source, table = one(tmp_path, 'a,b\n1,2\n3,"oops\n5,6\n7,8\n')
-    assert table.problems == [Problem("episodes.csv", 3, None, "a double quote (\") opens a cell on this row "
-                                                               "that is never closed, so the rest of the file reads "
-                                                               "as one cell; check for a stray or missing quote")]
+@pytest.mark.parametrize("header", ["a,b", '"a' + "x" * 200_000 + '",b'])  # the second is read slowly only
+def test_an_unclosed_quote_is_named(tmp_path, header):
+    source, table = one(tmp_path, header + '\n1,2\n3,"oops\n5,6\n7,8\n')
+    unclosed = Problem("episodes.csv", 3, None, "a double quote (\") opens a cell on this row that is never closed, "
+                                                "so the rest of the file reads as one cell; check for a stray or "
+                                                "missing quote")
+    long_header = [(1, "A")] if len(header) > 10 else []
+    assert [(p.row, p.column) for p in table.problems[:-1]] == long_header
+    assert table.problems[-1] == unclosed
     assert cells(table)[1] == ["3", "oops\n5,6\n7,8"]
 
 
@@ -284,8 +288,9 @@ def test_fast_and_slow_csv_readers_agree(tmp_path):
     text = ('h1,h2,h3\r\n"a ""q"" b",2,3\r\n\r\n4,"5\r\n6",\r\nx"y,z,w\r\n"e"f,g,h\r\n,,,\r\nlast,row,"end"')
     utf8 = text.encode()
     first = ["h1", "h2", "h3"]
-    fast, _ = _parse_csv_fast(utf8, first)
-    slow, counts = _parse_csv_slow(utf8, _Problems("t"))
+    fast, unclosed = _parse_csv_fast(utf8, first)
+    slow, counts = _parse_csv_slow(utf8, _Problems("t"), None)
+    assert unclosed is False
     assert [c.tolist() for c in fast] == [c.tolist() for c in slow]
     assert counts.tolist() == [3, 3, 0, 3, 3, 3, 4, 3]
 
@@ -294,6 +299,14 @@ def test_a_row_with_thousands_of_cells_is_one_problem_not_a_huge_table(tmp_path)
     source, table = one(tmp_path, "a,b\n1,2\n3,4" + ",x" * 200_000 + "\n5,6\n")
     assert table.problems == [Problem("episodes.csv", 3, None, LONG_ROW.format(200_002, 2))]
     assert cells(table) == [["1", "2"], ["3", "4"], ["5", "6"]]
+
+
+def test_a_header_wider_than_a_sheet_is_refused(tmp_path):
+    source, table = one(tmp_path, ",".join(f"c{i}" for i in range(20_000)) + "\n1,2\n")
+    assert table is None
+    assert source.problems == [Problem("episodes.csv", 1, None, "the header has 20,000 columns, more than the "
+                                                                "16,384 a sheet can have; check that the file is a "
+                                                                "table of the data contract")]
 
 
 def test_a_file_too_big_to_hold_is_refused(tmp_path, monkeypatch):
