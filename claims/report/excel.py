@@ -1,0 +1,1115 @@
+"""Excel workbooks that are fit to print, sign and send.
+
+`claim_pack_bytes` writes the month-end claim pack: a Summary a finance
+officer signs, the month's lines, the adjustments for earlier months, the
+block costs, the reconciliation, the recharge between the partners and the
+findings of the checks. `table_workbook_bytes` writes any other export as
+plain, printable tables.
+
+The caller hands over values already computed (money as Decimal pounds).
+Nothing here computes money: every total in a workbook is an Excel formula
+(`=SUM`, `=SUMIFS`, or `=SUMPRODUCT` where SUMIFS would misread a label)
+over the cells it totals, so a checker can click it and follow it.
+
+Every piece of text that comes from data goes through
+`claims.report.safe.neutralise`, and a few strings openpyxl would otherwise
+turn into an error cell are forced to be text, so the only formulas in a
+workbook are the totals written here.
+
+Sheets are streamed (openpyxl write-only mode): column widths, row heights
+and merges are decided before a sheet's rows are written, and each sheet's
+layout is worked out first so the Summary can point at rows not yet written.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Sequence
+
+from openpyxl import Workbook
+from openpyxl.cell import Cell, WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter, quote_sheetname
+from openpyxl.utils.indexed_list import IndexedList
+from openpyxl.worksheet.pagebreak import Break
+
+from claims.report.safe import neutralise
+
+
+# --- the values handed over -------------------------------------------------------
+
+@dataclass(frozen=True)
+class Partner:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class PackLine:
+    claim_month: str
+    kind: str  # "individual" | "block"
+    patient_id: str
+    discharge_id: str
+    episode_id: str
+    block_id: str
+    description: str
+    scheme: str
+    service: str
+    organisation: str
+    days: int
+    amount: Decimal  # pounds, 2 dp, may be negative (adjustments)
+    reason: str = ""  # adjustments only
+
+
+@dataclass(frozen=True)
+class Submission:
+    id: int
+    submitted_at: str
+    submitted_by: str
+    hash: str
+    load_id: int
+    rulebook_version: str
+
+
+@dataclass(frozen=True)
+class ReconRow:
+    scheme: str
+    claimed: Decimal
+    received: Decimal
+    difference: Decimal | None
+    status: str
+    council_share: Decimal | None
+    ccg_share: Decimal | None
+
+
+@dataclass(frozen=True)
+class RunningRow:
+    month: str
+    claimed: Decimal
+    received: Decimal
+    difference: Decimal | None
+    status: str
+
+
+@dataclass(frozen=True)
+class Reconciliation:
+    rows: tuple[ReconRow, ...]
+    running: tuple[RunningRow, ...]
+    split_rule: str
+
+
+@dataclass(frozen=True)
+class RechargeItem:
+    description: str
+    owed_by: str
+    owed_to: str
+    lines: int
+    amount: Decimal
+
+
+@dataclass(frozen=True)
+class Recharge:
+    items: tuple[RechargeItem, ...]
+    net_owed_by: str
+    net_owed_to: str
+    net_amount: Decimal  # >= 0; 0 = nothing due
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    severity: str
+    paragraph: str
+    ids: str
+    amount: Decimal | None
+    message: str
+
+
+@dataclass(frozen=True)
+class ClaimPack:
+    month: str
+    status: str  # "draft" | "submitted"
+    council: Partner
+    ccg: Partner
+    generated_at: str
+    load_id: int | None
+    rulebook_version: str
+    submission: Submission | None
+    lines: tuple[PackLine, ...]  # the month's own lines, individual and block
+    adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
+    reconciliation: Reconciliation | None = None
+    recharge: Recharge | None = None
+    findings: tuple[Finding, ...] | None = None  # None: checks not run; (): run, nothing found
+    warnings: tuple[str, ...] = ()  # shown in red on the Summary
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    heading: str
+    kind: str  # "text" | "money" | "int" | "date" | "month"
+
+
+@dataclass(frozen=True)
+class Sheet:
+    title: str
+    columns: tuple[Column, ...]
+    rows: tuple[dict, ...]
+    total: bool = False  # a total row: =SUM over each money column
+    heading: str = ""  # a title line above the table
+
+
+# --- formats and styles ---------------------------------------------------------------
+
+MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
+INT_FORMAT = "#,##0"
+DATE_FORMAT = "dd mmm yyyy"
+DATETIME_FORMAT = "dd mmm yyyy hh:mm"
+UTC_FORMAT = 'dd mmm yyyy hh:mm "UTC"'
+MONTH_FORMAT = "mmm yyyy"
+LONG_MONTH_FORMAT = "mmmm yyyy"
+
+KINDS = ("text", "money", "int", "date", "month")
+FONT = "Arial"  # metric twin of Liberation Sans, so widths hold in Excel and LibreOffice alike
+MONO = "Courier New"
+SIZE = 10
+LINE_HEIGHT = 13.0  # points per line of 10pt text
+ROW_HEIGHT = 12.8  # a row of one line, as LibreOffice and Excel draw Arial 10
+CHARS_PER_UNIT = 1.1  # characters of ordinary text per unit of column width (a unit is one digit), erring low
+A4 = 9  # paperSize code
+EXCEL_ROWS = 1_048_576
+TEXT_CAP = 40  # widest a text column gets, unless the page has room to spare; longer text wraps
+TEXT_WIDEST = 90  # widest a text column gets with room to spare
+PAGE_WIDTH = 140  # column-width units that print across a landscape A4 page at 100%
+RED = "C00000"
+MARGIN_SIDE, MARGIN_TOP, MARGIN_HEADER = 0.4, 0.6, 0.25  # inches
+PAGE_HEIGHT = 595.0 - 2 * MARGIN_TOP * 72  # points of rows on a landscape A4 page at 100%
+
+_BOX = Side(style="thin", color="000000")
+_BOXED = Border(left=_BOX, right=_BOX, top=_BOX, bottom=_BOX)
+
+# name -> the style's parts; data cells use the "<kind>" and "<kind>/top" variants
+_STYLES: dict[str, dict] = {
+    "text/top": dict(alignment=Alignment(vertical="top")),
+    "text/wrap": dict(alignment=Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)),
+    "money": dict(number_format=MONEY_FORMAT),
+    "money/top": dict(number_format=MONEY_FORMAT, alignment=Alignment(vertical="top")),
+    "int": dict(number_format=INT_FORMAT),
+    "int/top": dict(number_format=INT_FORMAT, alignment=Alignment(vertical="top")),
+    "date": dict(number_format=DATE_FORMAT, alignment=Alignment(horizontal="left")),
+    "date/top": dict(number_format=DATE_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "datetime": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left")),
+    "datetime/top": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "utc": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left")),
+    "utc/top": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "month": dict(number_format=MONTH_FORMAT, alignment=Alignment(horizontal="left")),
+    "month/top": dict(number_format=MONTH_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "th": dict(font=Font(name=FONT, size=SIZE, bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
+               border=Border(bottom=Side(style="thin", color="000000")),
+               alignment=Alignment(vertical="center", wrap_text=True)),
+    "th/right": dict(font=Font(name=FONT, size=SIZE, bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
+                     border=Border(bottom=Side(style="thin", color="000000")),
+                     alignment=Alignment(horizontal="right", vertical="center", wrap_text=True)),
+    "total": dict(font=Font(name=FONT, size=SIZE, bold=True), border=Border(top=_BOX)),
+    "total/int": dict(font=Font(name=FONT, size=SIZE, bold=True), number_format=INT_FORMAT, border=Border(top=_BOX)),
+    "total/money": dict(font=Font(name=FONT, size=SIZE, bold=True), number_format=MONEY_FORMAT,
+                        border=Border(top=_BOX)),
+    "grand/label": dict(font=Font(name=FONT, size=12, bold=True), border=Border(top=_BOX, bottom=Side(style="double"))),
+    "grand/money": dict(font=Font(name=FONT, size=12, bold=True), number_format=MONEY_FORMAT,
+                        border=Border(top=_BOX, bottom=Side(style="double"))),
+    "title": dict(font=Font(name=FONT, size=16, bold=True), alignment=Alignment(vertical="center")),
+    "heading": dict(font=Font(name=FONT, size=12, bold=True), alignment=Alignment(vertical="center", wrap_text=True)),
+    "subheading": dict(font=Font(name=FONT, size=SIZE, bold=True)),
+    "section": dict(font=Font(name=FONT, size=11, bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
+                    border=Border(bottom=_BOX)),
+    "section/right": dict(font=Font(name=FONT, size=11, bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
+                          border=Border(bottom=_BOX), alignment=Alignment(horizontal="right")),
+    "banner/draft": dict(font=Font(name=FONT, size=14, bold=True, color=RED),
+                         fill=PatternFill("solid", fgColor="FDE9E9"), border=Border(top=_BOX, bottom=_BOX),
+                         alignment=Alignment(horizontal="center", vertical="center")),
+    "banner/submitted": dict(font=Font(name=FONT, size=12, bold=True, color="375623"),
+                             fill=PatternFill("solid", fgColor="E2EFDA"), border=Border(top=_BOX, bottom=_BOX),
+                             alignment=Alignment(horizontal="center", vertical="center")),
+    "label": dict(font=Font(name=FONT, size=SIZE, bold=True), alignment=Alignment(vertical="top")),
+    "value": dict(alignment=Alignment(horizontal="left", vertical="top", wrap_text=True)),
+    "value/int": dict(number_format="0", alignment=Alignment(horizontal="left", vertical="top")),
+    "value/month": dict(number_format=LONG_MONTH_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "value/datetime": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "value/utc": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
+    "value/draft": dict(font=Font(name=FONT, size=SIZE, bold=True, color=RED),
+                        alignment=Alignment(horizontal="left", vertical="top")),
+    "hash": dict(font=Font(name=MONO, size=SIZE), alignment=Alignment(horizontal="left", vertical="top", wrap_text=True)),
+    "warning": dict(font=Font(name=FONT, size=SIZE, bold=True, color=RED),
+                    alignment=Alignment(vertical="top", wrap_text=True)),
+    "note": dict(font=Font(name=FONT, size=SIZE, italic=True, color="595959"),
+                 alignment=Alignment(vertical="top", wrap_text=True)),
+    "net/label": dict(font=Font(name=FONT, size=11, bold=True), border=Border(top=_BOX, bottom=Side(style="double")),
+                      alignment=Alignment(vertical="center", wrap_text=True)),
+    "net/money": dict(font=Font(name=FONT, size=11, bold=True), number_format=MONEY_FORMAT,
+                      border=Border(top=_BOX, bottom=Side(style="double")), alignment=Alignment(vertical="center")),
+    "net/blank": dict(border=Border(top=_BOX, bottom=Side(style="double"))),
+    "sign/head": dict(font=Font(name=FONT, size=SIZE, bold=True), border=_BOXED, fill=PatternFill("solid", fgColor="F2F2F2"),
+                      alignment=Alignment(horizontal="center", vertical="center")),
+    "sign/role": dict(font=Font(name=FONT, size=11, bold=True), border=_BOXED, fill=PatternFill("solid", fgColor="F2F2F2"),
+                      alignment=Alignment(vertical="center")),
+    "sign/box": dict(border=_BOXED),
+}
+
+
+_GRID = Side(style="thin", color="A6A6A6")
+
+
+def _style_parts(name: str) -> dict:
+    """A named style's parts; "<name>+box" is the same style in a cell with a thin box round it."""
+    if not name.endswith("+box"):
+        return _STYLES[name]
+    parts = dict(_STYLES[name[:-4]]) if name[:-4] else {}
+    border = parts.get("border")
+    top = border.top if border is not None and border.top is not None and border.top.style else _GRID
+    parts["border"] = Border(left=_GRID, right=_GRID, top=top, bottom=_GRID)
+    return parts
+
+
+class _Styles:
+    """Each named style built once per workbook (as the style array openpyxl
+    keeps on a cell); every styled cell starts from a copy of one."""
+
+    def __init__(self):
+        self._arrays: dict[str, Any] = {}
+
+    def array(self, name: str, sheet):
+        if name not in self._arrays:
+            probe = WriteOnlyCell(sheet)
+            for attribute, value in _style_parts(name).items():
+                setattr(probe, attribute, value)
+            self._arrays[name] = probe._style
+        return self._arrays[name]
+
+
+def _new_book() -> Workbook:
+    book = Workbook(write_only=True)
+    # Arial 10 as the workbook's own font, so unstyled cells, column widths and
+    # row heights all measure the same in Excel and in LibreOffice (where
+    # Calibri is usually missing and replaced by a wider font).
+    base = Font(name=FONT, sz=SIZE, family=2)
+    book._fonts = IndexedList([base])
+    book._named_styles["Normal"].font = base
+    book.properties.creator = "hds"
+    return book
+
+
+# --- cell values --------------------------------------------------------------------
+
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_PLAIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
+
+def _clean(value: Any) -> str | None:
+    """Data as the text a cell shows: characters XML cannot hold replaced, formula leaders neutralised."""
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else str(value)
+    if not text:
+        return None
+    if ILLEGAL_CHARACTERS_RE.search(text):
+        text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
+    return neutralise(text)
+
+
+def _money(value: Any) -> Decimal | int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int)):
+        raise TypeError(f"money must be a Decimal (pounds), not {type(value).__name__} {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
+        raise ValueError(f"{value} is not an amount")
+    return value
+
+
+def _int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, Decimal)):
+        raise TypeError(f"expected a whole number, not {type(value).__name__} {value!r}")
+    if isinstance(value, Decimal):
+        if value != value.to_integral_value():
+            raise ValueError(f"{value} is not a whole number")
+        return int(value)
+    return value
+
+
+def _when(value: Any) -> tuple[date | datetime | None, str]:
+    """A date or a date and time, and the style that shows it ("date", "datetime" or "utc")."""
+    if value is None or value == "":
+        return None, "date"
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            value = date.fromisoformat(text) if len(text) == 10 else datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{value!r} is not an ISO date") from None
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            return value.astimezone(timezone.utc).replace(tzinfo=None), "utc"
+        return value, "datetime"
+    if isinstance(value, date):
+        return value, "date"
+    raise TypeError(f"expected a date, not {type(value).__name__} {value!r}")
+
+
+def _date_value(value: Any):
+    when, style = _when(value)
+    return None if when is None else (when, style)
+
+
+def _month(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return date(value.year, value.month, 1)
+    match = _MONTH.match(value) if isinstance(value, str) else None
+    if not match:
+        raise ValueError(f"{value!r} is not a month (YYYY-MM)")
+    return date(int(match[1]), int(match[2]), 1)
+
+
+def month_name(month: str) -> str:
+    """'2020-10' -> 'October 2020'."""
+    first = _month(month)
+    return f"{MONTH_NAMES[first.month - 1]} {first.year}"
+
+
+def _when_text(value: Any) -> str:
+    """A date and time for a page header or a sentence."""
+    when, style = _when(value)
+    if when is None:
+        return ""
+    if isinstance(when, datetime):
+        return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year} {when:%H:%M}" + (
+            " UTC" if style == "utc" else "")
+    return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year}"
+
+
+def _hf(text: str) -> str:
+    """Text for a page header or footer, where & starts a code."""
+    return text.replace("&", "&&")
+
+
+def _lines_needed(text: str, width: float) -> int:
+    """Lines `text` takes when wrapped in a column `width` characters wide (erring on more)."""
+    room = max(int(width * CHARS_PER_UNIT) - 2, 4)
+    count = 0
+    for paragraph in text.split("\n"):
+        lines, used = 1, 0
+        for word in paragraph.split(" "):
+            size = len(word)
+            if used and used + 1 + size <= room:
+                used += 1 + size
+                continue
+            if used:
+                lines += 1
+            while size > room:
+                size -= room
+                lines += 1
+            used = size
+        count += lines
+    return count
+
+
+def _height(lines: int) -> float:
+    return round(lines * LINE_HEIGHT + 3, 1)
+
+
+# --- tables ---------------------------------------------------------------------------
+
+_CONVERT: dict[str, Callable[[Any], Any]] = {
+    "text": _clean, "money": _money, "int": _int, "date": _date_value, "month": _month,
+}
+
+
+def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping: bool = False) -> list[list]:
+    """Each item's values in column order, converted for the columns' kinds:
+    text cleaned and neutralised, money checked to be Decimal, dates parsed."""
+    for column in columns:
+        if column.kind not in KINDS:
+            raise ValueError(f"{where}: column {column.key!r} has unknown kind {column.kind!r}")
+    keys = [c.key for c in columns]
+    converters = list(zip(range(len(keys)), [_CONVERT[c.kind] for c in columns]))
+    if mapping:
+        raw = [[item.get(k) for k in keys] for item in items]
+    else:
+        raw = [[getattr(item, k) for k in keys] for item in items]
+    out = []
+    for n, values in enumerate(raw, 1):
+        try:
+            out.append([convert(values[i]) for i, convert in converters])
+        except (TypeError, ValueError):
+            for i, convert in converters:  # find the cell again, to say where it is
+                try:
+                    convert(values[i])
+                except (TypeError, ValueError) as error:
+                    raise type(error)(f"{where}, row {n}, {columns[i].heading or columns[i].key}: {error}") from None
+            raise
+    return out
+
+
+@dataclass
+class _Table:
+    """One table of a sheet, laid out: where its rows land."""
+
+    columns: tuple[Column, ...]
+    records: Sequence  # value lists, one value per column, already converted
+    total: bool
+    empty_note: str
+    no_total: tuple[str, ...] = ()  # money columns left out of the total row
+    header_row: int = 0
+    first_row: int = 0  # first data row (or the empty note's row)
+    last_row: int = 0
+    total_row: int = 0
+
+    def letter(self, key: str) -> str:
+        for index, column in enumerate(self.columns, 1):
+            if column.key == key:
+                return get_column_letter(index)
+        raise KeyError(key)
+
+    def range(self, key: str, sheet: str) -> str:
+        """The table's data cells in column `key`, absolute, as another sheet refers to them."""
+        letter = self.letter(key)
+        return f"{quote_sheetname(sheet)}!${letter}${self.first_row}:${letter}${self.last_row}"
+
+
+class _SheetPlan:
+    """A sheet as blocks (lines of text, tables, blank rows, a net line), laid
+    out before it is written so other sheets can refer to its rows."""
+
+    def __init__(self, title: str, boxed: bool = False):
+        self.title = title
+        self.boxed = boxed  # small tables drawn with boxes; otherwise the sheet prints its gridlines
+        self.blocks: list[tuple[str, Any]] = []
+        self.tables: list[_Table] = []
+
+    def line(self, text: str, style: str = "heading") -> None:
+        self.blocks.append(("line", (text, style)))
+
+    def blank(self) -> None:
+        self.blocks.append(("blank", None))
+
+    def net(self, sentence: str, amount: Decimal, amount_key: str) -> None:
+        self.blocks.append(("net", (sentence, amount, amount_key)))
+
+    def table(self, columns: Sequence[Column], records: Sequence, *, total: bool, empty_note: str,
+              no_total: tuple[str, ...] = ()) -> _Table:
+        table = _Table(tuple(columns), records, total, empty_note, no_total)
+        self.blocks.append(("table", table))
+        self.tables.append(table)
+        return table
+
+    def layout(self) -> None:
+        row = 0
+        for kind, block in self.blocks:
+            if kind == "table":
+                block.header_row = row + 1
+                block.first_row = row + 2
+                block.last_row = block.first_row + max(len(block.records), 1) - 1
+                block.total_row = block.last_row + 1 if block.total else 0
+                row = block.total_row or block.last_row
+            else:
+                row += 1
+        if row > EXCEL_ROWS:
+            raise ValueError(f"sheet {self.title!r} needs {row:,} rows; a worksheet holds {EXCEL_ROWS:,}")
+
+    @property
+    def main(self) -> _Table | None:
+        return self.tables[0] if self.tables else None
+
+
+def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
+    """Column widths (in characters) and which columns wrap, from headings and contents."""
+    if not plan.tables:
+        return [110.0], [True]
+    count = max(len(t.columns) for t in plan.tables)
+    widths = [6.0] * count
+    wraps = [False] * count
+    longest_text = [0] * count
+    for table in plan.tables:
+        for index, column in enumerate(table.columns):
+            values = [record[index] for record in table.records]
+            if column.kind == "text":
+                longest = max((len(v) for v in values if v is not None), default=0)
+                longest_text[index] = max(longest_text[index], longest)
+                wide = float(min(longest, TEXT_CAP)) + 2
+                if longest > TEXT_CAP:
+                    wraps[index] = True
+                    wide += 2  # the wrapped text's indent
+            elif column.kind == "money":
+                amounts = [abs(v) for v in values if v is not None]
+                biggest = (sum(amounts) if table.total else max(amounts, default=0)) if amounts else 0
+                digits = len(str(int(biggest)))
+                wide = digits + (digits - 1) // 3 + 3 + 2 + 2  # digits, commas, pence, sign and £, room
+            elif column.kind == "int":
+                wide = float(max((len(f"{v:,}") for v in values if v is not None), default=1)) + 3
+            elif column.kind == "date":
+                wide = 19.0 if any(v is not None and v[1] != "date" for v in values) else 12.0
+            else:  # month
+                wide = 10.0
+            word = max((len(part) for part in column.heading.split()), default=0)
+            widths[index] = max(widths[index], wide, min(len(column.heading), 16) + 2, word + 3)
+    # a page has room to spare: long text gets it before it wraps
+    spare = PAGE_WIDTH - sum(widths)
+    for index in range(count):
+        if wraps[index] and spare > 0:
+            wanted = min((longest_text[index] + 3) / CHARS_PER_UNIT + 1, TEXT_WIDEST)
+            grow = max(min(spare, wanted - widths[index]), 0)
+            widths[index] += grow
+            spare -= grow
+            wraps[index] = _lines_needed("x" * longest_text[index], widths[index]) > 1
+    return widths, wraps
+
+
+class _Writer:
+    """Streams the rows of one write-only sheet, keeping count of where it is."""
+
+    def __init__(self, sheet, styles: _Styles):
+        self.sheet = sheet
+        self.styles = styles
+        self.row = 0
+        self.height = 0.0  # points of rows written so far
+
+    def cell(self, value: Any, style: str | None = None, force_text: bool = False):
+        if style is None and not force_text:
+            return value
+        array = self.styles.array(style, self.sheet) if style else None
+        cell = Cell(self.sheet, row=1, column=1, value=value, style_array=array)
+        if force_text:
+            cell.data_type = "s"
+        return cell
+
+    def text(self, value: str | None, style: str | None = None):
+        """A cell of (cleaned) text: always a string, never a formula or an error value."""
+        return self.cell(value, style, force_text=value in ERROR_CODES if value else False)
+
+    def append(self, cells: list, height: float | None = None, merge: str | None = None) -> int:
+        self.row += 1
+        self.height += height or ROW_HEIGHT
+        if height:
+            self.sheet.row_dimensions[self.row].height = height
+        if merge:
+            self.sheet.merged_cells.add(merge.format(r=self.row))
+        self.sheet.append(cells)
+        return self.row
+
+
+def _write_plan(plan: _SheetPlan, sheet, styles: _Styles) -> None:
+    plan.layout()
+    widths, wraps = _widths(plan)
+    for index, width in enumerate(widths, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = round(width, 1)
+    main = plan.main
+    # the sheet's view goes out with its first row, so it is set now
+    if main is not None:
+        sheet.freeze_panes = f"A{main.header_row + 1}"
+    sheet.sheet_view.showGridLines = not plan.boxed
+    writer = _Writer(sheet, styles)
+    span = f"A{{r}}:{get_column_letter(len(widths))}{{r}}" if len(widths) > 1 else None
+    full = sum(widths)
+    for kind, block in plan.blocks:
+        if kind == "blank":
+            writer.append([])
+        elif kind == "line":
+            text, style = block
+            cleaned = _clean(text) or ""
+            lines = _lines_needed(cleaned, full * (0.85 if style == "heading" else 1.0))
+            height = _height(lines) + (4 if style == "heading" else 0)
+            writer.append([writer.text(cleaned, style)], height=height, merge=span)
+        elif kind == "net":
+            sentence, amount, key = block
+            table = plan.main
+            at = [c.key for c in table.columns].index(key)
+            cells = [writer.cell(None, "net/blank") for _ in table.columns]
+            cells[0] = writer.text(_clean(sentence), "net/label")
+            cells[at] = writer.cell(amount, "net/money")
+            merge = f"A{{r}}:{get_column_letter(at)}{{r}}" if at > 1 else None
+            writer.append(cells, height=20, merge=merge)
+        else:
+            _write_table(writer, block, widths, wraps, plan.boxed)
+    if main is not None:
+        last = get_column_letter(len(main.columns))
+        sheet.auto_filter.ref = f"A{main.header_row}:{last}{main.last_row}"
+        sheet.print_title_rows = f"1:{main.header_row}"
+    else:
+        sheet.print_title_rows = "1:1"
+
+
+def _write_table(writer: _Writer, table: _Table, widths: list[float], wraps: list[bool], boxed: bool) -> None:
+    box = "+box" if boxed else ""
+    columns = table.columns
+    heads = [writer.cell(c.heading, ("th/right" if c.kind in ("money", "int") else "th") + box) for c in columns]
+    lines = max(_lines_needed(c.heading, widths[i] + 1) for i, c in enumerate(columns))
+    writer.append(heads, height=_height(lines) if lines > 1 else None)
+    if not table.records:
+        writer.append([writer.text(_clean(table.empty_note), "note")])
+    kinds = [c.kind for c in columns]
+    wrapping = [(i, widths[i]) for i, c in enumerate(columns) if c.kind == "text" and wraps[i]]
+    plain = {"text": box or None, "blank": box or None}
+    top = {"text": "text/top" + box, "blank": box or None}
+    for kind in kinds:
+        if kind in ("money", "int", "month"):
+            plain[kind], top[kind] = kind + box, kind + "/top" + box
+    for record in table.records:
+        lines = 1
+        for i, width in wrapping:
+            value = record[i]
+            if value is not None and len(value) > width * CHARS_PER_UNIT - 2:
+                lines = max(lines, _lines_needed(value, width))
+        styles = top if lines > 1 else plain
+        cells = []
+        for i, value in enumerate(record):
+            kind = kinds[i]
+            if value is None:
+                cells.append(writer.cell(None, styles["blank"]))
+            elif kind == "text":
+                cells.append(writer.text(value, "text/wrap" + box if wraps[i] else styles["text"]))
+            elif kind == "date":
+                when, style = value
+                cells.append(writer.cell(when, (style + "/top" if lines > 1 else style) + box))
+            else:
+                cells.append(writer.cell(value, styles[kind]))
+        writer.append(cells, height=_height(lines) if lines > 1 else None)
+    if table.total:
+        row: list = [writer.cell(None, "total" + box) for _ in columns]
+        for i, column in enumerate(columns):
+            if column.kind == "money" and column.key not in table.no_total:
+                letter = get_column_letter(i + 1)
+                row[i] = writer.cell(f"=SUM({letter}{table.first_row}:{letter}{table.last_row})",
+                                     "total/money" + box)
+        if columns[0].kind != "money":
+            row[0] = writer.cell("Total", "total" + box)
+        writer.append(row)
+
+
+# --- printing -------------------------------------------------------------------------
+
+def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, footer_left: str = "",
+                 footer_right: str = "", grid: bool = True) -> None:
+    setup = sheet.page_setup
+    setup.orientation = "landscape"
+    setup.paperSize = A4
+    setup.fitToWidth = 1
+    setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.print_options.gridLines = grid
+    margins = sheet.page_margins
+    margins.left, margins.right = MARGIN_SIDE, MARGIN_SIDE
+    margins.top, margins.bottom = MARGIN_TOP, MARGIN_TOP
+    margins.header, margins.footer = MARGIN_HEADER, MARGIN_HEADER
+    header = sheet.oddHeader
+    header.left.text = "&A"
+    header.left.font = f"{FONT},Bold"
+    header.center.text = _hf(centre)
+    if draft:
+        header.right.text = "DRAFT"
+        header.right.font = f"{FONT},Bold"
+        header.right.size = 14
+        header.right.color = RED
+    elif right:
+        header.right.text = _hf(right)
+    footer = sheet.oddFooter
+    footer.left.text = _hf(footer_left)
+    footer.center.text = "Page &P of &N"
+    footer.right.text = _hf(footer_right)
+
+
+# --- the generic workbook ---------------------------------------------------------------
+
+_BAD_TITLE = re.compile(r"[\[\]:*?/\\]")
+
+
+def _sheet_titles(titles: Iterable[str]) -> list[str]:
+    """Titles Excel accepts: no []:*?/\\, at most 31 characters, no two alike (ignoring case)."""
+    out: list[str] = []
+    taken: set[str] = set()
+    for title in titles:
+        base = _BAD_TITLE.sub("-", ILLEGAL_CHARACTERS_RE.sub("", str(title))).strip("' ") or "Sheet"
+        base = base[:31]
+        candidate, n = base, 1
+        while candidate.lower() in taken:
+            n += 1
+            suffix = f" ({n})"
+            candidate = base[: 31 - len(suffix)] + suffix
+        taken.add(candidate.lower())
+        out.append(candidate)
+    return out
+
+
+def table_workbook_bytes(sheets: list[Sheet]) -> bytes:
+    """An .xlsx of plain tables, one per sheet: readable headings, money as money,
+    real dates, autofilter, frozen and repeated header row, a =SUM total row when
+    asked, landscape A4 one page wide."""
+    if not sheets:
+        raise ValueError("a workbook needs at least one sheet")
+    book = _new_book()
+    titles = _sheet_titles(s.title for s in sheets)
+    plans = []
+    for sheet, title in zip(sheets, titles):
+        plan = _SheetPlan(title)
+        if sheet.heading:
+            plan.line(sheet.heading)
+        records = _records(sheet.rows, sheet.columns, title, mapping=True)
+        plan.table(sheet.columns, records, total=sheet.total, empty_note="No rows")
+        plans.append((plan, sheet.heading or title))
+    styles = _Styles()
+    for plan, centre in plans:
+        ws = book.create_sheet(plan.title)
+        _print_setup(ws, centre=centre)
+        _write_plan(plan, ws, styles)
+    return _save(book)
+
+
+def _save(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+# --- the claim pack ----------------------------------------------------------------------
+
+LINE_COLUMNS = (
+    Column("kind", "Type", "text"),
+    Column("patient_id", "Patient", "text"),
+    Column("discharge_id", "Discharge", "text"),
+    Column("episode_id", "Episode", "text"),
+    Column("block_id", "Block", "text"),
+    Column("scheme", "Scheme", "text"),
+    Column("service", "Service", "text"),
+    Column("organisation", "Organisation", "text"),
+    Column("days", "Days", "int"),
+    Column("amount", "Amount (£)", "money"),
+)
+ADJUSTMENT_COLUMNS = (Column("claim_month", "For month", "month"),) + LINE_COLUMNS + (
+    Column("reason", "Reason", "text"),)
+BLOCK_COLUMNS = (
+    Column("block_id", "Block", "text"),
+    Column("description", "Description", "text"),
+    Column("scheme", "Scheme", "text"),
+    Column("service", "Service", "text"),
+    Column("organisation", "Organisation", "text"),
+    Column("days", "Days", "int"),
+    Column("amount", "Amount (£)", "money"),
+)
+RECON_COLUMNS = (
+    Column("scheme", "Scheme", "text"),
+    Column("claimed", "Claimed (£)", "money"),
+    Column("received", "Received (£)", "money"),
+    Column("difference", "Difference (£)", "money"),
+    Column("status", "Status", "text"),
+    Column("council_share", "Council share (£)", "money"),
+    Column("ccg_share", "CCG share (£)", "money"),
+)
+RUNNING_COLUMNS = (
+    Column("month", "Month", "month"),
+    Column("claimed", "Claimed (£)", "money"),
+    Column("received", "Received (£)", "money"),
+    Column("difference", "Difference (£)", "money"),
+    Column("status", "Status", "text"),
+)
+RECHARGE_COLUMNS = (
+    Column("description", "Item", "text"),
+    Column("owed_by", "Owed by", "text"),
+    Column("owed_to", "Owed to", "text"),
+    Column("lines", "Lines", "int"),
+    Column("amount", "Amount (£)", "money"),
+)
+FINDING_COLUMNS = (
+    Column("code", "Code", "text"),
+    Column("severity", "Severity", "text"),
+    Column("paragraph", "Paragraph", "text"),
+    Column("ids", "IDs", "text"),
+    Column("amount", "Amount (£)", "money"),
+    Column("message", "Message", "text"),
+)
+
+SUMMARY, CURRENT, ADJUSTMENTS, BLOCKS = "Summary", "Current lines", "Adjustments", "Block costs"
+RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
+TITLE = "Hospital Discharge Scheme claim to NHS England"
+SIGNERS = ("Prepared by", "Checked by", "Approved by")
+
+
+def _check(pack: ClaimPack) -> None:
+    if pack.status not in ("draft", "submitted"):
+        raise ValueError(f"status must be 'draft' or 'submitted', not {pack.status!r}")
+    _month(pack.month)
+    for where, lines in (("lines", pack.lines), ("adjustments", pack.adjustments)):
+        for n, line in enumerate(lines, 1):
+            if line.kind not in ("individual", "block"):
+                raise ValueError(f"{where} {n}: kind must be 'individual' or 'block', not {line.kind!r}")
+    if pack.status == "submitted" and pack.submission is None:
+        raise ValueError("a submitted pack needs its submission")
+
+
+def claim_pack_bytes(pack: ClaimPack) -> bytes:
+    """The month-end claim pack as .xlsx bytes (the caller writes them to disk)."""
+    _check(pack)
+    draft = pack.status == "draft"
+    month_text = month_name(pack.month)
+    book = _new_book()
+    summary_ws = book.create_sheet(SUMMARY)
+    styles = _Styles()
+
+    current = _SheetPlan(CURRENT)
+    blocks_in_month = [line for line in pack.lines if line.kind == "block"]
+    individual = len(pack.lines) - len(blocks_in_month)
+    current.line(f"Lines for {month_text}: {individual:,} individual, {len(blocks_in_month):,} block")
+    current_table = current.table(LINE_COLUMNS, _records(pack.lines, LINE_COLUMNS, CURRENT), total=True,
+                                  empty_note=f"No lines for {month_text}")
+    adjust = _SheetPlan(ADJUSTMENTS)
+    adjust.line(f"Adjustments: corrections to earlier months' claims, made in the claim for {month_text}")
+    adjust_table = adjust.table(ADJUSTMENT_COLUMNS, _records(pack.adjustments, ADJUSTMENT_COLUMNS, ADJUSTMENTS),
+                                total=True, empty_note="No adjustments to earlier months")
+    blocks = _SheetPlan(BLOCKS)
+    blocks.line(f"Block costs for {month_text} (also among the current lines)")
+    block_table = blocks.table(BLOCK_COLUMNS, _records(blocks_in_month, BLOCK_COLUMNS, BLOCKS), total=True,
+                               empty_note=f"No block costs for {month_text}")
+    plans = [current, adjust, blocks, _reconciliation_plan(pack, month_text)]
+    if pack.recharge is not None:
+        plans.append(_recharge_plan(pack, month_text))
+    if pack.findings is not None:
+        plans.append(_findings_plan(pack.findings, month_text))
+    for plan in plans:
+        plan.layout()
+
+    hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
+              footer_left=f"Generated {_when_text(pack.generated_at)}",
+              footer_right=f"{pack.council.code} / {pack.ccg.code}")
+    _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
+    _write_summary(pack, summary_ws, styles, month_text, current_table, adjust_table, block_table)
+    for plan in plans:
+        ws = book.create_sheet(plan.title)
+        _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
+        _write_plan(plan, ws, styles)
+    return _save(book)
+
+
+def _reconciliation_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
+    plan = _SheetPlan(RECONCILIATION, boxed=True)
+    rec = pack.reconciliation
+    if rec is None:
+        plan.line(f"No reconciliation for {month_text}: a month is reconciled once it has been submitted "
+                  f"and NHS England has paid.")
+        return plan
+    plan.line(f"Reconciliation of the claim for {month_text} with the money received from NHS England")
+    # a total of the differences would quietly leave out schemes still awaiting payment
+    awaiting = ("difference",) if any(row.difference is None for row in rec.rows) else ()
+    plan.table(RECON_COLUMNS, _records(rec.rows, RECON_COLUMNS, RECONCILIATION), total=True,
+               empty_note="No schemes", no_total=awaiting)
+    plan.line("Difference: received less claimed, negative when under-paid; blank while payment is awaited.",
+              "note")
+    plan.blank()
+    plan.line("Running position", "subheading")
+    running_awaiting = ("difference",) if any(row.difference is None for row in rec.running) else ()
+    plan.table(RUNNING_COLUMNS, _records(rec.running, RUNNING_COLUMNS, RECONCILIATION), total=True,
+               empty_note="No months", no_total=running_awaiting)
+    plan.blank()
+    plan.line(f"Shortfalls are split between the partners {rec.split_rule} (agreement 5.4).", "note")
+    return plan
+
+
+def _recharge_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
+    recharge = pack.recharge
+    plan = _SheetPlan(RECHARGE, boxed=True)
+    plan.line(f"Recharges between {pack.council.name} ({pack.council.code}) and {pack.ccg.name} "
+              f"({pack.ccg.code}) for {month_text}")
+    plan.table(RECHARGE_COLUMNS, _records(recharge.items, RECHARGE_COLUMNS, RECHARGE), total=False,
+               empty_note="No recharge items")
+    plan.blank()
+    amount = _money(recharge.net_amount)
+    if amount is None or amount < 0:
+        raise ValueError(f"the recharge's net amount must be zero or more, not {recharge.net_amount!r}")
+    if amount:
+        sentence = f"Net: {recharge.net_owed_by} owes {recharge.net_owed_to}"
+    else:
+        sentence = "Net: nothing is due either way"
+    plan.net(sentence, amount, "amount")
+    return plan
+
+
+def _findings_plan(findings: tuple[Finding, ...], month_text: str) -> _SheetPlan:
+    plan = _SheetPlan(FINDINGS, boxed=True)
+    if not findings:
+        plan.line(f"No findings: the checks on the claim for {month_text} found nothing to report.")
+        return plan
+    plan.line(f"Findings of the checks on the claim for {month_text} ({len(findings):,})")
+    plan.table(FINDING_COLUMNS, _records(findings, FINDING_COLUMNS, FINDINGS), total=False,
+               empty_note="No findings")
+    return plan
+
+
+# The summary is laid out by hand on five columns.
+SUMMARY_WIDTHS = {"A": 34.0, "B": 24.0, "C": 22.0, "D": 30.0, "E": 18.0}
+SIGN_HEIGHT = 32.0
+
+
+def _label_formula(sum_range: str, criteria_range: str, label: str | None, label_ref: str,
+                   plain: bool) -> str:
+    """The total of `sum_range` over the rows whose criteria cell holds exactly `label`.
+
+    SUMIFS for an ordinary label (letters, digits, underscores); for anything
+    SUMIFS could misread (wildcards, a leading = < >, TRUE, blanks, labels
+    that differ only in case) an exact, case-sensitive SUMPRODUCT."""
+    if label is None:
+        return f'=SUMPRODUCT(--EXACT({criteria_range},""),{sum_range})'
+    if plain:
+        return f"=SUMIFS({sum_range},{criteria_range},{label_ref})"
+    return f"=SUMPRODUCT(--EXACT({criteria_range},{label_ref}),{sum_range})"
+
+
+def _plain_labels(labels: list[str | None]) -> set[str]:
+    lowered: dict[str, int] = {}
+    for label in labels:
+        if label is not None:
+            lowered[label.lower()] = lowered.get(label.lower(), 0) + 1
+    return {label for label in labels if label is not None and _PLAIN_LABEL.match(label)
+            and label.upper() not in ("TRUE", "FALSE") and lowered[label.lower()] == 1}
+
+
+def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, current: _Table, adjust: _Table,
+                   blocks: _Table) -> None:
+    """Page 1: what is claimed, by whom, the totals and the sign-off; then a page
+    of totals by scheme, service and organisation."""
+    for letter, width in SUMMARY_WIDTHS.items():
+        ws.column_dimensions[letter].width = width
+    ws.sheet_view.showGridLines = False
+    w = _Writer(ws, styles)
+    draft = pack.status == "draft"
+    value_width = sum(SUMMARY_WIDTHS.values()) - SUMMARY_WIDTHS["A"]
+
+    w.append([w.cell(TITLE, "title")], height=26, merge="A{r}:E{r}")
+    if draft:
+        w.append([w.cell("DRAFT: not submitted to NHS England", "banner/draft")], height=24, merge="A{r}:E{r}")
+    else:
+        w.append([w.cell(f"SUBMITTED to NHS England as submission {pack.submission.id}", "banner/submitted")],
+                 height=22, merge="A{r}:E{r}")
+    w.append([], height=8)
+
+    def info(label: str, value, style: str = "value", height: float | None = None) -> None:
+        cell = w.text(value, style) if isinstance(value, str) else w.cell(value, style)
+        w.append([w.cell(label, "label"), cell], height=height, merge="B{r}:E{r}")
+
+    def text_info(label: str, text: str | None, style: str = "value") -> None:
+        cleaned = _clean(text) or ""
+        lines = _lines_needed(cleaned, value_width)
+        info(label, cleaned, style, _height(lines) if lines > 1 else None)
+
+    def when_info(label: str, value) -> None:
+        when, style = _when(value)
+        info(label, when, "value/" + ("datetime" if style == "date" else style))
+
+    info("Claim month", _month(pack.month), "value/month")
+    info("Status", "DRAFT" if draft else "Submitted", "value/draft" if draft else "value")
+    text_info("Council", f"{pack.council.name} ({pack.council.code})")
+    text_info("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
+    if pack.submission is not None:
+        sub = pack.submission
+        info("Submission", sub.id, "value/int")
+        when_info("Submitted at", sub.submitted_at)
+        text_info("Submitted by", sub.submitted_by)
+        shown = _hash_lines(sub.hash)
+        info("Hash (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
+        load, rulebook = sub.load_id, sub.rulebook_version
+    else:
+        info("Submission", "None: this is a draft", "value/draft")
+        load, rulebook = pack.load_id, pack.rulebook_version
+    info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
+    text_info("Rulebook version", rulebook)
+    if pack.submission is not None and (pack.load_id, pack.rulebook_version) != (load, rulebook):
+        text_info("This pack read", f"load {pack.load_id if pack.load_id is not None else 'none'}, "
+                                    f"rulebook version {pack.rulebook_version}")
+    when_info("Generated", pack.generated_at)
+    if pack.findings is None:
+        text_info("Checks", "Not run")
+    elif not pack.findings:
+        text_info("Checks", "Run: no findings")
+    else:
+        text_info("Checks", f"{len(pack.findings):,} finding(s): see the Findings sheet")
+    if pack.warnings:
+        w.append([], height=8)
+        for warning in pack.warnings:
+            cleaned = _clean(f"Warning: {warning}")
+            lines = _lines_needed(cleaned, sum(SUMMARY_WIDTHS.values()))
+            w.append([w.text(cleaned, "warning")], height=_height(lines), merge="A{r}:E{r}")
+    w.append([])
+
+    # the claim's totals, each a formula over the line sheets
+    cur_amount = current.range("amount", CURRENT)
+    adj_amount = adjust.range("amount", ADJUSTMENTS)
+    w.append([w.cell("Claim totals", "section"), w.cell(None, "section"), w.cell("Lines", "section/right"),
+              w.cell("Amount (£)", "section/right"), w.cell(None, "section")])
+    individual = sum(1 for line in pack.lines if line.kind == "individual")
+    w.append([f"Individual lines, {month_text}", None, w.cell(individual, "int"),
+              w.cell(f'=SUMIFS({cur_amount},{current.range("kind", CURRENT)},"individual")', "money")])
+    w.append([f"Block costs, {month_text}", None, w.cell(len(pack.lines) - individual, "int"),
+              w.cell(f"=SUM({blocks.range('amount', BLOCKS)})", "money")])
+    w.append([w.cell(f"Current month, {month_text}", "total"), w.cell(None, "total"),
+              w.cell(len(pack.lines), "total/int"), w.cell(f"=SUM({cur_amount})", "total/money")])
+    w.append(["Adjustments for earlier months", None, w.cell(len(pack.adjustments), "int"),
+              w.cell(f"=SUM({adj_amount})", "money")])
+    w.append([w.cell("Total claim", "grand/label"), w.cell(None, "grand/label"), w.cell(None, "grand/label"),
+              w.cell(f"=SUM({cur_amount},{adj_amount})", "grand/money")], height=20)
+
+    # sign-off: boxes to fill in by hand, kept whole on one page
+    sign_off = ROW_HEIGHT * 2 + 18 + SIGN_HEIGHT * len(SIGNERS)
+    moved = w.height + sign_off > PAGE_HEIGHT - 12
+    if moved:
+        ws.row_breaks.append(Break(id=w.row))
+    else:
+        w.append([])
+    w.append([w.cell(f"Sign-off: the claim for {month_text}", "section")] + [w.cell(None, "section")] * 4)
+    w.append([w.cell(None, "sign/head"), w.cell("Name", "sign/head"), w.cell("Role", "sign/head"),
+              w.cell("Signature", "sign/head"), w.cell("Date", "sign/head")], height=18)
+    for signer in SIGNERS:
+        w.append([w.cell(signer, "sign/role")] + [w.cell(None, "sign/box") for _ in range(4)], height=SIGN_HEIGHT)
+
+    # the breakdowns start on a page of their own (or follow a sign-off moved to page 2)
+    if moved:
+        w.append([])
+    else:
+        ws.row_breaks.append(Break(id=w.row))
+    w.append([w.cell("Totals by scheme, service and organisation: current month and adjustments", "heading")],
+             height=20, merge="A{r}:E{r}")
+    for key, title in (("scheme", "Scheme"), ("service", "Service"), ("organisation", "Organisation")):
+        w.append([])
+        w.append([w.cell(f"By {title.lower()}", "section"), w.cell(f"{month_text} (£)", "section/right"),
+                  w.cell("Adjustments (£)", "section/right"), w.cell("Total (£)", "section/right")])
+        labels = sorted({_clean(getattr(line, key)) for line in pack.lines + pack.adjustments},
+                        key=lambda label: (label is None, label or ""))
+        plain = _plain_labels(labels)
+        first = w.row + 1
+        for label in labels:
+            row = w.row + 1
+            ref = f"$A{row}"
+            w.append([
+                w.text(label) if label is not None else w.cell("(blank)", "note"),
+                w.cell(_label_formula(cur_amount, current.range(key, CURRENT), label, ref, label in plain), "money"),
+                w.cell(_label_formula(adj_amount, adjust.range(key, ADJUSTMENTS), label, ref, label in plain),
+                       "money"),
+                w.cell(f"=SUM(B{row}:C{row})", "money"),
+            ])
+        if not labels:
+            w.append([w.cell("No lines", "note")])
+        last = w.row
+        w.append([w.cell("Total", "total")] + [w.cell(f"=SUM({c}{first}:{c}{last})", "total/money") for c in "BCD"])
+    ws.print_title_rows = "1:1"
+
+
+def _hash_lines(digest: str) -> str:
+    """A long hash in groups of eight, four groups a line, so it prints whole and can be read aloud."""
+    digest = digest.strip()
+    groups = [digest[i:i + 8] for i in range(0, len(digest), 8)]
+    return "\n".join(" ".join(groups[i:i + 4]) for i in range(0, len(groups), 4)) or "(none)"
