@@ -318,7 +318,7 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     `known_discharges(ids)` says which of `ids` the store already holds: with it,
     an extract may leave out discharges and its episodes and events may follow
     the store's. A first load must contain every required table."""
-    from hds.sources_interim import read_source
+    from hds.sources import read_source
 
     source = read_source(path)
     problems = list(source.problems)

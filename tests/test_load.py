@@ -209,5 +209,7 @@ def test_a_repeated_header_is_an_error(tmp_path):
 
 
 def test_blank_rows_are_reported_not_silently_skipped(tmp_path):
-    result = read_dataset(folder(tmp_path, events=GOOD["events"] + ",,,,\n"))
+    lines = GOOD["events"].splitlines()
+    result = read_dataset(folder(tmp_path, events="\n".join(lines[:2] + [",,,,"] + lines[2:]) + "\n"))
     assert result.notes == ["events.csv: 1 blank row(s) ignored"]
+    assert len(result.tables["events"]) == 2
