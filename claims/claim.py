@@ -36,14 +36,27 @@ def line_keys(lines: Table) -> list[tuple[str, str, str]]:
 
 @dataclass(frozen=True)
 class LedgerState:
-    """What earlier submissions claimed, as the claim computation needs it."""
+    """What earlier submissions claimed, as the claim computation needs it.
+
+    After each submission, every month from the first one up to the submitted month has been
+    claimed exactly what the data and rules of that submission gave it (its own lines, and
+    adjustments for the others). So a later claim need recompute those months only for the
+    discharges that loads since then touched, and for the block costs: `settled` is that last
+    submission's (month, load, rulebook version)."""
 
     first_month: str | None  # the first month the ledger holds a submission for
-    claimed: Table  # one line per key of the months before the claim month: days and money summed
+    claimed: Callable[[list[str] | None], Table]  # per key of earlier months: days and money summed, `first`
     explain: Callable[[Table, np.ndarray], list[str]] = lambda lines, claimed_before: [""] * len(lines)
+    template: Callable[[np.ndarray], Table] = lambda firsts: empty_lines()  # whole lines by their `first`
+    settled: tuple[str, int, str] | None = None
 
 
-NO_LEDGER = LedgerState(None, empty_lines())
+def _nothing_claimed(touched) -> Table:
+    return Table.empty({"claim_month": object, "kind": object, "episode_id": object, "block_id": object,
+                        "days": np.int64, "amount_pence": np.int64, "first": np.int64})
+
+
+NO_LEDGER = LedgerState(None, _nothing_claimed)
 
 
 @dataclass
@@ -107,19 +120,44 @@ def build_claim(source, library, month: str, ledger: LedgerState = NO_LEDGER, lo
     """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``)."""
     last = month_number(month)
     first = last if ledger.first_month is None or ledger.first_month >= month else month_number(ledger.first_month)
-    data = source.period(month_start(first), month_end(last))
+    touched = _touched(source, library, ledger, month)
+    if touched is None:  # recompute every earlier month in full
+        data = source.period(month_start(first), month_end(last))
+    else:  # the months after the settled one in full; the settled ones for the touched discharges
+        settled = month_number(ledger.settled[0])
+        data = source.period(month_start(settled + 1), month_end(last),
+                             also=(touched, month_start(first), month_end(settled)))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
     lines = claim_lines(allocations(data, library, first, last), descriptions)
     current = lines.take(lines["claim_month"] == month)
     if first == last:
         return Claim(month, current, empty_lines(), library.version, load_id)
-    recomputed = lines.take(lines["claim_month"] < month)
-    return Claim(month, current, adjustments(recomputed, ledger.claimed, ledger.explain), library.version, load_id)
+    earlier = lines["claim_month"] < month
+    if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs
+        unsettled = lines["claim_month"] > ledger.settled[0]
+        earlier &= unsettled | (lines["kind"] == "block") | _member(lines["discharge_id"], set(touched))
+    return Claim(month, current, adjustments(lines.take(earlier), ledger.claimed(touched), ledger), library.version,
+                 load_id)
 
 
-def adjustments(recomputed: Table, claimed: Table, explain) -> Table:
+def _touched(source, library, ledger: LedgerState, month: str) -> list[str] | None:
+    """The discharges to recompute in the settled months, or None to recompute all of them."""
+    if ledger.settled is None or not hasattr(source, "touched_since"):
+        return None
+    settled_month, settled_load, rulebook = ledger.settled
+    if rulebook != library.version or settled_month >= month:
+        return None
+    return source.touched_since(settled_load)
+
+
+def _member(values: np.ndarray, wanted: set) -> np.ndarray:
+    return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
+
+
+def adjustments(recomputed: Table, claimed: Table, ledger: LedgerState) -> Table:
     """Recomputed minus claimed so far, for every line key of the earlier months, in key order."""
+    explain = ledger.explain
     claimed_at = {key: i for i, key in enumerate(line_keys(claimed))}
     now_keys = line_keys(recomputed)
     match = np.fromiter((claimed_at.pop(k, -1) for k in now_keys), dtype=np.int64, count=len(now_keys))
@@ -133,7 +171,8 @@ def adjustments(recomputed: Table, claimed: Table, explain) -> Table:
     gone = gone[(claimed["days"][gone] != 0) | (claimed["amount_pence"][gone] != 0)] if len(gone) else gone
     result = Table.concat([
         recomputed.take(changed).with_columns(days=days[changed], amount_pence=pence[changed]),
-        claimed.take(gone).with_columns(days=-claimed["days"][gone], amount_pence=-claimed["amount_pence"][gone]),
+        ledger.template(claimed["first"][gone]).with_columns(days=-claimed["days"][gone],
+                                                             amount_pence=-claimed["amount_pence"][gone]),
     ])
     if not len(result):
         return empty_lines()

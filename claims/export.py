@@ -7,19 +7,15 @@ cells, a decimal string in JSON, plain text in CSV.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from decimal import Decimal
 from pathlib import Path
 
-from openpyxl import Workbook
-from openpyxl.styles import Font
 from tabulate import tabulate
 
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
+from claims.report.formats import Pounds, columns_csv, pounds_column, to_csv, to_json
 from hds.money import pounds
 from hds.table import Table
 
@@ -33,27 +29,18 @@ MONEY_FORMAT = "#,##0.00"
 
 # --- plain helpers --------------------------------------------------------------
 
-def to_csv(records: list[dict], columns: list[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\n", extrasaction="ignore")
-    writer.writeheader()
-    writer.writerows(records)
-    return buffer.getvalue()
-
-
-def to_json(value) -> str:
-    return json.dumps(value, indent=2, default=str)
-
-
 def to_table(records: list[dict], columns: list[str]) -> str:
     """Aligned text; money with thousands separators, as a finance officer reads it."""
-    cells = [[f"{r[c]:,}" if isinstance(r[c], Decimal) else r[c] for c in columns] for r in records]
+    cells = [[f"{Decimal(r[c]):,}" if isinstance(r[c], (Decimal, Pounds)) else r[c] for c in columns] for r in records]
     return tabulate(cells, headers=columns, disable_numparse=True,
                     colalign=["right" if c in ("days", "amount") or c.endswith("_amount") else "left" for c in columns])
 
 
 def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[list]]]) -> None:
     """Sheets of (title, header, rows); money cells are Decimals and get a money format."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
     book = Workbook()
     book.remove(book.active)
     for title, header, rows in sheets:
@@ -80,15 +67,16 @@ def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[lis
 # --- allocations ------------------------------------------------------------------
 
 def allocation_records(rows: Table) -> list[dict]:
-    return [{**{c: r[c] for c in ALLOCATION_COLUMNS if c != "amount"}, "amount": pounds(r["amount_pence"])}
-            for r in rows.records()]
+    names = [c for c in ALLOCATION_COLUMNS if c != "amount"] + ["amount_pence"]
+    return [{**dict(zip(names[:-1], values[:-1])), "amount": Pounds.of(values[-1])} for values in rows.rows(names)]
 
 
 # --- claims -------------------------------------------------------------------------
 
 def line_records(lines: Table) -> list[dict]:
-    return [{**{k: v for k, v in line.items() if k != "amount_pence"}, "amount": pounds(line["amount_pence"])}
-            for line in lines.records(LINE_FIELDS)]
+    """Claim lines as records: LINE_FIELDS, with the amount in pounds last."""
+    keys = [f for f in LINE_FIELDS if f != "amount_pence"] + ["amount"]
+    return [dict(zip(keys, values[:-1] + (Pounds.of(values[-1]),))) for values in lines.rows(keys[:-1] + ["amount_pence"])]
 
 
 def claim_totals(claim: Claim) -> dict:
@@ -115,7 +103,10 @@ def claim_json(claim: Claim) -> str:
 
 def claim_csv(claim: Claim) -> str:
     """One table: current lines (claim_month = the month) then adjustments."""
-    return to_csv(line_records(Table.concat([claim.lines, claim.adjustments])), ADJUSTMENT_COLUMNS)
+    lines = Table.concat([claim.lines, claim.adjustments])
+    columns = [pounds_column(lines["amount_pence"].tolist()) if c == "amount" else lines[c].tolist()
+               for c in ADJUSTMENT_COLUMNS]
+    return columns_csv(ADJUSTMENT_COLUMNS, columns, [c not in ("days", "amount") for c in ADJUSTMENT_COLUMNS])
 
 
 def claim_table(claim: Claim) -> str:

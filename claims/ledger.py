@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claims.claim import LINE_FIELDS, LINE_TYPES, Claim, LedgerState, build_claim, empty_lines
+from claims.claim import LINE_FIELDS, LINE_TYPES, NO_LEDGER, Claim, LedgerState, build_claim, empty_lines
 from hds.contract import SPEC
 from hds.errors import HdsError
 from hds.money import pounds
@@ -53,7 +53,7 @@ def ledger_state(store: Store, library, month: str, up_to_load: int | None = Non
     """What the submissions (made from loads up to `up_to_load`) claimed for the months before `month`."""
     subs = submissions(store, up_to_load)
     if not subs:
-        return LedgerState(None, empty_lines())
+        return NO_LEDGER
     by_id = {s["id"]: s for s in subs}
     ids = ", ".join(str(i) for i in by_id)
     last_for_month = {}
@@ -65,13 +65,38 @@ def ledger_state(store: Store, library, month: str, up_to_load: int | None = Non
         if latest >= last_for_month.get(claim_month, {"id": 0})["id"]:
             last_for_month[claim_month] = by_id[latest]
     claimed_months = set(last_for_month)
-    # every key's days and money over all submissions; its other fields from its first line
-    fields = ", ".join(f"l.{f}" for f in LINE_FIELDS if f not in ("days", "amount_pence", "reason"))
-    rows = store.execute(
-        f"SELECT {fields}, g.days, g.pence, '' FROM (SELECT MIN(rowid) AS first, SUM(days) AS days, "
-        f"SUM(amount_pence) AS pence FROM submission_lines WHERE submission_id IN ({ids}) AND claim_month < ? "
-        "GROUP BY claim_month, kind, episode_id, block_id) g JOIN submission_lines l ON l.rowid = g.first "
-        "ORDER BY g.first", [month]).fetchall()
+
+    def claimed(touched: list[str] | None) -> Table:
+        """Every key's days and money over all submissions, for the months before `month`: all keys, or
+        those of block costs and of the `touched` discharges. A key's other fields (from its first line)
+        are fetched only for the keys that need them: see `template`."""
+        sums = "claim_month, kind, episode_id, block_id, SUM(days), SUM(amount_pence), MIN(l.rowid)"
+        mine = f"l.submission_id IN ({ids}) AND l.claim_month < ?"
+        group = "GROUP BY claim_month, kind, episode_id, block_id"
+        if touched is None:
+            rows = store.execute(f"SELECT {sums} FROM submission_lines l WHERE {mine} {group}", [month]).fetchall()
+        else:
+            rows = store.execute(f"SELECT {sums} FROM submission_lines l WHERE {mine} AND l.kind = 'block' {group}",
+                                 [month]).fetchall()
+            store.execute("DROP TABLE IF EXISTS temp.touched")
+            store.execute("CREATE TEMP TABLE touched (discharge_id TEXT PRIMARY KEY)")
+            store.conn.executemany("INSERT INTO temp.touched VALUES (?)", ((i,) for i in touched))
+            rows += store.execute(f"SELECT {sums} FROM temp.touched t CROSS JOIN submission_lines l "
+                                  f"ON l.discharge_id = t.discharge_id WHERE {mine} {group}", [month]).fetchall()
+            store.execute("DROP TABLE temp.touched")
+        return Table.from_rows(["claim_month", "kind", "episode_id", "block_id", "days", "amount_pence", "first"],
+                               rows, {"days": np.int64, "amount_pence": np.int64, "first": np.int64})
+
+    def template(firsts: np.ndarray) -> Table:
+        """The whole first line of each of some keys (by row id), in the given order."""
+        found = {}
+        wanted = firsts.tolist()
+        for start in range(0, len(wanted), 500):
+            chunk = wanted[start:start + 500]
+            for row in store.execute(f"SELECT rowid, {', '.join(LINE_FIELDS)} FROM submission_lines WHERE rowid IN "
+                                     f"({', '.join('?' * len(chunk))})", chunk):
+                found[row[0]] = row[1:]
+        return _lines_table([found[f] for f in wanted])
 
     def explain(lines: Table, claimed_before: np.ndarray) -> list[str]:
         since = [last_for_month[m]["load_id"] if m in claimed_months else None for m in lines["claim_month"].tolist()]
@@ -90,7 +115,9 @@ def ledger_state(store: Store, library, month: str, up_to_load: int | None = Non
             reasons.append("; ".join(found))
         return reasons
 
-    return LedgerState(min(s["month"] for s in subs), _lines_table(rows), explain)
+    last = subs[-1]
+    return LedgerState(min(s["month"] for s in subs), claimed, explain, template,
+                       settled=(last["month"], last["load_id"], last["rulebook_version"]))
 
 
 def _changes(store: Store, lines: Table, since: list[int | None]) -> list[list[str]]:

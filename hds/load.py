@@ -10,7 +10,6 @@ returned at once; a load with any problem lands nothing.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -100,57 +99,93 @@ def cell_parser(column: Column, schemes: tuple[str, ...]) -> Callable:
 
 # --- reading a column at once ----------------------------------------------------------
 
-_ISO = r"\d{4}-\d{2}-\d{2}"
-_PLAIN_MONEY = re.compile(r"(\d{1,12})(?:\.(\d{1,2}))?")
+def _characters(cells: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The text cells as a matrix of character codes (n x width) and each one's length; a cell
+    longer than `width` has length width + 1 (it fits no fast rule)."""
+    text = cells.astype(f"U{width + 1}")
+    codes = text.view(np.uint32).reshape(len(cells), width + 1)
+    return codes[:, :width].astype(np.int64), np.strings.str_len(text)
+
+
+def _digits(codes: np.ndarray) -> np.ndarray:
+    return (codes >= 48) & (codes <= 57)
+
+
+def _iso_dates(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Day numbers of the cells written YYYY-MM-DD that are real days."""
+    codes, length = _characters(cells, 10)
+    digit = _digits(codes)
+    shape = (length == 10) & (codes[:, 4] == 45) & (codes[:, 7] == 45) & digit[:, [0, 1, 2, 3, 5, 6, 8, 9]].all(axis=1)
+    value = codes - 48
+    year = value[:, 0] * 1000 + value[:, 1] * 100 + value[:, 2] * 10 + value[:, 3]
+    month = value[:, 5] * 10 + value[:, 6]
+    day = value[:, 8] * 10 + value[:, 9]
+    index = np.where(shape & (month >= 1) & (month <= 12), (year - 1970) * 12 + month - 1, 0)
+    first = index.astype("datetime64[M]").astype("datetime64[D]").astype(np.int64)
+    length_of_month = (index + 1).astype("datetime64[M]").astype("datetime64[D]").astype(np.int64) - first
+    ok = shape & (month >= 1) & (month <= 12) & (day >= 1) & (day <= length_of_month)
+    return np.where(ok, first + day - 1, NEVER), ok
+
+
+def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pence of the cells written as plain pounds (digits, then . and one or two digits)."""
+    width = 15
+    codes, length = _characters(cells, width)
+    position = np.arange(width)
+    inside = position < length[:, None]
+    digit = _digits(codes) & inside
+    dot = (codes == 46) & inside
+    dots = dot.sum(axis=1)
+    where_dot = np.where(dots == 1, dot.argmax(axis=1), length)
+    decimals = length - where_dot - 1
+    ok = ((length >= 1) & (length <= width) & ((digit | dot).sum(axis=1) == length) & (dots <= 1)
+          & (where_dot >= 1) & ((dots == 0) | (decimals == 1) | (decimals == 2)))
+    decimals = np.where(dots == 1, decimals, 0)
+    places = (length[:, None] - 1 - position) - (dot.any(axis=1)[:, None] & (position < where_dot[:, None]))
+    places = places + (2 - decimals)[:, None]
+    pence = np.where(digit & ok[:, None], (codes - 48) * 10 ** np.clip(places, 0, 18), 0).sum(axis=1)
+    ok &= where_dot <= 12  # at most twelve digits of pounds
+    return np.where(ok, pence, 0), ok & (pence <= limit)
+
+
+def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
+    """Which cells are ten digits passing the modulus 11 check."""
+    codes, length = _characters(cells, 10)
+    ok = (length == 10) & _digits(codes).all(axis=1)
+    value = codes - 48
+    check = 11 - (value[:, :9] @ np.arange(10, 1, -1)) % 11
+    check[check == 11] = 0
+    return ok & (check != 10) & (check == value[:, 9])
 
 
 def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...]):
-    """(values, ok) for a column of text cells, without a Python call per cell where it can;
-    `ok` is False where the row-at-a-time check must look (and word the problem)."""
+    """(values, ok) for a column of text cells, a column at a time; `ok` is False where the
+    row-at-a-time check must look (and word the problem)."""
     import pandas as pd
 
     n = len(cells)
-    series = pd.Series(cells, dtype=object)
-    blank = (series == "").to_numpy()
+    blank = cells == ""
     kind = column.kind
     if kind in ("id", "text"):
         return cells, np.ones(n, dtype=bool)
-    if kind in ("choice", "scheme"):
-        allowed = column.choices if kind == "choice" else schemes
-        return cells, series.isin(allowed).to_numpy() | blank
-    if kind == "flag":
-        values = series.str.lower().map(_FLAGS)
-        ok = values.notna().to_numpy()
-        return np.where(ok, values.fillna(False).to_numpy(dtype=object), False).astype(bool), ok
+    if kind in ("choice", "scheme", "flag"):
+        codes, distinct = pd.factorize(cells)  # few distinct values: judge each once
+        if kind == "flag":
+            meaning = [_FLAGS.get(v.lower()) for v in distinct.tolist()]
+            known = np.array([m is not None for m in meaning] + [False])
+            values = np.array([bool(m) for m in meaning] + [False])
+            return values[codes], known[codes]
+        allowed = set(column.choices if kind == "choice" else schemes)
+        known = np.array([v in allowed for v in distinct.tolist()] + [False])
+        return cells, known[codes] | blank
     if kind == "date":
-        values = np.full(n, NEVER, dtype=np.int64)
-        iso = series.str.fullmatch(_ISO).to_numpy(dtype=bool).copy()
-        try:
-            values[iso] = cells[iso].astype("datetime64[D]").astype(np.int64)
-        except ValueError:  # an impossible day somewhere (2020-02-30): read those one by one
-            iso = np.zeros(n, dtype=bool)
-        return values, iso | blank
+        values, ok = _iso_dates(cells)
+        return values, ok | blank
     if kind == "money":
-        limit = MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100
-        values = np.zeros(n, dtype=np.int64)
-        ok = np.zeros(n, dtype=bool)
-        for i, text in enumerate(cells.tolist()):
-            match = _PLAIN_MONEY.fullmatch(text)
-            if match:
-                pence = int(match.group(1)) * 100 + int((match.group(2) or "0").ljust(2, "0"))
-                if pence <= limit:
-                    values[i], ok[i] = pence, True
+        values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
         return values, ok | blank
     if kind == "nhs_number":
-        digits = series.str.replace(" ", "", regex=False)
-        ok = digits.str.fullmatch(r"\d{10}").to_numpy(dtype=bool).copy()
-        values = digits.to_numpy(dtype=object)
-        if ok.any():
-            matrix = np.frombuffer("".join(values[ok].tolist()).encode("ascii"), dtype=np.uint8).reshape(-1, 10) - 48
-            check = 11 - (matrix[:, :9].astype(np.int64) @ np.arange(10, 1, -1)) % 11
-            check[check == 11] = 0
-            ok[ok] = (check != 10) & (check == matrix[:, 9])
-        return values, ok | blank
+        return cells, _nhs_numbers(cells) | blank
     return cells, np.zeros(n, dtype=bool)  # month: the row check reads each
 
 
@@ -184,11 +219,12 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) ->
             failed[column.field] = np.zeros(n, dtype=bool)
             continue
         cells = frame[column.name].to_numpy(dtype=object)
-        if all(type(c) is str for c in cells.tolist()):
+        if _all_text(cells):
             column_values, ok = _fast_column(column, cells, schemes)
-        else:
+            blank = cells == ""
+        else:  # cells of a workbook: numbers, dates, None
             column_values, ok = np.empty(n, dtype=object), np.zeros(n, dtype=bool)
-        blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
+            blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
         column_values = _with_defaults(column, column_values, blank, types[column.field])
         bad = np.zeros(n, dtype=bool)
         if column.required:
@@ -213,6 +249,12 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) ->
     else:
         extras = ["{}"] * n
     return Table(values | {"_extra": _objects(extras), "_row": rows}, length=n)
+
+
+def _all_text(cells: np.ndarray) -> bool:
+    from pandas.api.types import infer_dtype
+
+    return not len(cells) or infer_dtype(cells, skipna=False) in ("string", "empty")
 
 
 def _default_column(column: Column, dtype, n: int) -> np.ndarray:
@@ -358,15 +400,20 @@ def _check_references(source, tables: dict[str, Table], known: Callable | None) 
 
         def exists(refs):
             return known(refs) if known else set()
+    import pandas as pd
+
     for name in ("episodes", "events"):
         if name not in tables:
             continue
-        refs = tables[name]["discharge_id"]
-        present = exists({r for r in set(refs.tolist()) if r})
-        for ref, row in zip(refs.tolist(), tables[name]["_row"].tolist()):
-            if ref and ref not in present:
-                problems.append(Problem(source.tables[name].source, row, "discharge_id",
-                                        f"unknown discharge '{ref}'; expected a discharge_id of {where}"))
+        refs = pd.Series(tables[name]["discharge_id"], dtype=object)
+        wanted = set(refs.unique().tolist()) - {""}
+        missing = wanted - exists(wanted)
+        if not missing:
+            continue
+        unknown = refs.isin(list(missing)).to_numpy()
+        for i in np.flatnonzero(unknown).tolist():
+            problems.append(Problem(source.tables[name].source, int(tables[name]["_row"][i]), "discharge_id",
+                                    f"unknown discharge '{refs[i]}'; expected a discharge_id of {where}"))
     return problems
 
 

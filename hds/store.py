@@ -41,7 +41,7 @@ from hds.contract import CONTRACT, SPEC
 from hds.data import Data, dtypes, empty
 from hds.days import NEVER, iso_days
 from hds.errors import HdsError
-from hds.table import Table
+from hds.table import Table, group_starts
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
 VERSION_COLUMNS = ("_extra", "_row", "_load", "_until_load")
@@ -102,10 +102,17 @@ def _migration_3(db) -> None:
     for spec in CONTRACT:
         db.execute(f"ALTER TABLE [{spec.name}] ADD COLUMN _row INTEGER")
         db.execute(f"DROP INDEX IF EXISTS [{spec.name}_current]")
-    db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date)")
+    db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date, end_date)")
     db.execute("CREATE INDEX discharges_patient ON discharges (patient_id)")
     db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number)")
+    db.execute("CREATE INDEX submission_lines_key ON submission_lines (claim_month, kind, episode_id, block_id)")
+    db.execute("CREATE INDEX submission_lines_discharge ON submission_lines (discharge_id)")
     db.execute("ALTER TABLE loads ADD COLUMN latest_day TEXT")
+    # the discharges each load touched (recorded once the ledger holds a submission), so that a claim
+    # recomputes past months only for what changed since they were settled
+    db.execute("ALTER TABLE loads ADD COLUMN touched_recorded INTEGER")
+    db.execute("CREATE TABLE load_discharges (load_id INTEGER NOT NULL, discharge_id TEXT NOT NULL, "
+               "PRIMARY KEY (load_id, discharge_id)) WITHOUT ROWID")
     latest = db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
     if latest is not None:
         db.execute("UPDATE loads SET latest_day = ? WHERE id = ?", [_latest_day_sql(db.conn), latest])
@@ -357,26 +364,30 @@ class StoreSource:
     def _where(self, alias: str = "", indexed: bool = False) -> tuple[str, list]:
         return version_filter(self.as_of, alias, indexed)
 
-    def _linked(self, choose: str, params: list, episodes_where: str = "", episode_params: list = ()) -> Data:
-        """The discharges `choose` selects (in the order it gives), their episodes (those matching
-        `episodes_where`) and their events, linked by discharge position, all looked up in SQL."""
+    def _linked(self, episodes: Table | None, choose: str = "", params: list = ()) -> Data:
+        """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
+        Either `episodes` (read already, in discharge id order) name the discharges, or the query
+        `choose` does (in the order it gives) and all their episodes are read."""
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
-        conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", params)
         version, vparams = self._where("x")
-        episodes_sql = (
-            f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM episodes x CROSS JOIN temp.chosen c "
-            f"ON c.discharge_id = x.discharge_id WHERE {episodes_where} ORDER BY c.rowid, x.start_date, x.episode_id"
-            if episodes_where else
-            f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM temp.chosen c CROSS JOIN episodes x "
-            f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.start_date, x.episode_id")
+        if episodes is not None:
+            ids = episodes["discharge_id"]
+            starts = group_starts(ids)
+            conn.executemany("INSERT INTO temp.chosen (discharge_id) VALUES (?)", ((i,) for i in ids[starts].tolist()))
+            episodes = episodes.with_columns(d=np.cumsum(starts) - 1)
+        else:
+            conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
+            episodes = _read(self.store, "episodes",
+                             f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM temp.chosen c CROSS JOIN episodes x "
+                             f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.start_date, "
+                             "x.episode_id", vparams, linked=True)
         data = Data(
             discharges=_read(self.store, "discharges",
                              f"SELECT {_columns('discharges', 'x')} FROM temp.chosen c CROSS JOIN discharges x "
                              f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams),
-            episodes=_read(self.store, "episodes", episodes_sql,
-                           list(episode_params) if episodes_where else vparams, linked=True),
+            episodes=episodes,
             events=_read(self.store, "events",
                          f"SELECT c.rowid - 1, {_columns('events', 'x')} FROM temp.chosen c CROSS JOIN events x "
                          f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.date, x.event_id",
@@ -385,20 +396,42 @@ class StoreSource:
         conn.execute("DROP TABLE temp.chosen")
         return data
 
-    def period(self, first: int, last: int) -> Data:
-        """Episodes with a day in first..last (day numbers), their discharges and their events; linked."""
+    def period(self, first: int, last: int, also: tuple[list[str], int, int] | None = None) -> Data:
+        """Episodes with a day in first..last (day numbers), their discharges and their events; linked.
+        `also` = (discharge ids, first, last) adds those discharges' episodes with a day in that period."""
         current, params = self._where("x", indexed=True)
         overlap = f"{current} AND x.start_date <= ? AND (x.end_date IS NULL OR x.end_date >= ?)"
-        bounds = params + [_iso(last), _iso(first)]
-        data = self._linked(f"SELECT DISTINCT x.discharge_id FROM episodes x WHERE {overlap} ORDER BY x.discharge_id",
-                            bounds, overlap, bounds)
-        return data.replace(block_costs=self.block_costs())
+        sql = f"SELECT {_columns('episodes', 'x')} FROM episodes x WHERE {overlap}"
+        values = params + [_iso(last), _iso(first)]
+        if also is not None and also[0]:
+            ids, also_first, also_last = also
+            self.store.execute("DROP TABLE IF EXISTS temp.also")
+            self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
+            self.store.conn.executemany("INSERT INTO temp.also VALUES (?)", ((i,) for i in ids))
+            sql += (f" UNION SELECT {_columns('episodes', 'x')} FROM temp.also a CROSS JOIN episodes x "
+                    f"ON x.discharge_id = a.discharge_id WHERE {overlap}")
+            values += params + [_iso(also_last), _iso(also_first)]
+        episodes = _read(self.store, "episodes", f"{sql} ORDER BY 2, 4, 1", values)
+        if also is not None and also[0]:
+            self.store.execute("DROP TABLE temp.also")
+        return self._linked(episodes).replace(block_costs=self.block_costs())
+
+    def touched_since(self, load: int) -> list[str] | None:
+        """The discharges whose rows loads after `load` (up to this source's load) changed, or None
+        when one of those loads did not record them."""
+        loads = self.store.execute("SELECT id, touched_recorded FROM loads WHERE id > ? AND id <= ?",
+                                   [load, self.load_id]).fetchall()
+        if any(not recorded for _, recorded in loads):
+            return None
+        return [r[0] for r in self.store.execute(
+            "SELECT DISTINCT discharge_id FROM load_discharges WHERE load_id > ? AND load_id <= ? ORDER BY 1",
+            [load, self.load_id])]
 
     def patient(self, patient_id: str) -> Data:
         """One patient's discharges, episodes and events; discharges in date order."""
         version, params = self._where("x")
-        return self._linked(f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
-                            "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+        return self._linked(None, f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
+                                  "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()
@@ -429,6 +462,24 @@ class StoreSource:
         if row and row[0]:
             return int(iso_days([row[0]])[0])
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
+
+
+def _latest_day(conn: sqlite3.Connection, loaded: dict[str, Table]) -> str | None:
+    """The latest date in the data after a load: the loaded tables' own, the store's for the others."""
+    dates = []
+    for table, column in DATED:
+        if table in loaded:
+            days = loaded[table][column]
+            days = days[days != NEVER]
+            if len(days):
+                dates.append(_iso(int(days.max())))
+        else:
+            dates.append(conn.execute(f"SELECT MAX([{column}]) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0])
+    dates = [d for d in dates if d]
+    return max(dates) if dates else None
+
+
+DATED = (("discharges", "discharge_date"), ("episodes", "start_date"), ("episodes", "end_date"), ("events", "date"))
 
 
 def _latest_day_sql(conn: sqlite3.Connection, as_of: int | None = None) -> str | None:
@@ -467,22 +518,26 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
     with store.write():
         conn = store.conn
         conn.execute("PRAGMA temp_store = MEMORY")
+        conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
+        record = conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None
         changes, before = {}, {}
         for spec in CONTRACT:
             if spec.name in loaded.tables:
-                changes[spec.name], before[spec.name] = _replace_table(conn, spec, loaded.tables[spec.name], load_id)
+                changes[spec.name], before[spec.name] = _replace_table(conn, spec, loaded.tables[spec.name], load_id,
+                                                                       record)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
-        problems += _orphans(conn)
+        if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
+            problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
             raise LoadError(problems)
         import json
         conn.execute(
-            "INSERT INTO loads (id, loaded_at, loaded_by, source, files, rows, changes, latest_day) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO loads (id, loaded_at, loaded_by, source, files, rows, changes, latest_day, touched_recorded) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [load_id, now_utc(), user_name(), str(loaded.path), json.dumps(loaded.files),
              json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}), json.dumps(changes),
-             _latest_day_sql(conn)])
+             _latest_day(conn, loaded.tables), int(record)])
     return LoadSummary(load_id, changes)
 
 
@@ -503,9 +558,10 @@ def _store_rows(spec, table: Table) -> list[tuple]:
     return list(zip(*columns))
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int) -> tuple[dict, int]:
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool) -> tuple[dict, int]:
     """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before)."""
+    (counts of added, changed, removed and unchanged rows; rows current before). With `record`,
+    the discharges whose rows changed go into load_discharges."""
     name, key = spec.name, spec.key
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
@@ -513,7 +569,17 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int) -
     rows = _store_rows(spec, table)
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
     if current == 0:
+        empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
+        indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
+                               "AND sql IS NOT NULL", [name]).fetchall() if empty else []
+        for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
+            conn.execute(f"DROP INDEX [{index}]")
         conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
+        for _, sql in indexes:
+            conn.execute(sql)
+        if record and "discharge_id" in spec.fields:
+            conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
+                         f"WHERE _load = {load_id}")
         return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0
     conn.execute("DROP TABLE IF EXISTS temp.incoming")
     conn.execute("DROP TABLE IF EXISTS temp.same")
@@ -527,6 +593,11 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int) -
     unchanged = conn.execute("SELECT COUNT(*) FROM temp.same").fetchone()[0]
     kept = conn.execute(f"SELECT COUNT(*) FROM temp.incoming i JOIN [{name}] c ON c.[{key}] = i.[{key}] "
                         "AND c._until_load IS NULL").fetchone()[0]
+    if record and "discharge_id" in spec.fields:
+        not_same = f"[{key}] NOT IN (SELECT k FROM temp.same)"
+        for versions in (f"[{name}] WHERE _until_load IS NULL AND {not_same}",  # the ones this load closes
+                         f"temp.incoming WHERE {not_same}"):  # and the ones it writes
+            conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM {versions}")
     conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE _until_load IS NULL "
                  f"AND [{key}] NOT IN (SELECT k FROM temp.same)", [load_id])
     conn.execute(f"INSERT INTO [{name}] ({names}, _load) SELECT {names}, {load_id} FROM temp.incoming "
@@ -552,12 +623,12 @@ def _removal_problems(loaded, changes: dict, before: dict) -> list:
     return problems
 
 
-def _orphans(conn: sqlite3.Connection) -> list:
+def _orphans(conn: sqlite3.Connection, tables: list[str]) -> list:
     """Episodes and events kept from earlier loads must still have their discharge."""
     from hds.errors import Problem
 
     problems = []
-    for table in ("episodes", "events"):
+    for table in tables:
         key = SPEC[table].key
         for row_id, discharge_id, load in conn.execute(
                 f"SELECT t.[{key}], t.discharge_id, t._load FROM [{table}] t WHERE t._until_load IS NULL AND NOT "
