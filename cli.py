@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import gc
-import json
 from pathlib import Path
 
 import click
@@ -55,6 +54,22 @@ def data_options(func):
     func = click.option("--data", "data", type=click.Path(path_type=Path),
                         help="Compute straight from this folder of CSV files or .xlsx workbook, without a store.")(func)
     return store_option(func)
+
+
+def parallel_options(func):
+    """--workers and --scheduler: allocate partitions of discharges in parallel."""
+    func = click.option("--scheduler", metavar="local|ADDRESS",
+                        help="Run the partitions on Dask: 'local' starts a cluster of --workers processes; an "
+                             "address (tcp://host:8786) uses a running one. Needs pip install -e \".[dask]\".")(func)
+    return click.option("--workers", type=click.IntRange(min=1), metavar="N",
+                        help="Allocate partitions of discharges on N processes (worth it from about 100,000 "
+                             "discharges in the period).")(func)
+
+
+def running(workers, scheduler):
+    from claims.parallel import running as run_in_parallel
+
+    return run_in_parallel(workers, scheduler)
 
 
 def format_option(choices):
@@ -152,15 +167,16 @@ def migrate(db):
 @format_option(["table", "csv", "json"])
 @out_option
 @data_options
+@parallel_options
 @domain_errors
-def allocations(month, fmt, out, db, data, as_of):
+def allocations(month, fmt, out, db, data, as_of, workers, scheduler):
     """The allocation table of a month: days and money per episode, month and funder."""
     from claims import export
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
 
     m = month_number(month)
-    with reading(db, data, as_of) as r:
+    with reading(db, data, as_of) as r, running(workers, scheduler):
         rows = allocate(r.source.period(month_start(m), month_end(m)), library(), m, m)
     records = export.allocation_records(rows)
     text = {"table": export.to_table, "csv": export.to_csv}.get(fmt)
@@ -172,14 +188,15 @@ def allocations(month, fmt, out, db, data, as_of):
 @format_option(["table", "csv", "json", "xlsx"])
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (xlsx: default claim-YYYY-MM.xlsx).")
 @data_options
+@parallel_options
 @domain_errors
-def claim(month, fmt, out, db, data, as_of):
+def claim(month, fmt, out, db, data, as_of, workers, scheduler):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted."""
     from claims import export
 
-    with reading(db, data, as_of) as r:
+    with reading(db, data, as_of) as r, running(workers, scheduler):
         if r.store is None:
             from claims.claim import build_claim
 
@@ -220,15 +237,11 @@ def trace(patient, month, db, data, as_of):
     """Every discharge, episode and segment of a patient, who pays and why, and what was claimed.
 
     PATIENT is a patient id, or an NHS number."""
-    from claims.trace import build_trace, find_patient, render_trace
+    from claims.trace import build_trace, find_patient, patient_history, render_trace
 
     with reading(db, data, as_of) as r:
         patient_id = find_patient(r.source, patient)
-        history = []
-        if r.store is not None:
-            from claims.ledger import patient_history
-
-            history = patient_history(r.store, patient_id)
+        history = patient_history(r.store, patient_id) if r.store is not None else []
         click.echo(render_trace(build_trace(r.source, library(), patient_id, month, history)))
 
 
@@ -304,6 +317,8 @@ def recharge(month, fmt, out, db):
 @domain_errors
 def log(db):
     """The loads and submissions, oldest first."""
+    import json
+
     from hds.money import format_pounds
 
     with reading(db) as r:

@@ -15,6 +15,7 @@ row's days, several joined with ``+`` in the order they first decided a day.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,20 +53,49 @@ class Decided:
         return names[self.timelines.scheme]
 
 
-def decide(data: Data, library, horizon: int) -> Decided:
-    """Segments of every episode of a linked dataset up to day `horizon`, each with its rule."""
-    t = timelines(data, library.schemes)
+@dataclass(frozen=True)
+class Cut:
+    """A linked dataset's segments, each with its key: (rulebook number << 32) | packed facts."""
+
+    data: Data
+    timelines: Timelines
+    segments: Segments
+    keys: np.ndarray
+    books: tuple[str, ...]  # rulebook of each scheme, then the one for no scheme
+    scheme_names: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Decisions:
+    """The rule of each distinct segment key: small, and the same wherever the segments were cut."""
+
+    keys: np.ndarray  # sorted, distinct
+    rule: np.ndarray  # index into rules
+    rules: tuple[Rule, ...]
+
+
+def rulebooks(library) -> tuple[str, ...]:
+    return tuple(library.rulebook_for(s).name for s in library.schemes) + (library.rulebook_for(None).name,)
+
+
+def cut_keys(data: Data, schemes, books: tuple[str, ...], horizon: int) -> Cut:
+    """Timelines, segments and segment keys of a linked dataset; no engine needed (a worker's part)."""
+    t = timelines(data, schemes)
     segments = cut(data, t, horizon)
-    books = [library.rulebook_for(s).name for s in library.schemes] + [library.rulebook_for(None).name]
-    book_of_segment = t.scheme[data.episodes["d"][segments.episode]]  # -1 is the last book: common
-    keys = (book_of_segment.astype(np.int64) % len(books)) << 32 | segments.facts
-    distinct, inverse = np.unique(keys, return_inverse=True)
+    book = t.scheme[data.episodes["d"][segments.episode]] % len(books)  # -1, no scheme, is the last book
+    return Cut(data, t, segments, book.astype(np.int64) << 32 | segments.facts, books,
+               tuple(s.name for s in schemes))
+
+
+def decide_keys(keys: np.ndarray, books: tuple[str, ...], library) -> Decisions:
+    """durable-rules decides each distinct key once (the driver's part)."""
+    distinct = _distinct(keys)[0]
     engine = engine_for(library)
     rules: list[Rule] = []
     rule_index: dict[int, int] = {}
     decided = np.empty(len(distinct), dtype=np.int64)
     book_codes = distinct >> 32
-    for code in np.unique(book_codes).tolist():
+    for code in sorted(set(book_codes.tolist())):
         where = np.flatnonzero(book_codes == code)
         facts = (distinct[where] & 0xFFFFFFFF).tolist()
         for position, rule in zip(where.tolist(), engine.decide_packed(books[code], facts)):
@@ -73,9 +103,35 @@ def decide(data: Data, library, horizon: int) -> Decided:
                 rule_index[id(rule)] = len(rules)
                 rules.append(rule)
             decided[position] = rule_index[id(rule)]
-    rule = decided[inverse] if len(segments) else np.zeros(0, dtype=np.int64)
-    funders = np.array([FUNDER_CODE[r.funder] for r in rules] or [0], dtype=np.int8)
-    return Decided(data, t, segments, rule, rules, funders[rule], [s.name for s in library.schemes])
+    return Decisions(distinct, decided, tuple(rules))
+
+
+def apply(cut: Cut, decisions: Decisions) -> Decided:
+    """Each segment's rule and funder, looked up from the decisions."""
+    position = np.searchsorted(decisions.keys, cut.keys)
+    if len(cut.keys) and not (decisions.keys[np.minimum(position, len(decisions.keys) - 1)] == cut.keys).all():
+        raise ValueError("internal error: a segment's facts were not decided")
+    rule = decisions.rule[position] if len(cut.keys) else np.zeros(0, dtype=np.int64)
+    funders = np.array([FUNDER_CODE[r.funder] for r in decisions.rules] or [0], dtype=np.int8)
+    return Decided(cut.data, cut.timelines, cut.segments, rule, list(decisions.rules), funders[rule],
+                   list(cut.scheme_names))
+
+
+def decide(data: Data, library, horizon: int) -> Decided:
+    """Segments of every episode of a linked dataset up to day `horizon`, each with its rule."""
+    books = rulebooks(library)
+    cut_ = cut_keys(data, library.schemes, books, horizon)
+    return apply(cut_, decide_keys(cut_.keys, books, library))
+
+
+def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(keys, return_inverse=True) by sorting (np.unique may import numpy.ma, 10 ms of start-up)."""
+    order = np.argsort(keys, kind="stable")
+    ordered = keys[order]
+    starts = group_starts(ordered)
+    inverse = np.empty(len(keys), dtype=np.int64)
+    inverse[order] = np.cumsum(starts) - 1
+    return ordered[starts], inverse
 
 
 def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
@@ -155,12 +211,20 @@ def spread(start: int, end: int, amount_pence: int) -> list[tuple[int, int, int]
     return result
 
 
+RUNNER: ContextVar = ContextVar("hds_runner", default=None)  # set by claims.parallel.running()
+
+
 def allocations(data: Data, library, first_month: int, last_month: int) -> Table:
     """The allocation table of months first_month..last_month: episodes, then block costs.
-    `data` is linked; open-ended episodes run to the end of last_month."""
-    decided = decide(data, library, month_end(last_month))
-    return Table.concat([allocate(decided, first_month, last_month),
-                         block_allocation(data.block_costs, first_month, last_month)])
+    `data` is linked; open-ended episodes run to the end of last_month. Within
+    ``claims.parallel.running(...)`` the episodes are allocated by partitions of discharges on
+    worker processes or a Dask cluster, with the same result."""
+    runner = RUNNER.get()
+    if runner is not None and len(data.discharges) >= runner.minimum:
+        episodes = runner.allocate(data, library, first_month, last_month)
+    else:
+        episodes = allocate(decide(data, library, month_end(last_month)), first_month, last_month)
+    return Table.concat([episodes, block_allocation(data.block_costs, first_month, last_month)])
 
 
 def empty_allocation() -> Table:

@@ -226,13 +226,6 @@ def stored_claim(store: Store, submission_id: int) -> Claim:
     return claim
 
 
-def patient_history(store: Store, patient_id: str) -> list[dict]:
-    """Every submitted line for a patient, original and adjustments, in order."""
-    return store.query(
-        "SELECT l.*, s.month AS submission_month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
-        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id])
-
-
 # --- submitting --------------------------------------------------------------
 
 @dataclass(frozen=True)

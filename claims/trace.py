@@ -30,6 +30,13 @@ class Trace:
     submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
 
 
+def patient_history(store, patient_id: str) -> list[dict]:
+    """Every line the ledger holds for a patient, original and adjustments, in order."""
+    return store.query(
+        "SELECT l.*, s.month AS submission_month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
+        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id])
+
+
 def looks_like_nhs_number(text: str) -> bool:
     return bool(re.fullmatch(r"\d{10}", text.replace(" ", "")))
 

@@ -126,17 +126,19 @@ def _record_type(spec: TableSpec) -> type:
         else:
             fields.append((column.field, kind))
     fields.reverse()
-    name = {"discharges": "Discharge", "episodes": "Episode", "events": "Event",
-            "block_costs": "BlockCost", "receipts": "Receipt"}[spec.name]
+    name = next(n for n, table in _RECORD_NAMES.items() if table == spec.name)
     record = dataclasses.make_dataclass(name, fields, frozen=True)
     record.__module__ = __name__
     return record
 
 
-Discharge = _record_type(SPEC["discharges"])
-Episode = _record_type(SPEC["episodes"])
-Event = _record_type(SPEC["events"])
-BlockCost = _record_type(SPEC["block_costs"])
-Receipt = _record_type(SPEC["receipts"])
-RECORD_TYPES = {"discharges": Discharge, "episodes": Episode, "events": Event,
-                "block_costs": BlockCost, "receipts": Receipt}
+_RECORD_NAMES = {"Discharge": "discharges", "Episode": "episodes", "Event": "events",
+                 "BlockCost": "block_costs", "Receipt": "receipts"}
+
+
+def __getattr__(name: str):
+    """The row types (Discharge, Episode, ...), made on first use: most commands never need them."""
+    if name in _RECORD_NAMES:
+        record = globals()[name] = _record_type(SPEC[_RECORD_NAMES[name]])
+        return record
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

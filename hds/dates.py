@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pendulum
-
 from hds.errors import HdsError
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -52,27 +50,3 @@ def month_arg(text: str) -> str:
 
 def month_of(day: dt.date) -> str:
     return f"{day.year:04d}-{day.month:02d}"
-
-
-def month_first_day(month: str) -> dt.date:
-    year, mon = (int(p) for p in month.split("-"))
-    return dt.date(year, mon, 1)
-
-
-def month_last_day(month: str) -> dt.date:
-    first = pendulum.Date(*(int(p) for p in month.split("-")), 1)
-    return first.end_of("month")
-
-
-def months_between(first: dt.date, last: dt.date):
-    """(month, first day, last day) of each calendar month touching first..last."""
-    day = dt.date(first.year, first.month, 1)
-    while day <= last:
-        month = month_of(day)
-        end = month_last_day(month)
-        yield month, max(day, first), min(end, last)
-        day = end + dt.timedelta(days=1)
-
-
-def plus_days(day: dt.date, days: int) -> dt.date:
-    return pendulum.Date(day.year, day.month, day.day).add(days=days)

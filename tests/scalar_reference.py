@@ -12,10 +12,12 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import pendulum
+
 from hds.contract import BlockCost, Discharge, Episode, Event
+from hds.dates import month_of
 from hds.facts import FUNDERS
 from hds.schemes import Scheme
-from hds.dates import month_first_day, month_last_day, months_between
 from hds.money import cost_of_days, divide_half_up
 from rules.engine import Engine
 from rules.language import Rule
@@ -307,3 +309,29 @@ def spread_block(block: BlockCost) -> list[tuple[str, int, int]]:
         spent += pence
         result.append((month, days, pence))
     return result
+
+
+# --- the month arithmetic the scalar engine used --------------------------------------
+
+def month_first_day(month: str) -> dt.date:
+    year, mon = (int(p) for p in month.split("-"))
+    return dt.date(year, mon, 1)
+
+
+def month_last_day(month: str) -> dt.date:
+    first = pendulum.Date(*(int(p) for p in month.split("-")), 1)
+    return first.end_of("month")
+
+
+def months_between(first: dt.date, last: dt.date):
+    """(month, first day, last day) of each calendar month touching first..last."""
+    day = dt.date(first.year, first.month, 1)
+    while day <= last:
+        month = month_of(day)
+        end = month_last_day(month)
+        yield month, max(day, first), min(end, last)
+        day = end + dt.timedelta(days=1)
+
+
+def plus_days(day: dt.date, days: int) -> dt.date:
+    return pendulum.Date(day.year, day.month, day.day).add(days=days)

@@ -9,7 +9,7 @@ from claims.allocate import allocate, decide
 from claims.claim import build_claim
 from hds.contract import SERVICES, Discharge, Episode, Event
 from hds.data import Data, MemorySource
-from hds.dates import month_last_day
+from tests.scalar_reference import month_last_day
 from hds.days import day_number, month_index, to_date
 from tests import reference
 
