@@ -10,8 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
-from tabulate import tabulate
-
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
@@ -30,10 +28,16 @@ MONEY_FORMAT = "#,##0.00"
 # --- plain helpers --------------------------------------------------------------
 
 def to_table(records: list[dict], columns: list[str]) -> str:
-    """Aligned text; money with thousands separators, as a finance officer reads it."""
-    cells = [[f"{Decimal(r[c]):,}" if isinstance(r[c], (Decimal, Pounds)) else r[c] for c in columns] for r in records]
-    return tabulate(cells, headers=columns, disable_numparse=True,
-                    colalign=["right" if c in ("days", "amount") or c.endswith("_amount") else "left" for c in columns])
+    """Aligned text for the terminal: readable headings, money right-aligned as £1,234.50 / -£248.38."""
+    from claims.report import columns as fields
+    from claims.report.text import Column, money, table, terminal_width
+
+    def shown(value):
+        return money(int(Decimal(value) * 100)) if isinstance(value, (Decimal, Pounds)) else value
+
+    return table([Column(fields.heading(c), [shown(r[c]) for r in records],
+                         "right" if fields.kind(c) in ("money", "int") else "left", wrap=c in ("reason", "item"))
+                  for c in columns], terminal_width())
 
 
 def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[list]]]) -> None:
@@ -109,23 +113,36 @@ def claim_csv(claim: Claim) -> str:
     return columns_csv(ADJUSTMENT_COLUMNS, columns, [c not in ("days", "amount") for c in ADJUSTMENT_COLUMNS])
 
 
+def lines_table(lines: Table, columns: list[str]) -> str:
+    """Claim lines for the terminal, straight from their columns."""
+    from claims.report import columns as fields
+    from claims.report.text import Column, money, table, terminal_width
+
+    return table([Column(fields.heading(c),
+                         [money(p) for p in lines["amount_pence"].tolist()] if c == "amount" else lines[c].tolist(),
+                         "right" if fields.kind(c) in ("money", "int") else "left", wrap=c == "reason")
+                  for c in columns], terminal_width())
+
+
 def claim_table(claim: Claim) -> str:
     totals = claim_totals(claim)
     parts = [f"{'Claim' if claim.submission else 'Draft claim'} to NHS England for {claim.month}: "
              f"{len(claim.lines)} line(s), {len(claim.adjustments)} adjustment(s)"] + claim.notes + [""]
     if claim.lines:
-        parts += [to_table(line_records(claim.lines), [c for c in CLAIM_COLUMNS if c != "description"]), ""]
+        parts += [lines_table(claim.lines, [c for c in CLAIM_COLUMNS if c != "description"]), ""]
     if claim.adjustments:
         parts += ["Adjustments for earlier months",
-                  to_table(line_records(claim.adjustments),
+                  lines_table(claim.adjustments,
                            ["claim_month", "kind", "patient_id", "episode_id", "block_id", "scheme", "days", "amount",
                             "reason"]), ""]
-    for title, key in (("By scheme", "by_scheme"), ("By service", "by_service"), ("By organisation", "by_organisation")):
-        rows = [[k, f"{v:,}"] for k, v in totals[key].items()]
-        parts += [title, tabulate(rows, headers=["", "amount"], disable_numparse=True, colalign=["left", "right"]), ""]
-    parts.append(f"Individual lines: £{totals['individual']:,}   Block lines: £{totals['block']:,}   "
-                 f"Adjustments: £{totals['adjustments']:,}")
-    parts.append(f"Total claim for {claim.month}: £{totals['claim']:,}")
+    from claims.report.text import Column, money, table
+
+    for title, key in (("Scheme", "by_scheme"), ("Service", "by_service"), ("Organisation", "by_organisation")):
+        parts += [table([Column(title, list(totals[key])),
+                         Column("Amount", [money(int(v * 100)) for v in totals[key].values()], "right")]), ""]
+    parts.append(f"Individual lines: {money(claim.total_of_kind('individual'))}   "
+                 f"Block lines: {money(claim.total_of_kind('block'))}   Adjustments: {money(claim.adjustments_pence)}")
+    parts.append(f"Total claim for {claim.month}: {money(claim.total_pence)}")
     return "\n".join(parts)
 
 

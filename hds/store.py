@@ -408,8 +408,10 @@ class StoreSource:
             self.store.execute("DROP TABLE IF EXISTS temp.also")
             self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
             self.store.conn.executemany("INSERT INTO temp.also VALUES (?)", ((i,) for i in ids))
+            version, _ = self._where("x")  # looked up by discharge: keep the period index out of it
             sql += (f" UNION SELECT {_columns('episodes', 'x')} FROM temp.also a CROSS JOIN episodes x "
-                    f"ON x.discharge_id = a.discharge_id WHERE {overlap}")
+                    f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
+                    "AND (+x.end_date IS NULL OR +x.end_date >= ?)")
             values += params + [_iso(also_last), _iso(also_first)]
         episodes = _read(self.store, "episodes", f"{sql} ORDER BY 2, 4, 1", values)
         if also is not None and also[0]:

@@ -1,0 +1,47 @@
+"""What every field of a report is called where people read it, and what kind of value it holds.
+
+CSV and JSON keep the field names (they are read by programs); terminal
+tables and workbooks show these headings. One definition for all of them.
+"""
+
+from __future__ import annotations
+
+# field -> (heading, kind); kind: text | money | int | date | month
+FIELDS: dict[str, tuple[str, str]] = {
+    "patient_id": ("Patient", "text"),
+    "discharge_id": ("Discharge", "text"),
+    "episode_id": ("Episode", "text"),
+    "block_id": ("Block", "text"),
+    "kind": ("Kind", "text"),
+    "description": ("Description", "text"),
+    "scheme": ("Scheme", "text"),
+    "service": ("Service", "text"),
+    "organisation": ("Organisation", "text"),
+    "month": ("Month", "month"),
+    "claim_month": ("For month", "month"),
+    "funder": ("Funder", "text"),
+    "days": ("Days", "int"),
+    "amount": ("Amount", "money"),
+    "rule": ("Rule", "text"),
+    "reason": ("Reason", "text"),
+    "claimed": ("Claimed", "money"),
+    "received": ("Received", "money"),
+    "difference": ("Difference", "money"),
+    "status": ("Status", "text"),
+    "council_share": ("Council's share", "money"),
+    "ccg_share": ("CCG's share", "money"),
+    "item": ("Item", "text"),
+    "owed_by": ("Owed by", "text"),
+    "owed_to": ("Owed to", "text"),
+    "lines": ("Lines", "int"),
+    "when": ("When", "text"),
+    "cites": ("Paragraphs", "text"),
+}
+
+
+def heading(field: str) -> str:
+    return FIELDS.get(field, (field.replace("_", " ").capitalize(), "text"))[0]
+
+
+def kind(field: str) -> str:
+    return FIELDS.get(field, ("", "text"))[1]
