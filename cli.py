@@ -1,16 +1,19 @@
 """The `hds` command: a thin click layer over the library.
 
-Each command parses its options, calls one library function and prints the
-result; a domain error (HdsError) becomes a clear message and exit code 1,
-a usage error exit code 2. Modules are imported inside the commands that
-need them, so `hds --version` or `hds trace` does not pay for pandas or
-openpyxl.
+Each command parses its options, calls one library function and prints or
+writes the result. A domain error (HdsError) becomes a clear message and
+exit code 1, a usage error exit code 2; anything unexpected is reported in
+one line, never as a traceback (set HDS_DEBUG=1 to see one). Modules are
+imported inside the commands that need them, so `hds --version` or
+`hds trace` does not pay for pandas or openpyxl.
 """
 
 from __future__ import annotations
 
 import functools
 import gc
+import os
+import sqlite3
 from pathlib import Path
 
 import click
@@ -18,11 +21,36 @@ import click
 from hds.errors import HdsError
 
 
+class Hds(click.Group):
+    """The group that turns what goes wrong into one clear line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
+            raise
+        except sqlite3.OperationalError as exc:
+            if os.environ.get("HDS_DEBUG"):
+                raise
+            raise click.ClickException(f"the store could not be used ({exc}); if another hds command is writing to "
+                                       "it, wait for it to finish and try again") from exc
+        except Exception as exc:  # a fault of hds itself: say so, and lose nothing
+            if os.environ.get("HDS_DEBUG"):
+                raise
+            raise click.ClickException(
+                f"internal error ({type(exc).__name__}: {exc}); nothing was changed by the failed step. Please report "
+                "it with the command you ran; HDS_DEBUG=1 shows the details") from exc
+
+
 def domain_errors(func):
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
+        from claims.report.output import FormatError
+
         try:
             return func(*args, **kwargs)
+        except FormatError as exc:
+            raise click.UsageError(str(exc)) from exc
         except HdsError as exc:
             raise click.ClickException(str(exc)) from exc
 
@@ -43,15 +71,15 @@ def month_option(required=True, help="YYYY-MM"):
 
 
 def store_option(func):
-    return click.option("--db", "db", type=click.Path(path_type=Path), default="hds.db", show_default=True,
-                        help="The SQLite store.")(func)
+    return click.option("--db", "db", type=click.Path(path_type=Path, dir_okay=False), default="hds.db",
+                        envvar="HDS_DB", show_default=True, help="The SQLite store (or set HDS_DB).")(func)
 
 
 def data_options(func):
     """--db, --data and --as-of-load, shared by the commands that read data."""
-    func = click.option("--as-of-load", "as_of", type=int,
-                        help="Use the data as it stood just after this load ('hds log' lists them).")(func)
-    func = click.option("--data", "data", type=click.Path(path_type=Path),
+    func = click.option("--as-of-load", "as_of", type=click.IntRange(min=1), metavar="N",
+                        help="Use the data as it stood just after load N ('hds log' lists them).")(func)
+    func = click.option("--data", "data", type=click.Path(path_type=Path, exists=True),
                         help="Compute straight from this folder of CSV files or .xlsx workbook, without a store.")(func)
     return store_option(func)
 
@@ -66,27 +94,53 @@ def parallel_options(func):
                              "discharges in the period).")(func)
 
 
-def running(workers, scheduler):
-    from claims.parallel import running as run_in_parallel
+def output_options(choices):
+    """--format (or the --csv / --json shortcuts) and -o/--out; the format follows the file's extension."""
+    def decorate(func):
+        func = click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False),
+                            help="Write to this file instead of the screen (its extension sets the format).")(func)
+        if "json" in choices:
+            func = click.option("--json", "as_json", is_flag=True, help="Shortcut for --format json.")(func)
+        if "csv" in choices:
+            func = click.option("--csv", "as_csv", is_flag=True, help="Shortcut for --format csv.")(func)
+        return click.option("--format", "fmt", type=click.Choice(choices), default=None,
+                            help=f"One of {', '.join(choices)} (default: from --out's extension, else table).")(func)
+    return decorate
 
-    return run_in_parallel(workers, scheduler)
 
+def chosen_format(fmt, out, as_csv=False, as_json=False, choices=("table", "csv", "json", "xlsx")):
+    from claims.report.output import choose_format
 
-def format_option(choices):
-    return click.option("--format", "fmt", type=click.Choice(choices), default="table", show_default=True)
-
-
-out_option = click.option("--out", type=click.Path(path_type=Path), help="Write to this file instead of the screen.")
+    shortcuts = [f for f, on in (("csv", as_csv), ("json", as_json)) if on]
+    if len(shortcuts) + (fmt is not None) > 1:
+        raise click.UsageError("give one of --format, --csv and --json")
+    return choose_format(shortcuts[0] if shortcuts else fmt, out, list(choices))
 
 
 def note(text: str) -> None:
     click.echo(f"note: {text}", err=True)
 
 
+def warn(text: str) -> None:
+    click.echo(f"warning: {text}", err=True)
+
+
 def reading(db, data=None, as_of=None):
     from claims.service import reading as open_reading
 
-    return open_reading(db, data, as_of, note)
+    return open_reading(db, data, as_of, note, data_option=True)
+
+
+def reading_store(db):
+    from claims.service import reading as open_reading
+
+    return open_reading(db, note=note)
+
+
+def running(workers, scheduler):
+    from claims.parallel import running as run_in_parallel
+
+    return run_in_parallel(workers, scheduler)
 
 
 def library():
@@ -95,42 +149,56 @@ def library():
     return shipped()
 
 
-def emit(text: str, out: Path | None) -> None:
-    if out:
-        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-        click.echo(f"Wrote {out}", err=True)
-    else:
-        click.echo(text)
+def config_beside(db: Path):
+    """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds."""
+    from hds.config import load_config
+
+    return load_config(db.parent / "hds.toml")
 
 
-def emit_report(fmt: str, out: Path | None, renderers: dict, workbook) -> None:
-    """table/csv/json through `renderers`; xlsx through `workbook(path)`."""
-    if fmt == "xlsx":
-        if out is None:
-            raise HdsError("--format xlsx needs --out FILE.xlsx")
-        workbook(out)
-        click.echo(f"Wrote {out}", err=True)
-    else:
-        emit(renderers[fmt](), out)
+def deliver(fmt: str, out: Path | None, render: dict, default_out: Path | None = None) -> None:
+    """Print `render[fmt]()`, or write it to --out (owner-only); xlsx needs a file."""
+    from claims.report.output import write_output
+
+    content = render[fmt]()
+    out = out or (default_out if fmt == "xlsx" else None)
+    if out is None:
+        if isinstance(content, bytes):
+            raise HdsError(f"--format {fmt} writes a file: give --out FILE")
+        click.echo(content.rstrip("\n"))
+        return
+    write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
+    click.echo(f"Wrote {out}", err=True)
 
 
-def ledger_report(func):
-    """A month's report from the store's ledger: --month, --format, --out and --db."""
-    for decorate in (domain_errors, store_option, out_option, format_option(["table", "csv", "json", "xlsx"]),
-                     month_option(), main.command()):
-        func = decorate(func)
-    return func
+def ledger_warnings(store, db: Path) -> tuple[str, ...]:
+    """The reports' quick look at the ledger: a warning for each way it fails verification."""
+    from claims.ledger import anchor_path, verify
+
+    problems = verify(store, anchor_path(db, config_beside(db).anchor), full=False)
+    if problems:
+        text = (f"the ledger fails verification ({len(problems)} problem(s), e.g. {problems[0]}); "
+                "run 'hds verify' before relying on this report")
+        warn(text)
+        return (text,)
+    return ()
 
 
-@click.group()
+@click.group(cls=Hds)
 @click.version_option(package_name="hds")
 def main():
-    """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme."""
+    """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme.
+
+    \b
+    Month end:  hds load DIR; hds claim --month 2020-10; hds submit --month 2020-10;
+                hds reconcile --month 2020-10; hds recharge --month 2020-10; hds verify
+    Auditors:   hds trace P000123 (or an NHS number); hds log
+    """
     gc.freeze()  # the objects of start-up are never garbage: keep the collector off them
 
 
 @main.command()
-@click.argument("source", type=click.Path(path_type=Path))
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
 @click.option("--allow-removals", is_flag=True,
               help="Accept a load that removes more than half of a table's rows from the store.")
 @store_option
@@ -139,7 +207,12 @@ def load(source, allow_removals, db):
     """Validate SOURCE (a folder of CSV files or an .xlsx workbook) and load it into the store.
 
     The tables in SOURCE become the current truth; earlier versions of changed
-    or removed rows are kept (see --as-of-load)."""
+    or removed rows are kept (see --as-of-load). A load with any problem lands
+    nothing and lists every problem with its file, row and column.
+
+    \b
+    Example: hds load extracts/2020-11 --db hds.db
+    """
     from claims.service import load as load_into
 
     loaded, summary = load_into(source, db, allow_removals)
@@ -155,7 +228,11 @@ def load(source, allow_removals, db):
 @store_option
 @domain_errors
 def migrate(db):
-    """Bring a store written by an earlier version of hds up to this version's schema."""
+    """Bring a store written by an earlier version of hds up to this version's schema.
+
+    \b
+    Example: hds migrate --db hds.db
+    """
     from hds.store import migrate as migrate_store
 
     applied = migrate_store(db)
@@ -164,68 +241,82 @@ def migrate(db):
 
 @main.command()
 @month_option()
-@format_option(["table", "csv", "json"])
-@out_option
+@output_options(["table", "csv", "json"])
 @data_options
 @parallel_options
 @domain_errors
-def allocations(month, fmt, out, db, data, as_of, workers, scheduler):
-    """The allocation table of a month: days and money per episode, month and funder."""
+def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
+    """The allocation table of a month: days and money per episode, month and funder.
+
+    \b
+    Example: hds allocations --month 2020-12 --csv -o allocations-2020-12.csv
+    """
     from claims import export
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
 
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
     m = month_number(month)
     with reading(db, data, as_of) as r, running(workers, scheduler):
         rows = allocate(r.source.period(month_start(m), month_end(m)), library(), m, m)
     records = export.allocation_records(rows)
-    text = {"table": export.to_table, "csv": export.to_csv}.get(fmt)
-    emit(text(records, export.ALLOCATION_COLUMNS) if text else export.to_json(records), out)
+    deliver(fmt, out, {"table": lambda: export.to_table(records, export.ALLOCATION_COLUMNS),
+                       "csv": lambda: export.to_csv(records, export.ALLOCATION_COLUMNS),
+                       "json": lambda: export.to_json(records)})
 
 
 @main.command()
 @month_option()
-@format_option(["table", "csv", "json", "xlsx"])
-@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (xlsx: default claim-YYYY-MM.xlsx).")
+@output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @parallel_options
 @domain_errors
-def claim(month, fmt, out, db, data, as_of, workers, scheduler):
+def claim(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
-    A month already submitted shows what was submitted."""
+    A month already submitted shows what was submitted. With --format xlsx
+    (or -o claim.xlsx) it writes the month-end pack to print and sign.
+
+    \b
+    Example: hds claim --month 2020-10 -o claim-2020-10.xlsx
+    """
     from claims import export
 
+    fmt = chosen_format(fmt, out, as_csv, as_json)
+    rec = rc = None
+    warnings: tuple[str, ...] = ()
     with reading(db, data, as_of) as r, running(workers, scheduler):
         if r.store is None:
             from claims.claim import build_claim
 
             result = build_claim(r.source, library(), month)
-            reconciliation = None
         else:
             from claims.ledger import claim_for
 
+            warnings = ledger_warnings(r.store, db)
             result = claim_for(r.store, library(), month, as_of)
-            reconciliation = _reconciliation_or_none(r.store, month, config_beside(db)) if fmt == "xlsx" else None
-    emit_report(fmt, out or (Path(f"claim-{month}.xlsx") if fmt == "xlsx" else None), {
+            if fmt == "xlsx":
+                rec, rc = _pack_parts(r.store, month, config_beside(db))
+    deliver(fmt, out, {
         "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
-        "json": lambda: export.claim_json(result)},
-        lambda path: export.claim_workbook(result, path, reconciliation))
+        "json": lambda: export.claim_json(result),
+        "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings)},
+        default_out=Path(f"claim-{month}.xlsx"))
 
 
-def _reconciliation_or_none(store, month, config):
+def _pack_parts(store, month, config):
+    """The reconciliation (when the month is submitted) and the recharge for the month-end pack."""
+    from claims.recharge import recharge
     from claims.reconcile import reconcile
 
-    if not store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone():
-        return None
-    return reconcile(store, month, config)
+    submitted = store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone()
+    return (reconcile(store, month, config) if submitted else None), recharge(store, library(), month, config)
 
 
-def config_beside(db: Path):
-    """hds.toml in the store's folder: the partners' codes and the shortfall rule."""
-    from hds.config import load_config
+def _claim_pack(result, config, rec, rc, warnings):
+    from claims.report.pack import claim_pack_bytes
 
-    return load_config(db.parent / "hds.toml")
+    return claim_pack_bytes(result, config, rec, rc, None, warnings)
 
 
 @main.command()
@@ -236,7 +327,11 @@ def config_beside(db: Path):
 def trace(patient, month, db, data, as_of):
     """Every discharge, episode and segment of a patient, who pays and why, and what was claimed.
 
-    PATIENT is a patient id, or an NHS number."""
+    PATIENT is a patient id, or an NHS number.
+
+    \b
+    Example: hds trace P000123 --month 2020-12
+    """
     from claims.trace import build_trace, find_patient, patient_history, render_trace
 
     with reading(db, data, as_of) as r:
@@ -247,81 +342,122 @@ def trace(patient, month, db, data, as_of):
 
 @main.command()
 @month_option()
+@click.option("--skip-months", is_flag=True,
+              help="Submit a month after an unsubmitted one; the months skipped are claimed in it as adjustments.")
 @store_option
 @domain_errors
-def submit(month, db):
-    """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards."""
-    from claims.ledger import submit as submit_claim
+def submit(month, skip_months, db):
+    """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards.
+
+    Months are submitted in order. The submission's hash is printed and
+    appended to the anchor file (hds.toml [ledger] anchor; by default
+    <store>.anchor): keep a copy of it away from the store.
+
+    \b
+    Example: hds submit --month 2020-10
+    """
+    from claims.ledger import anchor_path, submit as submit_claim
     from claims.service import writing
     from hds.money import format_pounds
 
+    anchor = anchor_path(db, config_beside(db).anchor)
     with writing(db) as store:
-        done = submit_claim(store, library(), month)
+        done = submit_claim(store, library(), month, skip_months, anchor)
     c = done.claim
     click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
                f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
                f"total {format_pounds(c.total_pence)}")
     click.echo(f"Submission hash: {done.hash}")
+    click.echo(f"Anchored in {done.anchor}")
 
 
 @main.command()
+@click.option("--expect", metavar="HASH", help="The chain's head must be this hash (recorded when it was submitted).")
 @store_option
 @domain_errors
-def verify(db):
-    """Check that no submitted claim was changed since it was submitted."""
-    from claims.ledger import verify as verify_ledger
+def verify(expect, db):
+    """Check that nothing submitted or loaded was changed: every line, hash, trigger, load and the anchor.
 
-    with reading(db) as r:
-        problems = verify_ledger(r.store)
+    \b
+    Example: hds verify --expect 3aa085b181ca...  (the hash 'hds submit' printed)
+    """
+    from claims.ledger import anchor_path, verify as verify_ledger
+
+    with reading_store(db) as r:
+        problems = verify_ledger(r.store, anchor_path(db, config_beside(db).anchor), expect)
         count = r.store.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
+        loads = r.store.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
     if problems:
-        raise HdsError("the ledger was changed after submission:\n" + "\n".join(f"  {p}" for p in problems))
-    click.echo(f"ok: {count} submission(s) verified, every line and hash intact")
+        raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in problems))
+    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact")
 
 
-@ledger_report
-def reconcile(month, fmt, out, db):
-    """Compare what was claimed for a month with what NHS England paid, per scheme."""
+@main.command()
+@month_option()
+@output_options(["table", "csv", "json", "xlsx"])
+@store_option
+@domain_errors
+def reconcile(month, fmt, as_csv, as_json, out, db):
+    """Compare what was claimed for a month with what NHS England paid, per scheme.
+
+    \b
+    Example: hds reconcile --month 2020-10
+    """
     from claims import export
     from claims.reconcile import reconcile as build_reconciliation
 
-    with reading(db) as r:
+    fmt = chosen_format(fmt, out, as_csv, as_json)
+    with reading_store(db) as r:
+        ledger_warnings(r.store, db)
         rec = build_reconciliation(r.store, month, config_beside(db))
-    emit_report(fmt, out, {
+    deliver(fmt, out, {
         "table": lambda: export.reconciliation_table(rec),
         "csv": lambda: export.to_csv(export.reconciliation_records(rec), export.RECONCILE_COLUMNS),
-        "json": lambda: export.reconciliation_json(rec)},
-        lambda path: export.write_workbook(path, [export.reconciliation_sheet(rec, month)]))
+        "json": lambda: export.reconciliation_json(rec),
+        "xlsx": lambda: export.reconciliation_workbook(rec)})
 
 
-@ledger_report
-def recharge(month, fmt, out, db):
-    """The statement between the council and the CCG for a month, and the net amount due."""
+@main.command()
+@month_option()
+@output_options(["table", "csv", "json", "xlsx"])
+@store_option
+@domain_errors
+def recharge(month, fmt, as_csv, as_json, out, db):
+    """The statement between the council and the CCG for a month, and the net amount due.
+
+    \b
+    Example: hds recharge --month 2020-10 -o recharge-2020-10.xlsx
+    """
     from claims import export
     from claims.recharge import recharge as build_recharge
 
-    with reading(db) as r:
+    fmt = chosen_format(fmt, out, as_csv, as_json)
+    with reading_store(db) as r:
+        ledger_warnings(r.store, db)
         rc = build_recharge(r.store, library(), month, config_beside(db))
     records = export.recharge_records(rc)
-    emit_report(fmt, out, {
+    deliver(fmt, out, {
         "table": lambda: export.recharge_table(rc),
         "csv": lambda: export.to_csv(records, export.RECHARGE_COLUMNS),
-        "json": lambda: export.recharge_json(rc)},
-        lambda path: export.write_workbook(path, [("Recharge", export.RECHARGE_COLUMNS,
-                                                   [[x[c] for c in export.RECHARGE_COLUMNS] for x in records]
-                                                   + [[], [export.recharge_net(rc)]])]))
+        "json": lambda: export.recharge_json(rc),
+        "xlsx": lambda: export.recharge_workbook(rc)})
 
 
 @main.command()
 @store_option
 @domain_errors
 def log(db):
-    """The loads and submissions, oldest first."""
+    """The loads and submissions, oldest first.
+
+    \b
+    Example: hds log --db hds.db
+    """
     import json
 
     from hds.money import format_pounds
 
-    with reading(db) as r:
+    with reading_store(db) as r:
+        ledger_warnings(r.store, db)
         loads = r.store.query("SELECT * FROM loads ORDER BY id")
         subs = r.store.query("SELECT * FROM submissions ORDER BY id")
     click.echo("Loads")
@@ -331,6 +467,8 @@ def log(db):
         click.echo(f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})")
         for name, digest in json.loads(row["files"]).items():
             click.echo(f"         {name} sha256 {digest}")
+        if row.get("hash"):
+            click.echo(f"         load hash {row['hash'][:16]}")
     click.echo("Submissions")
     for row in subs:
         click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
@@ -345,7 +483,11 @@ def rules():
 @rules.command("list")
 @domain_errors
 def rules_list():
-    """Every rule with its funder and the paragraphs it cites."""
+    """Every rule with its funder and the paragraphs it cites.
+
+    \b
+    Example: hds rules list
+    """
     from claims import export
 
     lib = library()
@@ -358,15 +500,23 @@ def rules_list():
          for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"]))
 
 
+def _rulebook(ctx, param, value):
+    books = library().books
+    if value not in books:
+        raise click.BadParameter(f"no rulebook '{value}'; rulebooks: {', '.join(books)}")
+    return value
+
+
 @rules.command("show")
-@click.argument("scheme")
+@click.argument("scheme", callback=_rulebook)
 @domain_errors
 def rules_show(scheme):
-    """Print one rulebook (HDS1..HDS4 or common), with its included rules."""
-    lib = library()
-    if scheme not in lib.books:
-        raise HdsError(f"no rulebook '{scheme}'; rulebooks: {', '.join(lib.books)}")
-    book = lib.books[scheme]
+    """Print one rulebook (HDS1..HDS4 or common), with its included rules.
+
+    \b
+    Example: hds rules show HDS2
+    """
+    book = library().books[scheme]
     click.echo(f"{book.name}: {book.title}  ({book.path})")
     for p in book.parameters.values():
         click.echo(f"  parameter {p.name} = {p.value}   source: {p.source}")
@@ -377,10 +527,14 @@ def rules_show(scheme):
 
 
 @rules.command("check")
-@click.argument("files", nargs=-1, type=click.Path(path_type=Path))
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
 @domain_errors
 def rules_check(files):
-    """Check rulebooks for gaps and unreachable rules (default: the shipped ones)."""
+    """Check rulebooks for gaps and unreachable rules (default: the shipped ones).
+
+    \b
+    Example: hds rules check my-rules/hds2.rules
+    """
     from rules import RULEBOOK_DIR
     from rules.check import check_rulebook
     from rules.language import parse_rulebook
@@ -395,11 +549,15 @@ def rules_check(files):
 
 
 @rules.command("test")
-@click.option("--scenarios", type=click.Path(path_type=Path), default=None,
+@click.option("--scenarios", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Folder of scenario files (default: the shipped ones).")
 @domain_errors
 def rules_test(scenarios):
-    """Run the rulebooks' scenario tests."""
+    """Run the rulebooks' scenario tests.
+
+    \b
+    Example: hds rules test
+    """
     from claims.scenarios import run_scenarios
     from rules import SCENARIO_DIR
 
@@ -416,7 +574,11 @@ def rules_test(scenarios):
 
 @rules.command("facts")
 def rules_facts():
-    """The facts a rule's condition may use."""
+    """The facts a rule's condition may use.
+
+    \b
+    Example: hds rules facts
+    """
     from hds.facts import FACTS
 
     for name, meaning in FACTS.items():

@@ -68,6 +68,14 @@ class Claim:
     load_id: int | None = None
     submission: dict | None = None  # the stored header, when this month is already submitted
     notes: list[str] = field(default_factory=list)
+    carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
+    carrier: dict | None = None  # that submission's header
+
+    @property
+    def status(self) -> str:
+        if self.submission:
+            return "submitted"
+        return "carried" if self.carried_in else "draft"
 
     def _lines(self, which: str) -> Table:
         return {"current": self.lines, "adjustments": self.adjustments,

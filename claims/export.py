@@ -126,7 +126,8 @@ def lines_table(lines: Table, columns: list[str]) -> str:
 
 def claim_table(claim: Claim) -> str:
     totals = claim_totals(claim)
-    parts = [f"{'Claim' if claim.submission else 'Draft claim'} to NHS England for {claim.month}: "
+    title = {"submitted": "Claim", "draft": "Draft claim", "carried": "What was claimed"}[claim.status]
+    parts = [f"{title} to NHS England for {claim.month}: "
              f"{len(claim.lines)} line(s), {len(claim.adjustments)} adjustment(s)"] + claim.notes + [""]
     if claim.lines:
         parts += [lines_table(claim.lines, [c for c in CLAIM_COLUMNS if c != "description"]), ""]
@@ -206,6 +207,17 @@ def reconciliation_sheet(rec: Reconciliation | None, month: str):
     return ("Reconciliation", RECONCILE_COLUMNS, rows)
 
 
+def reconciliation_workbook(rec: Reconciliation) -> bytes:
+    from claims.report.pack import sheet, workbook_bytes
+
+    return workbook_bytes([
+        sheet("Reconciliation", reconciliation_records(rec), RECONCILE_COLUMNS,
+              f"Submission {rec.submission_id} ({rec.month}) and the money received from NHS England", total=True),
+        sheet("Running position", running_records(rec), RUNNING_COLUMNS,
+              f"Shortfalls are split between the partners {rec.split_rule} (5.4)"),
+    ])
+
+
 def reconciliation_table(rec: Reconciliation) -> str:
     return "\n".join([
         f"Reconciliation of submission {rec.submission_id} ({rec.month}) with money received from NHS England", "",
@@ -242,6 +254,14 @@ def recharge_net(r: Recharge) -> str:
 def recharge_table(r: Recharge) -> str:
     return "\n".join([f"Recharge statement between {r.council} (council) and {r.ccg} (CCG) for {r.month}", "",
                       to_table(recharge_records(r), RECHARGE_COLUMNS), "", recharge_net(r)])
+
+
+def recharge_workbook(r: Recharge) -> bytes:
+    from claims.report.pack import sheet, workbook_bytes
+
+    return workbook_bytes([sheet("Recharge", recharge_records(r), RECHARGE_COLUMNS,
+                                 f"Recharge between {r.council} (council) and {r.ccg} (CCG) for {r.month}. "
+                                 f"{recharge_net(r)}")])
 
 
 def recharge_json(r: Recharge) -> str:

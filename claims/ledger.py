@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections import defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -207,13 +209,30 @@ def _show(column: str, value) -> str:
 # --- claims as the ledger sees them ----------------------------------------
 
 def claim_for(store: Store, library, month: str, as_of: int | None = None) -> Claim:
-    """The stored submission of `month` if there is one, otherwise the draft claim with adjustments."""
+    """The stored submission of `month` if there is one; for a month skipped over, the lines later
+    submissions claimed for it; otherwise the draft claim with adjustments."""
     header = store.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
     if header and as_of is None:
         return stored_claim(store, header[0])
+    if as_of is None and (carried := claimed_in(store, month)) is not None:
+        return carried_claim(store, month, carried)
     source = StoreSource(store, as_of)
     state = ledger_state(store, library, month, up_to_load=as_of)
     return build_claim(source, library, month, state, source.load_id)
+
+
+def carried_claim(store: Store, month: str, carried: tuple[int, str]) -> Claim:
+    """A month that was never submitted on its own: what later submissions claimed for it, as
+    adjustments, is what it was claimed (reports agree on where its money went)."""
+    rows = store.execute(f"SELECT {', '.join(LINE_FIELDS)} FROM submission_lines WHERE claim_month = ? "
+                         "ORDER BY submission_id, line_no", [month]).fetchall()
+    lines = _lines_table(rows)
+    header = store.query("SELECT * FROM submissions WHERE id = ?", [carried[0]])[0]
+    claim = Claim(month, lines, empty_lines(), header["rulebook_version"], header["load_id"], carried_in=carried,
+                  carrier=header)
+    claim.notes.append(f"{month} was not submitted on its own: its money was claimed as adjustments in submission "
+                       f"{carried[0]} ({carried[1]}) and any later ones; these are those lines.")
+    return claim
 
 
 def stored_claim(store: Store, submission_id: int) -> Claim:
@@ -233,31 +252,42 @@ class Submitted:
     id: int
     claim: Claim
     hash: str
+    anchor: Path | None = None  # the anchor file the hash was appended to
 
 
-def submit(store: Store, library, month: str) -> Submitted:
+HEADER_FIELDS_V2 = HEADER_FIELDS + ["load_hash", "findings_hash", "rules_hash"]
+
+
+def submit(store: Store, library, month: str, skip_months: bool = False, anchor: Path | None = None,
+           findings: list[dict] = (), rules: dict[str, str] | None = None) -> Submitted:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
-    computed from exactly the data and ledger it is stored against."""
+    computed from exactly the data and ledger it is stored against. The submission's hash is then
+    appended to the `anchor` file, a record of the chain kept outside the store."""
     with store.write():
-        _check_can_submit(store, month)
+        _check_can_submit(store, month, skip_months)
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
         previous = store.execute("SELECT hash FROM submissions ORDER BY id DESC LIMIT 1").fetchone()
+        number = store.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0]
+        finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json.dumps(f["ids"]),
+                         f["amount_pence"], f["message"], f.get("acknowledged", "")) for n, f in enumerate(findings, 1)]
+        rule_rows = [(number, path, text) for path, text in sorted((rules or {}).items())]
         header = {
-            "id": store.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0],
-            "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
+            "id": number, "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
             "rulebook_version": library.version, "current_pence": claim.current_pence,
             "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
             "line_count": len(claim.lines) + len(claim.adjustments),
             "prev_hash": previous[0] if previous else GENESIS,
+            "load_hash": store.execute("SELECT hash FROM loads WHERE id = ?", [load_id]).fetchone()[0],
+            "findings_hash": rows_hash(finding_rows), "rules_hash": rows_hash(rule_rows), "hash_version": 2,
         }
         rows, chain = [], header["prev_hash"]
         lines = Table.concat([claim.lines, claim.adjustments])
         current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
-        for number, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
-            row = (header["id"], number, *values, is_current)
+        for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
+            row = (header["id"], line_no, *values, is_current)
             chain = line_hash(chain, row)
             rows.append(row + (chain,))
         header["hash"] = header_hash(header, chain)
@@ -267,18 +297,52 @@ def submit(store: Store, library, month: str) -> Submitted:
         columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
         store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
                                f"VALUES ({', '.join('?' * len(columns))})", rows)
-    return Submitted(header["id"], claim, header["hash"])
+        store.conn.executemany("INSERT INTO submission_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", finding_rows)
+        store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", rule_rows)
+    if anchor is not None:
+        append_anchor(anchor, header)
+    return Submitted(header["id"], claim, header["hash"], anchor)
 
 
-def _check_can_submit(store: Store, month: str) -> None:
+def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
+    """A month is submitted once, in order: the one after the last submitted month (or, with
+    `skip_months`, a later one, whose claim then carries the months skipped as adjustments)."""
     same = store.execute("SELECT id, submitted_at FROM submissions WHERE month = ?", [month]).fetchone()
     if same:
         raise HdsError(f"{month} was already submitted (submission {same[0]}, {same[1]}); a submission cannot be "
                        f"changed: corrections go into the next month's claim as adjustments")
-    later = store.execute("SELECT MAX(month) FROM submissions").fetchone()[0]
-    if later and later > month:
-        raise HdsError(f"{later} is already submitted, so {month} can no longer be submitted on its own; "
-                       f"submit the next month and {month} is claimed there as an adjustment")
+    first, last = store.execute("SELECT MIN(month), MAX(month) FROM submissions").fetchone()
+    if last is None:
+        return
+    if month < first:
+        raise HdsError(f"{month} is before {first}, the first month hds claimed: months before it were claimed "
+                       f"outside hds, and hds does not claim them")
+    if month < last:
+        carried = claimed_in(store, month)
+        where = (f"its money was claimed as adjustments in submission {carried[0]} ({carried[1]})" if carried
+                 else "it was skipped")
+        raise HdsError(f"{month} cannot be submitted on its own any more: {last} is already submitted and {where}; "
+                       f"any correction to {month} goes into the next claim as an adjustment")
+    expected = next_month(last)
+    if month > expected and not skip_months:
+        raise HdsError(f"{expected} has not been submitted yet; submit the months in order ({expected} next), or pass "
+                       f"--skip-months to claim every month from {expected} inside {month}'s claim as adjustments")
+
+
+def next_month(month: str) -> str:
+    year, mon = (int(p) for p in month.split("-"))
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
+
+
+def claimed_in(store: Store, month: str) -> tuple[int, str] | None:
+    """The first submission that claimed an unsubmitted month's money as adjustments."""
+    row = store.execute("SELECT s.id, s.month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
+                        "WHERE l.claim_month = ? AND l.current = 0 ORDER BY s.id LIMIT 1", [month]).fetchone()
+    return (row[0], row[1]) if row else None
+
+
+def rows_hash(rows: list[tuple]) -> str:
+    return hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()
 
 
 def line_hash(previous: str, row) -> str:
@@ -289,24 +353,74 @@ def line_hash(previous: str, row) -> str:
 
 
 def header_hash(header: dict, last_line_hash: str) -> str:
-    return hashlib.sha256((json.dumps([header[f] for f in HEADER_FIELDS]) + last_line_hash).encode()).hexdigest()
+    fields = HEADER_FIELDS_V2 if header.get("hash_version") == 2 else HEADER_FIELDS
+    return hashlib.sha256((json.dumps([header[f] for f in fields]) + last_line_hash).encode()).hexdigest()
+
+
+# --- the anchor: the chain's head, recorded outside the store ----------------------
+
+def anchor_path(db: Path, configured: Path | None) -> Path:
+    """hds.toml's [ledger] anchor, or <store>.anchor beside the store."""
+    return configured if configured is not None else Path(f"{db}.anchor")
+
+
+def append_anchor(path: Path, header: dict) -> None:
+    line = f"{header['submitted_at']} submission {header['id']} {header['month']} {header['hash']}\n"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
+        handle.write(line)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def read_anchor(path: Path) -> list[tuple[int, str, str]]:
+    """(submission id, month, hash) of each line of an anchor file."""
+    entries = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        parts = line.split()
+        if len(parts) != 5 or parts[1] != "submission" or not parts[2].isdigit():
+            raise HdsError(f"{path} line {number} is not an anchor line (time, 'submission', id, month, hash)")
+        entries.append((int(parts[2]), parts[3], parts[4]))
+    return entries
 
 
 # --- verifying ----------------------------------------------------------------
 
-def verify(store: Store) -> list[str]:
-    """Every way the ledger differs from what was submitted; empty when intact."""
-    problems = []
-    names = {row[0] for row in store.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for table in PROTECTED:
-        for action in ("update", "delete"):
-            if f"{table}_no_{action}" not in names:
-                problems.append(f"the trigger {table}_no_{action} that protects submitted claims is missing")
+def verify(store: Store, anchor: Path | None = None, expect: str | None = None, full: bool = True) -> list[str]:
+    """Every way the store differs from what hds wrote; empty when intact. `full` re-hashes every
+    submitted line and every load's data; without it (the check reports make before they print)
+    the headers, the chains, the triggers and the anchor are checked."""
+    from hds import chain
+
+    problems = chain.trigger_problems(store.conn) + chain.load_problems(store.conn, digests=full)
+    loads = {row["id"]: row["hash"] for row in store.query("SELECT id, hash FROM loads")}
     previous = GENESIS
-    for header in store.query("SELECT * FROM submissions ORDER BY id"):
+    headers = store.query("SELECT * FROM submissions ORDER BY id")
+    for header in headers:
         name = f"submission {header['id']} ({header['month']})"
         if header["prev_hash"] != previous:
             problems.append(f"{name}: does not follow the previous submission (its chain hash differs)")
+        if header.get("hash_version") == 2:
+            if header["load_hash"] != loads.get(header["load_id"]):
+                problems.append(f"{name}: the load it was computed from (load {header['load_id']}) is not the one "
+                                "recorded with it")
+            for table, column, sql in (
+                    ("findings", "findings_hash", "SELECT * FROM submission_findings WHERE submission_id = ? ORDER BY n"),
+                    ("rules", "rules_hash", "SELECT * FROM submission_rules WHERE submission_id = ? ORDER BY path")):
+                if rows_hash(store.execute(sql, [header["id"]]).fetchall()) != header[column]:
+                    problems.append(f"{name}: its {table} were changed after submission")
+        problems += _line_problems(store, header, name, full)
+        previous = header["hash"]
+    for (orphan,) in store.execute("SELECT DISTINCT submission_id FROM submission_lines WHERE submission_id NOT IN "
+                                   "(SELECT id FROM submissions)"):
+        problems.append(f"submission {orphan}: its header was deleted, its lines remain")
+    problems += _anchor_problems(headers, anchor, expect)
+    return problems
+
+
+def _line_problems(store: Store, header: dict, name: str, full: bool) -> list[str]:
+    problems = []
+    if full:
         rows = store.query("SELECT * FROM submission_lines WHERE submission_id = ? ORDER BY line_no", [header["id"]])
         chain = header["prev_hash"]
         for expected_no, row in enumerate(rows, start=1):
@@ -319,14 +433,52 @@ def verify(store: Store) -> list[str]:
                                 f"({row['episode_id'] or row['block_id']}, {row['claim_month']}, "
                                 f"amount now {pounds(row['amount_pence'])})")
                 chain = row["line_hash"]
-        if len(rows) != header["line_count"]:
-            problems.append(f"{name}: holds {len(rows)} lines, but {header['line_count']} were submitted")
-        if sum(r["amount_pence"] for r in rows) != header["total_pence"]:
-            problems.append(f"{name}: its lines no longer add up to the submitted total {pounds(header['total_pence'])}")
-        if header_hash(header, chain) != header["hash"]:
-            problems.append(f"{name}: its header was changed after submission")
-        previous = header["hash"]
-    for (orphan,) in store.execute("SELECT DISTINCT submission_id FROM submission_lines WHERE submission_id NOT IN "
-                                   "(SELECT id FROM submissions)"):
-        problems.append(f"submission {orphan}: its header was deleted, its lines remain")
+        count, total = len(rows), sum(r["amount_pence"] for r in rows)
+    else:
+        count, total, chain = store.execute(
+            "SELECT COUNT(*), COALESCE(SUM(amount_pence), 0), (SELECT line_hash FROM submission_lines WHERE "
+            "submission_id = ?1 ORDER BY line_no DESC LIMIT 1) FROM submission_lines WHERE submission_id = ?1",
+            [header["id"]]).fetchone()
+        chain = chain or header["prev_hash"]
+    if count != header["line_count"]:
+        problems.append(f"{name}: holds {count} lines, but {header['line_count']} were submitted")
+    if total != header["total_pence"]:
+        problems.append(f"{name}: its lines no longer add up to the submitted total {pounds(header['total_pence'])}")
+    if header_hash(header, chain) != header["hash"]:
+        problems.append(f"{name}: its header was changed after submission")
+    return problems
+
+
+def _anchor_problems(headers: list[dict], anchor: Path | None, expect: str | None) -> list[str]:
+    problems = []
+    stored = {h["id"]: h for h in headers}
+    head = headers[-1]["hash"] if headers else GENESIS
+    if expect is not None:
+        expect = expect.strip().lower()
+        at = next((h for h in headers if h["hash"] == expect), None)
+        if at is None:
+            problems.append(f"no submission in the ledger has the expected hash {expect[:16]}...: the ledger was "
+                            "rewritten, or that hash belongs to another store")
+        elif at["hash"] != head:
+            later = [h["id"] for h in headers if h["id"] > at["id"]]
+            problems.append(f"the expected hash is submission {at['id']} ({at['month']}), but {len(later)} "
+                            f"submission(s) follow it (up to {later[-1]}); give the latest recorded hash")
+    if anchor is None or not anchor.exists():
+        if headers and anchor is not None:
+            problems.append(f"the anchor file {anchor} is missing: it should hold the hash of every submission")
+        return problems
+    entries = read_anchor(anchor)
+    for number, month, digest in entries:
+        header = stored.get(number)
+        if header is None:
+            problems.append(f"submission {number} ({month}) is in the anchor file {anchor} but not in the store: "
+                            "it was deleted")
+        elif header["hash"] != digest:
+            problems.append(f"submission {number} ({month}): its hash in the store differs from the anchor file "
+                            f"{anchor}: the ledger was rewritten")
+    anchored = {number for number, _, _ in entries}
+    missing = [h["id"] for h in headers if h["id"] not in anchored]
+    if missing:
+        problems.append(f"submission(s) {', '.join(map(str, missing))} are not in the anchor file {anchor}; if a "
+                        "submit was interrupted, compare with the hash it printed")
     return problems

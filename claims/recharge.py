@@ -41,6 +41,7 @@ class Recharge:
 
 
 def recharge(db: Store, library, month: str, config: Config) -> Recharge:
+    config.check_partners(StoreSource(db).organisations())
     claim = claim_for(db, library, month)
     source = (f"submission {claim.submission['id']}" if claim.submission else "draft, not yet submitted")
     lines = Table.concat([claim.lines, claim.adjustments])
@@ -56,9 +57,17 @@ def recharge(db: Store, library, month: str, config: Config) -> Recharge:
     items = [
         RechargeItem(f"Scheme costs paid by {config.council} in the claim for {month} ({source})", "ccg",
                      *total(lines, scheme_lines)),
-        RechargeItem(f"Week-7 days the CCG is responsible for, paid by {config.council} (4.13)", "ccg",
+        RechargeItem(f"Days after the free period the CCG is responsible for, paid by {config.council} (4.13)", "ccg",
                      *total(rows, ccg_days)),
-        RechargeItem(f"Week-7 days the council is responsible for, paid by {config.ccg} (4.13)", "council",
-                     *total(rows, council_days)),
+        RechargeItem(f"Days after the free period the council is responsible for, paid by {config.ccg} (4.13)",
+                     "council", *total(rows, council_days)),
     ]
+    if claim.submission:  # what NHS England did not pay is shared as reconcile splits it (5.4)
+        from claims.reconcile import reconcile
+
+        shares = [s for s in reconcile(db, month, config).schemes if s.split]
+        if shares:
+            items.append(RechargeItem(
+                f"{config.council}'s share of NHS England's shortfall on the claim for {month} (5.4)", "council",
+                sum(s.split["council"] for s in shares), len(shares)))
     return Recharge(month, config.council, config.ccg, items, source)

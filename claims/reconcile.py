@@ -58,6 +58,7 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
     if not header:
         raise HdsError(f"{month} has not been submitted; reconcile compares a submission with the money received "
                        f"(run 'hds submit --month {month}' first)")
+    config.check_partners(StoreSource(db).organisations())
     receipts = StoreSource(db).receipts()
     received, has_receipt = defaultdict(int), set()
     for claim_month, scheme, pence in receipts.rows(["claim_month", "scheme", "amount_pence"]):

@@ -24,9 +24,10 @@ class Reading:
 
 @contextlib.contextmanager
 def reading(db: Path, data: Path | None = None, as_of: int | None = None,
-            note: Callable[[str], None] = lambda text: None):
+            note: Callable[[str], None] = lambda text: None, data_option: bool = False):
     """Open what a read-only command reads: files straight into columns with `data`, otherwise the
-    store, read-only and inside one read transaction (a snapshot)."""
+    store, read-only and inside one read transaction (a snapshot). `data_option`: the command
+    offers --data, so a missing store's message may suggest it."""
     if data is not None:
         if as_of is not None:
             raise HdsError("--as-of-load reads a store's history; it cannot be used with --data")
@@ -38,9 +39,14 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
             note(text)
         yield Reading(MemorySource(dataset), None)
         return
-    from hds.store import StoreSource, is_empty, open_store
+    from hds.store import StoreError, StoreSource, is_empty, open_store
 
-    store = open_store(db)
+    try:
+        store = open_store(db)
+    except StoreError as exc:
+        if data_option and not db.exists():
+            raise StoreError(f"{exc}, or pass --data DIR to compute from files") from None
+        raise
     try:
         with store.read():
             if is_empty(store):

@@ -1,18 +1,31 @@
-"""Local settings from `hds.toml`, beside the store: who is who, how shortfalls split.
+"""Local settings from `hds.toml`, beside the store: who is who, how shortfalls split, where the
+ledger's anchor is kept and the thresholds of the checks.
 
     [partners]
-    council = "OCC"      # the organisation code of the council
-    ccg = "OCCG"         # the organisation code of the CCG
+    council = "OCC"                       # the council's organisation code, as in the data
+    council_name = "Oxfordshire County Council"
+    ccg = "OCCG"                          # the CCG's organisation code, as in the data
+    ccg_name = "Oxfordshire CCG"
 
     [reconcile]
-    shortfall_split = "cost_share"   # or "fixed"
-    council_share = "0.5"            # with "fixed": the council's share of a shortfall
+    shortfall_split = "cost_share"        # or "fixed", with council_share
+    council_share = "0.6"                 # with "fixed": the council's share of a shortfall (0 to 1)
+
+    [ledger]
+    anchor = "/secure/share/hds-anchor.txt"   # where submit appends each submission's hash
+
+    [checks]                              # thresholds of `hds check` (docs/checks.md)
+
+Everything is checked when read: an unknown section or key, a value of the
+wrong kind, a fixed split without a share, and (once the data is known)
+partner codes that appear nowhere in it are errors naming the key, never
+silently ignored or defaulted.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -24,14 +37,47 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 SPLITS = ("cost_share", "fixed")
+KEYS = {
+    "partners": ("council", "council_name", "ccg", "ccg_name"),
+    "reconcile": ("shortfall_split", "council_share"),
+    "ledger": ("anchor",),
+    "checks": None,  # validated by claims.checks.Thresholds
+}
 
 
 @dataclass(frozen=True)
 class Config:
     council: str = "OCC"
     ccg: str = "OCCG"
+    council_name: str = ""
+    ccg_name: str = ""
     shortfall_split: str = "cost_share"
-    council_share: Decimal = Decimal("0.5")
+    council_share: Decimal | None = None
+    anchor: Path | None = None  # None: beside the store, <store>.anchor
+    checks: dict = field(default_factory=dict)
+    path: Path | None = None  # the file it came from, for messages
+
+    @property
+    def council_label(self) -> str:
+        return self.council_name or self.council
+
+    @property
+    def ccg_label(self) -> str:
+        return self.ccg_name or self.ccg
+
+    def where(self, section: str, key: str) -> str:
+        return f"{self.path or 'hds.toml'} [{section}] {key}"
+
+    def check_partners(self, organisations: set[str]) -> None:
+        """The partners' codes must be organisations of the data: a code that appears nowhere would
+        silently turn every recharge around."""
+        if not organisations:
+            return
+        for key, code in (("council", self.council), ("ccg", self.ccg)):
+            if code not in organisations:
+                raise HdsError(f"{self.where('partners', key)} = '{code}' is an organisation code that appears in no "
+                               f"episode or block cost of the data (they use {', '.join(sorted(organisations))}); "
+                               "correct it in hds.toml")
 
 
 def load_config(path: Path | str = "hds.toml") -> Config:
@@ -42,14 +88,41 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise HdsError(f"{path}: not valid TOML ({exc})") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HdsError(f"{path}: cannot be read ({exc})") from exc
+    for section, values in data.items():
+        if section not in KEYS:
+            raise HdsError(f"{path}: unknown section [{section}]; hds.toml has {', '.join(f'[{k}]' for k in KEYS)}")
+        if not isinstance(values, dict):
+            raise HdsError(f"{path}: {section} must be a section, [{section}]")
+        for key in values:
+            if KEYS[section] is not None and key not in KEYS[section]:
+                raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
     partners, reconcile = data.get("partners", {}), data.get("reconcile", {})
+    for key, value in {**partners, **reconcile, **data.get("ledger", {})}.items():
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise HdsError(f"{path}: '{key}' must be a text value, e.g. {key} = \"...\"")
     split = reconcile.get("shortfall_split", "cost_share")
     if split not in SPLITS:
         raise HdsError(f"{path}: [reconcile] shortfall_split = '{split}' is not known; expected one of {', '.join(SPLITS)}")
-    try:
-        share = Decimal(str(reconcile.get("council_share", "0.5")))
-    except InvalidOperation:
-        raise HdsError(f"{path}: [reconcile] council_share must be a number between 0 and 1") from None
-    if not 0 <= share <= 1:
-        raise HdsError(f"{path}: [reconcile] council_share must be between 0 and 1, not {share}")
-    return Config(str(partners.get("council", "OCC")), str(partners.get("ccg", "OCCG")), split, share)
+    share = None
+    if "council_share" in reconcile:
+        try:
+            share = Decimal(str(reconcile["council_share"]))
+        except InvalidOperation:
+            raise HdsError(f"{path}: [reconcile] council_share must be a number between 0 and 1") from None
+        if not 0 <= share <= 1:
+            raise HdsError(f"{path}: [reconcile] council_share must be between 0 and 1, not {share}")
+        if split != "fixed":
+            raise HdsError(f"{path}: [reconcile] council_share is used only with shortfall_split = \"fixed\"; "
+                           "remove it or set the split to fixed")
+    elif split == "fixed":
+        raise HdsError(f"{path}: [reconcile] shortfall_split = \"fixed\" needs council_share, the council's part of a "
+                       "shortfall between 0 and 1, e.g. council_share = \"0.6\"")
+    council, ccg = str(partners.get("council", "OCC")).strip(), str(partners.get("ccg", "OCCG")).strip()
+    if not council or not ccg or council == ccg:
+        raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
+    anchor = data.get("ledger", {}).get("anchor")
+    return Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split, share,
+                  (path.parent / Path(str(anchor)).expanduser()) if anchor else None, dict(data.get("checks", {})),
+                  path)

@@ -222,8 +222,8 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) ->
         if _all_text(cells):
             column_values, ok = _fast_column(column, cells, schemes)
             blank = cells == ""
-        else:  # cells of a workbook: numbers, dates, None
-            column_values, ok = np.empty(n, dtype=object), np.zeros(n, dtype=bool)
+        else:  # cells of a workbook: numbers, dates, None: each read by the row check
+            column_values, ok = _objects([_blank_value(column, types[column.field])] * n), np.zeros(n, dtype=bool)
             blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
         column_values = _with_defaults(column, column_values, blank, types[column.field])
         bad = np.zeros(n, dtype=bool)

@@ -13,11 +13,27 @@ _MONEY = re.compile(r"£?\s*(\d{1,3}(,\d{3})+|\d+)(\.\d{1,2})?")
 PENNY = Decimal("0.01")
 
 
+EXCEL_TOLERANCE = Decimal("0.000001")  # pounds: a number cell this close to a penny amount is that amount
+
+
 def parse_money(value) -> int:
-    """Pence from a cell: decimal pounds, at most two decimals, optional £ and commas."""
+    """Pence from a cell: decimal pounds, at most two decimals, optional £ and commas.
+
+    A number cell of a workbook holds a binary fraction: Excel shows 700.70 for
+    a cell that holds 700.6999999999999. Such a cell is read as the penny
+    amount it is within a millionth of a pound of (what Excel shows); a number
+    that is not that close to a whole penny is refused, never rounded."""
     if isinstance(value, bool):
         raise ValueError(f"'{value}' is not an amount of money")
-    if isinstance(value, (int, float, Decimal)):
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError(f"'{value}' is not an amount of money")
+        exact = Decimal(repr(value))
+        penny = exact.quantize(PENNY)
+        if abs(exact - penny) > EXCEL_TOLERANCE:
+            raise ValueError(f"{exact} has more than two decimal places; enter the amount to the penny")
+        value = format(penny, "f")
+    elif isinstance(value, (int, Decimal)):
         value = format(Decimal(str(value)).normalize(), "f")
     text = str(value).strip()
     if text.startswith("-") or text.startswith("£-"):

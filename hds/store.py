@@ -118,9 +118,44 @@ def _migration_3(db) -> None:
         db.execute("UPDATE loads SET latest_day = ? WHERE id = ?", [_latest_day_sql(db.conn), latest])
 
 
+def _migration_4(db) -> None:
+    """Integrity: the loads log chained, each load with a digest of the data it wrote; triggers
+    on the loads log and the data history; submission headers tied to their load, and tables
+    for the findings and the rules each submission carries."""
+    from hds import chain
+
+    conn = db.conn
+    for column in ("digest", "prev_hash", "hash"):
+        conn.execute(f"ALTER TABLE loads ADD COLUMN {column} TEXT")
+    for column in ("load_hash", "findings_hash", "rules_hash"):
+        conn.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
+    conn.execute("ALTER TABLE submissions ADD COLUMN hash_version INTEGER")
+    conn.execute("CREATE TABLE submission_findings (submission_id INTEGER NOT NULL REFERENCES submissions(id), "
+                 "n INTEGER NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, paragraph TEXT NOT NULL, "
+                 "subject TEXT NOT NULL, ids TEXT NOT NULL, amount_pence INTEGER NOT NULL, message TEXT NOT NULL, "
+                 "acknowledged TEXT NOT NULL, PRIMARY KEY (submission_id, n))")
+    conn.execute("CREATE TABLE submission_rules (submission_id INTEGER NOT NULL REFERENCES submissions(id), "
+                 "path TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (submission_id, path))")
+    previous = chain.GENESIS
+    names = [c[1] for c in conn.execute("PRAGMA table_info(loads)")]
+    for values in conn.execute("SELECT * FROM loads ORDER BY id").fetchall():
+        entry = dict(zip(names, values))
+        entry["digest"] = chain.digest_parts(*chain.stored_versions(conn, entry["id"]))
+        entry["hash"] = chain.load_hash(entry, previous)
+        conn.execute("UPDATE loads SET digest = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                     [entry["digest"], previous, entry["hash"], entry["id"]])
+        previous = entry["hash"]
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, sql in chain.triggers().items():
+        if name not in present:
+            conn.execute(sql)
+
+
 MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
               (2, "claims ledger: submissions and submission lines", _migration_2),
-              (3, "indexes for periods, patients and NHS numbers; source rows; latest date per load", _migration_3)]
+              (3, "indexes for periods, patients and NHS numbers; source rows; latest date per load", _migration_3),
+              (4, "integrity: loads chained with data digests; triggers on the loads log and the data history; "
+                  "submissions tied to their load, findings and rules", _migration_4)]
 SCHEMA = max(m[0] for m in MIGRATIONS)
 
 
@@ -222,7 +257,7 @@ def open_store(path: Path | str, write: bool = False, create: bool = False) -> S
         raise StoreError(f"{path} is a folder; --db takes the store's file, e.g. {path / 'hds.db'}")
     if not path.exists():
         if not create:
-            raise StoreError(f"no store at {path}: run 'hds load DIR' first, or pass --data DIR to compute from files")
+            raise StoreError(f"no store at {path}: run 'hds load DIR' first")
         if not path.parent.exists():
             raise StoreError(f"the folder {path.parent} does not exist; create it first or choose another --db")
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
@@ -450,6 +485,13 @@ class StoreSource:
     def block_costs(self) -> Table:
         return self._table("block_costs")
 
+    def organisations(self) -> set[str]:
+        """Every organisation code in the episodes and block costs."""
+        version, params = self._where()
+        return {r[0] for r in self.store.execute(
+            f"SELECT DISTINCT organisation FROM episodes WHERE {version} UNION "
+            f"SELECT DISTINCT organisation FROM block_costs WHERE {version}", params + params)}
+
     def receipts(self) -> Table:
         return self._table("receipts")
 
@@ -507,6 +549,7 @@ def is_empty(store: Store) -> bool:
 class LoadSummary:
     load_id: int
     changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
+    hash: str = ""  # the load's hash in the chain of loads
 
 
 REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
@@ -523,24 +566,29 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None
-        changes, before = {}, {}
+        changes, before, written = {}, {}, {}
         for spec in CONTRACT:
             if spec.name in loaded.tables:
-                changes[spec.name], before[spec.name] = _replace_table(conn, spec, loaded.tables[spec.name], load_id,
-                                                                       record)
+                changes[spec.name], before[spec.name], written[spec.name] = _replace_table(
+                    conn, spec, loaded.tables[spec.name], load_id, record)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
             raise LoadError(problems)
         import json
-        conn.execute(
-            "INSERT INTO loads (id, loaded_at, loaded_by, source, files, rows, changes, latest_day, touched_recorded) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [load_id, now_utc(), user_name(), str(loaded.path), json.dumps(loaded.files),
-             json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}), json.dumps(changes),
-             _latest_day(conn, loaded.tables), int(record)])
-    return LoadSummary(load_id, changes)
+
+        from hds import chain
+
+        previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
+        entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(loaded.path),
+                 "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
+                 "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
+                 "digest": _digest(conn, load_id, written), "touched_recorded": int(record),
+                 "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
+        entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
+        conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
+    return LoadSummary(load_id, changes, entry["hash"])
 
 
 def _store_rows(spec, table: Table) -> list[tuple]:
@@ -560,10 +608,12 @@ def _store_rows(spec, table: Table) -> list[tuple]:
     return list(zip(*columns))
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool) -> tuple[dict, int]:
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int,
+                   record: bool) -> tuple[dict, int, list | None]:
     """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before). With `record`,
-    the discharges whose rows changed go into load_discharges."""
+    (counts of added, changed, removed and unchanged rows; rows current before; the rows written,
+    in order, when all of them were, else None). With `record`, the discharges whose rows changed
+    go into load_discharges."""
     name, key = spec.name, spec.key
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
@@ -582,7 +632,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
-        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, (rows if empty else None)
     conn.execute("DROP TABLE IF EXISTS temp.incoming")
     conn.execute("DROP TABLE IF EXISTS temp.same")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")
@@ -607,7 +657,20 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     conn.execute("DROP TABLE temp.incoming")
     conn.execute("DROP TABLE temp.same")
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current)
+             "unchanged": unchanged}, current, None)
+
+
+def _digest(conn: sqlite3.Connection, load_id: int, written: dict) -> str:
+    """The digest of what this load wrote and closed (``hds.chain``); rows written into an empty
+    table are hashed as they were written, the others read back."""
+    from hds import chain
+
+    stored, closed = chain.stored_versions(conn, load_id) if any(w is None for w in written.values()) \
+        else ({}, {})
+    rows = {name: (rows if rows is not None else stored[name]) for name, rows in written.items()}
+    if not closed:
+        closed = {name: [] for name in written}
+    return chain.digest_parts(rows, closed)
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:

@@ -59,17 +59,25 @@ def test_claim_table_ends_with_the_total(sample_db):
     assert result.output.rstrip().splitlines()[-1] == f"Total claim for 2020-10: £{total:,}"
 
 
-def test_claim_workbook_has_summary_and_lines(sample_db, tmp_path):
+def test_claim_workbook_is_the_month_end_pack(sample_db, tmp_path):
     out = tmp_path / "claim.xlsx"
-    result = run("claim", "--month", "2020-10", "--format", "xlsx", "--out", str(out), "--db", str(sample_db))
+    result = run("claim", "--month", "2020-10", "-o", str(out), "--db", str(sample_db))
     assert result.exit_code == 0, result.output
+    assert out.stat().st_mode & 0o777 == 0o600
     book = openpyxl.load_workbook(out)
-    assert book.sheetnames == ["Summary", "Current lines", "Adjustments", "Block costs", "Reconciliation"]
+    assert book.sheetnames == ["Summary", "Current lines", "Adjustments", "Block costs", "Reconciliation", "Recharge"]
     sheet = book["Current lines"]
-    amounts = [row[10] for row in sheet.iter_rows(min_row=2, max_row=sheet.max_row - 1, values_only=True)]
-    assert sheet.cell(sheet.max_row, 1).value == "Total"
-    summary = {row[0]: row[1] for row in book["Summary"].iter_rows(values_only=True) if row and row[0]}
-    assert round(sum(Decimal(str(a)) for a in amounts), 2) == Decimal(str(summary["Total claim"])) > 0
+    header_row = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), 1) if "Amount (£)" in row)
+    amount_col = [c for c in sheet[header_row] if c.value == "Amount (£)"][0].column
+    amounts = [sheet.cell(r, amount_col).value for r in range(header_row + 1, sheet.max_row + 1)]
+    lines = [a for a in amounts if isinstance(a, (int, float, Decimal))]
+    claim = json.loads(run("claim", "--month", "2020-10", "--json", "--db", str(sample_db)).output)
+    assert len(lines) == len(claim["lines"])
+    assert round(sum(Decimal(str(a)) for a in lines), 2) == Decimal(claim["totals"]["claim"]) > 0
+    formulas = [c.value for row in book["Summary"].iter_rows() for c in row if c.data_type == "f"]
+    assert any("Current lines" in f and f.startswith("=SUM") for f in formulas)
+    line_formulas = [c.value for row in sheet.iter_rows() for c in row if c.data_type == "f"]
+    assert line_formulas and all(f.startswith("=SUM(") for f in line_formulas)  # totals only: no data cell is a formula
 
 
 def test_allocations_csv_has_the_contract_columns(sample_db):
@@ -125,7 +133,7 @@ def test_rules_list_shows_citations():
     assert "week7-chc-pending" in result.output and "4.13" in result.output
 
 
-def test_rules_show_unknown_rulebook():
+def test_rules_show_unknown_rulebook_is_a_usage_error():
     result = run("rules", "show", "HDS9")
-    assert result.exit_code == 1
-    assert result.output == "Error: no rulebook 'HDS9'; rulebooks: common, HDS1, HDS2, HDS3, HDS4\n"
+    assert result.exit_code == 2
+    assert "Invalid value for 'SCHEME': no rulebook 'HDS9'; rulebooks: common, HDS1, HDS2, HDS3, HDS4" in result.output

@@ -117,7 +117,7 @@ def test_three_months_of_claims(tmp_path):
     assert hds2["status"] == "under-paid" and hds2["received"] == "1000.00"
     assert Decimal(hds2["council_share"]) + Decimal(hds2["ccg_share"]) == claimed - Decimal("1000.00")
     assert [p["month"] for p in nov_rec["running"]] == ["2020-10", "2020-11"]
-    assert ok("verify", "--db", db).startswith("ok: 2 submission(s) verified")
+    assert ok("verify", "--db", db).startswith("ok: 2 submission(s) and 3 load(s) verified")
 
 
 def test_trace_shows_the_money_history(tmp_path):
@@ -151,8 +151,30 @@ def test_submitting_twice_or_out_of_order_is_refused(tmp_path):
     assert "2020-11 was already submitted (submission 1" in again.output
     earlier = hds("submit", "--month", "2020-10", "--db", db)
     assert earlier.exit_code == 1
-    assert ("2020-11 is already submitted, so 2020-10 can no longer be submitted on its own; submit the next "
-            "month and 2020-10 is claimed there as an adjustment") in earlier.output
+    assert ("2020-10 is before 2020-11, the first month hds claimed: months before it were claimed outside hds, "
+            "and hds does not claim them") in earlier.output
+
+
+def test_months_are_submitted_in_order_unless_skipping_is_asked_for(tmp_path):
+    db = tmp_path / "hds.db"
+    ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    gap = hds("submit", "--month", "2020-12", "--db", db)
+    assert gap.exit_code == 1
+    assert ("2020-11 has not been submitted yet; submit the months in order (2020-11 next), or pass --skip-months to "
+            "claim every month from 2020-11 inside 2020-12's claim as adjustments") in gap.output
+    ok("submit", "--month", "2020-12", "--skip-months", "--db", db)
+    late = hds("submit", "--month", "2020-11", "--db", db)
+    assert late.exit_code == 1
+    assert ("2020-11 cannot be submitted on its own any more: 2020-12 is already submitted and its money was claimed "
+            "as adjustments in submission 2 (2020-12)") in late.output
+    # every report agrees where November's money went: its claim is what December carried for it
+    november = claim_json(db, "2020-11")
+    assert november["submission"] is None and november["lines"] and november["adjustments"] == []
+    carried = [a for a in claim_json(db, "2020-12")["adjustments"] if a["claim_month"] == "2020-11"]
+    assert sum(Decimal(a["amount"]) for a in carried) == Decimal(november["totals"]["claim"]) == hds_total(db, "2020-11")
+    assert "was not submitted on its own: its money was claimed as adjustments in submission 2" in ok(
+        "claim", "--month", "2020-11", "--db", db)
 
 
 def test_a_submitted_claim_shows_as_submitted_even_after_new_data(tmp_path):
@@ -186,7 +208,7 @@ def test_verify_names_a_line_edited_behind_the_triggers(tmp_path):
     assert result.exit_code == 1
     assert ("submission 1 (2020-10) line 1: its contents were changed after submission (E1, 2020-10, "
             "amount now 2700.01)") in result.output
-    assert "the trigger submission_lines_no_update that protects submitted claims is missing" in result.output
+    assert "the trigger submission_lines_no_update that protects the store is missing" in result.output
 
 
 def test_verify_finds_a_deleted_line(tmp_path):
@@ -211,7 +233,7 @@ def test_recharge_statement(tmp_path):
     # December: D1 (discharged 2020-10-05) is in week 7, Care Act pending: funder council
     # E1 paid by OCC: no recharge. Paid by OCCG for council days: E3 31 days x £10 = £310.00 and
     # E2 (D2, discharged 2020-10-01, also Care Act pending) 31 days x £50 = £1,550.00
-    council_days = items["Week-7 days the council is responsible for, paid by OCCG"]
+    council_days = items["Days after the free period the council is responsible for, paid by OCCG"]
     assert (council_days["owed_by"], council_days["owed_to"], council_days["amount"]) == ("OCC", "OCCG", "1860.00")
     assert council_days["lines"] == 2
     assert items["Scheme costs paid by OCC in the claim for 2020-12"]["amount"] == "0.00"
@@ -241,7 +263,7 @@ def test_two_submits_at_once_exactly_one_wins(tmp_path):
     assert codes == [0, 1], results
     loser = next(out for code, out in results if code == 1)
     assert "2020-10 was already submitted (submission 1" in loser
-    assert ok("verify", "--db", db).startswith("ok: 1 submission(s) verified")
+    assert ok("verify", "--db", db).startswith("ok: 1 submission(s) and 1 load(s) verified")
 
 
 def store_state(db):
@@ -264,7 +286,7 @@ def test_killing_load_midway_leaves_the_store_before_or_after(tmp_path, seed):
     db = tmp_path / "hds.db"
     ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
     before = store_state(db)
-    process = run_hds("load", SAMPLE_DIR, "--db", db)
+    process = run_hds("load", SAMPLE_DIR, "--db", db, "--allow-removals")
     time.sleep(random.Random(seed).uniform(0.2, 1.6))
     process.send_signal(signal.SIGKILL)
     process.wait()

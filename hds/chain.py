@@ -1,0 +1,126 @@
+"""The store's own integrity: triggers known by their SQL, and a hash chain through the loads.
+
+Each load's entry in the loads log carries a digest of the data versions it
+wrote and closed, and a hash over its whole entry (time, user, source, the
+SHA-256 of every file, row counts, changes, digest) chained to the previous
+load's. Each submission's header carries the hash of the load it was
+computed from (``claims.ledger``), so a claim is tied to the exact data
+behind it. Triggers refuse any change to submitted claims, to the loads log,
+and to the data history other than a later load closing a version; `hds
+verify` compares each trigger's SQL with what hds created, so a trigger
+dropped, renamed or emptied is found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from hds.contract import CONTRACT
+
+GENESIS = "0" * 64
+LOAD_FIELDS = ["id", "loaded_at", "loaded_by", "source", "files", "rows", "changes", "latest_day", "digest"]
+LEDGER_TABLES = ("submissions", "submission_lines", "submission_findings", "submission_rules")
+
+_LEDGER_MESSAGE = "submitted claims cannot be changed: correct a past month through an adjustment in the next claim"
+
+
+def _raise(message: str) -> str:
+    return f"SELECT RAISE(ABORT, '{message}');"
+
+
+def triggers() -> dict[str, str]:
+    """Every trigger hds keeps, by name, with its exact SQL."""
+    found = {}
+    for table in LEDGER_TABLES:
+        for action in ("UPDATE", "DELETE"):
+            name = f"{table}_no_{action.lower()}"
+            found[name] = (f"CREATE TRIGGER {name} BEFORE {action} ON {table} "
+                           f"BEGIN SELECT RAISE(ABORT, '{_LEDGER_MESSAGE}'); END")
+    for action in ("UPDATE", "DELETE"):
+        name = f"loads_no_{action.lower()}"
+        found[name] = (f"CREATE TRIGGER {name} BEFORE {action} ON loads "
+                       f"BEGIN {_raise('the loads log cannot be changed')} END")
+    for spec in CONTRACT:
+        fields = spec.fields + ["_extra", "_row", "_load"]
+        changed = " OR ".join(f"NEW.[{f}] IS NOT OLD.[{f}]" for f in fields)
+        found[f"{spec.name}_history_update"] = (
+            f"CREATE TRIGGER {spec.name}_history_update BEFORE UPDATE ON [{spec.name}] "
+            f"WHEN OLD._until_load IS NOT NULL OR NEW._until_load IS NULL OR NEW._until_load <= OLD._load OR {changed} "
+            f"BEGIN {_raise('the data history cannot be changed: load a corrected extract instead')} END")
+        found[f"{spec.name}_history_delete"] = (
+            f"CREATE TRIGGER {spec.name}_history_delete BEFORE DELETE ON [{spec.name}] "
+            f"BEGIN {_raise('the data history cannot be changed: load a corrected extract instead')} END")
+    return found
+
+
+def trigger_problems(conn) -> list[str]:
+    """Each expected trigger present with its exact SQL, and no other trigger."""
+    present = {name: sql for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
+    problems = []
+    for name, sql in triggers().items():
+        if name not in present:
+            problems.append(f"the trigger {name} that protects the store is missing")
+        elif " ".join(present[name].split()) != " ".join(sql.split()):
+            problems.append(f"the trigger {name} was altered: it no longer refuses changes as hds made it")
+    for name in sorted(set(present) - set(triggers())):
+        problems.append(f"an unknown trigger {name} is in the store; hds did not create it")
+    return problems
+
+
+# --- the data a load wrote --------------------------------------------------------------
+
+def digest_parts(written: dict[str, list], closed: dict[str, list]) -> str:
+    """SHA-256 over the versions a load wrote (rows of contract fields, _extra, _row, in the order
+    written) and closed ([key, _load] in key order), table by table."""
+    digest = hashlib.sha256()
+    for spec in CONTRACT:
+        digest.update(f"{spec.name}\n".encode())
+        rows = written.get(spec.name, [])
+        for start in range(0, len(rows), 100_000):
+            digest.update(json.dumps(rows[start:start + 100_000], separators=(",", ":")).encode())
+        digest.update(b"\n" + json.dumps(closed.get(spec.name, []), separators=(",", ":")).encode() + b"\n")
+    return digest.hexdigest()
+
+
+def stored_versions(conn, load_id: int) -> tuple[dict, dict]:
+    """What load `load_id` wrote and closed, read back from the data tables."""
+    written, closed = {}, {}
+    for spec in CONTRACT:
+        columns = ", ".join(f"[{f}]" for f in spec.fields + ["_extra", "_row"])
+        written[spec.name] = [list(r) for r in conn.execute(
+            f"SELECT {columns} FROM [{spec.name}] WHERE _load = ? ORDER BY rowid", [load_id])]
+        closed[spec.name] = [list(r) for r in conn.execute(
+            f"SELECT [{spec.key}], _load FROM [{spec.name}] WHERE _until_load = ? ORDER BY [{spec.key}], _load",
+            [load_id])]
+    return written, closed
+
+
+def load_hash(entry: dict, previous: str) -> str:
+    return hashlib.sha256((previous + json.dumps([entry[f] for f in LOAD_FIELDS])).encode()).hexdigest()
+
+
+def load_problems(conn, digests: bool = True) -> list[str]:
+    """The chain through the loads log, and (with `digests`) each load's data against its digest."""
+    problems = []
+    previous = GENESIS
+    names = [c[1] for c in conn.execute("PRAGMA table_info(loads)")]
+    expected_id = 1
+    for values in conn.execute("SELECT * FROM loads ORDER BY id").fetchall():
+        entry = dict(zip(names, values))
+        name = f"load {entry['id']}"
+        if entry["id"] != expected_id:
+            problems.append(f"load {expected_id} is missing from the loads log")
+        expected_id = entry["id"] + 1
+        if entry.get("hash") is None:
+            problems.append(f"{name}: has no hash in the loads log")
+            continue
+        if entry["prev_hash"] != previous:
+            problems.append(f"{name}: does not follow the previous load (its chain hash differs)")
+        if load_hash(entry, entry["prev_hash"]) != entry["hash"]:
+            problems.append(f"{name}: its entry in the loads log was changed after the load")
+        if digests and digest_parts(*stored_versions(conn, entry["id"])) != entry["digest"]:
+            problems.append(f"{name}: the data it loaded was changed afterwards (its digest differs)")
+        previous = entry["hash"]
+    return problems
+
