@@ -165,7 +165,7 @@ def deliver(fmt: str, out: Path | None, render: dict, default_out: Path | None =
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
-        click.echo(content.rstrip("\n"))
+        click.echo(content)
         return
     write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
     click.echo(f"Wrote {out}", err=True)
