@@ -266,22 +266,31 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
 
 
 @main.command()
-@month_option()
+@month_option(required=False)
+@click.option("--from", "first", callback=_month, metavar="YYYY-MM", help="With --to: the months side by side.")
+@click.option("--to", "last", callback=_month, metavar="YYYY-MM", help="The last month of --from.")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @parallel_options
 @domain_errors
-def claim(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
+def claim(month, first, last, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted. With --format xlsx
-    (or -o claim.xlsx) it writes the month-end pack to print and sign.
+    (or -o claim.xlsx) it writes the month-end pack to print and sign. With
+    --from and --to instead of --month: per month and scheme, what was
+    claimed, adjusted and received, and the difference.
 
     \b
-    Example: hds claim --month 2020-10 -o claim-2020-10.xlsx
+    Examples: hds claim --month 2020-10 -o claim-2020-10.xlsx
+              hds claim --from 2020-09 --to 2021-03
     """
     from claims import export
 
+    if bool(month) == bool(first or last) or bool(first) != bool(last):
+        raise click.UsageError("give --month M, or --from M1 and --to M2")
+    if first:
+        return _months(first, last, fmt, as_csv, as_json, out, db, data, as_of)
     fmt = chosen_format(fmt, out, as_csv, as_json)
     rec = rc = None
     warnings: tuple[str, ...] = ()
@@ -302,6 +311,27 @@ def claim(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler)
         "json": lambda: export.claim_json(result),
         "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings)},
         default_out=Path(f"claim-{month}.xlsx"))
+
+
+def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of):
+    from claims import export
+    from claims.overview import overview
+    from claims.report import pack, status
+
+    if last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}")
+    fmt = chosen_format(fmt, out, as_csv, as_json)
+    with reading(db, data, as_of) as r:
+        if r.store is not None:
+            ledger_warnings(r.store, db)
+        ov = overview(r.source, library(), first, last, r.store)
+    columns = ["month", "state", "scheme", "claimed", "adjustments", "received", "difference"]
+    deliver(fmt, out, {
+        "table": lambda: status.summary_text(ov),
+        "csv": lambda: export.to_csv(status.summary_records(ov), columns),
+        "json": lambda: export.to_json({"from": first, "to": last, "months": status.summary_records(ov)}),
+        "xlsx": lambda: pack.workbook_bytes([pack.sheet("Claims by month", status.summary_records(ov), columns,
+                                                        f"Claims {first} to {last}", total=True)])})
 
 
 def _pack_parts(store, month, config):
@@ -473,6 +503,74 @@ def log(db):
     for row in subs:
         click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
                    f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}")
+
+
+@main.command()
+@output_options(["table", "json"])
+@store_option
+@domain_errors
+def status(fmt, as_json, out, db):
+    """The month-end checklist for every month in the data: claim, submission, payment, recharge, next steps.
+
+    \b
+    Example: hds status
+    """
+    from claims import export
+    from claims.overview import overview
+    from claims.report import status as report
+
+    fmt = chosen_format(fmt, out, False, as_json, ("table", "json"))
+    config = config_beside(db)
+    with reading_store(db) as r:
+        warnings = ledger_warnings(r.store, db)
+        first, last = _data_months(r.source)
+        ov = overview(r.source, library(), first, last, r.store, config)
+        load = r.store.query("SELECT id, loaded_at, source FROM loads ORDER BY id DESC LIMIT 1")[0]
+    steps = report.next_steps(ov, warnings)
+    note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
+    deliver(fmt, out, {"table": lambda: report.status_text(ov, config, steps, note_text),
+                       "json": lambda: export.to_json(report.status_json(ov, config, steps))})
+
+
+def _data_months(source) -> tuple[str, str]:
+    """The first and last month of the data: its first discharge, its latest date."""
+    from hds.days import month_index, month_name
+
+    first = source.first_day()
+    return (month_name(int(month_index([first])[0])), month_name(int(month_index([source.latest_day()])[0])))
+
+
+@main.command()
+@click.option("--from", "first", callback=_month, required=True, metavar="YYYY-MM", help="First month.")
+@click.option("--to", "last", callback=_month, required=True, metavar="YYYY-MM", help="Last month.")
+@click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="The HTML file to write.")
+@data_options
+@domain_errors
+def report(first, last, out, db, data, as_of):
+    """A self-contained HTML report of a range of months, with charts, to mail or print.
+
+    \b
+    Example: hds report --from 2020-09 --to 2021-03 -o report.html
+    """
+    from claims.overview import overview
+    from claims.report.output import choose_format, write_output
+    from claims.report.period import report_html
+
+    if last < first:
+        raise click.UsageError(f"--to {last} is before --from {first}")
+    from hds.config import Config
+
+    choose_format("html", out, ["html"], "html")
+    config = config_beside(db) if data is None else Config()
+    warnings: tuple[str, ...] = ()
+    with reading(db, data, as_of) as r:
+        if r.store is not None:
+            warnings = ledger_warnings(r.store, db)
+        ov = overview(r.source, library(), first, last, r.store, config if r.store is not None else None)
+    where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
+    write_output(out, report_html(ov, config, f"{where}; rulebooks {library().version[:12]}", warnings))
+    click.echo(f"Wrote {out}", err=True)
 
 
 @main.group()

@@ -137,6 +137,9 @@ class MemorySource:
     def receipts(self) -> Table:
         return self.data.receipts
 
+    def first_day(self) -> int:
+        return int(self.data.discharges["discharge_date"].min())
+
     def latest_day(self) -> int:
         e, d, v = self.data.episodes, self.data.discharges, self.data.events
         ends = e["end_date"][e["end_date"] != NEVER]

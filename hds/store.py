@@ -500,6 +500,12 @@ class StoreSource:
         return _read(self.store, name, f"SELECT {_columns(name, 'x')} FROM [{name}] x WHERE {version} "
                                        f"ORDER BY x.[{SPEC[name].key}]", params)
 
+    def first_day(self) -> int:
+        """The earliest discharge date in the data."""
+        version, params = self._where()
+        first = self.store.execute(f"SELECT MIN(discharge_date) FROM discharges WHERE {version}", params).fetchone()[0]
+        return int(iso_days([first])[0])
+
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
         row = self.store.execute("SELECT latest_day FROM loads WHERE id = ?", [self.load_id]).fetchone()

@@ -67,9 +67,9 @@ FUNDER_COLOURS = {
     "bau": "#9aa5b1",
     "excluded": "#d3d8de",
 }
-KNOWN_SCHEMES = ("HDS1", "HDS2", "HDS3", "HDS4")
-SCHEME_COLOURS = {"HDS1": "#0072b2", "HDS2": "#e69f00", "HDS3": "#56b4e9", "HDS4": "#cc79a7"}
-OTHER_SCHEME_COLOURS = ("#d55e00", "#b5a300", "#6d6d6d", "#332288", "#88ccee", "#44aa99", "#999933", "#aa4499")
+# schemes take these in name order (schemes are data: the rule library names them, not this module)
+SCHEME_PALETTE = ("#0072b2", "#e69f00", "#56b4e9", "#cc79a7", "#d55e00", "#b5a300", "#6d6d6d", "#332288", "#88ccee",
+                  "#44aa99", "#999933", "#aa4499")
 CLAIMED_COLOUR = "#8496a9"
 RECEIVED_COLOUR = "#1b7837"
 AWAITING_COLOUR = "#6b7480"
@@ -192,17 +192,11 @@ def _mpl_text(text: str) -> str:
 
 
 def _schemes(months: list[MonthFigures]) -> list[str]:
-    seen = {scheme for m in months for scheme in m.claimed_by_scheme}
-    known = [s for s in KNOWN_SCHEMES if s in seen]
-    return known + sorted(seen - set(known))
+    return sorted({scheme for m in months for scheme in m.claimed_by_scheme})
 
 
 def _scheme_colours(schemes: list[str]) -> dict[str, str]:
-    colours = {}
-    others = iter(OTHER_SCHEME_COLOURS * (1 + len(schemes) // len(OTHER_SCHEME_COLOURS)))
-    for scheme in schemes:
-        colours[scheme] = SCHEME_COLOURS.get(scheme) or next(others)
-    return colours
+    return {scheme: SCHEME_PALETTE[i % len(SCHEME_PALETTE)] for i, scheme in enumerate(schemes)}
 
 
 # --- the numbers every part of the page shares ------------------------------------
@@ -228,7 +222,8 @@ def _rows(months: list[MonthFigures]) -> list[_Row]:
         else:
             difference = received - total
             status = "matched" if difference == 0 else ("under-paid" if difference < 0 else "over-paid")
-        position += (received or 0) - total
+        if figures.submitted or received is not None:  # a draft is not claimed yet: it does not move the position
+            position += (received or 0) - total
         rows.append(_Row(figures, own, total, difference, status, position))
     return rows
 
@@ -668,15 +663,15 @@ def _header(data: ReportData, rows: list[_Row]) -> str:
 
 
 def _key_figures(rows: list[_Row]) -> str:
-    claimed = sum(r.total_claimed for r in rows)
+    claimed = sum(r.total_claimed for r in rows if r.figures.submitted)
     received = sum(r.figures.received_pence for r in rows if r.figures.received_pence is not None)
-    awaiting = [r for r in rows if r.status == "awaiting"]
+    awaiting = [r for r in rows if r.status == "awaiting" and r.figures.submitted]
     drafts = [r for r in rows if not r.figures.submitted]
     ccg = sum(r.figures.amount_by_funder.get("ccg", 0) for r in rows)
     council = sum(r.figures.amount_by_funder.get("council", 0) for r in rows)
     position = rows[-1].position
     cards = [
-        ("Total claimed", format_pounds(claimed), "own care plus adjustments"),
+        ("Total claimed", format_pounds(claimed), "submitted: own care plus adjustments"),
         ("Received from NHS England", format_pounds(received), ""),
         ("Running position", format_pounds(position), "received minus claimed"),
         ("Awaiting payment", format_pounds(sum(r.total_claimed for r in awaiting)),
@@ -685,7 +680,8 @@ def _key_figures(rows: list[_Row]) -> str:
         ("Fell to the council", format_pounds(council), ""),
     ]
     if drafts:
-        cards.append(("Draft months", _plural(len(drafts), "month"), "not yet submitted"))
+        cards.append(("Draft months", _plural(len(drafts), "month"),
+                      f"not yet submitted: {format_pounds(sum(r.total_claimed for r in drafts))} to claim"))
     body = "".join(
         f'<div><dt>{_e(label)}</dt><dd>{_e(value)}'
         + (f'<br><span class="note">{_e(note)}</span>' if note else "")

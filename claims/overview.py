@@ -1,0 +1,148 @@
+"""Months side by side: what each month's care cost and who paid, what was claimed, submitted and
+received. One decision over the whole period feeds `hds status`, `hds claim --from/--to` and the
+HTML report, so a year costs about what a month does.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from claims.allocate import allocations, decide
+from hds.days import NEVER, month_end, month_name, month_number, month_start
+from hds.table import Table
+
+
+@dataclass
+class Month:
+    month: str
+    days_by_funder: dict[str, int] = field(default_factory=dict)
+    amount_by_funder: dict[str, int] = field(default_factory=dict)
+    draft_by_scheme: dict[str, int] = field(default_factory=dict)  # the month's own hds money, recomputed now
+    submission: dict | None = None  # the header, when submitted
+    claimed_by_scheme: dict[str, int] = field(default_factory=dict)  # submitted own lines by scheme
+    adjustments_pence: int = 0  # submitted adjustments for earlier months, carried in this month's claim
+    adjustments_by_scheme: dict[str, int] = field(default_factory=dict)
+    carried_in: tuple[int, str] | None = None  # never submitted: claimed as adjustments in that submission
+    received_by_scheme: dict[str, int] = field(default_factory=dict)
+    received_any: bool = False
+    amount_by_funder_and_organisation: dict[tuple[str, str], int] = field(default_factory=dict)
+    submitted_by_organisation: dict[str, int] = field(default_factory=dict)  # own lines and adjustments
+    council_shortfall_pence: int = 0  # the council's share of an under-payment (5.4), once reconciled
+
+    @property
+    def claimed_pence(self) -> int:
+        """The month's own claim: submitted lines, or the draft recomputed now."""
+        return sum((self.claimed_by_scheme if self.submission else self.draft_by_scheme).values())
+
+    @property
+    def total_pence(self) -> int:
+        return self.claimed_pence + (self.adjustments_pence if self.submission else 0)
+
+    @property
+    def received_pence(self) -> int:
+        return sum(self.received_by_scheme.values())
+
+    @property
+    def payment(self) -> str:
+        if not self.received_any:
+            return "awaiting"
+        total = self.total_pence
+        if self.received_pence == total:
+            return "matched"
+        return "under-paid" if self.received_pence < total else "over-paid"
+
+
+@dataclass
+class Overview:
+    first: str
+    last: str
+    months: list[Month]
+    days_to_assessment: list[int]
+    days_to_chc_decision: list[int]
+    load_id: int | None
+
+
+def recharge_net(month: Month, config) -> int | None:
+    """What the CCG owes the council for a submitted month (negative: the council owes the CCG), as
+    `hds recharge` states it; None for a month not submitted."""
+    if month.submission is None:
+        return None
+    by = month.amount_by_funder_and_organisation
+    return (month.submitted_by_organisation.get(config.council, 0) + by.get(("ccg", config.council), 0)
+            - by.get(("council", config.ccg), 0) - month.council_shortfall_pence)
+
+
+def months_between(first: str, last: str) -> list[str]:
+    return [month_name(m) for m in range(month_number(first), month_number(last) + 1)]
+
+
+def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
+    """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
+    with `config`, each under-paid submitted month's shortfall split as reconcile splits it."""
+    lo, hi = month_number(first), month_number(last)
+    data = source.period(month_start(lo), month_end(hi))
+    rows = allocations(data, library, lo, hi)
+    months = {m: Month(m) for m in months_between(first, last)}
+    _aggregate(rows, months)
+    for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
+        if claim_month in months:
+            target = months[claim_month]
+            target.received_by_scheme[scheme] = target.received_by_scheme.get(scheme, 0) + pence
+            target.received_any = True
+    if store is not None:
+        _ledger(store, months)
+        if config is not None:
+            from claims.reconcile import reconcile
+
+            for target in months.values():
+                if target.submission is not None and target.received_any:
+                    target.council_shortfall_pence = sum(s.split.get("council", 0) for s in
+                                                         reconcile(store, target.month, config).schemes)
+    t = decide(data, library, month_end(hi)).timelines
+    in_period = (t.D >= month_start(lo)) & (t.D <= month_end(hi))
+    assessed = in_period & (t.A != NEVER)
+    decided = in_period & (t.C != NEVER)
+    return Overview(first, last, list(months.values()), (t.A - t.D)[assessed].tolist(),
+                    (t.C - t.D)[decided].tolist(), source.load_id)
+
+
+def _aggregate(rows: Table, months: dict[str, Month]) -> None:
+    """Days and money by month and funder, and the months' own hds money by scheme."""
+    days, pence, schemes, organisations = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
+    groups = zip(rows["month"].tolist(), rows["funder"].tolist(), rows["scheme"].tolist(),
+                 rows["organisation"].tolist())
+    for (month, funder, scheme, organisation), d, p in zip(groups, rows["days"].tolist(), rows["amount_pence"].tolist()):
+        days[(month, funder)] += d
+        pence[(month, funder)] += p
+        organisations[(month, funder, organisation)] += p
+        if funder == "hds":
+            schemes[(month, scheme)] += p
+    for (month, funder), d in days.items():
+        months[month].days_by_funder[funder] = d
+        months[month].amount_by_funder[funder] = pence[(month, funder)]
+    for (month, scheme), p in schemes.items():
+        months[month].draft_by_scheme[scheme] = p
+    for (month, funder, organisation), p in organisations.items():
+        months[month].amount_by_funder_and_organisation[(funder, organisation)] = p
+
+
+def _ledger(store, months: dict[str, Month]) -> None:
+    from claims.ledger import claimed_in
+
+    names = list(months)
+    marks = ", ".join("?" * len(names))
+    for header in store.query(f"SELECT * FROM submissions WHERE month IN ({marks})", names):
+        target = months[header["month"]]
+        target.submission = header
+        target.adjustments_pence = header["adjustments_pence"]
+        for scheme, current, pence in store.execute(
+                "SELECT scheme, current, SUM(amount_pence) FROM submission_lines WHERE submission_id = ? "
+                "GROUP BY scheme, current", [header["id"]]):
+            (target.claimed_by_scheme if current else target.adjustments_by_scheme)[scheme] = pence
+        for organisation, pence in store.execute("SELECT organisation, SUM(amount_pence) FROM submission_lines "
+                                                 "WHERE submission_id = ? GROUP BY organisation", [header["id"]]):
+            target.submitted_by_organisation[organisation] = pence
+    for month, target in months.items():
+        if target.submission is None:
+            target.carried_in = claimed_in(store, month)

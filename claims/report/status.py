@@ -1,0 +1,128 @@
+"""`hds status` and `hds claim --from/--to`: months side by side, for the terminal and as data."""
+
+from __future__ import annotations
+
+from claims.overview import Overview, recharge_net
+from claims.report.formats import pounds_text
+from claims.report.text import Column, money, table, terminal_width
+
+
+def _recharge_text(net: int | None, config) -> str:
+    if net is None:
+        return ""
+    if net == 0:
+        return "nothing due"
+    payer, payee = (config.ccg, config.council) if net > 0 else (config.council, config.ccg)
+    return f"{payer} owes {payee} {money(abs(net))}"
+
+
+def status_rows(ov: Overview, config) -> list[dict]:
+    rows = []
+    for m in ov.months:
+        if m.submission:
+            submitted = f"{m.submission['submitted_at'][:10]} #{m.submission['id']} {m.submission['hash'][:12]}"
+        elif m.carried_in:
+            submitted = f"in #{m.carried_in[0]} ({m.carried_in[1]})"
+        else:
+            submitted = ""
+        rows.append({
+            "month": m.month, "claim": m.total_pence, "state": "submitted" if m.submission else
+            ("claimed later" if m.carried_in else ("draft" if m.claimed_pence else "nothing to claim")),
+            "submitted": submitted, "received": m.received_pence if m.received_any else None,
+            "payment": m.payment if m.submission else "", "recharge": recharge_net(m, config),
+            "to_partners": m.amount_by_funder.get("ccg", 0) + m.amount_by_funder.get("council", 0),
+        })
+    return rows
+
+
+def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "") -> list[str]:
+    steps = [f"run 'hds verify': {w}" for w in warnings]
+    submitted = [m for m in ov.months if m.submission]
+    if submitted:
+        last = submitted[-1].month
+        after = [m for m in ov.months if m.month > last and (m.claimed_pence or m.days_by_funder)]
+        if after:
+            steps.append(f"check and submit {after[0].month}: hds claim --month {after[0].month}; "
+                         f"hds submit --month {after[0].month}")
+    else:
+        steps.append("no month is submitted yet: check the first month hds is to claim (hds claim --month M) "
+                     "and submit it (hds submit --month M); months before it stay outside hds")
+    for m in submitted:
+        if m.payment == "awaiting":
+            steps.append(f"{m.month}: load NHS England's receipts when they arrive (hds load DIR with receipts.csv), "
+                         f"then hds reconcile --month {m.month}")
+        elif m.payment in ("under-paid", "over-paid"):
+            steps.append(f"{m.month}: {m.payment} by {money(abs(m.total_pence - m.received_pence))}: "
+                         f"hds reconcile --month {m.month} and agree the split (5.4)")
+    if findings_note:
+        steps.append(findings_note)
+    return steps
+
+
+def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
+    rows = status_rows(ov, config)
+    columns = [
+        Column("Month", [r["month"] for r in rows]),
+        Column("Claim", [money(r["claim"]) if r["claim"] else "" for r in rows], "right"),
+        Column("State", [r["state"] for r in rows]),
+        Column("Submitted", [r["submitted"] for r in rows]),
+        Column("Received", [money(r["received"]) if r["received"] is not None else "" for r in rows], "right"),
+        Column("Payment", [r["payment"] for r in rows]),
+        Column("Recharge", [_recharge_text(r["recharge"], config) for r in rows]),
+        Column("To partners", [money(r["to_partners"]) if r["to_partners"] else "" for r in rows], "right"),
+    ]
+    lines = [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
+             "Next:"] + [f"  - {step}" for step in steps]
+    return "\n".join(lines)
+
+
+def status_json(ov: Overview, config, steps: list[str]) -> dict:
+    rows = status_rows(ov, config)
+    for r in rows:
+        for key in ("claim", "received", "recharge", "to_partners"):
+            if r[key] is not None:
+                r[key] = pounds_text(r[key])
+    return {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
+
+
+def summary_rows(ov: Overview) -> list[dict]:
+    """Per month and scheme: claimed (own lines), adjustments (whole claim), received, difference."""
+    rows = []
+    for m in ov.months:
+        claimed = m.claimed_by_scheme if m.submission else m.draft_by_scheme
+        schemes = sorted(set(claimed) | set(m.adjustments_by_scheme) | set(m.received_by_scheme)) or [""]
+        for scheme in schemes:
+            received = m.received_by_scheme.get(scheme, 0) if m.received_any else None
+            rows.append({"month": m.month, "state": "submitted" if m.submission else "draft", "scheme": scheme,
+                         "claimed": claimed.get(scheme, 0), "adjustments": m.adjustments_by_scheme.get(scheme, 0),
+                         "received": received})
+    for r in rows:
+        r["difference"] = (r["received"] - r["claimed"] - r["adjustments"]) if r["received"] is not None else None
+    return rows
+
+
+def summary_text(ov: Overview) -> str:
+    rows = summary_rows(ov)
+    columns = [Column("Month", [r["month"] for r in rows]), Column("State", [r["state"] for r in rows]),
+               Column("Scheme", [r["scheme"] for r in rows])]
+    for key, heading in (("claimed", "Claimed"), ("adjustments", "Adjustments"), ("received", "Received"),
+                         ("difference", "Difference")):
+        columns.append(Column(heading, [money(r[key]) if r[key] is not None else "" for r in rows], "right"))
+    total = sum(r["claimed"] + r["adjustments"] for r in rows)
+    paid = [r for r in rows if r["received"] is not None]
+    received = sum(r["received"] for r in paid)
+    awaiting = sorted({r["month"] for r in rows if r["received"] is None and r["state"] == "submitted"})
+    footer = (f"Claimed {money(total)}; received {money(received)}, a difference of "
+              f"{money(sum(r['difference'] for r in paid))} on the months paid")
+    if awaiting:
+        footer += f"; awaiting payment for {', '.join(awaiting)}"
+    return "\n".join([f"Claims {ov.first} to {ov.last}", "", table(columns, terminal_width()), "", footer])
+
+
+def summary_records(ov: Overview) -> list[dict]:
+    records = summary_rows(ov)
+    for r in records:
+        for key in ("claimed", "adjustments", "received", "difference"):
+            if r[key] is not None:
+                r[key] = pounds_text(r[key])
+    return records

@@ -1,0 +1,102 @@
+"""Month end as a finance officer sees it: status, months side by side, the HTML report."""
+
+import json
+import re
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+
+import cli
+from fixtures import SAMPLE_DIR
+from tests import browser
+
+RECEIPTS = ("receipt_id,claim_month,scheme,amount,received_date\n"
+            "R1,2020-10,HDS1,169806.32,2020-11-20\nR2,2020-10,HDS2,490000.00,2020-11-20\n")
+
+
+def ok(*args, env=None):
+    result = CliRunner().invoke(cli.main, [str(a) for a in args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    """The sample with October and November submitted and October (under-)paid."""
+    base = tmp_path_factory.mktemp("month-end")
+    db = base / "hds.db"
+    ok("load", SAMPLE_DIR, "--db", db)
+    ok("submit", "--month", "2020-10", "--db", db)
+    ok("submit", "--month", "2020-11", "--db", db)
+    receipts = base / "receipts"
+    receipts.mkdir()
+    (receipts / "receipts.csv").write_text(RECEIPTS)
+    ok("load", receipts, "--db", db)
+    return db
+
+
+def test_status_lists_every_month_and_what_to_do_next(store):
+    status = json.loads(ok("status", "--json", "--db", store))
+    months = {m["month"]: m for m in status["months"]}
+    assert status["first_month"] == "2020-03" and list(months)[-1] == status["last_month"]
+    assert months["2020-10"]["state"] == "submitted" and months["2020-10"]["payment"] == "under-paid"
+    assert months["2020-11"]["payment"] == "awaiting" and months["2020-12"]["state"] == "draft"
+    assert any(step.startswith("check and submit 2020-12") for step in status["next"])
+    assert any("2020-10: under-paid by £2,846.82" in step for step in status["next"])
+    # the recharge it states is the recharge statement's own net
+    for month in ("2020-10", "2020-11"):
+        statement = json.loads(ok("recharge", "--month", month, "--json", "--db", store))
+        sign = 1 if statement["net"]["owed_by"] == "OCCG" else -1
+        assert Decimal(months[month]["recharge"]) == sign * Decimal(statement["net"]["amount"])
+    table = ok("status", "--db", store, env={"COLUMNS": "100"})
+    assert max(len(line) for line in table.splitlines() if not line.startswith("  - ")) <= 100
+
+
+def test_months_side_by_side_agree_with_reconcile(store):
+    months = json.loads(ok("claim", "--from", "2020-09", "--to", "2020-11", "--json", "--db", store))["months"]
+    october = [m for m in months if m["month"] == "2020-10"]
+    reconciled = json.loads(ok("reconcile", "--month", "2020-10", "--json", "--db", store))["schemes"]
+    assert {m["scheme"]: (m["received"], m["difference"]) for m in october} == {
+        r["scheme"]: (r["received"], r["difference"]) for r in reconciled}
+    assert {m["month"] for m in months} == {"2020-09", "2020-10", "2020-11"}
+    assert {m["state"] for m in months if m["month"] == "2020-09"} == {"draft"}
+
+
+def test_claim_needs_a_month_or_a_range(store):
+    result = CliRunner().invoke(cli.main, ["claim", "--from", "2020-10", "--db", str(store)])
+    assert result.exit_code == 2 and "give --month M, or --from M1 and --to M2" in result.output
+
+
+def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_path):
+    browser.require_chromium()
+    out = tmp_path / "report.html"
+    ok("report", "--from", "2020-09", "--to", "2021-03", "-o", out, "--db", store)
+    page = out.read_text()
+    assert not re.search(r"""(src|href)=["']?https?:""", page)  # nothing from the network
+    assert out.stat().st_mode & 0o777 == 0o600
+    with browser.open_file(out, width=1280, height=900) as view:
+        assert view.errors() == []
+        charts = view.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
+            const svg = f.querySelector('svg');
+            return {id: f.id, marks: svg ? svg.querySelectorAll('path, rect, use').length : -1,
+                    empty: f.querySelector('p.empty') ? f.querySelector('p.empty').textContent : null}; })""")
+        drawn = [c for c in charts if c["marks"] >= 0]
+        assert len(charts) == 7 and len(drawn) >= 6, charts
+        assert all(c["marks"] >= 12 for c in drawn), charts  # no chart is drawn empty
+        assert all(c["empty"] for c in charts if c["marks"] < 0), charts  # a chart with nothing says so
+        view.screenshot(tmp_path / "report.png")
+    assert browser.distinct_colours(tmp_path / "report.png") > 64
+
+
+def test_every_command_has_help_with_an_example():
+    def commands(group, prefix=()):
+        for name, command in group.commands.items():
+            if hasattr(command, "commands"):
+                yield from commands(command, prefix + (name,))
+            else:
+                yield prefix + (name,)
+
+    for path in commands(cli.main):
+        text = ok(*path, "--help")
+        assert "Example" in text, path
