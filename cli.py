@@ -215,6 +215,8 @@ def load(source, allow_removals, db):
     """
     from claims.service import load as load_into
 
+    from claims.service import refresh_after_load
+
     loaded, summary = load_into(source, db, allow_removals)
     for text in loaded.notes:
         note(text)
@@ -222,6 +224,28 @@ def load(source, allow_removals, db):
     for table, c in summary.changes.items():
         click.echo(f"  {table:<12} {c['added']} added, {c['changed']} changed, {c['removed']} removed, "
                    f"{c['unchanged']} unchanged")
+    rows, discharges = refresh_after_load(db)
+    if rows is None:
+        note(f"{discharges:,} discharges: the analysts' allocation table was left as it was; "
+             f"run 'hds refresh --db {db}' to bring it up to date")
+
+
+@main.command()
+@store_option
+@domain_errors
+def refresh(db):
+    """Recompute the allocation table of every month into the store, for analysts (view allocations).
+
+    A load does this itself for stores of up to 200,000 discharges.
+
+    \b
+    Example: hds refresh --db hds.db; then datasette hds.db --metadata docs/datasette.json
+    """
+    from claims.service import refresh as refresh_table, writing
+
+    with writing(db) as store:
+        rows = refresh_table(store)
+    click.echo(f"{db}: the allocation table holds {rows:,} rows, every month of the data")
 
 
 @main.command()
@@ -352,22 +376,33 @@ def _claim_pack(result, config, rec, rc, warnings):
 @main.command()
 @click.argument("patient")
 @month_option(required=False, help="YYYY-MM: follow open episodes to the end of this month")
+@output_options(["table", "json", "csv", "xlsx"])
 @data_options
 @domain_errors
-def trace(patient, month, db, data, as_of):
+def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of):
     """Every discharge, episode and segment of a patient, who pays and why, and what was claimed.
 
-    PATIENT is a patient id, or an NHS number.
+    PATIENT is a patient id, or an NHS number. --json writes the trace as
+    data (schema hds.trace.v1, with the source rows and the file each came
+    from); --csv one row per segment; -o trace.xlsx a workbook.
 
     \b
-    Example: hds trace P000123 --month 2020-12
+    Examples: hds trace P000123 --month 2020-12
+              hds trace 9990000026 --json -o P000000.json
     """
+    from claims.report import trace_export
     from claims.trace import build_trace, find_patient, patient_history, render_trace
 
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of) as r:
         patient_id = find_patient(r.source, patient)
         history = patient_history(r.store, patient_id) if r.store is not None else []
-        click.echo(render_trace(build_trace(r.source, library(), patient_id, month, history)))
+        result = build_trace(r.source, library(), patient_id, month, history)
+        rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
+                if r.store is not None and fmt in ("json", "xlsx") else None)
+    deliver(fmt, out, {"table": lambda: render_trace(result), "json": lambda: trace_export.trace_json(result, rows),
+                       "csv": lambda: trace_export.trace_csv(result),
+                       "xlsx": lambda: trace_export.trace_workbook(result, rows)})
 
 
 @main.command()

@@ -151,11 +151,58 @@ def _migration_4(db) -> None:
             conn.execute(sql)
 
 
+def _pounds_sql(column: str) -> str:
+    """Pence as exact pounds text in SQL, e.g. -248.38."""
+    return (f"(CASE WHEN {column} < 0 THEN '-' ELSE '' END || (abs({column}) / 100) || '.' || "
+            f"printf('%02d', abs({column}) % 100))")
+
+
+def _migration_5(db) -> None:
+    """For analysts (and Datasette): views of the current data, the claims and receipts by month in
+    pounds, and the allocation table of every month, kept in a table the engine refreshes."""
+    conn = db.conn
+    for spec in CONTRACT:
+        fields = []
+        for column in spec.columns:
+            if column.kind == "money":
+                fields.append(f"{_pounds_sql(column.field)} AS [{column.name}]")
+            else:
+                fields.append(f"[{column.field}]")
+        conn.execute(f"CREATE VIEW current_{spec.name} AS SELECT {', '.join(fields)}, _load AS loaded_in "
+                     f"FROM [{spec.name}] WHERE _until_load IS NULL")
+    conn.execute(f"CREATE VIEW claims_by_month AS SELECT month, id AS submission, submitted_at, submitted_by, "
+                 f"load_id, {_pounds_sql('current_pence')} AS current, {_pounds_sql('adjustments_pence')} AS adjustments, "
+                 f"{_pounds_sql('total_pence')} AS total, line_count AS lines, hash FROM submissions")
+    conn.execute(f"CREATE VIEW receipts_by_month AS SELECT claim_month, scheme, {_pounds_sql('SUM(amount_pence)')} "
+                 "AS received, COUNT(*) AS receipts FROM receipts WHERE _until_load IS NULL GROUP BY claim_month, scheme")
+    conn.execute(f"CREATE VIEW claim_lines AS SELECT l.submission_id AS submission, s.month AS submitted_for, "
+                 f"l.claim_month, CASE l.current WHEN 1 THEN 'claimed' ELSE 'adjustment' END AS kind_of_line, "
+                 f"l.kind, l.patient_id, l.discharge_id, l.episode_id, l.block_id, l.description, l.scheme, l.service, "
+                 f"l.organisation, l.days, {_pounds_sql('l.amount_pence')} AS amount, l.reason "
+                 f"FROM submission_lines l JOIN submissions s ON s.id = l.submission_id")
+    conn.execute("CREATE TABLE allocation_rows (patient_id TEXT, discharge_id TEXT, episode_id TEXT, block_id TEXT, "
+                 "scheme TEXT, month TEXT, funder TEXT, days INTEGER, amount_pence INTEGER, rule TEXT, service TEXT, "
+                 "organisation TEXT)")
+    conn.execute("CREATE INDEX allocation_rows_month ON allocation_rows (month, funder)")
+    conn.execute("CREATE INDEX allocation_rows_patient ON allocation_rows (patient_id)")
+    conn.execute("CREATE TABLE derived (name TEXT PRIMARY KEY, load_id INTEGER, rulebook_version TEXT, "
+                 "computed_at TEXT, rows INTEGER)")
+    conn.execute(f"CREATE VIEW allocations AS SELECT patient_id, discharge_id, episode_id, block_id, scheme, month, "
+                 f"funder, days, {_pounds_sql('amount_pence')} AS amount, rule, service, organisation FROM allocation_rows")
+    conn.execute(f"CREATE VIEW allocations_by_month AS SELECT month, funder, scheme, SUM(days) AS days, "
+                 f"{_pounds_sql('SUM(amount_pence)')} AS amount FROM allocation_rows GROUP BY month, funder, scheme")
+    conn.execute("CREATE VIEW allocations_status AS SELECT d.load_id AS computed_from_load, "
+                 "(SELECT MAX(id) FROM loads) AS latest_load, d.computed_at, d.rows, d.rulebook_version, "
+                 "CASE WHEN d.load_id = (SELECT MAX(id) FROM loads) THEN 'current' ELSE 'out of date: run hds refresh' "
+                 "END AS state FROM derived d WHERE d.name = 'allocations'")
+
+
 MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
               (2, "claims ledger: submissions and submission lines", _migration_2),
               (3, "indexes for periods, patients and NHS numbers; source rows; latest date per load", _migration_3),
               (4, "integrity: loads chained with data digests; triggers on the loads log and the data history; "
-                  "submissions tied to their load, findings and rules", _migration_4)]
+                  "submissions tied to their load, findings and rules", _migration_4),
+              (5, "views for analysts and the allocation table of every month", _migration_5)]
 SCHEMA = max(m[0] for m in MIGRATIONS)
 
 
@@ -485,6 +532,27 @@ class StoreSource:
     def block_costs(self) -> Table:
         return self._table("block_costs")
 
+    def source_rows(self, discharge_ids: list[str], mask_nhs_numbers: bool = True) -> dict[str, list[dict]]:
+        """The stored versions behind some discharges (as at this source's load), each with the load
+        that brought it, its spreadsheet row, and the file and SHA-256 it came from."""
+        import json
+
+        version, params = self._where()
+        files = {row[0]: json.loads(row[1]) for row in self.store.execute("SELECT id, files FROM loads")}
+        marks = ", ".join("?" * len(discharge_ids))
+        found = {}
+        for spec in CONTRACT[:3]:  # discharges, episodes, events
+            rows = self.store.query(f"SELECT {', '.join(f'[{f}]' for f in spec.fields)}, _load, _row FROM [{spec.name}] "
+                                    f"WHERE discharge_id IN ({marks}) AND {version} ORDER BY [{spec.key}]",
+                                    list(discharge_ids) + params)
+            for row in rows:
+                name, digest = _source_file(files.get(row["_load"], {}), spec.name)
+                row.update(_file=name, _sha256=digest)
+                if mask_nhs_numbers and row.get("nhs_number"):
+                    row["nhs_number"] = "*" * 7 + row["nhs_number"][-3:]
+            found[spec.name] = rows
+        return found
+
     def organisations(self) -> set[str]:
         """Every organisation code in the episodes and block costs."""
         version, params = self._where()
@@ -512,6 +580,17 @@ class StoreSource:
         if row and row[0]:
             return int(iso_days([row[0]])[0])
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
+
+
+def _source_file(files: dict[str, str], table: str) -> tuple[str, str]:
+    """The file of a load that held `table`: its CSV file (any case), or the load's one workbook."""
+    for name, digest in files.items():
+        if Path(name).stem.lower() == table and name.lower().endswith(".csv"):
+            return name, digest
+    workbooks = [(n, d) for n, d in files.items() if n.lower().endswith((".xlsx", ".xlsm"))]
+    if len(workbooks) == 1:
+        return f"{workbooks[0][0]} sheet {table}", workbooks[0][1]
+    return "", ""
 
 
 def _latest_day(conn: sqlite3.Connection, loaded: dict[str, Table]) -> str | None:

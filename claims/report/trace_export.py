@@ -1,0 +1,149 @@
+"""A patient's trace as data for auditors: JSON (schema ``hds.trace.v1``), CSV and Excel.
+
+The JSON shape, version 1 (fields are added, never renamed, within a version):
+
+    {"schema": "hds.trace.v1", "patient_id", "horizon", "horizon_reason",
+     "discharges": [{"discharge_id", "kind", "discharge_date", "scheme",
+                     "free_period": {"first_day", "last_day", "first_paid_day"} | null,
+                     "dates": {"care_act_assessment", "positive_chc_checklist", "chc_decision",
+                               "chc_outcome", "self_funder_charged_from", "death"},
+                     "ended_early_on", "ended_early_by", "chc_pending_at_free_period_end",
+                     "episodes": [{"episode_id", "service", "organisation", "weekly_cost",
+                                   "start_date", "end_date", "restart", "bau_commissioned",
+                                   "segments": [{"first_day", "last_day", "days", "funder",
+                                                 "rule", "paragraphs", "reason"}]}]}],
+     "money_by_month": [{"month", "episode_id", "funder", "days", "amount", "rule", "claimed"}],
+     "submitted": [{"claim_month", "submission_id", "submission_month", "kind", "episode_id",
+                    "block_id", "days", "amount", "reason"}],
+     "source_rows": {"discharges": [...], "episodes": [...], "events": [...]}}
+
+Dates are ISO text, money decimal strings in pounds, an open end date null.
+Each source row carries the load that brought that version of it
+(`_load`), its spreadsheet row (`_row`), and the file and SHA-256 it came
+from, so an auditor can find it in the extract.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from claims.report.formats import pounds_text, to_json
+from hds.days import NEVER, iso
+
+SCHEMA = "hds.trace.v1"
+ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
+
+
+def _day(value) -> str | None:
+    return None if value == NEVER else iso(int(value))
+
+
+def trace_record(trace, source_rows: dict | None = None) -> dict:
+    decided = trace.decided
+    data, t, s = decided.data, decided.timelines, decided.segments
+    discharges = []
+    for d in range(len(data.discharges)):
+        scheme = decided.scheme_names[t.scheme[d]] if t.scheme[d] >= 0 else ""
+        episodes = []
+        e = data.episodes
+        for i in np.flatnonzero(e["d"] == d).tolist():
+            segments = []
+            for k in np.flatnonzero(s.episode == i).tolist():
+                rule = decided.rules[decided.rule[k]]
+                segments.append({"first_day": iso(int(s.first[k])), "last_day": iso(int(s.last[k])),
+                                 "days": int(s.last[k] - s.first[k] + 1), "funder": rule.funder, "rule": rule.id,
+                                 "paragraphs": list(rule.cites), "reason": rule.reason})
+            episodes.append({"episode_id": e["episode_id"][i], "service": e["service"][i],
+                             "organisation": e["organisation"][i], "weekly_cost": pounds_text(int(e["weekly_pence"][i])),
+                             "start_date": iso(int(e["start_date"][i])), "end_date": _day(e["end_date"][i]),
+                             "restart": bool(e["restart"][i]), "bau_commissioned": bool(e["bau_commissioned"][i]),
+                             "segments": segments})
+        discharges.append({
+            "discharge_id": data.discharges["discharge_id"][d], "kind": data.discharges["kind"][d],
+            "discharge_date": iso(int(t.D[d])), "scheme": scheme,
+            "free_period": ({"first_day": iso(int(t.D[d])), "last_day": iso(int(t.P[d] - 1)),
+                             "first_paid_day": iso(int(t.P[d]))} if scheme else None),
+            "dates": {"care_act_assessment": _day(t.A[d]), "positive_chc_checklist": _day(t.K[d]),
+                      "chc_decision": _day(t.C[d]), "chc_outcome": t.C_outcome[d] or None,
+                      "self_funder_charged_from": _day(t.F[d]), "death": _day(t.X[d])},
+            "ended_early_on": _day(t.E[d]) if t.ended_by[d] else None,
+            "ended_early_by": ENDED_BY.get(int(t.ended_by[d])),
+            "chc_pending_at_free_period_end": bool(t.chc_pending_at_P[d]),
+            "episodes": episodes})
+    money = [{"month": r["month"], "episode_id": r["episode_id"], "funder": r["funder"], "days": r["days"],
+              "amount": pounds_text(r["amount_pence"]), "rule": r["rule"], "claimed": r["funder"] == "hds"}
+             for r in trace.rows.records()]
+    submitted = [{"claim_month": r["claim_month"], "submission_id": r["submission_id"],
+                  "submission_month": r["submission_month"], "kind": "claimed" if r["current"] else "adjustment",
+                  "episode_id": r["episode_id"], "block_id": r["block_id"], "days": r["days"],
+                  "amount": pounds_text(r["amount_pence"]), "reason": r["reason"]} for r in trace.submitted]
+    return {"schema": SCHEMA, "patient_id": trace.patient_id, "horizon": iso(trace.horizon),
+            "horizon_reason": trace.horizon_reason, "discharges": discharges, "money_by_month": money,
+            "submitted": submitted, "source_rows": source_rows or {}}
+
+
+def trace_json(trace, source_rows: dict | None = None) -> str:
+    return to_json(trace_record(trace, source_rows))
+
+
+SEGMENT_COLUMNS = ["patient_id", "discharge_id", "scheme", "episode_id", "service", "organisation", "first_day",
+                   "last_day", "days", "funder", "rule", "paragraphs", "reason"]
+
+
+def segment_records(record: dict) -> list[dict]:
+    """One row per segment: who paid for which days, by which rule and paragraph."""
+    rows = []
+    for discharge in record["discharges"]:
+        for episode in discharge["episodes"]:
+            for segment in episode["segments"]:
+                rows.append({"patient_id": record["patient_id"], "discharge_id": discharge["discharge_id"],
+                             "scheme": discharge["scheme"], "episode_id": episode["episode_id"],
+                             "service": episode["service"], "organisation": episode["organisation"],
+                             **{k: segment[k] for k in ("first_day", "last_day", "days", "funder", "rule", "reason")},
+                             "paragraphs": ", ".join(segment["paragraphs"])})
+    return rows
+
+
+def trace_csv(trace) -> str:
+    from claims.report.formats import to_csv
+
+    return to_csv(segment_records(trace_record(trace)), SEGMENT_COLUMNS)
+
+
+def trace_workbook(trace, source_rows: dict | None = None) -> bytes:
+    from claims.report import excel
+
+    record = trace_record(trace, source_rows)
+    text = lambda k, h: excel.Column(k, h, "text")  # noqa: E731
+    sheets = [
+        excel.Sheet("Segments", (text("discharge_id", "Discharge"), text("scheme", "Scheme"),
+                                 text("episode_id", "Episode"), text("service", "Service"),
+                                 text("organisation", "Organisation"), excel.Column("first_day", "From", "date"),
+                                 excel.Column("last_day", "To", "date"), excel.Column("days", "Days", "int"),
+                                 text("funder", "Funder"), text("rule", "Rule"), text("paragraphs", "Paragraphs"),
+                                 text("reason", "Reason")),
+                    tuple(segment_records(record)), heading=f"Trace of patient {record['patient_id']} to "
+                                                            f"{record['horizon']} ({record['horizon_reason']})"),
+        excel.Sheet("Money by month", (excel.Column("month", "Month", "month"), text("episode_id", "Episode"),
+                                       text("funder", "Funder"), excel.Column("days", "Days", "int"),
+                                       excel.Column("amount", "Amount (£)", "money"), text("rule", "Rule")),
+                    tuple({**r, "amount": _decimal(r["amount"])} for r in record["money_by_month"]), total=True),
+        excel.Sheet("Submitted", (excel.Column("claim_month", "For month", "month"),
+                                  excel.Column("submission_id", "Submission", "int"),
+                                  excel.Column("submission_month", "Submitted in", "month"), text("kind", "Kind"),
+                                  text("episode_id", "Episode"), excel.Column("days", "Days", "int"),
+                                  excel.Column("amount", "Amount (£)", "money"), text("reason", "Reason")),
+                    tuple({**r, "amount": _decimal(r["amount"])} for r in record["submitted"]), total=True),
+    ]
+    for table, rows in (record["source_rows"] or {}).items():
+        if rows:
+            keys = list(rows[0])
+            sheets.append(excel.Sheet(f"Source {table}", tuple(text(k, k) for k in keys),
+                                      tuple({k: "" if v is None else str(v) for k, v in r.items()} for r in rows)))
+    return excel.table_workbook_bytes(sheets)
+
+
+def _decimal(text: str):
+    from decimal import Decimal
+
+    return Decimal(text)
