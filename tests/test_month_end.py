@@ -100,3 +100,24 @@ def test_every_command_has_help_with_an_example():
     for path in commands(cli.main):
         text = ok(*path, "--help")
         assert "Example" in text, path
+
+
+def test_a_trace_exports_as_versioned_data_with_its_source_rows(store, tmp_path):
+    trace = json.loads(ok("trace", "9990000026", "--month", "2020-12", "--json", "--db", store))
+    assert trace["schema"] == "hds.trace.v1" and trace["patient_id"] == "P000000"
+    (discharge,) = trace["discharges"]
+    assert discharge["free_period"] == {"first_day": "2020-10-05", "last_day": "2020-11-15",
+                                        "first_paid_day": "2020-11-16"}
+    segments = discharge["episodes"][0]["segments"]
+    assert [(s["first_day"], s["days"], s["funder"]) for s in segments] == [
+        ("2020-10-05", 42, "hds"), ("2020-11-16", 15, "ccg"), ("2020-12-01", 9, "council"), ("2020-12-10", 22, "bau")]
+    assert all(s["paragraphs"] and s["reason"] for s in segments)
+    assert [m["amount"] for m in trace["money_by_month"] if m["month"] == "2020-10"] == ["2700.00"]
+    assert {s["submission_id"] for s in trace["submitted"]} == {1, 2}
+    (row,) = trace["source_rows"]["discharges"]
+    assert row["_file"] == "discharges.csv" and len(row["_sha256"]) == 64 and row["_load"] == 1
+    assert row["nhs_number"] == "*******026"  # masked in exports
+    text = ok("trace", "P000000", "--csv", "--db", store)
+    assert text.splitlines()[0].startswith("patient_id,discharge_id,scheme,episode_id")
+    ok("trace", "P000000", "-o", tmp_path / "trace.xlsx", "--db", store)
+    assert (tmp_path / "trace.xlsx").stat().st_mode & 0o777 == 0o600

@@ -425,3 +425,19 @@ def test_an_unexpected_fault_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output.startswith("Error: internal error (ZeroDivisionError")
     assert "Traceback" not in result.output
+
+
+def test_a_writer_that_must_wait_says_so_and_then_goes_on(tmp_path):
+    db = loaded(tmp_path)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another process is writing
+    submit = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "submit", "--month", "2020-10", "--db", str(db)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    assert submit.poll() is None  # still waiting, not dead
+    holder.execute("COMMIT")
+    holder.close()
+    out, err = submit.communicate(timeout=60)
+    assert submit.returncode == 0, err
+    assert "Waiting: another hds process is writing to" in err
+    assert "Submitted 2020-10" in out and "Traceback" not in err
