@@ -194,7 +194,9 @@ def main():
                 hds reconcile --month 2020-10; hds recharge --month 2020-10; hds verify
     Auditors:   hds trace P000123 (or an NHS number); hds log
     """
-    gc.freeze()  # the objects of start-up are never garbage: keep the collector off them
+    # hds makes few reference cycles and its processes are short: the cyclic collector only costs
+    # (loading a million discharges took 42 s with it and 28 s without; see the README)
+    gc.disable()
 
 
 @main.command()

@@ -652,10 +652,21 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None
         changes, before, written = {}, {}, {}
-        for spec in CONTRACT:
-            if spec.name in loaded.tables:
-                changes[spec.name], before[spec.name], written[spec.name] = _replace_table(
-                    conn, spec, loaded.tables[spec.name], load_id, record)
+        from concurrent.futures import ThreadPoolExecutor
+
+        from hds import chain
+
+        with ThreadPoolExecutor(1) as hashing:  # hashing what was written overlaps the next table and indexes
+            for spec in CONTRACT:
+                if spec.name in loaded.tables:
+                    changes[spec.name], before[spec.name], written[spec.name] = _replace_table(
+                        conn, spec, loaded.tables[spec.name], load_id, record, hashing)
+            parts = {name: future.result() for name, future in written.items() if future is not None}
+        staged = [name for name, future in written.items() if future is None]
+        if staged:
+            stored, closed = chain.stored_versions(conn, load_id)
+            parts.update({name: chain.table_digest(stored[name], closed[name]) for name in staged})
+        digest = chain.combine(parts)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -669,7 +680,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
         entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(loaded.path),
                  "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
-                 "digest": _digest(conn, load_id, written), "touched_recorded": int(record),
+                 "digest": digest, "touched_recorded": int(record),
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
@@ -693,12 +704,11 @@ def _store_rows(spec, table: Table) -> list[tuple]:
     return list(zip(*columns))
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int,
-                   record: bool) -> tuple[dict, int, list | None]:
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, hashing):
     """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before; the rows written,
-    in order, when all of them were, else None). With `record`, the discharges whose rows changed
-    go into load_discharges."""
+    (counts of added, changed, removed and unchanged rows; rows current before; when every row was
+    written into an empty table, the future digest of them, hashed on `hashing` while the indexes
+    are built; else None). With `record`, the discharges whose rows changed go into load_discharges."""
     name, key = spec.name, spec.key
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
@@ -712,12 +722,15 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int,
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
+        from hds import chain
+
+        digest = hashing.submit(chain.table_digest, rows, []) if empty else None
         for _, sql in indexes:
             conn.execute(sql)
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
-        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, (rows if empty else None)
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest
     conn.execute("DROP TABLE IF EXISTS temp.incoming")
     conn.execute("DROP TABLE IF EXISTS temp.same")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")
@@ -743,19 +756,6 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int,
     conn.execute("DROP TABLE temp.same")
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
              "unchanged": unchanged}, current, None)
-
-
-def _digest(conn: sqlite3.Connection, load_id: int, written: dict) -> str:
-    """The digest of what this load wrote and closed (``hds.chain``); rows written into an empty
-    table are hashed as they were written, the others read back."""
-    from hds import chain
-
-    stored, closed = chain.stored_versions(conn, load_id) if any(w is None for w in written.values()) \
-        else ({}, {})
-    rows = {name: (rows if rows is not None else stored[name]) for name, rows in written.items()}
-    if not closed:
-        closed = {name: [] for name in written}
-    return chain.digest_parts(rows, closed)
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:
