@@ -2,18 +2,26 @@
 
 A scenario file (YAML) is meant to be read by a finance officer::
 
-    name: Worked example of RULES.md
-    cites: "1.5, 4.4, 4.13"
+    name: Worked example (HDS2, CHC pending at the end of the free period)
+    cites: "1.5, 4.4, 4.13"   # optional: the paragraphs it shows (checked against the rules that fired)
     discharge: 2020-10-05
     until: 2020-12            # open-ended episodes run to the end of this month
     episodes:
       - {id: E1, service: interim_bed, start: 2020-10-05, weekly_cost: 700}
     events:
       - {event: chc_checklist, date: 2020-10-20, outcome: positive}
-    expect:                   # episode month funder days amount
-      - E1 2020-10 hds 27 2700.00
+    expect:                   # episode month funder days amount rule
+      - E1 2020-10 hds 27 2700.00 free-period
 
-The expectation is the whole allocation: a missing or an extra row fails.
+Each expected row names the rule that must decide it, as the allocation's
+rule cell says it: one rule id, or several joined with ``+`` in the order
+they first decided a day of the row. The expectation is the whole
+allocation: a missing or an extra row, or a row decided by another rule,
+fails.
+
+A run also says which rules **fired** (decided at least one day) and so
+which paragraphs the scenario covers: coverage comes from the rules that
+decided, never from what the file declares.
 """
 
 from __future__ import annotations
@@ -23,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from claims.allocate import allocate, block_allocation, decide
+from claims.allocate import BLOCK_RULE, allocate, block_allocation, decide
 from hds.days import month_end
 from hds.table import Table
 from hds.contract import BlockCost, Discharge, Episode, Event
@@ -35,13 +43,24 @@ from hds.load import parse_bool
 from hds.money import parse_money, pounds
 
 
+BLOCK_PARAGRAPHS = ("2.1", "4.12", "5.5.2")  # block costs are hds by these paragraphs, not by a rulebook rule
+EXPECT_WORDS = 6  # episode month funder days amount rule
+
+
 @dataclass(frozen=True)
 class ScenarioResult:
     name: str
     path: str
-    cites: tuple[str, ...]
+    cites: tuple[str, ...]  # as the file declares them
     passed: bool
     differences: tuple[str, ...]
+    fired: tuple[str, ...] = ()  # ids of the rules that decided at least one day (BLOCK_RULE for a block cost)
+    paragraphs: tuple[str, ...] = ()  # cited by the rules that fired
+
+    @property
+    def undeclared(self) -> tuple[str, ...]:
+        """Paragraphs the file declares that no rule which fired cites."""
+        return tuple(c for c in self.cites if c not in self.paragraphs)
 
 
 def scenario_files(folder: Path | str) -> list[Path]:
@@ -63,18 +82,32 @@ def run_scenario(path: Path | str, library) -> ScenarioResult:
         expected = [" ".join(str(spec_line).split()) for spec_line in spec["expect"]]
     except (KeyError, TypeError, ValueError, yaml.YAMLError) as exc:
         raise HdsError(f"{path}: not a valid scenario ({type(exc).__name__}: {exc})") from exc
+    for line in expected:
+        if len(line.split()) != EXPECT_WORDS:
+            raise HdsError(f"{path}: expected row '{line}' needs six words: episode month funder days amount rule "
+                           "(the rule that must decide the row, e.g. free-period)")
     last = month_number(until)
-    rows = Table.concat([allocate(decide(dataset.linked(), library, month_end(last)), 0, last),
-                         block_allocation(dataset.block_costs, 0, 10**6)])
-    actual = [f"{episode or block} {month} {funder} {days} {pounds(pence)}" for episode, block, month, funder, days, pence
-              in rows.rows(["episode_id", "block_id", "month", "funder", "days", "amount_pence"])]
+    decided = decide(dataset.linked(), library, month_end(last))
+    rows = Table.concat([allocate(decided, 0, last), block_allocation(dataset.block_costs, 0, 10**6)])
+    actual = [f"{episode or block} {month} {funder} {days} {pounds(pence)} {rule}"
+              for episode, block, month, funder, days, pence, rule
+              in rows.rows(["episode_id", "block_id", "month", "funder", "days", "amount_pence", "rule"])]
     differences = [f"expected, not produced: {line}" for line in expected if line not in actual]
     differences += [f"produced, not expected: {line}" for line in actual if line not in expected]
     cites = spec.get("cites", "")
     if not isinstance(cites, str):
         raise HdsError(f"{path}: write cites as quoted text, e.g. cites: \"4.10, 4.13\" (unquoted, 4.10 reads as 4.1)")
     cites = tuple(c.strip() for c in cites.split(",") if c.strip())
-    return ScenarioResult(spec.get("name", path.stem), str(path), cites, not differences, tuple(differences))
+    order = {rule.id: i for i, rule in enumerate(library.all_rules())}  # fired rules in rulebook order
+    fired = sorted((decided.rules[i] for i in set(decided.rule[decided.segments.days > 0].tolist())),
+                   key=lambda rule: order.get(rule.id, len(order)))
+    paragraphs = [c for rule in fired for c in rule.cites]
+    fired_ids = [rule.id for rule in fired]
+    if len(dataset.block_costs):
+        fired_ids.append(BLOCK_RULE)
+        paragraphs += BLOCK_PARAGRAPHS
+    return ScenarioResult(spec.get("name", path.stem), str(path), cites, not differences, tuple(differences),
+                          tuple(dict.fromkeys(fired_ids)), tuple(dict.fromkeys(paragraphs)))
 
 
 def _dataset(spec: dict) -> tuple[Data, str]:

@@ -16,6 +16,7 @@ from hds.days import NEVER, iso, month_end, month_index, month_number
 from hds.errors import HdsError
 from hds.money import format_pounds
 from hds.table import Table
+from rules.library import describe_free_period
 
 ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
 
@@ -109,8 +110,8 @@ def _discharge_lines(decided: Decided, d: int) -> list[str]:
             else "hospital discharge")
     lines = [f"Discharge {discharge['discharge_id']}: {kind} on {iso(t.D[d])}"]
     if t.scheme[d] >= 0:
-        lines.append(f"  Scheme {decided.scheme_names[t.scheme[d]]}: free period {iso(t.D[d])} .. {iso(t.P[d] - 1)} "
-                     f"at most; week 7 from {iso(t.P[d])}")
+        name = decided.scheme_names[t.scheme[d]]
+        lines.append(f"  Scheme {name}: {describe_free_period(name, int(t.D[d]), int(t.P[d]))}")
     else:
         lines.append("  No scheme: the discharge date is outside every scheme window")
     for label, day in (("Care Act assessment (A)", t.A[d]), ("positive CHC checklist (K)", t.K[d]),

@@ -4,34 +4,42 @@ A rulebook is plain text a commissioner can read. Statements start at the
 left margin; their attributes are indented beneath them; ``#`` starts a
 comment. Example::
 
-    scheme HDS2
-    parameter free_period_days 42
-      source variation 1.5 and 4.1
-    include common.rules
+    scheme common
+    title Rules common to every scheme
 
+    # 1.5 and 4.4: new care after a discharge is free from the discharge day
+    # until the free period ends, unless something ends it sooner.
     rule free-period
       cites 1.5, 4.4
       when free_care_continues
       funder hds
       reason New care is free from the discharge day until the free period ends.
 
+The block of comment lines directly above a rule (no blank line between) is
+the rule's **explanation**: the requirement of the agreement it carries out,
+in plain words. It is kept with the rule (``Rule.explains``) for the
+documentation and the trace, so the rulebook reads as the policy.
+
 Conditions combine fact names (see ``hds.facts``) with ``and``, ``or``,
 ``not`` and parentheses; ``always`` matches every segment.
+
+Parameters (scheme windows, free-period lengths) are not written in
+rulebooks: they are dated data, ``parameters/*.yaml`` (see ``rules.dated``).
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from hds.errors import HdsError
 from hds.facts import FACTS, FUNDERS
 
 
 class RulebookError(HdsError):
-    """A rulebook that cannot be used; names the file and line."""
+    """A rulebook or parameter file that cannot be used; names the file and line."""
 
     def __init__(self, path: Path | str, line: int, message: str):
         self.path, self.line = str(path), line
@@ -53,15 +61,7 @@ class Rule:
     reason: str
     path: str
     line: int
-
-
-@dataclass(frozen=True)
-class Parameter:
-    name: str
-    value: object
-    source: str
-    path: str
-    line: int
+    explains: str = ""  # the comment block above the rule: the policy it carries out, in plain words
 
 
 @dataclass
@@ -69,7 +69,7 @@ class Rulebook:
     name: str
     path: str
     title: str = ""
-    parameters: dict[str, Parameter] = field(default_factory=dict)
+    parameters: dict = field(default_factory=dict)  # name -> rules.dated.Parameter, filled in by rules.library
     rules: list[Rule] = field(default_factory=list)
 
     def rule(self, rule_id: str) -> Rule:
@@ -80,34 +80,34 @@ class Rulebook:
 
 
 RULE_ATTRIBUTES = ("cites", "when", "funder", "reason")
-PARAMETER_TYPES = {
-    "first_discharge": "date",
-    "last_discharge": "date",
-    "free_period_days": "int",
-    "free_period_ends_on": "date",
-}
 
 
-def parse_rulebook(path: Path | str) -> Rulebook:
+def read_file(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RulebookError(path, 1, f"cannot read rulebook ({exc.strerror})") from exc
+
+
+def parse_rulebook(path: Path | str, read: Callable[[Path], str] = read_file) -> Rulebook:
+    """Parse a rulebook file and the files it includes; `read` gives a file's text (by default from disk,
+    ``rules.library`` passes one that reads a snapshot)."""
     path = Path(path)
     book = Rulebook(name=path.stem, path=str(path))
-    _parse_into(book, path, seen=set(), top=True)
+    _parse_into(book, path, read, seen=set(), top=True)
     _check_ids(book)
     return book
 
 
-def _parse_into(book: Rulebook, path: Path, seen: set[Path], top: bool = False) -> None:
-    """Read one file into `book`; an included file adds its rules and
-    parameters, while its own scheme and title lines name only itself."""
-    resolved = path.resolve()
-    if resolved in seen:
+def _parse_into(book: Rulebook, path: Path, read: Callable[[Path], str], seen: set[str], top: bool = False) -> None:
+    """Read one file into `book`; an included file adds its rules, while its
+    own scheme and title lines name only itself."""
+    key = _normal_path(path)
+    if key in seen:
         raise RulebookError(path, 1, "this file includes itself")
-    seen = seen | {resolved}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RulebookError(path, 1, f"cannot read rulebook ({exc.strerror})") from exc
-    for head, attributes in _statements(path, text):
+    seen = seen | {key}
+    text = read(path)
+    for head, attributes, comment in _statements(path, text):
         lineno, keyword, rest = head
         if keyword == "scheme":
             name = _one_word(path, lineno, keyword, rest)
@@ -115,24 +115,37 @@ def _parse_into(book: Rulebook, path: Path, seen: set[Path], top: bool = False) 
         elif keyword == "title":
             book.title = rest if top else book.title
         elif keyword == "parameter":
-            parameter = _parameter(path, lineno, rest, attributes)
-            book.parameters[parameter.name] = parameter
+            raise RulebookError(path, lineno, "parameters are dated data now, not rulebook statements: give them "
+                                              "in parameters/<scheme>.yaml with the date from which each value applies")
         elif keyword == "include":
-            _parse_into(book, path.parent / _one_word(path, lineno, keyword, rest), seen)
+            _parse_into(book, path.parent / _one_word(path, lineno, keyword, rest), read, seen)
         elif keyword == "rule":
-            book.rules.append(_rule(path, lineno, rest, attributes))
+            book.rules.append(_rule(path, lineno, rest, attributes, comment))
         else:
-            raise RulebookError(
-                path, lineno, f"unknown statement '{keyword}'; expected scheme, title, parameter, include or rule"
-            )
+            raise RulebookError(path, lineno, f"unknown statement '{keyword}'; expected scheme, title, include or rule")
+
+
+def _normal_path(path: Path) -> str:
+    try:
+        return str(path.resolve())
+    except OSError:
+        return str(path)
 
 
 def _statements(path: Path, text: str):
-    """Group lines into (head, attributes): a head at the margin, attributes indented."""
+    """Group lines into (head, attributes, comment): a head at the margin, its attributes
+    indented, and the comment block directly above the head."""
     statement = None
+    comment: list[str] = []
     for lineno, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith("#") and raw[:1] == "#":
+            comment.append(stripped[1:].strip())
+            continue
         line = raw.split("#", 1)[0].rstrip()
         if not line.strip():
+            if not stripped:
+                comment = []  # a blank line parts a comment from what follows
             continue
         keyword, _, rest = line.strip().partition(" ")
         entry = (lineno, keyword, rest.strip())
@@ -143,9 +156,22 @@ def _statements(path: Path, text: str):
         else:
             if statement is not None:
                 yield statement
-            statement = (entry, [])
+            statement = (entry, [], _paragraphs(comment))
+        comment = []
     if statement is not None:
         yield statement
+
+
+def _paragraphs(lines: list[str]) -> str:
+    """Comment lines as text: lines joined with spaces, an empty comment line starting a new paragraph."""
+    paragraphs, current = [], []
+    for line in lines + [""]:
+        if line:
+            current.append(line)
+        elif current:
+            paragraphs.append(" ".join(current))
+            current = []
+    return "\n\n".join(paragraphs)
 
 
 def _one_word(path, lineno, keyword, rest) -> str:
@@ -154,31 +180,7 @@ def _one_word(path, lineno, keyword, rest) -> str:
     return rest
 
 
-def _parameter(path: Path, lineno: int, rest: str, attributes) -> Parameter:
-    parts = rest.split()
-    if len(parts) != 2:
-        raise RulebookError(path, lineno, "write a parameter as: parameter NAME VALUE")
-    name, raw = parts
-    if name not in PARAMETER_TYPES:
-        raise RulebookError(path, lineno, f"unknown parameter '{name}'; known: {', '.join(PARAMETER_TYPES)}")
-    try:
-        if PARAMETER_TYPES[name] == "date":
-            value = dt.date.fromisoformat(raw)
-        else:
-            value = int(raw)
-    except ValueError:
-        raise RulebookError(path, lineno, f"'{raw}' is not a valid {PARAMETER_TYPES[name]} for {name}") from None
-    source = ""
-    for attr_line, key, text in attributes:
-        if key != "source":
-            raise RulebookError(path, attr_line, f"a parameter takes only 'source', not '{key}'")
-        source = text
-    if not source:
-        raise RulebookError(path, lineno, f"parameter {name} needs a 'source' line saying where the value comes from")
-    return Parameter(name, value, source, str(path), lineno)
-
-
-def _rule(path: Path, lineno: int, rest: str, attributes) -> Rule:
+def _rule(path: Path, lineno: int, rest: str, attributes, explains: str = "") -> Rule:
     rule_id = _one_word(path, lineno, "rule", rest)
     found: dict[str, tuple[int, str]] = {}
     for attr_line, key, text in attributes:
@@ -201,7 +203,7 @@ def _rule(path: Path, lineno: int, rest: str, attributes) -> Rule:
             raise RulebookError(path, found["cites"][0], f"'{cite}' is not a paragraph number such as 4.13")
     when_line, when = found["when"]
     condition = parse_condition(when, path, when_line)
-    return Rule(rule_id, cites, condition, when, funder, found["reason"][1], str(path), lineno)
+    return Rule(rule_id, cites, condition, when, funder, found["reason"][1], str(path), lineno, explains)
 
 
 def _check_ids(book: Rulebook) -> None:

@@ -84,8 +84,8 @@ def test_allocations_csv_has_the_contract_columns(sample_db):
     result = run("allocations", "--month", "2020-12", "--format", "csv", "--db", str(sample_db))
     lines = result.output.splitlines()
     assert lines[0] == "patient_id,discharge_id,episode_id,block_id,scheme,month,funder,days,amount,rule"
-    assert "P000000,D0000000,E0000000,,HDS2,2020-12,council,9,900.00,week7-chc-not-eligible" in lines
-    assert "P000000,D0000000,E0000000,,HDS2,2020-12,bau,22,2200.00,week7-chc-then-assessed" in lines
+    assert "P000000,D0000000,E0000000,,HDS2,2020-12,council,9,900.00,after-free-period-chc-not-eligible" in lines
+    assert "P000000,D0000000,E0000000,,HDS2,2020-12,bau,22,2200.00,after-free-period-chc-then-assessed" in lines
 
 
 def test_trace_of_the_worked_example(sample_db):
@@ -94,9 +94,9 @@ def test_trace_of_the_worked_example(sample_db):
     segments = [line.strip() for line in result.output.splitlines() if " days  " in line and "rule" in line]
     assert segments == [
         "2020-10-05 .. 2020-11-15   42 days  hds      rule free-period (paragraph 1.5, 4.4)",
-        "2020-11-16 .. 2020-11-30   15 days  ccg      rule week7-chc-pending (paragraph 4.13)",
-        "2020-12-01 .. 2020-12-09    9 days  council  rule week7-chc-not-eligible (paragraph 4.13)",
-        "2020-12-10 .. 2020-12-31   22 days  bau      rule week7-chc-then-assessed (paragraph 4.13)",
+        "2020-11-16 .. 2020-11-30   15 days  ccg      rule after-free-period-chc-pending (paragraph 4.13)",
+        "2020-12-01 .. 2020-12-09    9 days  council  rule after-free-period-chc-not-eligible (paragraph 4.13)",
+        "2020-12-10 .. 2020-12-31   22 days  bau      rule after-free-period-chc-then-assessed (paragraph 4.13)",
     ]
     assert "The CHC/FNC assessment was still pending when the free period ended" in result.output
     assert "Claimed from NHSE to 2020-12-31: £4,200.00" in result.output
@@ -130,7 +130,7 @@ def test_rules_test_command_runs_every_scenario():
 def test_rules_list_shows_citations():
     result = run("rules", "list")
     assert result.exit_code == 0
-    assert "week7-chc-pending" in result.output and "4.13" in result.output
+    assert "after-free-period-chc-pending" in result.output and "4.13" in result.output
 
 
 def test_rules_show_unknown_rulebook_is_a_usage_error():

@@ -1,6 +1,5 @@
 """The rules language: parsing, the gap/unreachable check, compilation, and the engine."""
 
-import itertools
 import random
 import textwrap
 
@@ -9,7 +8,6 @@ from click.testing import CliRunner
 
 import cli
 from hds.facts import FACTS
-from rules import RULEBOOK_DIR
 from rules.check import check_rulebook, truth_table
 from rules.compiler import compile_rulebook
 from rules.engine import Engine, EngineError
@@ -86,9 +84,11 @@ def test_rules_check_command_fails_on_a_bad_rulebook(tmp_path):
 
 
 def test_rules_check_command_passes_on_shipped_rulebooks():
+    """The shipped rulebook is common.rules alone: every scheme is data (rules/parameters) decided by it."""
     result = CliRunner().invoke(cli.main, ["rules", "check"])
     assert result.exit_code == 0, result.output
-    assert result.output.count(": ok: 20 rules decide all 262,144 combinations") == 5
+    assert result.output.count(": ok: 20 rules decide all 262,144 combinations") == 1
+    assert "common.rules: ok" in result.output
 
 
 @pytest.mark.parametrize("text, line, message", [
@@ -97,8 +97,8 @@ def test_rules_check_command_passes_on_shipped_rulebooks():
     ("scheme X\nrule a\n  cites para 4\n  when always\n  funder hds\n  reason r\n", 3, "'para 4' is not a paragraph number"),
     ("scheme X\nrule a\n  cites 1.5\n  funder hds\n  reason r\n", 2, "rule a is missing when"),
     ("scheme X\nrule a\n  cites 1.5\n  when (restart\n  funder hds\n  reason r\n", 4, "the condition ends too early"),
-    ("scheme X\nparameter free_period_days six\n  source s\n", 2, "'six' is not a valid int"),
-    ("scheme X\nparameter free_period_days 42\n", 2, "needs a 'source' line"),
+    ("scheme X\nparameter free_period_days 42\n  source s\n", 2, "parameters are dated data now"),
+    ("scheme X\nrule a\n  cites 1.5\n  when always\n  funder hds\n  says r\n", 6, "unknown rule attribute 'says'"),
     ("scheme X\nrules a\n", 2, "unknown statement 'rules'"),
 ])
 def test_parse_errors_name_the_line(tmp_path, text, line, message):
@@ -117,15 +117,17 @@ def test_conditions_parse_with_precedence():
 
 
 def test_changing_a_rule_file_changes_behaviour(tmp_path):
-    """Swap two rules in a copy of the rulebooks: restart now wins over isolation."""
-    for path in RULEBOOK_DIR.glob("*.rules"):
-        (tmp_path / path.name).write_text(path.read_text())
-    common = tmp_path / "common.rules"
-    text = common.read_text()
-    isolation = text[text.index("rule isolation"):text.index("# RULES.md decision 6")]
-    restart = text[text.index("rule restart"):text.index("# RULES.md decision 7")]
-    common.write_text(text.replace(isolation, "@@").replace(restart, isolation).replace("@@", restart))
+    """Swap two rules, with their explanations, in an exported copy: restart now wins over isolation."""
+    from rules.export import export_rules
     from rules.library import load_library
+
+    export_rules(tmp_path)
+    common = tmp_path / "rulebooks" / "common.rules"
+    text = common.read_text()
+    isolation = text[text.index("# 4.11:"):text.index("# 4.8:")]
+    restart = text[text.index("# 4.8:"):text.index("# ---- The free period")]
+    common.write_text(text.replace(isolation, "@@").replace(restart, isolation).replace("@@", restart))
+    assert load_library(tmp_path).books["HDS2"].rule("restart").explains.startswith("4.8:")
     facts = dict.fromkeys(FACTS, False) | {"isolation_service": True, "restart": True, "within_free_period": True}
     assert Engine(load_library().books).decide("HDS2", [facts])[0].id == "isolation"
     assert Engine(load_library(tmp_path).books).decide("HDS2", [facts])[0].id == "restart"
@@ -194,7 +196,7 @@ def test_a_fact_identity_collision_falls_back_to_one_fact_per_session(library):
 
     engine._host.post_batch = colliding
     vectors = [dict.fromkeys(FACTS, False) | {"restart": True}, dict.fromkeys(FACTS, False)]
-    assert [r.id for r in engine.decide("HDS2", vectors)] == ["restart", "week7-assessed"]
+    assert [r.id for r in engine.decide("HDS2", vectors)] == ["restart", "after-free-period-assessed"]
     assert batches == [2, 1, 1]
 
 
@@ -212,3 +214,44 @@ def test_the_vocabulary_is_the_fact_table(library):
         for date in fact.changes_on:
             assert date in facts.CHANGE_DATES
             assert date in Timelines.__dataclass_fields__ or isinstance(getattr(Timelines, date, None), property)
+
+
+def test_the_comment_above_a_rule_is_its_explanation(tmp_path):
+    path = write(tmp_path, """
+        # A file comment, parted from the rule by a blank line.
+
+        # 4.13: the council pays
+        # while the assessment is due.
+        #
+        # A second paragraph.
+        rule pending
+          cites 4.13
+          when care_act_assessment_pending  # an inline comment is not an explanation
+          funder council
+          reason Council pays.
+        rule rest
+          cites 4.13
+          when always
+          funder bau
+          reason Everything else.
+        """)
+    book = parse_rulebook(path)
+    assert book.rule("pending").explains == "4.13: the council pays while the assessment is due.\n\nA second paragraph."
+    assert book.rule("rest").explains == ""
+
+
+def test_every_shipped_rule_explains_the_paragraphs_it_cites(library):
+    """The rulebook reads as the policy: each rule has its requirement above it, naming its paragraphs."""
+    for rule in library.books["common"].rules:
+        assert len(rule.explains) > 60, rule.id
+        for paragraph in rule.cites:
+            assert paragraph in rule.explains, (rule.id, paragraph)
+
+
+def test_no_rule_speaks_of_a_week_number(library):
+    """Rules are shared by schemes with free periods of 28 days, 42 days or up to a date."""
+    import re
+
+    for rule in library.all_rules():
+        for text in (rule.id, rule.reason, rule.explains):
+            assert not re.search(r"week\s*-?\d|\bweek\b|weeks", text, re.I), (rule.id, text)
