@@ -125,10 +125,10 @@ def warn(text: str) -> None:
     click.echo(f"warning: {text}", err=True)
 
 
-def reading(db, data=None, as_of=None):
+def reading(db, data=None, as_of=None, rules_dir=None):
     from claims.service import reading as open_reading
 
-    return open_reading(db, data, as_of, note, data_option=True)
+    return open_reading(db, data, as_of, note, data_option=True, rules_library=library(rules_dir))
 
 
 def reading_store(db):
@@ -143,10 +143,16 @@ def running(workers, scheduler):
     return run_in_parallel(workers, scheduler)
 
 
-def library():
-    from claims.service import library as shipped
+def library(rules_dir: Path | None = None):
+    from claims.service import library as load
 
-    return shipped()
+    return load(rules_dir)
+
+
+def rules_option(func):
+    return click.option("--rules", "rules_dir", type=click.Path(path_type=Path, exists=True, file_okay=False),
+                        help="Decide with the rulebooks and parameters in this folder ('hds rules export' writes "
+                             "one) instead of the shipped ones.")(func)
 
 
 def config_beside(db: Path):
@@ -204,8 +210,9 @@ def main():
 @click.option("--allow-removals", is_flag=True,
               help="Accept a load that removes more than half of a table's rows from the store.")
 @store_option
+@rules_option
 @domain_errors
-def load(source, allow_removals, db):
+def load(source, allow_removals, db, rules_dir):
     """Validate SOURCE (a folder of CSV files or an .xlsx workbook) and load it into the store.
 
     The tables in SOURCE become the current truth; earlier versions of changed
@@ -219,14 +226,14 @@ def load(source, allow_removals, db):
 
     from claims.service import refresh_after_load
 
-    loaded, summary = load_into(source, db, allow_removals)
+    loaded, summary = load_into(source, db, allow_removals, library(rules_dir))
     for text in loaded.notes:
         note(text)
     click.echo(f"Load {summary.load_id} into {db}:")
     for table, c in summary.changes.items():
         click.echo(f"  {table:<12} {c['added']} added, {c['changed']} changed, {c['removed']} removed, "
                    f"{c['unchanged']} unchanged")
-    rows, discharges = refresh_after_load(db)
+    rows, discharges = refresh_after_load(db, library(rules_dir))
     if rows is None:
         note(f"{discharges:,} discharges: the analysts' allocation table was left as it was; "
              f"run 'hds refresh --db {db}' to bring it up to date")
@@ -270,8 +277,9 @@ def migrate(db):
 @output_options(["table", "csv", "json"])
 @data_options
 @parallel_options
+@rules_option
 @domain_errors
-def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
+def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler, rules_dir):
     """The allocation table of a month: days and money per episode, month and funder.
 
     \b
@@ -283,8 +291,8 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
     m = month_number(month)
-    with reading(db, data, as_of) as r, running(workers, scheduler):
-        rows = allocate(r.source.period(month_start(m), month_end(m)), library(), m, m)
+    with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
+        rows = allocate(r.source.period(month_start(m), month_end(m)), library(rules_dir), m, m)
     records = export.allocation_records(rows)
     deliver(fmt, out, {"table": lambda: export.to_table(records, export.ALLOCATION_COLUMNS),
                        "csv": lambda: export.to_csv(records, export.ALLOCATION_COLUMNS),
@@ -295,11 +303,14 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
 @month_option(required=False)
 @click.option("--from", "first", callback=_month, metavar="YYYY-MM", help="With --to: the months side by side.")
 @click.option("--to", "last", callback=_month, metavar="YYYY-MM", help="The last month of --from.")
+@click.option("--as-submitted", is_flag=True,
+              help="Recompute a submitted month under the rules pinned to its submission, from the data it used.")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @parallel_options
+@rules_option
 @domain_errors
-def claim(month, first, last, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler):
+def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler, rules_dir):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted. With --format xlsx
@@ -316,22 +327,29 @@ def claim(month, first, last, fmt, as_csv, as_json, out, db, data, as_of, worker
     if bool(month) == bool(first or last) or bool(first) != bool(last):
         raise click.UsageError("give --month M, or --from M1 and --to M2")
     if first:
-        return _months(first, last, fmt, as_csv, as_json, out, db, data, as_of)
+        return _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
+    if as_submitted and (data is not None or as_of is not None or rules_dir is not None):
+        raise click.UsageError("--as-submitted uses the submission's own data and rules: leave out --data, "
+                               "--as-of-load and --rules")
     fmt = chosen_format(fmt, out, as_csv, as_json)
     rec = rc = None
     warnings: tuple[str, ...] = ()
-    with reading(db, data, as_of) as r, running(workers, scheduler):
+    with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
         if r.store is None:
             from claims.claim import build_claim
 
-            result = build_claim(r.source, library(), month)
+            result = build_claim(r.source, library(rules_dir), month)
+        elif as_submitted:
+            from claims.ledger import replay
+
+            result = replay(r.store, month)
         else:
             from claims.ledger import claim_for
 
             warnings = ledger_warnings(r.store, db)
-            result = claim_for(r.store, library(), month, as_of)
+            result = claim_for(r.store, library(rules_dir), month, as_of)
             if fmt == "xlsx":
-                rec, rc = _pack_parts(r.store, month, config_beside(db))
+                rec, rc = _pack_parts(r.store, month, config_beside(db), rules_dir)
     deliver(fmt, out, {
         "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
         "json": lambda: export.claim_json(result),
@@ -339,7 +357,7 @@ def claim(month, first, last, fmt, as_csv, as_json, out, db, data, as_of, worker
         default_out=Path(f"claim-{month}.xlsx"))
 
 
-def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of):
+def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     from claims import export
     from claims.overview import overview
     from claims.report import pack, status
@@ -347,10 +365,10 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of):
     if last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
     fmt = chosen_format(fmt, out, as_csv, as_json)
-    with reading(db, data, as_of) as r:
+    with reading(db, data, as_of, rules_dir) as r:
         if r.store is not None:
             ledger_warnings(r.store, db)
-        ov = overview(r.source, library(), first, last, r.store)
+        ov = overview(r.source, library(rules_dir), first, last, r.store)
     columns = ["month", "state", "scheme", "claimed", "adjustments", "received", "difference"]
     deliver(fmt, out, {
         "table": lambda: status.summary_text(ov),
@@ -360,13 +378,13 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of):
                                                         f"Claims {first} to {last}", total=True)])})
 
 
-def _pack_parts(store, month, config):
+def _pack_parts(store, month, config, rules_dir=None):
     """The reconciliation (when the month is submitted) and the recharge for the month-end pack."""
     from claims.recharge import recharge
     from claims.reconcile import reconcile
 
     submitted = store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone()
-    return (reconcile(store, month, config) if submitted else None), recharge(store, library(), month, config)
+    return (reconcile(store, month, config) if submitted else None), recharge(store, library(rules_dir), month, config)
 
 
 def _claim_pack(result, config, rec, rc, warnings):
@@ -380,8 +398,9 @@ def _claim_pack(result, config, rec, rc, warnings):
 @month_option(required=False, help="YYYY-MM: follow open episodes to the end of this month")
 @output_options(["table", "json", "csv", "xlsx"])
 @data_options
+@rules_option
 @domain_errors
-def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of):
+def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     """Every discharge, episode and segment of a patient, who pays and why, and what was claimed.
 
     PATIENT is a patient id, or an NHS number. --json writes the trace as
@@ -396,10 +415,10 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of):
     from claims.trace import build_trace, find_patient, patient_history, render_trace
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
-    with reading(db, data, as_of) as r:
+    with reading(db, data, as_of, rules_dir) as r:
         patient_id = find_patient(r.source, patient)
         history = patient_history(r.store, patient_id) if r.store is not None else []
-        result = build_trace(r.source, library(), patient_id, month, history)
+        result = build_trace(r.source, library(rules_dir), patient_id, month, history)
         rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
                 if r.store is not None and fmt in ("json", "xlsx") else None)
     deliver(fmt, out, {"table": lambda: render_trace(result), "json": lambda: trace_export.trace_json(result, rows),
@@ -412,8 +431,9 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of):
 @click.option("--skip-months", is_flag=True,
               help="Submit a month after an unsubmitted one; the months skipped are claimed in it as adjustments.")
 @store_option
+@rules_option
 @domain_errors
-def submit(month, skip_months, db):
+def submit(month, skip_months, db, rules_dir):
     """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards.
 
     Months are submitted in order. The submission's hash is printed and
@@ -427,9 +447,12 @@ def submit(month, skip_months, db):
     from claims.service import writing
     from hds.money import format_pounds
 
+    from rules.library import library_snapshot
+
     anchor = anchor_path(db, config_beside(db).anchor)
+    lib = library(rules_dir)
     with writing(db) as store:
-        done = submit_claim(store, library(), month, skip_months, anchor)
+        done = submit_claim(store, lib, month, skip_months, anchor, rules=library_snapshot(lib))
     c = done.claim
     click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
                f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
@@ -488,8 +511,9 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
 @month_option()
 @output_options(["table", "csv", "json", "xlsx"])
 @store_option
+@rules_option
 @domain_errors
-def recharge(month, fmt, as_csv, as_json, out, db):
+def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
     """The statement between the council and the CCG for a month, and the net amount due.
 
     \b
@@ -501,7 +525,7 @@ def recharge(month, fmt, as_csv, as_json, out, db):
     fmt = chosen_format(fmt, out, as_csv, as_json)
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
-        rc = build_recharge(r.store, library(), month, config_beside(db))
+        rc = build_recharge(r.store, library(rules_dir), month, config_beside(db))
     records = export.recharge_records(rc)
     deliver(fmt, out, {
         "table": lambda: export.recharge_table(rc),
@@ -545,8 +569,9 @@ def log(db):
 @main.command()
 @output_options(["table", "json"])
 @store_option
+@rules_option
 @domain_errors
-def status(fmt, as_json, out, db):
+def status(fmt, as_json, out, db, rules_dir):
     """The month-end checklist for every month in the data: claim, submission, payment, recharge, next steps.
 
     \b
@@ -561,7 +586,7 @@ def status(fmt, as_json, out, db):
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db)
         first, last = _data_months(r.source)
-        ov = overview(r.source, library(), first, last, r.store, config)
+        ov = overview(r.source, library(rules_dir), first, last, r.store, config)
         load = r.store.query("SELECT id, loaded_at, source FROM loads ORDER BY id DESC LIMIT 1")[0]
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
@@ -583,8 +608,9 @@ def _data_months(source) -> tuple[str, str]:
 @click.option("-o", "--out", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The HTML file to write.")
 @data_options
+@rules_option
 @domain_errors
-def report(first, last, out, db, data, as_of):
+def report(first, last, out, db, data, as_of, rules_dir):
     """A self-contained HTML report of a range of months, with charts, to mail or print.
 
     \b
@@ -601,12 +627,12 @@ def report(first, last, out, db, data, as_of):
     choose_format("html", out, ["html"], "html")
     config = config_beside(db) if data is None else Config()
     warnings: tuple[str, ...] = ()
-    with reading(db, data, as_of) as r:
+    with reading(db, data, as_of, rules_dir) as r:
         if r.store is not None:
             warnings = ledger_warnings(r.store, db)
-        ov = overview(r.source, library(), first, last, r.store, config if r.store is not None else None)
+        ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    write_output(out, report_html(ov, config, f"{where}; rulebooks {library().version[:12]}", warnings))
+    write_output(out, report_html(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings))
     click.echo(f"Wrote {out}", err=True)
 
 
@@ -616,8 +642,9 @@ def rules():
 
 
 @rules.command("list")
+@rules_option
 @domain_errors
-def rules_list():
+def rules_list(rules_dir):
     """Every rule with its funder and the paragraphs it cites.
 
     \b
@@ -625,7 +652,7 @@ def rules_list():
     """
     from claims import export
 
-    lib = library()
+    lib = library(rules_dir)
     for name, book in lib.books.items():
         params = ", ".join(f"{p.name}={p.value}" for p in book.parameters.values())
         click.echo(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
@@ -636,22 +663,23 @@ def rules_list():
 
 
 def _rulebook(ctx, param, value):
-    books = library().books
+    books = library(ctx.params.get("rules_dir")).books
     if value not in books:
         raise click.BadParameter(f"no rulebook '{value}'; rulebooks: {', '.join(books)}")
     return value
 
 
 @rules.command("show")
+@rules_option
 @click.argument("scheme", callback=_rulebook)
 @domain_errors
-def rules_show(scheme):
+def rules_show(rules_dir, scheme):
     """Print one rulebook (HDS1..HDS4 or common), with its included rules.
 
     \b
     Example: hds rules show HDS2
     """
-    book = library().books[scheme]
+    book = library(rules_dir).books[scheme]
     click.echo(f"{book.name}: {book.title}  ({book.path})")
     for p in book.parameters.values():
         click.echo(f"  parameter {p.name} = {p.value}   source: {p.source}")
@@ -663,13 +691,22 @@ def rules_show(scheme):
 
 @rules.command("check")
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@rules_option
 @domain_errors
-def rules_check(files):
+def rules_check(files, rules_dir):
     """Check rulebooks for gaps and unreachable rules (default: the shipped ones).
 
+    With --rules DIR, the whole folder: every rulebook and parameter file.
+
     \b
-    Example: hds rules check my-rules/hds2.rules
+    Examples: hds rules check my-rules/rulebooks/common.rules
+              hds rules check --rules my-rules
     """
+    if rules_dir is not None:
+        lib = library(rules_dir)
+        schemes = ", ".join(s.name for s in lib.schemes)
+        click.echo(f"{rules_dir}: ok: {len(lib.books)} rulebook(s) total and every rule reachable; schemes {schemes}")
+        return
     from rules import RULEBOOK_DIR
     from rules.check import check_rulebook
     from rules.language import parse_rulebook
@@ -686,8 +723,9 @@ def rules_check(files):
 @rules.command("test")
 @click.option("--scenarios", type=click.Path(path_type=Path, exists=True, file_okay=False), default=None,
               help="Folder of scenario files (default: the shipped ones).")
+@rules_option
 @domain_errors
-def rules_test(scenarios):
+def rules_test(scenarios, rules_dir):
     """Run the rulebooks' scenario tests.
 
     \b
@@ -696,7 +734,7 @@ def rules_test(scenarios):
     from claims.scenarios import run_scenarios
     from rules import SCENARIO_DIR
 
-    results = run_scenarios(scenarios or SCENARIO_DIR, library())
+    results = run_scenarios(scenarios or SCENARIO_DIR, library(rules_dir))
     failed = [r for r in results if not r.passed]
     for r in results:
         click.echo(f"{'ok  ' if r.passed else 'FAIL'} {r.name}")
@@ -718,6 +756,81 @@ def rules_facts():
 
     for name, meaning in FACTS.items():
         click.echo(f"{name:<32} {meaning}")
+
+
+@rules.command("export")
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+@domain_errors
+def rules_export(directory):
+    """Write the shipped rulebooks and parameters to DIRECTORY, to change and use with --rules.
+
+    \b
+    Example: hds rules export my-rules   (then edit my-rules/parameters/hds2.yaml;
+             hds compare --month 2020-10 --rules my-rules)
+    """
+    from rules.export import export_rules
+
+    written = export_rules(directory)
+    click.echo(f"Wrote {len(written)} files to {directory}: rulebooks, parameters and the rule renames")
+
+
+@rules.command("coverage")
+@month_option()
+@output_options(["table", "csv", "json"])
+@data_options
+@rules_option
+@domain_errors
+def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+    """Days and money each rule and each paragraph decided in a month of real data.
+
+    \b
+    Example: hds rules coverage --month 2020-10
+    """
+    from claims import export
+    from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocations as allocate
+    from hds.days import month_end, month_number, month_start
+    from rules.coverage import coverage
+
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
+    lib = library(rules_dir)
+    m = month_number(month)
+    with reading(db, data, as_of, rules_dir) as r:
+        rows = allocate(r.source.period(month_start(m), month_end(m)), lib, m, m)
+    result = coverage(rows, lib, {BLOCK_RULE: BLOCK_PARAGRAPHS}).to_dict()
+    deliver(fmt, out, {"table": lambda: export.coverage_table(result, month),
+                       "csv": lambda: export.to_csv(export.coverage_records(result), export.COVERAGE_COLUMNS),
+                       "json": lambda: export.to_json({"month": month, **result})})
+
+
+@main.command()
+@month_option()
+@click.option("--rules", "rules_dir", type=click.Path(path_type=Path, exists=True, file_okay=False), required=True,
+              help="The alternative rules: a folder written by 'hds rules export' and changed.")
+@output_options(["table", "csv", "json"])
+@data_options
+@domain_errors
+def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
+    """A month under the shipped rules and under --rules DIR, side by side: totals, lines changed,
+    days moved between funders (which add up to zero).
+
+    \b
+    Example: hds rules export what-if; (set HDS2's free period to 28 days in what-if/parameters/hds2.yaml)
+             hds compare --month 2020-10 --rules what-if
+    """
+    from claims import export
+    from claims.allocate import allocations as allocate
+    from hds.days import month_end, month_number, month_start
+    from rules.compare import compare as compare_tables
+
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
+    base, alternative = library(), library(rules_dir)
+    m = month_number(month)
+    with reading(db, data, as_of, rules_dir) as r:
+        period = r.source.period(month_start(m), month_end(m))
+        result = compare_tables(allocate(period, base, m, m), allocate(period, alternative, m, m), month)
+    deliver(fmt, out, {"table": lambda: export.comparison_table(result, rules_dir),
+                       "csv": lambda: export.to_csv(result["lines"], export.comparison_columns(result)),
+                       "json": lambda: export.to_json(result)})
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ from hds.timeline import Segments, Timelines, cut, timelines
 from rules.engine import engine_for
 from rules.language import Rule
 
-BLOCK_RULE = "block-cost"  # block costs are hds by 2.1, 4.12 and 5.5.2, not by a rulebook rule
+BLOCK_RULE = "block-cost"  # block costs are hds by these paragraphs, not by a rulebook rule:
+BLOCK_PARAGRAPHS = ("2.1", "4.12", "5.5.2")
 FUNDER_CODE = {name: i for i, name in enumerate(FUNDER_NAMES)}
 HDS = FUNDER_CODE["hds"]
 ALLOCATION_FIELDS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",

@@ -269,3 +269,74 @@ def recharge_json(r: Recharge) -> str:
     return to_json({"month": r.month, "council": r.council, "ccg": r.ccg, "items": recharge_records(r),
                     "net": {"owed_by": r.ccg if net >= 0 else r.council, "owed_to": r.council if net >= 0 else r.ccg,
                             "amount": pounds(abs(net))}})
+
+
+# --- rules: coverage and comparison -----------------------------------------------------
+
+COVERAGE_COLUMNS = ["rule", "funder", "cites", "rows", "days", "amount", "sole_days", "sole_amount"]
+
+
+def coverage_records(result: dict) -> list[dict]:
+    return [{**r, "cites": ", ".join(r["cites"]), "amount": Pounds(r["amount"]),
+             "sole_amount": Pounds(r["sole_amount"])} for r in result["rules"]]
+
+
+def coverage_table(result: dict, month: str) -> str:
+    from claims.report.text import Column, money, table, terminal_width
+
+    def pence(text):
+        return money(int(Decimal(text) * 100))
+
+    rules = result["rules"]
+    paragraphs = result["paragraphs"]
+    parts = [f"Rules and paragraphs that decided the days of {month}", "",
+             table([Column("Rule", [r["rule"] for r in rules]), Column("Funder", [r["funder"] for r in rules]),
+                    Column("Paragraphs", [", ".join(r["cites"]) for r in rules]),
+                    Column("Days", [f"{r['days']:,}" for r in rules], "right"),
+                    Column("Amount", [pence(r["amount"]) for r in rules], "right")], terminal_width()), "",
+             table([Column("Paragraph", [p["paragraph"] for p in paragraphs]),
+                    Column("Rules citing it", [", ".join(p["rules"]) for p in paragraphs], wrap=True),
+                    Column("Days", [f"{p['days']:,}" for p in paragraphs], "right"),
+                    Column("Amount", [pence(p["amount"]) for p in paragraphs], "right")], terminal_width()), ""]
+    if result["unused"]:
+        parts.append(f"Rules that decided no day this month: {', '.join(result['unused'])}")
+    parts.append(f"Total: {result['total']['days']:,} days, {pence(result['total']['amount'])}; a day decided by "
+                 "several rules (a rule cell such as a+b) counts for each of them")
+    return "\n".join(parts)
+
+
+def comparison_columns(result: dict) -> list[str]:
+    return list(result["lines"][0]) if result["lines"] else [
+        "patient_id", "discharge_id", "episode_id", "block_id", "funder", "base_days", "alternative_days", "days_moved"]
+
+
+def comparison_table(result: dict, rules_dir) -> str:
+    from claims.report.text import Column, money, table, terminal_width
+
+    def pence(text):
+        return money(int(Decimal(text) * 100))
+
+    funders = list(result["difference"])
+    base, alt = result["base"]["funders"], result["alternative"]["funders"]
+    parts = [f"{result['month']} under the shipped rules (base) and under {rules_dir} (alternative)", "",
+             table([Column("Funder", funders),
+                    Column("Base days", [f"{base.get(f, {}).get('days', 0):,}" for f in funders], "right"),
+                    Column("Base amount", [pence(base.get(f, {}).get("amount", "0")) for f in funders], "right"),
+                    Column("Alternative days", [f"{alt.get(f, {}).get('days', 0):,}" for f in funders], "right"),
+                    Column("Alternative amount", [pence(alt.get(f, {}).get("amount", "0")) for f in funders], "right"),
+                    Column("Days moved", [f"{result['difference'][f]['days']:+,}" for f in funders], "right"),
+                    Column("Amount moved", [pence(result["difference"][f]["amount"]) for f in funders], "right")],
+                   terminal_width()), "",
+             f"Days moved between funders add up to {sum(d['days'] for d in result['difference'].values()):+,} "
+             f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed."]
+    lines = result["lines"]
+    if lines:
+        shown = lines[:200]
+        parts += ["", "Lines that changed" + (f" (the first 200 of {len(lines):,}; --csv for all)" if len(lines) > 200
+                                             else ""),
+                  table([Column("Episode", [l["episode_id"] or l["block_id"] for l in shown]),
+                         Column("Funder", [l["funder"] for l in shown]),
+                         Column("Base", [f"{l['base_days']} d {l['base_rule']}" for l in shown]),
+                         Column("Alternative", [f"{l['alternative_days']} d {l['alternative_rule']}" for l in shown]),
+                         Column("Moved", [pence(l["amount_moved"]) for l in shown], "right")], terminal_width())]
+    return "\n".join(parts)

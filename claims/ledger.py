@@ -32,9 +32,16 @@ INPUT_NAMES = {"weekly_pence": "weekly_cost", "amount_pence": "amount"}  # store
 
 # --- what has been claimed -------------------------------------------------
 
-def submissions(store: Store, up_to_load: int | None = None) -> list[dict]:
-    where, params = ("WHERE load_id <= ?", [up_to_load]) if up_to_load is not None else ("", [])
-    return store.query(f"SELECT * FROM submissions {where} ORDER BY id", params)
+def submissions(store: Store, up_to_load: int | None = None, before: int | None = None) -> list[dict]:
+    """The submissions made from loads up to `up_to_load`, and (with `before`) before that submission."""
+    where, params = ["1"], []
+    if up_to_load is not None:
+        where.append("load_id <= ?")
+        params.append(up_to_load)
+    if before is not None:
+        where.append("id < ?")
+        params.append(before)
+    return store.query(f"SELECT * FROM submissions WHERE {' AND '.join(where)} ORDER BY id", params)
 
 
 def _lines_table(rows: list[tuple]) -> Table:
@@ -51,9 +58,11 @@ def stored_lines(store: Store, submission_id: int) -> tuple[Table, np.ndarray]:
     return _lines_table([r[:-1] for r in rows]), current
 
 
-def ledger_state(store: Store, library, month: str, up_to_load: int | None = None) -> LedgerState:
-    """What the submissions (made from loads up to `up_to_load`) claimed for the months before `month`."""
-    subs = submissions(store, up_to_load)
+def ledger_state(store: Store, library, month: str, up_to_load: int | None = None,
+                 before: int | None = None) -> LedgerState:
+    """What the submissions (made from loads up to `up_to_load`, and before submission `before`)
+    claimed for the months before `month`."""
+    subs = submissions(store, up_to_load, before)
     if not subs:
         return NO_LEDGER
     by_id = {s["id"]: s for s in subs}
@@ -219,6 +228,33 @@ def claim_for(store: Store, library, month: str, as_of: int | None = None) -> Cl
     source = StoreSource(store, as_of)
     state = ledger_state(store, library, month, up_to_load=as_of)
     return build_claim(source, library, month, state, source.load_id)
+
+
+def replay(store: Store, month: str) -> Claim:
+    """A submitted month recomputed under the rules pinned to its submission, from the data of the
+    load it was made from and the ledger as it stood then: what an auditor gets to compare, line
+    for line, with what was submitted, whatever the rules are now."""
+    from rules.library import library_from_snapshot
+
+    found = store.query("SELECT * FROM submissions WHERE month = ?", [month])
+    if not found:
+        raise HdsError(f"{month} has not been submitted: --as-submitted replays a submission")
+    header = found[0]
+    texts = dict(store.execute("SELECT path, text FROM submission_rules WHERE submission_id = ?", [header["id"]]))
+    if not texts:
+        raise HdsError(f"submission {header['id']} ({month}) was made before hds kept the rules with each "
+                       "submission, so it cannot be replayed under its own rules")
+    library = library_from_snapshot(texts)
+    source = StoreSource(store, header["load_id"])
+    state = ledger_state(store, library, month, up_to_load=header["load_id"], before=header["id"])
+    claim = build_claim(source, library, month, state, header["load_id"])
+    same = (claim.total_pence == header["total_pence"]
+            and len(claim.lines) + len(claim.adjustments) == header["line_count"])
+    claim.notes.append(f"{month} replayed under the rules pinned to submission {header['id']} (version "
+                       f"{library.version[:12]}) from load {header['load_id']}: "
+                       + ("the same lines and total as submitted." if same else
+                          f"DIFFERENT from what was submitted ({pounds(header['total_pence'])})."))
+    return claim
 
 
 def carried_claim(store: Store, month: str, carried: tuple[int, str]) -> Claim:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import yaml
 
-from claims.allocate import BLOCK_RULE, allocate, block_allocation, decide
+from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocate, block_allocation, decide
 from hds.days import month_end
 from hds.table import Table
 from hds.contract import BlockCost, Discharge, Episode, Event
@@ -43,7 +43,6 @@ from hds.load import parse_bool
 from hds.money import parse_money, pounds
 
 
-BLOCK_PARAGRAPHS = ("2.1", "4.12", "5.5.2")  # block costs are hds by these paragraphs, not by a rulebook rule
 EXPECT_WORDS = 6  # episode month funder days amount rule
 
 

@@ -24,7 +24,7 @@ class Reading:
 
 @contextlib.contextmanager
 def reading(db: Path, data: Path | None = None, as_of: int | None = None,
-            note: Callable[[str], None] = lambda text: None, data_option: bool = False):
+            note: Callable[[str], None] = lambda text: None, data_option: bool = False, rules_library=None):
     """Open what a read-only command reads: files straight into columns with `data`, otherwise the
     store, read-only and inside one read transaction (a snapshot). `data_option`: the command
     offers --data, so a missing store's message may suggest it."""
@@ -34,7 +34,7 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
         from hds.data import MemorySource
         from hds.load import read_data
 
-        dataset, notes = read_data(data, scheme_names(library()))
+        dataset, notes = read_data(data, scheme_names(rules_library or library()))
         for text in notes:
             note(text)
         yield Reading(MemorySource(dataset), None)
@@ -68,17 +68,18 @@ def writing(db: Path, create: bool = False):
         store.close()
 
 
-_LIBRARY = None
+_LIBRARIES: dict = {}
 
 
-def library():
-    """The shipped rule library, parsed and checked once per process."""
-    global _LIBRARY
-    if _LIBRARY is None:
+def library(directory: Path | None = None):
+    """The shipped rule library, or the one exported to `directory` (``hds rules export``), parsed and
+    checked (every rulebook total, every rule reachable, parameters valid) once per process."""
+    key = str(Path(directory).resolve()) if directory is not None else None
+    if key not in _LIBRARIES:
         from rules.library import load_library
 
-        _LIBRARY = load_library()
-    return _LIBRARY
+        _LIBRARIES[key] = load_library(directory)
+    return _LIBRARIES[key]
 
 
 def scheme_names(lib) -> tuple[str, ...]:
