@@ -86,12 +86,12 @@ def scheme_names(lib) -> tuple[str, ...]:
     return tuple(s.name for s in lib.schemes)
 
 
-def load(source: Path, db: Path, allow_removals: bool = False):
+def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     """Validate SOURCE and record it in the store; a refused first load leaves no store behind."""
     from hds.load import read
     from hds.store import is_empty, known_discharges, open_store, save_load
 
-    lib = library()
+    lib = lib or library()
     new = not db.exists()
     if new:
         loaded = read(source, scheme_names(lib))  # validate before any file is made
@@ -137,11 +137,11 @@ def refresh(store, lib=None) -> int:
     return len(rows)
 
 
-def refresh_after_load(db: Path) -> tuple[int | None, int]:
+def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
     """After a load: refresh the analysts' table when the store is small enough to do it at once;
     (rows written or None, discharges in the store)."""
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
         if count > REFRESH_AT_LOAD:
             return None, count
-        return refresh(store), count
+        return refresh(store, lib), count
