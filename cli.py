@@ -334,11 +334,14 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
     fmt = chosen_format(fmt, out, as_csv, as_json)
     rec = rc = None
     warnings: tuple[str, ...] = ()
+    found = None
     with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
         if r.store is None:
             from claims.claim import build_claim
 
             result = build_claim(r.source, library(rules_dir), month)
+            if fmt == "xlsx":
+                found = _findings_for_pack(r, month, library(rules_dir), None)
         elif as_submitted:
             from claims.ledger import replay
 
@@ -350,10 +353,11 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
             result = claim_for(r.store, library(rules_dir), month, as_of)
             if fmt == "xlsx":
                 rec, rc = _pack_parts(r.store, month, config_beside(db), rules_dir)
+                found = _findings_for_pack(r, month, library(rules_dir), result.submission, config_beside(db))
     deliver(fmt, out, {
         "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
         "json": lambda: export.claim_json(result),
-        "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings)},
+        "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings, found)},
         default_out=Path(f"claim-{month}.xlsx"))
 
 
@@ -387,10 +391,24 @@ def _pack_parts(store, month, config, rules_dir=None):
     return (reconcile(store, month, config) if submitted else None), recharge(store, library(rules_dir), month, config)
 
 
-def _claim_pack(result, config, rec, rc, warnings):
+def _claim_pack(result, config, rec, rc, warnings, found=None):
     from claims.report.pack import claim_pack_bytes
 
-    return claim_pack_bytes(result, config, rec, rc, None, warnings)
+    return claim_pack_bytes(result, config, rec, rc, found, warnings)
+
+
+def _findings_for_pack(r, month, lib, submission, config=None):
+    """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
+    from claims.checks import Finding, Thresholds, run_checks
+
+    if submission is not None:
+        from claims.ledger import stored_findings
+
+        return [Finding(f["code"], f["severity"], f["paragraph"], f["subject"], f["ids"], f["amount_pence"],
+                        f["message"] + (f" ({f['acknowledged']})" if f["acknowledged"] else ""))
+                for f in stored_findings(r.store, submission["id"])]
+    thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
+    return run_checks(month, r.source.everything(), lib, thresholds)
 
 
 @main.command()
@@ -417,8 +435,12 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
         patient_id = find_patient(r.source, patient)
-        history = patient_history(r.store, patient_id) if r.store is not None else []
-        result = build_trace(r.source, library(rules_dir), patient_id, month, history)
+        history, found = [], []
+        if r.store is not None:
+            from claims.ledger import stored_findings
+
+            history, found = patient_history(r.store, patient_id), stored_findings(r.store, patient_id=patient_id)
+        result = build_trace(r.source, library(rules_dir), patient_id, month, history, found)
         rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
                 if r.store is not None and fmt in ("json", "xlsx") else None)
     deliver(fmt, out, {"table": lambda: render_trace(result), "json": lambda: trace_export.trace_json(result, rows),
@@ -430,35 +452,88 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
 @month_option()
 @click.option("--skip-months", is_flag=True,
               help="Submit a month after an unsubmitted one; the months skipped are claimed in it as adjustments.")
+@click.option("--accept", "accepts", multiple=True, metavar="CODE:SUBJECT",
+              help="Acknowledge a finding of 'hds check' (repeatable; each with its --because).")
+@click.option("--because", "reasons", multiple=True, metavar="TEXT",
+              help="Why the finding before it is right (one per --accept, or one for all).")
+@click.option("--acknowledgements", type=click.Path(path_type=Path, exists=True, dir_okay=False),
+              help="A CSV file of acknowledgements: 'hds check --csv' output with a column 'because' added "
+                   "(or columns finding, CODE:SUBJECT, and because).")
 @store_option
 @rules_option
 @domain_errors
-def submit(month, skip_months, db, rules_dir):
+def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir):
     """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards.
 
-    Months are submitted in order. The submission's hash is printed and
-    appended to the anchor file (hds.toml [ledger] anchor; by default
-    <store>.anchor): keep a copy of it away from the store.
+    Months are submitted in order. The checks of 'hds check' run first: an
+    error finding stops the submission unless acknowledged with --accept and
+    --because; every finding is stored with the submission, inside its hash
+    chain. The submission's hash is printed and appended to the anchor file
+    (hds.toml [ledger] anchor; by default <store>.anchor): keep a copy of it
+    away from the store.
 
     \b
-    Example: hds submit --month 2020-10
+    Examples: hds submit --month 2020-10
+              hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by OCC"
     """
+    from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit as submit_claim
     from claims.service import writing
     from hds.money import format_pounds
-
+    from hds.store import user_name
     from rules.library import library_snapshot
 
-    anchor = anchor_path(db, config_beside(db).anchor)
+    accepted = _acknowledgements(accepts, reasons, acknowledgements)
+    config = config_beside(db)
+    thresholds = Thresholds.from_mapping(config.checks)
+    anchor = anchor_path(db, config.anchor)
     lib = library(rules_dir)
+
+    def checked(source):
+        return review(month, source.everything(), lib, thresholds, accepted, user_name())
+
     with writing(db) as store:
-        done = submit_claim(store, lib, month, skip_months, anchor, rules=library_snapshot(lib))
+        done = submit_claim(store, lib, month, skip_months, anchor, review=checked, rules=library_snapshot(lib))
+    for finding in done.findings:
+        if finding["severity"] == "warning" and not finding["acknowledged"]:
+            warn(f"{finding['code']}:{finding['subject']} {finding['message']}")
+    acknowledged = [f for f in done.findings if f["acknowledged"]]
     c = done.claim
     click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
                f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
                f"total {format_pounds(c.total_pence)}")
+    click.echo(f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)")
     click.echo(f"Submission hash: {done.hash}")
     click.echo(f"Anchored in {done.anchor}")
+
+
+def _acknowledgements(accepts, reasons, path) -> dict[str, str]:
+    """CODE:SUBJECT -> the reason given for it, from --accept/--because pairs or a CSV file."""
+    import csv
+
+    if reasons and len(reasons) not in (1, len(accepts)):
+        raise click.UsageError("give one --because for every --accept (or one for them all)")
+    if accepts and not reasons:
+        raise click.UsageError("--accept needs --because: say why the finding is right")
+    accepted = {token: (reasons[i] if len(reasons) > 1 else reasons[0]) for i, token in enumerate(accepts)}
+    if path is not None:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            for number, row in enumerate(csv.DictReader(handle), start=2):
+                finding = (row.get("finding") or "").strip() or (
+                    f"{row['code'].strip()}:{row['subject'].strip()}" if row.get("code") and row.get("subject") else "")
+                reason = (row.get("because") or "").strip()
+                if not reason and row.get("severity", "error") != "error":
+                    continue  # a warning left without a reason (as 'hds check --csv' lists it): nothing to accept
+                if not finding or not reason:
+                    raise HdsError(f"{path} row {number}: needs the finding (a column finding, CODE:SUBJECT, or "
+                                   "columns code and subject, as 'hds check --csv' writes) and a because")
+                accepted[finding.lstrip("'")] = reason
+    for token, reason in accepted.items():
+        if ":" not in token:
+            raise click.UsageError(f"--accept {token}: write the finding as CODE:SUBJECT, as 'hds check' shows it")
+        if not reason.strip():
+            raise click.UsageError(f"--accept {token}: the reason (--because) is empty")
+    return accepted
 
 
 @main.command()
@@ -547,10 +622,13 @@ def log(db):
 
     from hds.money import format_pounds
 
+    from claims.ledger import stored_findings
+
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         loads = r.store.query("SELECT * FROM loads ORDER BY id")
         subs = r.store.query("SELECT * FROM submissions ORDER BY id")
+        found = stored_findings(r.store)
     click.echo("Loads")
     for row in loads:
         changes = json.loads(row["changes"])
@@ -564,6 +642,13 @@ def log(db):
     for row in subs:
         click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
                    f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}")
+        kept = [f for f in found if f["submission_id"] == row["id"]]
+        if kept:
+            errors = sum(f["severity"] == "error" for f in kept)
+            click.echo(f"         findings: {errors} error(s), {len(kept) - errors} warning(s)")
+            for f in kept:
+                if f["acknowledged"]:
+                    click.echo(f"         {f['code']}:{f['subject']} {f['acknowledged']}")
 
 
 @main.command()
@@ -634,6 +719,68 @@ def report(first, last, out, db, data, as_of, rules_dir):
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
     write_output(out, report_html(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings))
     click.echo(f"Wrote {out}", err=True)
+
+
+@main.command()
+@month_option()
+@output_options(["table", "csv", "json", "xlsx"])
+@data_options
+@rules_option
+@domain_errors
+def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+    """The checks to run before submitting a month: coded findings, each citing the paragraph it protects.
+
+    Errors (double funding) stop 'hds submit' until corrected or acknowledged;
+    warnings are stored with the submission. docs/checks.md explains every code.
+
+    \b
+    Example: hds check --month 2020-10 --json -o findings-2020-10.json
+    """
+    from claims import export
+    from claims.checks import Thresholds, run_checks, totals
+
+    fmt = chosen_format(fmt, out, as_csv, as_json)
+    thresholds = Thresholds.from_mapping(config_beside(db).checks) if data is None else Thresholds()
+    with reading(db, data, as_of, rules_dir) as r:
+        findings = run_checks(month, r.source.everything(), library(rules_dir), thresholds)
+    deliver(fmt, out, {"table": lambda: export.findings_table(findings, month),
+                       "csv": lambda: export.to_csv(export.finding_records(findings), export.FINDING_COLUMNS),
+                       "json": lambda: export.to_json({"month": month, "findings": export.finding_json(findings),
+                                                       "totals": export.finding_totals(totals(findings))}),
+                       "xlsx": lambda: export.findings_workbook(findings, month)})
+
+
+@main.group()
+def audit():
+    """Evidence for auditors."""
+
+
+@audit.command("sample")
+@month_option()
+@click.option("--size", type=click.IntRange(min=1), required=True, help="How many claimed lines to sample.")
+@click.option("--seed", type=int, required=True, help="The seed that makes the sample reproducible.")
+@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="The folder to write the evidence pack to (default: audit-YYYY-MM-seed-S).")
+@store_option
+@domain_errors
+def audit_sample(month, size, seed, out, db):
+    """A reproducible monetary-unit sample of a month's claimed lines, as an evidence pack.
+
+    Lines are chosen with probability proportional to their amount. The pack
+    holds sample.xlsx (the lines, why each was picked, their source rows with
+    the load and file SHA-256 they came from, and a checklist) and a trace per
+    sampled patient. It is personal data: keep it as such.
+
+    \b
+    Example: hds audit sample --month 2020-10 --size 25 --seed 2021 -o evidence-2020-10
+    """
+    from claims.audit import write_evidence_pack
+
+    out = out or Path(f"audit-{month}-seed-{seed}")
+    with reading_store(db) as r:
+        pack = write_evidence_pack(r.store, library(), month, size, seed, out)
+    click.echo(f"Sampled {len(pack.lines)} of {pack.population_lines:,} claimed lines of {month} ({pack.status}) "
+               f"with seed {seed}; wrote {pack.workbook} and {len(pack.traces)} trace(s) in {pack.directory}")
 
 
 @main.group()

@@ -18,7 +18,7 @@ import datetime as dt
 import sqlite3
 import sys
 from collections import defaultdict
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 from types import SimpleNamespace
 

@@ -19,12 +19,11 @@ only.
 from __future__ import annotations
 
 import json
-import os
 import random
 import re
 from dataclasses import dataclass
 from fractions import Fraction
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -299,15 +298,9 @@ def _source_record(table: str, row: dict, loads: dict[int, dict]) -> dict:
 
 def _file_of(table: str, load: dict | None) -> tuple[str, str]:
     """The file (and for a workbook, the sheet) a table came from in a load, and that file's SHA-256."""
-    files = json.loads(load["files"]) if load and load.get("files") else {}
-    for name, digest in files.items():
-        path = PurePath(name)
-        if path.suffix.lower() == ".csv" and path.stem.strip().lower() == table:
-            return name, digest
-    for name, digest in files.items():
-        if PurePath(name).suffix.lower() in (".xlsx", ".xlsm"):
-            return f"{name}, sheet {table}", digest
-    return "", ""
+    from hds.store import source_file
+
+    return source_file(json.loads(load["files"]) if load and load.get("files") else {}, table)
 
 
 def _file_records(loads: dict[int, dict], used: set[int]) -> list[dict]:
@@ -347,19 +340,13 @@ def _check_folder(folder: Path) -> None:
 
 
 def _make_private_folder(folder: Path) -> None:
-    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(folder, 0o700)
+    from claims.report.output import make_private_folder
+
+    make_private_folder(folder)
 
 
 def _write_private(path: Path, data: bytes) -> None:
-    """Write a file only its owner can read, whatever the umask."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.fchmod(descriptor, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            descriptor = -1
-            handle.write(data)
-    finally:
-        if descriptor >= 0:
-            os.close(descriptor)
+    """Write a file only its owner can read, whatever the umask (never through a link)."""
+    from claims.report.output import write_output
 
+    write_output(path, data)

@@ -394,8 +394,11 @@ class Context:
 
 @_check("HDS-DOUBLE-FREE", ERROR, "4.4", "Two free periods of one person running at once, both claimed")
 def double_free_periods(ctx: Context):
-    """Two discharges of one person whose free periods (D .. P-1) overlap, each with scheme-funded
-    days inside the overlap: the scheme would fund the same weeks twice."""
+    """Two discharges of one person whose free periods (D .. P-1) overlap, both funded by the scheme
+    at the same time: from the later discharge to the earlier one's last scheme-funded day. A later
+    discharge whose care starts after the earlier one's funded care stopped (a readmission) is not
+    double funding, however long the earlier free period could have run; a month is touched only
+    when the doubly funded days fall in it."""
     t, dis = ctx.timelines, ctx.sub.discharges
     # a discharge can only take part through its scheme-funded days, all of them before P: each one's
     # span runs from D to the earlier of P-1 and its last scheme-funded day
@@ -415,7 +418,7 @@ def double_free_periods(ctx: Context):
         j = k - 1  # walk back only while an earlier span can still reach D[k]
         while j >= 0 and person[j] == person[k] and reach[j] >= D[k]:
             if end[j] >= D[k]:
-                yield from _double_free(ctx, int(at[j]), int(at[k]), int(D[k]), int(min(P[j], P[k]) - 1))
+                yield from _double_free(ctx, int(at[j]), int(at[k]), int(D[k]), int(min(end[j], P[k] - 1)))
             j -= 1
 
 
@@ -426,7 +429,7 @@ def _double_free(ctx: Context, earlier: int, later: int, lo: int, hi: int):
     if not days(earlier, lo, hi) or not days(later, lo, hi):
         return
     m_lo, m_hi = max(lo, ctx.first), min(hi, ctx.last)
-    if m_lo > m_hi or not (days(earlier, m_lo, m_hi) or days(later, m_lo, m_hi)):
+    if m_lo > m_hi or not (days(earlier, m_lo, m_hi) and days(later, m_lo, m_hi)):
         return
     amount = sum(ctx.episode_pence(e, ctx.hds_days(e, m_lo, m_hi)) for e in ctx.episodes_of(later))
     dis = ctx.sub.discharges
@@ -440,9 +443,9 @@ def _double_free(ctx: Context, earlier: int, later: int, lo: int, hi: int):
             "episode": ctx.sub.episodes["episode_id"][episodes].tolist()},
            amount,
            f"Discharges {first_id} ({iso(dis['discharge_date'][earlier])}) and {second_id} "
-           f"({iso(dis['discharge_date'][later])}) of {who} have free periods that overlap from {iso(lo)} to "
-           f"{iso(hi)}, and both claim scheme-funded days in that time: only one free period can be claimed, "
-           f"so correct the data or withdraw one claim.")
+           f"({iso(dis['discharge_date'][later])}) of {who} have free periods that overlap, and both are "
+           f"claimed as scheme-funded from {iso(lo)} to {iso(hi)}: the scheme would pay twice for those days, so "
+           f"end the earlier package where the later one starts, or withdraw one claim.")
 
 
 @_check("HDS-EPISODE-OVERLAP", ERROR, "6.5", "Overlapping episodes of one service, both claimed")
@@ -873,3 +876,41 @@ def _intersect(a: list[tuple[int, int]], b: list[tuple[int, int]]) -> list[tuple
 
 def _runs_text(runs: list[tuple[int, int]]) -> str:
     return ", ".join(iso(f) if f == l else f"{iso(f)} to {iso(l)}" for f, l in runs)
+
+
+# --- before a submission ---------------------------------------------------------------------------------
+
+class OpenErrors(HdsError):
+    """A submission with error findings nobody has acknowledged."""
+
+
+def review(month: str, data: Data, library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
+    """The findings a submission stores: every finding of the month, each acknowledged one with who
+    accepted it and why. Refused (OpenErrors, listing them) while an error is not acknowledged; an
+    acknowledgement that matches no finding is refused too, so a typing slip is not taken as done."""
+    findings = run_checks(month, data, library, thresholds)
+    still, taken, unmatched = split_accepted(findings, accepted)
+    if unmatched:
+        raise HdsError(f"--accept {', '.join(unmatched)} matches no finding of {month}; 'hds check --month {month}' "
+                       "lists them as CODE:SUBJECT")
+    errors = [f for f in still if f.severity == ERROR]
+    if errors:
+        listed = "\n".join(f"  {f.key}  ({f.paragraph}) {f.message}" for f in errors)
+        raise OpenErrors(f"{month} has {len(errors)} error finding(s) that would go to NHS England unexplained; "
+                         f"nothing was submitted:\n{listed}\nCorrect the data and load it again, or acknowledge each "
+                         f"with --accept CODE:SUBJECT --because \"why it is right\" (see 'hds check --month {month}')")
+    reasons = {}
+    for token, reason in accepted.items():
+        code, _, subject = token.strip().partition(":")
+        reasons[(code.strip().upper(), subject.strip())] = reason
+    return [{**f.as_dict(), "acknowledged": (f"accepted by {user}: {reasons[(f.code, f.subject)]}"
+                                             if (f.code, f.subject) in reasons else "")}
+            for f in findings]
+
+
+def totals(findings: list[Finding]) -> dict:
+    by_code: dict[str, int] = {}
+    for f in findings:
+        by_code[f.code] = by_code.get(f.code, 0) + 1
+    return {"errors": sum(f.severity == ERROR for f in findings), "warnings": sum(f.severity == WARNING for f in findings),
+            "amount_at_stake_pence": sum(f.amount_pence for f in findings), "by_code": by_code}

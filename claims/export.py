@@ -13,7 +13,7 @@ from pathlib import Path
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
-from claims.report.formats import Pounds, columns_csv, pounds_column, to_csv, to_json
+from claims.report.formats import Pounds, columns_csv, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
 from hds.money import pounds
 from hds.table import Table
 
@@ -340,3 +340,48 @@ def comparison_table(result: dict, rules_dir) -> str:
                          Column("Alternative", [f"{l['alternative_days']} d {l['alternative_rule']}" for l in shown]),
                          Column("Moved", [pence(l["amount_moved"]) for l in shown], "right")], terminal_width())]
     return "\n".join(parts)
+
+
+# --- findings of the checks -------------------------------------------------------------
+
+FINDING_COLUMNS = ["code", "severity", "paragraph", "subject", "patient", "discharge", "episode", "block", "event",
+                   "amount", "message"]
+
+
+def finding_records(findings) -> list[dict]:
+    return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
+             **{kind: " ".join(f.ids.get(kind, [])) for kind in ("patient", "discharge", "episode", "block", "event")},
+             "amount": Pounds.of(f.amount_pence), "message": f.message} for f in findings]
+
+
+def finding_json(findings) -> list[dict]:
+    return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
+             "ids": {k: list(v) for k, v in f.ids.items()}, "amount": Pounds.of(f.amount_pence),
+             "message": f.message} for f in findings]
+
+
+def finding_totals(totals: dict) -> dict:
+    return {"errors": totals["errors"], "warnings": totals["warnings"],
+            "amount_at_stake": Pounds.of(totals["amount_at_stake_pence"]), "by_code": totals["by_code"]}
+
+
+def findings_table(findings, month: str) -> str:
+    from claims.report.text import Column, money, table, terminal_width
+
+    if not findings:
+        return f"No findings for {month}: every check passed."
+    errors = sum(f.severity == "error" for f in findings)
+    head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
+            + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
+    return "\n".join([head, "", table([
+        Column("Finding (CODE:SUBJECT)", [f.key for f in findings]), Column("Severity", [f.severity for f in findings]),
+        Column("Para", [f.paragraph for f in findings]),
+        Column("At stake", [money(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
+        Column("What it means", [f.message for f in findings], wrap=True)], terminal_width())])
+
+
+def findings_workbook(findings, month: str) -> bytes:
+    from claims.report.pack import sheet, workbook_bytes
+
+    return workbook_bytes([sheet("Findings", finding_records(findings), FINDING_COLUMNS,
+                                 f"Findings of the checks for {month}", total=True)])

@@ -23,7 +23,7 @@ from claims.claim import LINE_FIELDS, LINE_TYPES, NO_LEDGER, Claim, LedgerState,
 from hds.contract import SPEC
 from hds.errors import HdsError
 from hds.money import pounds
-from hds.store import HEADER_FIELDS, PROTECTED, Store, StoreSource, now_utc, user_name, version_filter
+from hds.store import HEADER_FIELDS, Store, StoreSource, now_utc, user_name, version_filter
 from hds.table import Table
 
 GENESIS = "0" * 64
@@ -289,21 +289,25 @@ class Submitted:
     claim: Claim
     hash: str
     anchor: Path | None = None  # the anchor file the hash was appended to
+    findings: list = ()  # the findings stored with it
 
 
 HEADER_FIELDS_V2 = HEADER_FIELDS + ["load_hash", "findings_hash", "rules_hash"]
 
 
 def submit(store: Store, library, month: str, skip_months: bool = False, anchor: Path | None = None,
-           findings: list[dict] = (), rules: dict[str, str] | None = None) -> Submitted:
+           review=None, rules: dict[str, str] | None = None) -> Submitted:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
-    computed from exactly the data and ledger it is stored against. The submission's hash is then
-    appended to the `anchor` file, a record of the chain kept outside the store."""
+    computed from exactly the data and ledger it is stored against. `review(source)` gives the
+    findings to store with it (and may refuse the submission); the rules' texts are pinned to it.
+    The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
+    the store."""
     with store.write():
         _check_can_submit(store, month, skip_months)
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
+        findings = review(StoreSource(store)) if review is not None else []
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
         previous = store.execute("SELECT hash FROM submissions ORDER BY id DESC LIMIT 1").fetchone()
         number = store.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM submissions").fetchone()[0]
@@ -337,7 +341,7 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
         store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", rule_rows)
     if anchor is not None:
         append_anchor(anchor, header)
-    return Submitted(header["id"], claim, header["hash"], anchor)
+    return Submitted(header["id"], claim, header["hash"], anchor, list(findings))
 
 
 def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
@@ -518,3 +522,15 @@ def _anchor_problems(headers: list[dict], anchor: Path | None, expect: str | Non
         problems.append(f"submission(s) {', '.join(map(str, missing))} are not in the anchor file {anchor}; if a "
                         "submit was interrupted, compare with the hash it printed")
     return problems
+
+
+def stored_findings(store: Store, submission_id: int | None = None, patient_id: str | None = None) -> list[dict]:
+    """Findings stored with submissions (all, one submission's, or those naming a patient)."""
+    rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
+                       + ("WHERE f.submission_id = ? " if submission_id is not None else "")
+                       + "ORDER BY f.submission_id, f.n", [submission_id] if submission_id is not None else [])
+    for row in rows:
+        row["ids"] = json.loads(row["ids"])
+    if patient_id is not None:
+        rows = [r for r in rows if patient_id in r["ids"].get("patient", [])]
+    return rows

@@ -29,6 +29,7 @@ class Trace:
     decided: Decided
     rows: Table  # the allocation rows of every month up to the horizon
     submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
+    findings: list[dict] = ()  # findings stored with submissions that name the patient
 
 
 def patient_history(store, patient_id: str) -> list[dict]:
@@ -55,7 +56,8 @@ def find_patient(source, key: str) -> str:
                    "(and see 'hds check': one person under two ids is a finding)")
 
 
-def build_trace(source, library, patient_id: str, month: str | None = None, submitted: list[dict] = ()) -> Trace:
+def build_trace(source, library, patient_id: str, month: str | None = None, submitted: list[dict] = (),
+                findings: list[dict] = ()) -> Trace:
     data = source.patient(patient_id)
     if not len(data.discharges):
         raise HdsError(f"no discharges for patient '{patient_id}'; check the id (patient ids are case-sensitive)")
@@ -66,7 +68,7 @@ def build_trace(source, library, patient_id: str, month: str | None = None, subm
             "the end of the latest month in the data"
     decided = decide(data, library, horizon)
     rows = allocate(decided, 0, int(month_index(np.array([horizon]))[0]))
-    return Trace(patient_id, horizon, why, decided, rows, list(submitted))
+    return Trace(patient_id, horizon, why, decided, rows, list(submitted), list(findings))
 
 
 def render_trace(trace: Trace) -> str:
@@ -83,6 +85,13 @@ def render_trace(trace: Trace) -> str:
         total += r["amount_pence"] if r["funder"] == "hds" else 0
     out.append(f"  Claimed from NHSE to {iso(trace.horizon)}: {format_pounds(total)}")
     out += ["", "Submitted to NHSE (the ledger):"] + _submitted_lines(trace.submitted)
+    if trace.findings:
+        out += ["", "Findings of the checks stored with those submissions:"]
+        for f in trace.findings:
+            out.append(f"  submission {f['submission_id']} ({f['month']}): {f['code']}:{f['subject']} {f['severity']} "
+                       f"(paragraph {f['paragraph']}): {f['message']}")
+            if f["acknowledged"]:
+                out.append(f"    {f['acknowledged']}")
     return "\n".join(out)
 
 

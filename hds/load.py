@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from hds.contract import CONTRACT, OUTCOMES, SPEC, Column, TableSpec
+from hds.contract import CONTRACT, OUTCOMES, Column, TableSpec
 from hds.data import Data, dtypes, empty
 from hds.dates import parse_date, parse_month
 from hds.days import NEVER, day_number

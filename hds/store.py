@@ -546,7 +546,7 @@ class StoreSource:
                                     f"WHERE discharge_id IN ({marks}) AND {version} ORDER BY [{spec.key}]",
                                     list(discharge_ids) + params)
             for row in rows:
-                name, digest = _source_file(files.get(row["_load"], {}), spec.name)
+                name, digest = source_file(files.get(row["_load"], {}), spec.name)
                 row.update(_file=name, _sha256=digest)
                 if mask_nhs_numbers and row.get("nhs_number"):
                     row["nhs_number"] = "*" * 7 + row["nhs_number"][-3:]
@@ -582,14 +582,15 @@ class StoreSource:
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
 
 
-def _source_file(files: dict[str, str], table: str) -> tuple[str, str]:
-    """The file of a load that held `table`: its CSV file (any case), or the load's one workbook."""
+def source_file(files: dict[str, str], table: str) -> tuple[str, str]:
+    """The file of a load that held `table` and its SHA-256: its CSV file (any case), or the load's
+    workbook and the sheet."""
     for name, digest in files.items():
-        if Path(name).stem.lower() == table and name.lower().endswith(".csv"):
+        if Path(name).suffix.lower() == ".csv" and Path(name).stem.strip().lower() == table:
             return name, digest
-    workbooks = [(n, d) for n, d in files.items() if n.lower().endswith((".xlsx", ".xlsm"))]
-    if len(workbooks) == 1:
-        return f"{workbooks[0][0]} sheet {table}", workbooks[0][1]
+    for name, digest in files.items():
+        if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+            return f"{name}, sheet {table}", digest
     return "", ""
 
 

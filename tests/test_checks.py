@@ -136,7 +136,7 @@ def test_two_overlapping_free_periods_of_one_patient_are_an_error(library):
     assert (found.severity, found.paragraph, found.subject) == ("error", "4.4", "D1+D2")
     assert found.ids == {"patient": ["P1"], "discharge": ["D1", "D2"], "episode": ["E1", "E2"]}
     assert found.amount_pence == pence(700, 12)  # the later discharge's scheme days of October: 20th..31st
-    assert "2020-10-20 to 2020-11-11" in found.message
+    assert "scheme-funded from 2020-10-20 to 2020-10-31" in found.message  # as far as the month shows
     # November: D1's free period runs to 11 November, so the overlap still touches the month
     (november,) = findings(library, "2020-11", dataset, "HDS-DOUBLE-FREE")
     assert november.amount_pence == pence(700, 11)
@@ -512,3 +512,20 @@ def test_the_sample_for_october_2020(library, sample):
 def test_the_samples_early_episodes_are_found_in_november(library, sample):
     found = run_checks("2020-11", sample, library)
     assert {f.subject for f in found if f.code == "HDS-BEFORE-DISCHARGE"} == {"E0002229", "E0002339"}
+
+
+def test_a_readmission_after_the_first_package_stopped_is_not_double_funding(library):
+    """The free periods overlap, but the first discharge's funded care stopped before the second
+    discharge: no day is funded twice."""
+    dataset = data([discharge("D1", "P1", "2020-10-01", nhs(1)), discharge("D2", "P1", "2020-10-20", nhs(1))],
+                   [episode("E1", "D1", "home_care", "2020-10-01", "2020-10-14", 350),
+                    episode("E2", "D2", "interim_bed", "2020-10-20", "2020-11-30", 700)])
+    assert findings(library, "2020-10", dataset, "HDS-DOUBLE-FREE") == []
+
+
+def test_double_funding_belongs_to_the_months_of_the_doubly_funded_days(library):
+    dataset = data([discharge("D1", "P1", "2020-09-01", nhs(1)), discharge("D2", "P1", "2020-09-20", nhs(1))],
+                   [episode("E1", "D1", "home_care", "2020-09-01", "2020-09-30", 350),
+                    episode("E2", "D2", "interim_bed", "2020-09-20", "2020-11-30", 700)])
+    assert len(findings(library, "2020-09", dataset, "HDS-DOUBLE-FREE")) == 1
+    assert findings(library, "2020-10", dataset, "HDS-DOUBLE-FREE") == []  # October funds one package only

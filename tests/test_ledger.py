@@ -1,6 +1,5 @@
 """The claims ledger: submit, adjust, reconcile, recharge, verify; and what must never happen."""
 
-import os
 import random
 import signal
 import sqlite3

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import random
-import re
 import zipfile
 
 import numpy as np

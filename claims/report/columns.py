@@ -36,6 +36,16 @@ FIELDS: dict[str, tuple[str, str]] = {
     "lines": ("Lines", "int"),
     "when": ("When", "text"),
     "cites": ("Paragraphs", "text"),
+    "code": ("Code", "text"),
+    "severity": ("Severity", "text"),
+    "paragraph": ("Paragraph", "text"),
+    "subject": ("Subject", "text"),
+    "patient": ("Patient", "text"),
+    "discharge": ("Discharge", "text"),
+    "episode": ("Episode", "text"),
+    "block": ("Block", "text"),
+    "event": ("Event", "text"),
+    "message": ("What it means", "text"),
 }
 
 

@@ -15,7 +15,9 @@ The JSON shape, version 1 (fields are added, never renamed, within a version):
      "money_by_month": [{"month", "episode_id", "funder", "days", "amount", "rule", "claimed"}],
      "submitted": [{"claim_month", "submission_id", "submission_month", "kind", "episode_id",
                     "block_id", "days", "amount", "reason"}],
-     "source_rows": {"discharges": [...], "episodes": [...], "events": [...]}}
+     "source_rows": {"discharges": [...], "episodes": [...], "events": [...]},
+     "findings": [{"submission_id", "month", "code", "severity", "paragraph", "subject", "ids",
+                   "amount", "message", "acknowledged"}]}
 
 Dates are ISO text, money decimal strings in pounds, an open end date null.
 Each source row carries the load that brought that version of it
@@ -79,7 +81,11 @@ def trace_record(trace, source_rows: dict | None = None) -> dict:
                   "amount": pounds_text(r["amount_pence"]), "reason": r["reason"]} for r in trace.submitted]
     return {"schema": SCHEMA, "patient_id": trace.patient_id, "horizon": iso(trace.horizon),
             "horizon_reason": trace.horizon_reason, "discharges": discharges, "money_by_month": money,
-            "submitted": submitted, "source_rows": source_rows or {}}
+            "submitted": submitted, "source_rows": source_rows or {},
+            "findings": [{"submission_id": f["submission_id"], "month": f["month"], "code": f["code"],
+                          "severity": f["severity"], "paragraph": f["paragraph"], "subject": f["subject"],
+                          "ids": f["ids"], "amount": pounds_text(f["amount_pence"]), "message": f["message"],
+                          "acknowledged": f["acknowledged"]} for f in trace.findings]}
 
 
 def trace_json(trace, source_rows: dict | None = None) -> str:
