@@ -285,7 +285,7 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
     \b
     Example: hds allocations --month 2020-12 --csv -o allocations-2020-12.csv
     """
-    from claims import export
+    from claims.report import views
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
 
@@ -293,10 +293,10 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
     m = month_number(month)
     with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
         rows = allocate(r.source.period(month_start(m), month_end(m)), library(rules_dir), m, m)
-    records = export.allocation_records(rows)
-    deliver(fmt, out, {"table": lambda: export.to_table(records, export.ALLOCATION_COLUMNS),
-                       "csv": lambda: export.to_csv(records, export.ALLOCATION_COLUMNS),
-                       "json": lambda: export.to_json(records)})
+    records = views.allocation_records(rows)
+    deliver(fmt, out, {"table": lambda: views.to_table(records, views.ALLOCATION_COLUMNS),
+                       "csv": lambda: views.to_csv(records, views.ALLOCATION_COLUMNS),
+                       "json": lambda: views.to_json(records)})
 
 
 @main.command()
@@ -322,7 +322,7 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
     Examples: hds claim --month 2020-10 -o claim-2020-10.xlsx
               hds claim --from 2020-09 --to 2021-03
     """
-    from claims import export
+    from claims.report import views
 
     if bool(month) == bool(first or last) or bool(first) != bool(last):
         raise click.UsageError("give --month M, or --from M1 and --to M2")
@@ -355,14 +355,14 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
                 rec, rc = _pack_parts(r.store, month, config_beside(db), rules_dir)
                 found = _findings_for_pack(r, month, library(rules_dir), result.submission, config_beside(db))
     deliver(fmt, out, {
-        "table": lambda: export.claim_table(result), "csv": lambda: export.claim_csv(result),
-        "json": lambda: export.claim_json(result),
+        "table": lambda: views.claim_table(result), "csv": lambda: views.claim_csv(result),
+        "json": lambda: views.claim_json(result),
         "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings, found)},
         default_out=Path(f"claim-{month}.xlsx"))
 
 
 def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
-    from claims import export
+    from claims.report import views
     from claims.overview import overview
     from claims.report import pack, status
 
@@ -376,8 +376,8 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     columns = ["month", "state", "scheme", "claimed", "adjustments", "received", "difference"]
     deliver(fmt, out, {
         "table": lambda: status.summary_text(ov),
-        "csv": lambda: export.to_csv(status.summary_records(ov), columns),
-        "json": lambda: export.to_json({"from": first, "to": last, "months": status.summary_records(ov)}),
+        "csv": lambda: views.to_csv(status.summary_records(ov), columns),
+        "json": lambda: views.to_json({"from": first, "to": last, "months": status.summary_records(ov)}),
         "xlsx": lambda: pack.workbook_bytes([pack.sheet("Claims by month", status.summary_records(ov), columns,
                                                         f"Claims {first} to {last}", total=True)])})
 
@@ -568,7 +568,7 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
     \b
     Example: hds reconcile --month 2020-10
     """
-    from claims import export
+    from claims.report import views
     from claims.reconcile import reconcile as build_reconciliation
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
@@ -576,10 +576,10 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
         ledger_warnings(r.store, db)
         rec = build_reconciliation(r.store, month, config_beside(db))
     deliver(fmt, out, {
-        "table": lambda: export.reconciliation_table(rec),
-        "csv": lambda: export.to_csv(export.reconciliation_records(rec), export.RECONCILE_COLUMNS),
-        "json": lambda: export.reconciliation_json(rec),
-        "xlsx": lambda: export.reconciliation_workbook(rec)})
+        "table": lambda: views.reconciliation_table(rec),
+        "csv": lambda: views.to_csv(views.reconciliation_records(rec), views.RECONCILE_COLUMNS),
+        "json": lambda: views.reconciliation_json(rec),
+        "xlsx": lambda: views.reconciliation_workbook(rec)})
 
 
 @main.command()
@@ -594,19 +594,19 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
     \b
     Example: hds recharge --month 2020-10 -o recharge-2020-10.xlsx
     """
-    from claims import export
+    from claims.report import views
     from claims.recharge import recharge as build_recharge
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         rc = build_recharge(r.store, library(rules_dir), month, config_beside(db))
-    records = export.recharge_records(rc)
+    records = views.recharge_records(rc)
     deliver(fmt, out, {
-        "table": lambda: export.recharge_table(rc),
-        "csv": lambda: export.to_csv(records, export.RECHARGE_COLUMNS),
-        "json": lambda: export.recharge_json(rc),
-        "xlsx": lambda: export.recharge_workbook(rc)})
+        "table": lambda: views.recharge_table(rc),
+        "csv": lambda: views.to_csv(records, views.RECHARGE_COLUMNS),
+        "json": lambda: views.recharge_json(rc),
+        "xlsx": lambda: views.recharge_workbook(rc)})
 
 
 @main.command()
@@ -662,7 +662,7 @@ def status(fmt, as_json, out, db, rules_dir):
     \b
     Example: hds status
     """
-    from claims import export
+    from claims.report import views
     from claims.overview import overview
     from claims.report import status as report
 
@@ -676,7 +676,7 @@ def status(fmt, as_json, out, db, rules_dir):
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
     deliver(fmt, out, {"table": lambda: report.status_text(ov, config, steps, note_text),
-                       "json": lambda: export.to_json(report.status_json(ov, config, steps))})
+                       "json": lambda: views.to_json(report.status_json(ov, config, steps))})
 
 
 def _data_months(source) -> tuple[str, str]:
@@ -736,18 +736,18 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     \b
     Example: hds check --month 2020-10 --json -o findings-2020-10.json
     """
-    from claims import export
+    from claims.report import views
     from claims.checks import Thresholds, run_checks, totals
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
     thresholds = Thresholds.from_mapping(config_beside(db).checks) if data is None else Thresholds()
     with reading(db, data, as_of, rules_dir) as r:
         findings = run_checks(month, r.source.everything(), library(rules_dir), thresholds)
-    deliver(fmt, out, {"table": lambda: export.findings_table(findings, month),
-                       "csv": lambda: export.to_csv(export.finding_records(findings), export.FINDING_COLUMNS),
-                       "json": lambda: export.to_json({"month": month, "findings": export.finding_json(findings),
-                                                       "totals": export.finding_totals(totals(findings))}),
-                       "xlsx": lambda: export.findings_workbook(findings, month)})
+    deliver(fmt, out, {"table": lambda: views.findings_table(findings, month),
+                       "csv": lambda: views.to_csv(views.finding_records(findings), views.FINDING_COLUMNS),
+                       "json": lambda: views.to_json({"month": month, "findings": views.finding_json(findings),
+                                                       "totals": views.finding_totals(totals(findings))}),
+                       "xlsx": lambda: views.findings_workbook(findings, month)})
 
 
 @main.group()
@@ -797,14 +797,14 @@ def rules_list(rules_dir):
     \b
     Example: hds rules list
     """
-    from claims import export
+    from claims.report import views
 
     lib = library(rules_dir)
     for name, book in lib.books.items():
         params = ", ".join(f"{p.name}={p.value}" for p in book.parameters.values())
         click.echo(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
     click.echo("")
-    click.echo(export.to_table(
+    click.echo(views.to_table(
         [{"rule": r.id, "funder": r.funder, "cites": ", ".join(r.cites), "when": r.when}
          for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"]))
 
@@ -933,7 +933,7 @@ def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     \b
     Example: hds rules coverage --month 2020-10
     """
-    from claims import export
+    from claims.report import views
     from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocations as allocate
     from hds.days import month_end, month_number, month_start
     from rules.coverage import coverage
@@ -944,9 +944,9 @@ def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     with reading(db, data, as_of, rules_dir) as r:
         rows = allocate(r.source.period(month_start(m), month_end(m)), lib, m, m)
     result = coverage(rows, lib, {BLOCK_RULE: BLOCK_PARAGRAPHS}).to_dict()
-    deliver(fmt, out, {"table": lambda: export.coverage_table(result, month),
-                       "csv": lambda: export.to_csv(export.coverage_records(result), export.COVERAGE_COLUMNS),
-                       "json": lambda: export.to_json({"month": month, **result})})
+    deliver(fmt, out, {"table": lambda: views.coverage_table(result, month),
+                       "csv": lambda: views.to_csv(views.coverage_records(result), views.COVERAGE_COLUMNS),
+                       "json": lambda: views.to_json({"month": month, **result})})
 
 
 @main.command()
@@ -964,7 +964,7 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
     Example: hds rules export what-if; (set HDS2's free period to 28 days in what-if/parameters/hds2.yaml)
              hds compare --month 2020-10 --rules what-if
     """
-    from claims import export
+    from claims.report import views
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
     from rules.compare import compare as compare_tables
@@ -975,9 +975,9 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
     with reading(db, data, as_of, rules_dir) as r:
         period = r.source.period(month_start(m), month_end(m))
         result = compare_tables(allocate(period, base, m, m), allocate(period, alternative, m, m), month)
-    deliver(fmt, out, {"table": lambda: export.comparison_table(result, rules_dir),
-                       "csv": lambda: export.to_csv(result["lines"], export.comparison_columns(result)),
-                       "json": lambda: export.to_json(result)})
+    deliver(fmt, out, {"table": lambda: views.comparison_table(result, rules_dir),
+                       "csv": lambda: views.to_csv(result["lines"], views.comparison_columns(result)),
+                       "json": lambda: views.to_json(result)})
 
 
 if __name__ == "__main__":

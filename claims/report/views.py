@@ -1,4 +1,5 @@
-"""Write allocations, claims, reconciliations and recharges as a readable table,
+"""What each report shows, in each format: allocations, claims, reconciliations, recharges,
+findings, coverage and comparisons as a readable table,
 CSV, JSON or an Excel workbook.
 
 Money leaves the program as pounds with two decimals: a Decimal in Excel
