@@ -429,20 +429,22 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     Examples: hds trace P000123 --month 2020-12
               hds trace 9990000026 --json -o P000000.json
     """
-    from claims.report import trace_export
-    from claims.trace import build_trace, find_patient, patient_history, render_trace
+    from claims.trace import build_trace, find_patient, patient_findings, patient_history, render_trace
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
         patient_id = find_patient(r.source, patient)
         history, found = [], []
         if r.store is not None:
-            from claims.ledger import stored_findings
-
-            history, found = patient_history(r.store, patient_id), stored_findings(r.store, patient_id=patient_id)
+            history, found = patient_history(r.store, patient_id), patient_findings(r.store, patient_id)
         result = build_trace(r.source, library(rules_dir), patient_id, month, history, found)
         rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
                 if r.store is not None and fmt in ("json", "xlsx") else None)
+    if fmt == "table" and out is None:
+        click.echo(render_trace(result))  # the common case, with nothing more to import
+        return
+    from claims.report import trace_export
+
     deliver(fmt, out, {"table": lambda: render_trace(result), "json": lambda: trace_export.trace_json(result, rows),
                        "csv": lambda: trace_export.trace_csv(result),
                        "xlsx": lambda: trace_export.trace_workbook(result, rows)})

@@ -524,13 +524,11 @@ def _anchor_problems(headers: list[dict], anchor: Path | None, expect: str | Non
     return problems
 
 
-def stored_findings(store: Store, submission_id: int | None = None, patient_id: str | None = None) -> list[dict]:
-    """Findings stored with submissions (all, one submission's, or those naming a patient)."""
+def stored_findings(store: Store, submission_id: int | None = None) -> list[dict]:
+    """Findings stored with submissions: all of them, or one submission's."""
     rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
                        + ("WHERE f.submission_id = ? " if submission_id is not None else "")
                        + "ORDER BY f.submission_id, f.n", [submission_id] if submission_id is not None else [])
     for row in rows:
         row["ids"] = json.loads(row["ids"])
-    if patient_id is not None:
-        rows = [r for r in rows if patient_id in r["ids"].get("patient", [])]
     return rows

@@ -122,7 +122,7 @@ def _text(value) -> str:
 
 def read_parameters(path: Path | str, text: str) -> SchemeParameters:
     """Parse and check one parameter file (its text; `path` names it in errors)."""
-    loader = yaml.SafeLoader(text)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)(text)  # libyaml when PyYAML has it: faster
     try:
         root = loader.get_single_node()
     except yaml.YAMLError as exc:

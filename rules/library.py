@@ -224,7 +224,7 @@ def _name_in(path: Path, base: Path, origin: str) -> str:
 def read_renamed(text: str, path: str = RENAMED) -> dict[str, str]:
     """The old id -> new id mapping of a renamed.yaml text, as written (not yet checked against any rules)."""
     try:
-        data = yaml.safe_load(text) or {}
+        data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)) or {}
     except yaml.YAMLError as exc:
         raise RulebookError(path, 1, f"not valid YAML: {exc}") from None
     mapping = data.get("renamed") if isinstance(data, dict) else None
