@@ -28,7 +28,7 @@ from typing import Sequence
 
 import numpy as np
 
-from claims.report.excel import Column, Sheet, month_name, table_workbook_bytes
+from claims.report.excel import LINE_COLUMNS, Column, Sheet, month_name, table_workbook_bytes
 from hds.contract import SPEC
 from hds.errors import HdsError
 from hds.money import format_pounds, pounds
@@ -203,16 +203,7 @@ SAMPLE_COLUMNS = (
     Column("line_no", "Claim line", "int"),
     Column("why", "Why picked", "text"),
     Column("claim_month", "For month", "month"),
-    Column("kind", "Type", "text"),
-    Column("patient_id", "Patient", "text"),
-    Column("discharge_id", "Discharge", "text"),
-    Column("episode_id", "Episode", "text"),
-    Column("block_id", "Block", "text"),
-    Column("scheme", "Scheme", "text"),
-    Column("service", "Service", "text"),
-    Column("organisation", "Organisation", "text"),
-    Column("days", "Days", "int"),
-    Column("amount", "Amount (£)", "money"),
+) + LINE_COLUMNS + (
     Column("package_start", "Package start", "date"),
     Column("assessment", "Care Act assessment", "date"),
     Column("trace", "Trace file", "text"),

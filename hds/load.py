@@ -31,11 +31,9 @@ MAX_POUNDS_DEFAULT = 1_000_000_000
 # --- reading one cell: the exact rules and messages ------------------------------------
 
 def _text(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    return str(value).strip()
+    from hds.sources import cell_text
+
+    return cell_text(value)
 
 
 def _choice(allowed: tuple[str, ...]) -> Callable:

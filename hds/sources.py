@@ -521,7 +521,7 @@ def _read_sheet(table: str, where: str, sheet, archive: zipfile.ZipFile, notes: 
                    for r in itertools.islice(rows, EXCEL_MAX_ROWS + 1)]
     if len(records) > EXCEL_MAX_ROWS:
         raise _Unreadable(f"has rows past row {EXCEL_MAX_ROWS:,}, the last Excel allows; the file is damaged")
-    header = [_header_text(v) for v in records[0]] if records else []
+    header = [cell_text(v) for v in records[0]] if records else []
     header_len = max((j + 1 for j, h in enumerate(header) if h), default=0)
     width = min(max(map(len, records), default=0), header_len + _SPARE_COLUMNS + 1)
     if len(records) * width > MAX_CELLS:
@@ -737,7 +737,7 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
     if n == 0:
         return _empty_table(table, source)
     width = len(columns)
-    header = [_header_text(columns[j][0]) for j in range(min(header_len, width))]
+    header = [cell_text(columns[j][0]) for j in range(min(header_len, width))]
     header += [""] * (header_len - len(header))
     filled = []
     for j in range(width):
@@ -841,7 +841,8 @@ def _filled(value) -> bool:
     return value is not None and value != ""
 
 
-def _header_text(value) -> str:
+def cell_text(value) -> str:
+    """A cell as text: blank for none, 12 for a whole-number 12.0 (as Excel stores it), trimmed."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
