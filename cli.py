@@ -496,9 +496,7 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
 
     with writing(db) as store:
         done = submit_claim(store, lib, month, skip_months, anchor, review=checked, rules=library_snapshot(lib))
-    for finding in done.findings:
-        if finding["severity"] == "warning" and not finding["acknowledged"]:
-            warn(f"{finding['code']}:{finding['subject']} {finding['message']}")
+    _warn_findings([f for f in done.findings if f["severity"] == "warning" and not f["acknowledged"]], month)
     acknowledged = [f for f in done.findings if f["acknowledged"]]
     c = done.claim
     click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
@@ -507,6 +505,23 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
     click.echo(f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)")
     click.echo(f"Submission hash: {done.hash}")
     click.echo(f"Anchored in {done.anchor}")
+
+
+def _warn_findings(findings, month, each: int = 3, all_up_to: int = 20) -> None:
+    """The warnings a submission stored: all of them when few, else the first few of each check and
+    a count of the rest, so that a national month's hundreds of warnings do not bury the result."""
+    from collections import defaultdict
+
+    by_code = defaultdict(list)
+    for finding in findings:
+        by_code[finding["code"]].append(finding)
+    for code, found in by_code.items():
+        shown = found if len(findings) <= all_up_to else found[:each]
+        for finding in shown:
+            warn(f"{code}:{finding['subject']} {finding['message']}")
+        if len(found) > len(shown):
+            warn(f"... and {len(found) - len(shown)} more {code} warning(s); "
+                 f"'hds check --month {month} --csv' lists them all")
 
 
 def _acknowledgements(accepts, reasons, path) -> dict[str, str]:

@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -48,12 +49,14 @@ TARGETS = {"claim": (4.0, 1536), "adjust": (8.0, 2048), "load": (30.0, 3072)}
 def measure(command: list[str], out=subprocess.DEVNULL) -> tuple[float, float, int]:
     """(seconds, peak MiB, exit status) of one fresh process. The peak includes the few MiB of this
     process that the child is forked with before it starts hds."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, cwd=ROOT)
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - start
-    if status != 0:
-        raise SystemExit(f"{' '.join(command)} failed: {process.stderr.read().decode()[-2000:]}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a pipe left unread would stall a chatty child
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=out, stderr=errors, cwd=ROOT)
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - start
+        if status != 0:
+            errors.seek(0)
+            raise SystemExit(f"{' '.join(command)} failed: {errors.read().decode()[-2000:]}")
     return seconds, usage.ru_maxrss / 1024, status
 
 

@@ -529,3 +529,19 @@ def test_double_funding_belongs_to_the_months_of_the_doubly_funded_days(library)
                     episode("E2", "D2", "interim_bed", "2020-09-20", "2020-11-30", 700)])
     assert len(findings(library, "2020-09", dataset, "HDS-DOUBLE-FREE")) == 1
     assert findings(library, "2020-10", dataset, "HDS-DOUBLE-FREE") == []  # October funds one package only
+
+
+def test_submit_lists_few_warnings_whole_and_many_as_a_sample_and_a_count(capsys):
+    from cli import _warn_findings
+
+    few = [{"code": "HDS-NO-NHS", "subject": f"D{n:07d}", "message": "no number"} for n in range(4)]
+    _warn_findings(few, "2020-10")
+    assert capsys.readouterr().err.count("warning: HDS-NO-NHS:") == 4
+
+    many = few * 10 + [{"code": "HDS-AFTER-DEATH", "subject": "E0000001", "message": "after death"}]
+    _warn_findings(many, "2020-10")
+    err = capsys.readouterr().err.splitlines()
+    assert err[:3] == [f"warning: HDS-NO-NHS:D{n:07d} no number" for n in range(3)]
+    assert err[3] == ("warning: ... and 37 more HDS-NO-NHS warning(s); "
+                      "'hds check --month 2020-10 --csv' lists them all")
+    assert err[4:] == ["warning: HDS-AFTER-DEATH:E0000001 after death"]
