@@ -467,6 +467,30 @@ def test_accepting_findings_by_code_and_subject():
     assert two.key == "HDS-DOUBLE-FREE:D1+D2" and two.as_dict()["subject"] == "D1+D2"
 
 
+def test_a_finding_naming_many_records_fits_a_csv_cell_and_an_excel_cell():
+    """A finding about a whole organisation names every episode (180,000 at national scale): the CSV and
+    the pack show the first ids and how many more, in a cell csv and Excel can hold; JSON keeps all."""
+    import csv
+    import io
+
+    from claims.report import views
+    from claims.report.pack import findings as pack_findings
+
+    episodes = [f"E{n:07d}" for n in range(20_000)]
+    big = Finding("HDS-BLOCK-BEDS", "warning", "5.5.2", "B1", {"block": ["B1"], "episode": episodes}, 100, "z.")
+    text = views.to_csv(views.finding_records([big]), views.FINDING_COLUMNS)
+    (row,) = list(csv.DictReader(io.StringIO(text)))
+    assert row["episode"].startswith("E0000000 E0000001 ") and "E0000100" not in row["episode"]
+    assert row["episode"].endswith("... and 19,900 more ('hds check --json' lists them all)")
+    assert row["block"] == "B1" and len(row["episode"]) < 32_767
+    assert views.finding_json([big])[0]["ids"]["episode"] == episodes
+    (cell,) = pack_findings([big])
+    assert cell.ids.startswith("block B1; episode E0000000, E0000001, ") and len(cell.ids) < 32_767
+    assert "19,900 more" in cell.ids
+    few = Finding("HDS-BLOCK-BEDS", "warning", "5.5.2", "B1", {"episode": episodes[:100]}, 0, "z.")
+    assert views.finding_records([few])[0]["episode"] == " ".join(episodes[:100])
+
+
 # --- the generated sample ------------------------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")

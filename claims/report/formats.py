@@ -139,3 +139,19 @@ def columns_csv(headings: list[str], columns: list[list], text: list[bool]) -> s
 
 def pounds_column(pence) -> list[str]:
     return [pounds_text(p) for p in pence]
+
+
+IDS_IN_A_CELL = 100
+"""At most this many ids are written into one cell of a CSV file, a workbook or the pack: a finding
+about a whole organisation can name every episode of a month (hundreds of thousands at national
+scale), far past what Excel keeps in a cell (32,767 characters) or Python's csv module reads back
+(131,072). 'hds check --json' always lists every id."""
+
+
+def ids_cell(ids, separator: str = " ") -> str:
+    """Ids as the text of one cell: all of them, or the first IDS_IN_A_CELL and how many more."""
+    ids = list(ids)
+    if len(ids) <= IDS_IN_A_CELL:
+        return separator.join(ids)
+    return (separator.join(ids[:IDS_IN_A_CELL])
+            + f"{separator}... and {len(ids) - IDS_IN_A_CELL:,} more ('hds check --json' lists them all)")

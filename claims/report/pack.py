@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from claims.report import columns as fields
 from claims.report import excel
+from claims.report.formats import ids_cell
 from hds.money import pounds
 from hds.store import now_utc
 from hds.table import Table
@@ -54,7 +55,7 @@ def findings(found) -> tuple[excel.Finding, ...] | None:
     if found is None:
         return None
     return tuple(excel.Finding(f.code, f.severity, f.paragraph,
-                               "; ".join(f"{k} {', '.join(v)}" for k, v in f.ids.items() if v),
+                               "; ".join(f"{k} {ids_cell(v, ', ')}" for k, v in f.ids.items() if v),
                                pounds(f.amount_pence) if f.amount_pence else None, f.message) for f in found)
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
-from claims.report.formats import Pounds, columns_csv, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
+from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
 from hds.money import pounds
 from hds.table import Table
 
@@ -351,7 +351,7 @@ FINDING_COLUMNS = ["code", "severity", "paragraph", "subject", "patient", "disch
 
 def finding_records(findings) -> list[dict]:
     return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
-             **{kind: " ".join(f.ids.get(kind, [])) for kind in ("patient", "discharge", "episode", "block", "event")},
+             **{kind: ids_cell(f.ids.get(kind, [])) for kind in ("patient", "discharge", "episode", "block", "event")},
              "amount": Pounds.of(f.amount_pence), "message": f.message} for f in findings]
 
 
