@@ -1,8 +1,8 @@
 """Wall time and peak memory of hds's main jobs from 6 thousand to a million discharges.
 
 Every figure is the median of several fresh `hds` processes (3 unless --runs
-says otherwise), timed from outside with os.wait4, which also gives the
-child's peak resident set size. The machine's cores and load average are
+says otherwise), timed from outside, with the child's peak resident set
+size from GNU time (os.wait4 where it is absent). The machine's cores and load average are
 printed before and after. Side by side in the same run: a naive per-day loop
 over the same month (benchmarks/naive_month.py, standard library and
 tests/reference.py, no engine), whose month total must equal hds's.
@@ -46,18 +46,27 @@ SIZES = {  # name: (discharges a month, mean episodes per discharge or None for 
 TARGETS = {"claim": (4.0, 1536), "adjust": (8.0, 2048), "load": (30.0, 3072)}
 
 
+TIME = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
+
+
 def measure(command: list[str], out=subprocess.DEVNULL) -> tuple[float, float, int]:
-    """(seconds, peak MiB, exit status) of one fresh process. The peak includes the few MiB of this
-    process that the child is forked with before it starts hds."""
-    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: a pipe left unread would stall a chatty child
+    """(seconds, peak MiB, exit status) of one fresh process.
+
+    The peak comes from GNU time where the machine has it: a child forked straight from this process
+    would count this process's pages as its own (Linux keeps the high-water mark across exec), and this
+    process grows as it reads the datasets. Without GNU time, os.wait4's figure is used and may be a
+    few MiB high."""
+    with tempfile.TemporaryFile() as errors, tempfile.NamedTemporaryFile("r") as peak:
+        wrapped = [TIME, "-f", "%M", "-o", peak.name, *command] if TIME else command
         start = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=errors, cwd=ROOT)
+        process = subprocess.Popen(wrapped, stdout=out, stderr=errors, cwd=ROOT)
         _, status, usage = os.wait4(process.pid, 0)
         seconds = time.perf_counter() - start
         if status != 0:
             errors.seek(0)
             raise SystemExit(f"{' '.join(command)} failed: {errors.read().decode()[-2000:]}")
-    return seconds, usage.ru_maxrss / 1024, status
+        kib = int(peak.read().split()[-1]) if TIME else usage.ru_maxrss
+    return seconds, kib / 1024, status
 
 
 class Report:
