@@ -384,11 +384,12 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
 
 def _pack_parts(store, month, config, rules_dir=None):
     """The reconciliation (when the month is submitted) and the recharge for the month-end pack."""
+    from claims.ledger import is_submitted
     from claims.recharge import recharge
     from claims.reconcile import reconcile
 
-    submitted = store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone()
-    return (reconcile(store, month, config) if submitted else None), recharge(store, library(rules_dir), month, config)
+    return ((reconcile(store, month, config) if is_submitted(store, month) else None),
+            recharge(store, library(rules_dir), month, config))
 
 
 def _claim_pack(result, config, rec, rc, warnings, found=None):
@@ -563,12 +564,11 @@ def verify(expect, db):
     \b
     Example: hds verify --expect 3aa085b181ca...  (the hash 'hds submit' printed)
     """
-    from claims.ledger import anchor_path, verify as verify_ledger
+    from claims.ledger import anchor_path, submissions, verify as verify_ledger
 
     with reading_store(db) as r:
         problems = verify_ledger(r.store, anchor_path(db, config_beside(db).anchor), expect)
-        count = r.store.execute("SELECT COUNT(*) FROM submissions").fetchone()[0]
-        loads = r.store.execute("SELECT COUNT(*) FROM loads").fetchone()[0]
+        count, loads = len(submissions(r.store)), len(r.store.loads())
     if problems:
         raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in problems))
     click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact")
@@ -639,12 +639,11 @@ def log(db):
 
     from hds.money import format_pounds
 
-    from claims.ledger import stored_findings
+    from claims.ledger import stored_findings, submissions
 
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
-        loads = r.store.query("SELECT * FROM loads ORDER BY id")
-        subs = r.store.query("SELECT * FROM submissions ORDER BY id")
+        loads, subs = r.store.loads(), submissions(r.store)
         found = stored_findings(r.store)
     click.echo("Loads")
     for row in loads:
@@ -689,7 +688,7 @@ def status(fmt, as_json, out, db, rules_dir):
         warnings = ledger_warnings(r.store, db)
         first, last = _data_months(r.source)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config)
-        load = r.store.query("SELECT id, loaded_at, source FROM loads ORDER BY id DESC LIMIT 1")[0]
+        load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
     deliver(fmt, out, {"table": lambda: report.status_text(ov, config, steps, note_text),

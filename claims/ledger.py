@@ -369,6 +369,10 @@ def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
                        f"--skip-months to claim every month from {expected} inside {month}'s claim as adjustments")
 
 
+def is_submitted(store: Store, month: str) -> bool:
+    return store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone() is not None
+
+
 def next_month(month: str) -> str:
     year, mon = (int(p) for p in month.split("-"))
     return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
@@ -428,8 +432,9 @@ def read_anchor(path: Path) -> list[tuple[int, str, str]]:
 
 def verify(store: Store, anchor: Path | None = None, expect: str | None = None, full: bool = True) -> list[str]:
     """Every way the store differs from what hds wrote; empty when intact. `full` re-hashes every
-    submitted line and every load's data; without it (the check reports make before they print)
-    the headers, the chains, the triggers and the anchor are checked."""
+    submitted line, finding and rule file and every load's data; without it (the check reports make
+    before they print, which must stay quick with hundreds of thousands of findings) the headers,
+    the chains, the line counts and totals, the triggers and the anchor are checked."""
     from hds import chain
 
     problems = chain.trigger_problems(store.conn) + chain.load_problems(store.conn, digests=full)
@@ -444,9 +449,10 @@ def verify(store: Store, anchor: Path | None = None, expect: str | None = None, 
             if header["load_hash"] != loads.get(header["load_id"]):
                 problems.append(f"{name}: the load it was computed from (load {header['load_id']}) is not the one "
                                 "recorded with it")
-            for table, column, sql in (
-                    ("findings", "findings_hash", "SELECT * FROM submission_findings WHERE submission_id = ? ORDER BY n"),
-                    ("rules", "rules_hash", "SELECT * FROM submission_rules WHERE submission_id = ? ORDER BY path")):
+            contents = (
+                ("findings", "findings_hash", "SELECT * FROM submission_findings WHERE submission_id = ? ORDER BY n"),
+                ("rules", "rules_hash", "SELECT * FROM submission_rules WHERE submission_id = ? ORDER BY path"))
+            for table, column, sql in contents if full else ():
                 if rows_hash(store.execute(sql, [header["id"]]).fetchall()) != header[column]:
                     problems.append(f"{name}: its {table} were changed after submission")
         problems += _line_problems(store, header, name, full)

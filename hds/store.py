@@ -271,6 +271,10 @@ class Store:
     def latest_load(self) -> int | None:
         return self.conn.execute("SELECT MAX(id) FROM loads").fetchone()[0]
 
+    def loads(self) -> list[dict]:
+        """The loads log, oldest first."""
+        return self.query("SELECT * FROM loads ORDER BY id")
+
     def check_load(self, as_of: int | None) -> None:
         if as_of is not None and not self.conn.execute("SELECT 1 FROM loads WHERE id = ?", [as_of]).fetchone():
             raise HdsError(f"there is no load {as_of}; 'hds log' lists the loads")
@@ -650,6 +654,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
         conn = store.conn
         conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
+        conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None
         changes, before, written = {}, {}, {}
@@ -693,10 +698,11 @@ def _store_rows(spec, table: Table) -> list[tuple]:
     columns = []
     for column in spec.columns:
         values = table[column.field]
-        if column.kind == "date":
-            text = values.astype("datetime64[D]").astype(str).astype(object)
-            text[values == NEVER] = None
-            columns.append(text.tolist())
+        if column.kind == "date":  # a few thousand distinct days among a million rows: each written once
+            days, where = np.unique(values, return_inverse=True)
+            text = days.astype("datetime64[D]").astype(str).astype(object)
+            text[days == NEVER] = None
+            columns.append(text[where].tolist())
         elif column.kind == "flag":
             columns.append(values.astype(np.int64).tolist())
         else:
