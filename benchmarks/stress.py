@@ -111,10 +111,12 @@ class Trials:
         for old in self.work.glob(name + "*"):
             old.unlink()
         shutil.copy(template, db)
+        if Path(f"{template}.anchor").exists():  # the anchor beside the store goes with it
+            shutil.copy(f"{template}.anchor", f"{db}.anchor")
         return db
 
-    def killed_loads(self) -> tuple[int, int]:
-        held = 0
+    def killed_loads(self) -> tuple[int, int, str]:
+        held = landed = 0
         for n in range(self.rounds):
             db = self.copy(self.empty, "kill-load.db")
             before = state(db)
@@ -123,27 +125,29 @@ class Trials:
             process.send_signal(signal.SIGKILL)
             process.wait()
             after = state(db)
+            landed += after != before
             held += after in (before, (before[0] + 1, state(self.full)[1], 0, 0)) and verified(db)
-        return self.rounds, held
+        return self.rounds, held, f"{landed} killed after the load had landed, {self.rounds - landed} before"
 
-    def killed_submits(self) -> tuple[int, int]:
-        held = 0
+    def killed_submits(self) -> tuple[int, int, str]:
+        held = landed = 0
         for n in range(self.rounds):
             db = self.copy(self.full, "kill-submit.db")
             before = state(db)
             process = started("submit", "--month", "2020-10", "--db", db, "--acknowledgements",
                               self.acknowledged["2020-10"])
-            time.sleep(self.rng.uniform(0.05, 1.5))
+            time.sleep(self.rng.uniform(0.05, 0.7))
             process.send_signal(signal.SIGKILL)
             process.wait()
             after = state(db)
             whole = after == before or (after[:3] == (before[0], before[1], before[2] + 1)
                                         and claimed_by_month(db).get("2020-10") == self.owed["2020-10"])
+            landed += after != before
             held += whole and verified(db)
-        return self.rounds, held
+        return self.rounds, held, f"{landed} killed after the submission had landed, {self.rounds - landed} before"
 
-    def simultaneous_submits(self) -> tuple[int, int, int]:
-        held = processes = 0
+    def simultaneous_submits(self) -> tuple[int, int, str]:
+        held = processes = won = 0
         for n in range(self.rounds):
             db = self.copy(self.full, "race.db")
             months = [self.rng.choice(MONTHS) for _ in range(self.rng.randint(2, 8))]
@@ -151,15 +155,16 @@ class Trials:
                             "--acknowledgements", self.acknowledged[m]) for m in months]
             codes = [p.wait(timeout=300) for p in runs]
             processes += len(runs)
+            won += codes.count(0)
             claimed = claimed_by_month(db)
             once = all(claimed.get(m) == self.owed[m] for m in claimed)  # each month claimed once, net
             latest = max(m for m, code in zip(months, codes) if code == 0) if 0 in codes else None
             covered = latest is None or all(claimed.get(m) == self.owed[m] for m in self.owed if m <= latest)
             held += once and covered and verified(db) and all(c in (0, 1) for c in codes)
-        return self.rounds, held, processes
+        return self.rounds, held, f"{processes} submits, {won} accepted, {processes - won} refused"
 
-    def readers_during_loads(self) -> tuple[int, int, int]:
-        held = readers = 0
+    def readers_during_loads(self) -> tuple[int, int, str]:
+        held = readers = deaths = 0
         for n in range(max(1, self.rounds // 4)):
             db = self.copy(self.empty, "read.db")
             before = json.loads(hds("claim", "--month", "2020-10", "--json", "--db", db).stdout)["totals"]["claim"]
@@ -173,8 +178,9 @@ class Trials:
                 else:
                     seen.add(json.loads(reader.stdout)["totals"]["claim"])
             after = json.loads(hds("claim", "--month", "2020-10", "--json", "--db", db).stdout)["totals"]["claim"]
+            deaths += died
             held += load.returncode == 0 and not died and seen <= {before, after}
-        return max(1, self.rounds // 4), held, readers
+        return max(1, self.rounds // 4), held, f"{readers} readers, {deaths} died"
 
 
 @click.command()
@@ -193,7 +199,7 @@ def main(rounds, seed):
         }
         failed = False
         for label, (run, held, *more) in results.items():
-            extra = f"  ({more[0]} processes)" if more else ""
+            extra = f"  ({more[0]})" if more else ""
             print(f"{label:<60} {held}/{run} rounds held{extra}")
             failed |= held != run
         print(f"{time.perf_counter() - started_at:.0f} s")
