@@ -531,6 +531,12 @@ class _SheetPlan:
         return self.tables[0] if self.tables else None
 
 
+def _units(text: str) -> float:
+    """Width of text in column units: capitals (codes such as HDS-AFTER-DEATH) print about a third
+    wider than the digit a unit is measured by."""
+    return len(text) + 0.35 * sum(c.isupper() for c in text)
+
+
 def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
     """Column widths (in characters) and which columns wrap, from headings and contents."""
     if not plan.tables:
@@ -543,7 +549,7 @@ def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
         for index, column in enumerate(table.columns):
             values = [record[index] for record in table.records]
             if column.kind == "text":
-                longest = max((len(v) for v in values if v is not None), default=0)
+                longest = round(max((_units(v) for v in values if v is not None), default=0))
                 longest_text[index] = max(longest_text[index], longest)
                 wide = float(min(longest, TEXT_CAP)) + 2
                 if longest > TEXT_CAP:
