@@ -374,6 +374,13 @@ class Context:
     def patient_ids(self, discharges) -> list[str]:
         return self.sub.discharges["patient_id"][np.asarray(list(discharges), dtype=np.int64)].tolist()
 
+    def ids_of(self, discharge: int, episodes) -> dict[str, list[str]]:
+        """The ids a finding about one discharge names: its patient, the discharge, and some of its
+        episodes (positions in sub.episodes)."""
+        return {"patient": self.patient_ids([discharge]),
+                "discharge": [self.sub.discharges["discharge_id"][discharge]],
+                "episode": self.sub.episodes["episode_id"][np.asarray(list(episodes), dtype=np.int64)].tolist()}
+
     @cached_property
     def _event_order(self) -> tuple[np.ndarray, np.ndarray]:
         d = self.sub.events["d"]
@@ -480,8 +487,7 @@ def _overlap(ctx: Context, a: int, b: int, lo: int, hi: int):
     first_id, second_id = e["episode_id"][a], e["episode_id"][b]
     discharge = int(e["d"][a])
     yield ("+".join(sorted([first_id, second_id])),
-           {"patient": ctx.patient_ids([discharge]), "discharge": [ctx.sub.discharges["discharge_id"][discharge]],
-            "episode": [first_id, second_id]},
+           ctx.ids_of(discharge, [a, b]),
            ctx.episode_pence(b, days),
            f"Episodes {first_id} and {second_id} are both {e['service'][a]} for discharge "
            f"{ctx.sub.discharges['discharge_id'][discharge]} and both claim the same {days} day(s) of "
@@ -516,7 +522,7 @@ def _excluded(ctx: Context, before: bool):
         count = int(per_episode[episode])
         value = format_pounds(ctx.episode_pence(episode, count))
         episode_id, discharge_id = e["episode_id"][episode], ctx.sub.discharges["discharge_id"][discharge]
-        ids = {"patient": ctx.patient_ids([discharge]), "discharge": [discharge_id], "episode": [episode_id]}
+        ids = ctx.ids_of(discharge, [episode])
         if before:
             message = (f"Episode {episode_id} has {count} day(s) in {ctx.month} before its discharge {discharge_id} "
                        f"on {iso(t.D[discharge])}; nobody is charged for them ({value} of care), so correct the "
@@ -548,8 +554,7 @@ def cost_outliers(ctx: Context):
         discharge = int(e["d"][episode])
         episode_id = e["episode_id"][episode]
         yield (episode_id,
-               {"patient": ctx.patient_ids([discharge]),
-                "discharge": [ctx.sub.discharges["discharge_id"][discharge]], "episode": [episode_id]},
+               ctx.ids_of(discharge, [episode]),
                int(hds_pence[episode]),
                f"Episode {episode_id} costs {format_pounds(int(weekly[episode]))} a week, far from the usual "
                f"{format_pounds(round(median))} for {service[episode]} (the check expects "
@@ -594,7 +599,7 @@ def free_days_over(ctx: Context):
         discharge_id = ctx.sub.discharges["discharge_id"][discharge]
         episode_ids = e["episode_id"][members].tolist()
         yield (f"{discharge_id}/{service_name}",
-               {"patient": ctx.patient_ids([discharge]), "discharge": [discharge_id], "episode": episode_ids},
+               ctx.ids_of(discharge, members),
                int(pence[members].sum()),
                f"The {service_name} episodes of discharge {discharge_id} ({', '.join(episode_ids)}) claim "
                f"{int(total[g])} scheme-funded days up to the end of {ctx.month}, more than the {int(limit[g])} "
@@ -619,8 +624,7 @@ def package_after_cutoff(ctx: Context):
         episode_id = e["episode_id"][episode]
         started = int(ctx.package_start[episode])
         yield (episode_id,
-               {"patient": ctx.patient_ids([discharge]),
-                "discharge": [ctx.sub.discharges["discharge_id"][discharge]], "episode": [episode_id]},
+               ctx.ids_of(discharge, [episode]),
                int(pence[episode]),
                f"Episode {episode_id} belongs to care that started on {iso(started)}, {int(late[episode])} days after "
                f"{name} closed to new discharges on {iso(cutoffs[scheme[episode]])}, yet claims "
@@ -641,7 +645,7 @@ def late_start(ctx: Context):
         discharge = int(e["d"][episode])
         episode_id, discharge_id = e["episode_id"][episode], ctx.sub.discharges["discharge_id"][discharge]
         yield (episode_id,
-               {"patient": ctx.patient_ids([discharge]), "discharge": [discharge_id], "episode": [episode_id]},
+               ctx.ids_of(discharge, [episode]),
                int(pence[episode]),
                f"Episode {episode_id} belongs to care that started on {iso(ctx.package_start[episode])}, "
                f"{int(gap[episode])} days after discharge {discharge_id} on {iso(t.D[discharge])} with no care in "
@@ -673,8 +677,7 @@ def _outstanding(ctx: Context, partner: str, done: np.ndarray):
     for discharge in np.flatnonzero(mask).tolist():
         discharge_id = ctx.sub.discharges["discharge_id"][discharge]
         episodes = [e for e in ctx.episodes_of(discharge) if ctx.month_days[code][e]]
-        ids = {"patient": ctx.patient_ids([discharge]), "discharge": [discharge_id],
-               "episode": ctx.sub.episodes["episode_id"][episodes].tolist()}
+        ids = ctx.ids_of(discharge, episodes)
         if partner == "ccg":
             ids["event"] = ctx.event_ids(discharge, ("chc_checklist",), "positive")
         yield (discharge_id, ids, 0,
@@ -755,8 +758,7 @@ def claimed_without_nhs_number(ctx: Context):
         episodes = [e for e in ctx.episodes_of(discharge) if ctx.month_days[HDS][e]]
         amount = int(totals["hds_pence"][discharge])
         yield (discharge_id,
-               {"patient": ctx.patient_ids([discharge]), "discharge": [discharge_id],
-                "episode": ctx.sub.episodes["episode_id"][episodes].tolist()},
+               ctx.ids_of(discharge, episodes),
                amount,
                f"Discharge {discharge_id} of patient {dis['patient_id'][discharge]} has no NHS number, yet "
                f"{len(episodes)} line(s) claim {format_pounds(amount)} for it in {ctx.month}: add the NHS number "
