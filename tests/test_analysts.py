@@ -8,18 +8,11 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures import SAMPLE_DIR
+from tests.cli_helpers import ok
 
 METADATA = Path(__file__).resolve().parent.parent / "docs" / "datasette.json"
-
-
-def ok(*args):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

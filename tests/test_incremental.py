@@ -5,16 +5,9 @@ import csv
 import random
 
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures.generate import generate, write
-
-
-def hds(*args):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.cli_helpers import ok as hds
 
 
 def changed_extract(tables: dict, seed: int) -> dict:

@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures import SAMPLE_DIR
+from tests.cli_helpers import hds, ok
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -42,17 +41,6 @@ def extract(tmp_path, name, files):
     for file, text in files.items():
         (folder / file).write_text(text)
     return folder
-
-
-def hds(*args):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args])
-    return result
-
-
-def ok(*args):
-    result = hds(*args)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def claim_json(db, month):

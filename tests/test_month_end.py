@@ -11,16 +11,11 @@ from click.testing import CliRunner
 
 import cli
 from fixtures import SAMPLE_DIR
+from tests.cli_helpers import ok
 from tests import browser
 
 RECEIPTS = ("receipt_id,claim_month,scheme,amount,received_date\n"
             "R1,2020-10,HDS1,169806.32,2020-11-20\nR2,2020-10,HDS2,490000.00,2020-11-20\n")
-
-
-def ok(*args, env=None):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args], env=env)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 @pytest.fixture(scope="module")

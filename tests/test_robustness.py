@@ -13,25 +13,14 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures import SAMPLE_DIR
+from tests.cli_helpers import hds, ok
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCHARGES = "discharge_id,patient_id,discharge_date,nhs_number\nD1,P1,2020-10-05,9990000026\nD2,P2,2020-10-01,\n"
 EPISODES = ("episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation\n"
             "E1,D1,interim_bed,2020-10-05,,700,OCC\nE2,D2,home_care,2020-10-01,2020-12-31,350,OCCG\n")
-
-
-def hds(*args, env=None):
-    return CliRunner().invoke(cli.main, [str(a) for a in args], env=env)
-
-
-def ok(*args):
-    result = hds(*args)
-    assert result.exit_code == 0, result.output
-    return result.output
 
 
 def folder(tmp_path, name="data", **tables):

@@ -6,16 +6,9 @@ import re
 from decimal import Decimal
 
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures import SAMPLE_DIR
-
-
-def ok(*args):
-    result = CliRunner().invoke(cli.main, [str(a) for a in args])
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.cli_helpers import ok
 
 
 @pytest.fixture(scope="module")

@@ -6,20 +6,9 @@ import sqlite3
 
 import openpyxl
 import pytest
-from click.testing import CliRunner
 
-import cli
 from fixtures import SAMPLE_DIR
-
-
-def hds(*args):
-    return CliRunner().invoke(cli.main, [str(a) for a in args])
-
-
-def ok(*args):
-    result = hds(*args)
-    assert result.exit_code == 0, result.output
-    return result.output
+from tests.cli_helpers import hds, ok
 
 
 @pytest.fixture()
