@@ -384,11 +384,11 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
 
 def _pack_parts(store, month, config, rules_dir=None):
     """The reconciliation (when the month is submitted) and the recharge for the month-end pack."""
-    from claims.ledger import is_submitted
+    from claims.ledger import submission_of
     from claims.recharge import recharge
     from claims.reconcile import reconcile
 
-    return ((reconcile(store, month, config) if is_submitted(store, month) else None),
+    return ((reconcile(store, month, config) if submission_of(store, month) else None),
             recharge(store, library(rules_dir), month, config))
 
 

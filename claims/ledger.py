@@ -220,9 +220,9 @@ def _show(column: str, value) -> str:
 def claim_for(store: Store, library, month: str, as_of: int | None = None) -> Claim:
     """The stored submission of `month` if there is one; for a month skipped over, the lines later
     submissions claimed for it; otherwise the draft claim with adjustments."""
-    header = store.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
+    header = submission_of(store, month)
     if header and as_of is None:
-        return stored_claim(store, header[0])
+        return stored_claim(store, header["id"])
     if as_of is None and (carried := claimed_in(store, month)) is not None:
         return carried_claim(store, month, carried)
     source = StoreSource(store, as_of)
@@ -236,10 +236,9 @@ def replay(store: Store, month: str) -> Claim:
     for line, with what was submitted, whatever the rules are now."""
     from rules.library import library_from_snapshot
 
-    found = store.query("SELECT * FROM submissions WHERE month = ?", [month])
-    if not found:
+    header = submission_of(store, month)
+    if header is None:
         raise HdsError(f"{month} has not been submitted: --as-submitted replays a submission")
-    header = found[0]
     texts = dict(store.execute("SELECT path, text FROM submission_rules WHERE submission_id = ?", [header["id"]]))
     if not texts:
         raise HdsError(f"submission {header['id']} ({month}) was made before hds kept the rules with each "
@@ -347,10 +346,10 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
 def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
     """A month is submitted once, in order: the one after the last submitted month (or, with
     `skip_months`, a later one, whose claim then carries the months skipped as adjustments)."""
-    same = store.execute("SELECT id, submitted_at FROM submissions WHERE month = ?", [month]).fetchone()
+    same = submission_of(store, month)
     if same:
-        raise HdsError(f"{month} was already submitted (submission {same[0]}, {same[1]}); a submission cannot be "
-                       f"changed: corrections go into the next month's claim as adjustments")
+        raise HdsError(f"{month} was already submitted (submission {same['id']}, {same['submitted_at']}); a "
+                       f"submission cannot be changed: corrections go into the next month's claim as adjustments")
     first, last = store.execute("SELECT MIN(month), MAX(month) FROM submissions").fetchone()
     if last is None:
         return
@@ -369,8 +368,10 @@ def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
                        f"--skip-months to claim every month from {expected} inside {month}'s claim as adjustments")
 
 
-def is_submitted(store: Store, month: str) -> bool:
-    return store.execute("SELECT 1 FROM submissions WHERE month = ?", [month]).fetchone() is not None
+def submission_of(store: Store, month: str) -> dict | None:
+    """The submission (its header) of a month, if it was submitted."""
+    found = store.query("SELECT * FROM submissions WHERE month = ?", [month])
+    return found[0] if found else None
 
 
 def next_month(month: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-from claims.ledger import stored_claim
+from claims.ledger import stored_claim, submission_of
 from hds.config import Config
 from hds.errors import HdsError
 from hds.money import divide_half_up
@@ -54,7 +54,7 @@ def status_of(claimed: int, received: int, any_receipt: bool) -> str:
 
 
 def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
-    header = db.execute("SELECT id FROM submissions WHERE month = ?", [month]).fetchone()
+    header = submission_of(db, month)
     if not header:
         raise HdsError(f"{month} has not been submitted; reconcile compares a submission with the money received "
                        f"(run 'hds submit --month {month}' first)")
@@ -64,7 +64,7 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
     for claim_month, scheme, pence in receipts.rows(["claim_month", "scheme", "amount_pence"]):
         received[(claim_month, scheme)] += pence
         has_receipt.add(claim_month)
-    claim = stored_claim(db, header[0])
+    claim = stored_claim(db, header["id"])
     by_scheme_org = defaultdict(lambda: defaultdict(int))
     for scheme, organisation, pence in Table.concat([claim.lines, claim.adjustments]).rows(
             ["scheme", "organisation", "amount_pence"]):
@@ -83,7 +83,7 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
                                 status_of(sub["total_pence"], got, sub["month"] in has_receipt)))
     rule = ("in proportion to the costs each organisation incurred in the claim" if config.shortfall_split == "cost_share"
             else f"fixed: council {config.council_share}, CCG {1 - config.council_share}")
-    return Reconciliation(month, header[0], schemes, running, rule)
+    return Reconciliation(month, header["id"], schemes, running, rule)
 
 
 def split_shortfall(shortfall: int, costs_by_org: dict[str, int], config: Config) -> dict[str, int]:
