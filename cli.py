@@ -162,21 +162,6 @@ def config_beside(db: Path):
     return load_config(db.parent / "hds.toml")
 
 
-def deliver(fmt: str, out: Path | None, render: dict, default_out: Path | None = None) -> None:
-    """Print `render[fmt]()`, or write it to --out (owner-only); xlsx needs a file."""
-    from claims.report.output import write_output
-
-    content = render[fmt]()
-    out = out or (default_out if fmt == "xlsx" else None)
-    if out is None:
-        if isinstance(content, bytes):
-            raise HdsError(f"--format {fmt} writes a file: give --out FILE")
-        click.echo(content)
-        return
-    write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
-    click.echo(f"Wrote {out}", err=True)
-
-
 def ledger_warnings(store, db: Path) -> tuple[str, ...]:
     """The reports' quick look at the ledger: a warning for each way it fails verification."""
     from claims.ledger import anchor_path, verify
@@ -285,6 +270,7 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
     \b
     Example: hds allocations --month 2020-12 --csv -o allocations-2020-12.csv
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
@@ -293,10 +279,7 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
     m = month_number(month)
     with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
         rows = allocate(r.source.period(month_start(m), month_end(m)), library(rules_dir), m, m)
-    records = views.allocation_records(rows)
-    deliver(fmt, out, {"table": lambda: views.to_table(records, views.ALLOCATION_COLUMNS),
-                       "csv": lambda: views.to_csv(records, views.ALLOCATION_COLUMNS),
-                       "json": lambda: views.to_json(records)})
+    deliver(views.allocations_report(rows), fmt, out)
 
 
 @main.command()
@@ -322,6 +305,7 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
     Examples: hds claim --month 2020-10 -o claim-2020-10.xlsx
               hds claim --from 2020-09 --to 2021-03
     """
+    from claims.report.deliver import deliver
     from claims.report import views
 
     if bool(month) == bool(first or last) or bool(first) != bool(last):
@@ -354,17 +338,14 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
             if fmt == "xlsx":
                 rec, rc = _pack_parts(r.store, month, config_beside(db), rules_dir)
                 found = _findings_for_pack(r, month, library(rules_dir), result.submission, config_beside(db))
-    deliver(fmt, out, {
-        "table": lambda: views.claim_table(result), "csv": lambda: views.claim_csv(result),
-        "json": lambda: views.claim_json(result),
-        "xlsx": lambda: _claim_pack(result, config_beside(db), rec, rc, warnings, found)},
-        default_out=Path(f"claim-{month}.xlsx"))
+    deliver(views.claim_report(result, lambda: _claim_pack(result, config_beside(db), rec, rc, warnings, found)),
+            fmt, out, default_out=Path(f"claim-{month}.xlsx"))
 
 
 def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
-    from claims.report import views
+    from claims.report.deliver import deliver
     from claims.overview import overview
-    from claims.report import pack, status
+    from claims.report import status
 
     if last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
@@ -373,13 +354,7 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
         if r.store is not None:
             ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), first, last, r.store)
-    columns = ["month", "state", "scheme", "claimed", "adjustments", "received", "difference"]
-    deliver(fmt, out, {
-        "table": lambda: status.summary_text(ov),
-        "csv": lambda: views.to_csv(status.summary_records(ov), columns),
-        "json": lambda: views.to_json({"from": first, "to": last, "months": status.summary_records(ov)}),
-        "xlsx": lambda: pack.workbook_bytes([pack.sheet("Claims by month", status.summary_records(ov), columns,
-                                                        f"Claims {first} to {last}", total=True)])})
+    deliver(status.months_report(ov), fmt, out)
 
 
 def _pack_parts(store, month, config, rules_dir=None):
@@ -430,7 +405,8 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     Examples: hds trace P000123 --month 2020-12
               hds trace 9990000026 --json -o P000000.json
     """
-    from claims.trace import build_trace, find_patient, patient_findings, patient_history, render_trace
+    from claims.report.deliver import deliver
+    from claims.trace import build_trace, find_patient, patient_findings, patient_history
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
@@ -441,14 +417,9 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
         result = build_trace(r.source, library(rules_dir), patient_id, month, history, found)
         rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
                 if r.store is not None and fmt in ("json", "xlsx") else None)
-    if fmt == "table" and out is None:
-        click.echo(render_trace(result))  # the common case, with nothing more to import
-        return
-    from claims.report import trace_export
+    from claims.report.trace_export import trace_report
 
-    deliver(fmt, out, {"table": lambda: render_trace(result), "json": lambda: trace_export.trace_json(result, rows),
-                       "csv": lambda: trace_export.trace_csv(result),
-                       "xlsx": lambda: trace_export.trace_workbook(result, rows)})
+    deliver(trace_report(result, rows), fmt, out)
 
 
 @main.command()
@@ -585,6 +556,7 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
     \b
     Example: hds reconcile --month 2020-10
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.reconcile import reconcile as build_reconciliation
 
@@ -592,11 +564,7 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         rec = build_reconciliation(r.store, month, config_beside(db))
-    deliver(fmt, out, {
-        "table": lambda: views.reconciliation_table(rec),
-        "csv": lambda: views.to_csv(views.reconciliation_records(rec), views.RECONCILE_COLUMNS),
-        "json": lambda: views.reconciliation_json(rec),
-        "xlsx": lambda: views.reconciliation_workbook(rec)})
+    deliver(views.reconciliation_report(rec), fmt, out)
 
 
 @main.command()
@@ -611,6 +579,7 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
     \b
     Example: hds recharge --month 2020-10 -o recharge-2020-10.xlsx
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.recharge import recharge as build_recharge
 
@@ -618,12 +587,7 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         rc = build_recharge(r.store, library(rules_dir), month, config_beside(db))
-    records = views.recharge_records(rc)
-    deliver(fmt, out, {
-        "table": lambda: views.recharge_table(rc),
-        "csv": lambda: views.to_csv(records, views.RECHARGE_COLUMNS),
-        "json": lambda: views.recharge_json(rc),
-        "xlsx": lambda: views.recharge_workbook(rc)})
+    deliver(views.recharge_report(rc), fmt, out)
 
 
 @main.command()
@@ -678,7 +642,7 @@ def status(fmt, as_json, out, db, rules_dir):
     \b
     Example: hds status
     """
-    from claims.report import views
+    from claims.report.deliver import deliver
     from claims.overview import overview
     from claims.report import status as report
 
@@ -691,8 +655,7 @@ def status(fmt, as_json, out, db, rules_dir):
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(fmt, out, {"table": lambda: report.status_text(ov, config, steps, note_text),
-                       "json": lambda: views.to_json(report.status_json(ov, config, steps))})
+    deliver(report.status_report(ov, config, steps, note_text), fmt, out)
 
 
 def _data_months(source) -> tuple[str, str]:
@@ -717,9 +680,10 @@ def report(first, last, out, db, data, as_of, rules_dir):
     \b
     Example: hds report --from 2020-09 --to 2021-03 -o report.html
     """
+    from claims.report.deliver import deliver
     from claims.overview import overview
-    from claims.report.output import choose_format, write_output
-    from claims.report.period import report_html
+    from claims.report.output import choose_format
+    from claims.report.period import period_report
 
     if last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
@@ -733,8 +697,7 @@ def report(first, last, out, db, data, as_of, rules_dir):
             warnings = ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    write_output(out, report_html(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings))
-    click.echo(f"Wrote {out}", err=True)
+    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings), "html", out)
 
 
 @main.command()
@@ -752,6 +715,7 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     \b
     Example: hds check --month 2020-10 --json -o findings-2020-10.json
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.checks import Thresholds, run_checks, totals
 
@@ -759,11 +723,7 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     thresholds = Thresholds.from_mapping(config_beside(db).checks) if data is None else Thresholds()
     with reading(db, data, as_of, rules_dir) as r:
         findings = run_checks(month, r.source.everything(), library(rules_dir), thresholds)
-    deliver(fmt, out, {"table": lambda: views.findings_table(findings, month),
-                       "csv": lambda: views.to_csv(views.finding_records(findings), views.FINDING_COLUMNS),
-                       "json": lambda: views.to_json({"month": month, "findings": views.finding_json(findings),
-                                                       "totals": views.finding_totals(totals(findings))}),
-                       "xlsx": lambda: views.findings_workbook(findings, month)})
+    deliver(views.findings_report(findings, month, totals(findings)), fmt, out)
 
 
 @main.group()
@@ -949,6 +909,7 @@ def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     \b
     Example: hds rules coverage --month 2020-10
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocations as allocate
     from hds.days import month_end, month_number, month_start
@@ -960,9 +921,7 @@ def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     with reading(db, data, as_of, rules_dir) as r:
         rows = allocate(r.source.period(month_start(m), month_end(m)), lib, m, m)
     result = coverage(rows, lib, {BLOCK_RULE: BLOCK_PARAGRAPHS}).to_dict()
-    deliver(fmt, out, {"table": lambda: views.coverage_table(result, month),
-                       "csv": lambda: views.to_csv(views.coverage_records(result), views.COVERAGE_COLUMNS),
-                       "json": lambda: views.to_json({"month": month, **result})})
+    deliver(views.coverage_report(result, month), fmt, out)
 
 
 @main.command()
@@ -980,6 +939,7 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
     Example: hds rules export what-if; (set HDS2's free period to 28 days in what-if/parameters/hds2.yaml)
              hds compare --month 2020-10 --rules what-if
     """
+    from claims.report.deliver import deliver
     from claims.report import views
     from claims.allocate import allocations as allocate
     from hds.days import month_end, month_number, month_start
@@ -991,9 +951,7 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
     with reading(db, data, as_of, rules_dir) as r:
         period = r.source.period(month_start(m), month_end(m))
         result = compare_tables(allocate(period, base, m, m), allocate(period, alternative, m, m), month)
-    deliver(fmt, out, {"table": lambda: views.comparison_table(result, rules_dir),
-                       "csv": lambda: views.to_csv(result["lines"], views.comparison_columns(result)),
-                       "json": lambda: views.to_json(result)})
+    deliver(views.comparison_report(result, rules_dir), fmt, out)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from claims.overview import Overview
+from claims.report.deliver import Report
 from claims.report.html import MonthFigures, ReportData, render_report
 from hds.store import now_utc
 
@@ -23,3 +24,9 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = ())
 
 def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> str:
     return render_report(report_data(ov, config, note, warnings))
+
+
+def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> Report:
+    """`hds report`: the months as one self-contained HTML page."""
+    return Report(f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (), sheet="Report",
+                  render={"html": lambda: report_html(ov, config, note, warnings)})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from claims.overview import Overview, recharge_net
+from claims.report.deliver import Report
 from claims.report.formats import pounds_text
 from claims.report.text import Column, money, table, terminal_width
 
@@ -126,3 +127,21 @@ def summary_records(ov: Overview) -> list[dict]:
             if r[key] is not None:
                 r[key] = pounds_text(r[key])
     return records
+
+
+SUMMARY_COLUMNS = ("month", "state", "scheme", "claimed", "adjustments", "received", "difference")
+
+
+def months_report(ov: Overview) -> Report:
+    """`hds claim --from --to`: per month and scheme, claimed, adjusted, received and the difference."""
+    records = summary_records(ov)
+    return Report(f"Claims {ov.first} to {ov.last}", SUMMARY_COLUMNS, records,
+                  data={"from": ov.first, "to": ov.last, "months": records}, sheet="Claims by month", total=True,
+                  render={"table": lambda: summary_text(ov)})
+
+
+def status_report(ov: Overview, config, steps: list[str], load_note: str) -> Report:
+    """`hds status`: the month-end checklist."""
+    return Report(f"Month-end status, {ov.first} to {ov.last}", ("month", "claim", "state", "submitted", "received", "payment", "recharge",
+                                                              "to_partners"),
+                  data=status_json(ov, config, steps), render={"table": lambda: status_text(ov, config, steps, load_note)})

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from claims.report.deliver import Report
 from claims.report.formats import pounds_text, to_json
 from hds.days import NEVER, iso
 
@@ -153,3 +154,12 @@ def _decimal(text: str):
     from decimal import Decimal
 
     return Decimal(text)
+
+
+def trace_report(trace, source_rows: dict | None = None) -> Report:
+    """`hds trace`: the story for the terminal, the record as JSON, a row per segment as CSV, a workbook."""
+    from claims.trace import render_trace
+
+    return Report(f"Trace of patient {trace.patient_id}", tuple(SEGMENT_COLUMNS), sheet="Segments", render={
+        "table": lambda: render_trace(trace), "json": lambda: trace_json(trace, source_rows),
+        "csv": lambda: trace_csv(trace), "xlsx": lambda: trace_workbook(trace, source_rows)})

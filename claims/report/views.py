@@ -14,6 +14,7 @@ from pathlib import Path
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
+from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
 from hds.money import pounds
 from hds.table import Table
@@ -74,6 +75,10 @@ def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[lis
 def allocation_records(rows: Table) -> list[dict]:
     names = [c for c in ALLOCATION_COLUMNS if c != "amount"] + ["amount_pence"]
     return [{**dict(zip(names[:-1], values[:-1])), "amount": Pounds.of(values[-1])} for values in rows.rows(names)]
+
+
+def allocations_report(rows: Table) -> Report:
+    return Report("", tuple(ALLOCATION_COLUMNS), allocation_records(rows), sheet="Allocations")
 
 
 # --- claims -------------------------------------------------------------------------
@@ -208,29 +213,18 @@ def reconciliation_sheet(rec: Reconciliation | None, month: str):
     return ("Reconciliation", RECONCILE_COLUMNS, rows)
 
 
-def reconciliation_workbook(rec: Reconciliation) -> bytes:
-    from claims.report.pack import sheet, workbook_bytes
-
-    return workbook_bytes([
-        sheet("Reconciliation", reconciliation_records(rec), RECONCILE_COLUMNS,
-              f"Submission {rec.submission_id} ({rec.month}) and the money received from NHS England", total=True),
-        sheet("Running position", running_records(rec), RUNNING_COLUMNS,
-              f"Shortfalls are split between the partners {rec.split_rule} (5.4)"),
-    ])
-
-
-def reconciliation_table(rec: Reconciliation) -> str:
-    return "\n".join([
-        f"Reconciliation of submission {rec.submission_id} ({rec.month}) with money received from NHS England", "",
-        to_table(reconciliation_records(rec), RECONCILE_COLUMNS), "",
-        "Running position", to_table(running_records(rec), RUNNING_COLUMNS), "",
-        f"Shortfalls are split between the partners {rec.split_rule} (5.4).",
-    ])
-
-
-def reconciliation_json(rec: Reconciliation) -> str:
-    return to_json({"month": rec.month, "submission": rec.submission_id, "schemes": reconciliation_records(rec),
-                    "running": running_records(rec), "shortfall_split": rec.split_rule})
+def reconciliation_report(rec: Reconciliation) -> Report:
+    """`hds reconcile`: per scheme, then the running position; the pack's Reconciliation sheet shows it too."""
+    rule = f"Shortfalls are split between the partners {rec.split_rule} (5.4)"
+    records, running = reconciliation_records(rec), running_records(rec)
+    return Report(
+        f"Reconciliation of submission {rec.submission_id} ({rec.month}) with money received from NHS England",
+        tuple(RECONCILE_COLUMNS), records, (rule + ".",),
+        {"month": rec.month, "submission": rec.submission_id, "schemes": records, "running": running,
+         "shortfall_split": rec.split_rule},
+        (Report("Running position", tuple(RUNNING_COLUMNS), running, sheet="Running position", heading=rule),),
+        sheet="Reconciliation", total=True,
+        heading=f"Submission {rec.submission_id} ({rec.month}) and the money received from NHS England")
 
 
 # --- recharge ------------------------------------------------------------------------
@@ -252,24 +246,18 @@ def recharge_net(r: Recharge) -> str:
     return f"Net for {r.month}: {payer} owes {payee} £{pounds(abs(net)):,}"
 
 
-def recharge_table(r: Recharge) -> str:
-    return "\n".join([f"Recharge statement between {r.council} (council) and {r.ccg} (CCG) for {r.month}", "",
-                      to_table(recharge_records(r), RECHARGE_COLUMNS), "", recharge_net(r)])
-
-
-def recharge_workbook(r: Recharge) -> bytes:
-    from claims.report.pack import sheet, workbook_bytes
-
-    return workbook_bytes([sheet("Recharge", recharge_records(r), RECHARGE_COLUMNS,
-                                 f"Recharge between {r.council} (council) and {r.ccg} (CCG) for {r.month}. "
-                                 f"{recharge_net(r)}")])
-
-
-def recharge_json(r: Recharge) -> str:
+def recharge_report(r: Recharge) -> Report:
+    """`hds recharge`: the items between the partners and the net; the pack's Recharge sheet shows it too."""
     net = r.ccg_owes_council
-    return to_json({"month": r.month, "council": r.council, "ccg": r.ccg, "items": recharge_records(r),
-                    "net": {"owed_by": r.ccg if net >= 0 else r.council, "owed_to": r.council if net >= 0 else r.ccg,
-                            "amount": pounds(abs(net))}})
+    records = recharge_records(r)
+    return Report(
+        f"Recharge statement between {r.council} (council) and {r.ccg} (CCG) for {r.month}",
+        tuple(RECHARGE_COLUMNS), records, (recharge_net(r),),
+        {"month": r.month, "council": r.council, "ccg": r.ccg, "items": records,
+         "net": {"owed_by": r.ccg if net >= 0 else r.council, "owed_to": r.council if net >= 0 else r.ccg,
+                 "amount": pounds(abs(net))}},
+        sheet="Recharge",
+        heading=f"Recharge between {r.council} (council) and {r.ccg} (CCG) for {r.month}. {recharge_net(r)}")
 
 
 # --- rules: coverage and comparison -----------------------------------------------------
@@ -381,8 +369,31 @@ def findings_table(findings, month: str) -> str:
         Column("What it means", [f.message for f in findings], wrap=True)], terminal_width())])
 
 
-def findings_workbook(findings, month: str) -> bytes:
-    from claims.report.pack import sheet, workbook_bytes
+def findings_report(findings, month: str, totals: dict) -> Report:
+    """`hds check`: a finding a row; JSON lists every id, the table reads as sentences."""
+    return Report(f"Findings of the checks for {month}", tuple(FINDING_COLUMNS), finding_records(findings),
+                  data={"month": month, "findings": finding_json(findings), "totals": finding_totals(totals)},
+                  sheet="Findings", total=True, render={"table": lambda: findings_table(findings, month)})
 
-    return workbook_bytes([sheet("Findings", finding_records(findings), FINDING_COLUMNS,
-                                 f"Findings of the checks for {month}", total=True)])
+
+def coverage_report(result: dict, month: str) -> Report:
+    """`hds rules coverage`: days and money per rule and paragraph."""
+    return Report(f"Rules and paragraphs that decided the days of {month}", tuple(COVERAGE_COLUMNS),
+                  coverage_records(result), data={"month": month, **result}, sheet="Coverage",
+                  render={"table": lambda: coverage_table(result, month)})
+
+
+def comparison_report(result: dict, rules_dir) -> Report:
+    """`hds compare`: a month under two sets of rules; the rows are the lines that changed."""
+    return Report(f"{result['month']} under the shipped rules and under {rules_dir}",
+                  tuple(comparison_columns(result)), result["lines"], data=result, sheet="Comparison",
+                  render={"table": lambda: comparison_table(result, rules_dir)})
+
+
+def claim_report(claim: Claim, pack=None) -> Report:
+    """`hds claim --month`: its lines and adjustments, drawn their own way (the CSV column by column);
+    `pack()`, when given, writes the month-end pack."""
+    render = {"table": lambda: claim_table(claim), "csv": lambda: claim_csv(claim), "json": lambda: claim_json(claim)}
+    if pack is not None:
+        render["xlsx"] = pack
+    return Report(f"Claim to NHS England for {claim.month}", tuple(ADJUSTMENT_COLUMNS), sheet="Claim", render=render)
