@@ -180,7 +180,7 @@ def test_the_evidence_pack_of_a_submitted_month(store_with_october_submitted, li
     for row in sample:
         line = submitted_lines[row["Claim line"] - 1]
         assert (row["Episode"] or None, row["Block"] or None) == (line["episode_id"] or None, line["block_id"] or None)
-        assert Decimal(str(row["Amount (£)"])) == Decimal(line["amount_pence"]) / 100
+        assert Decimal(str(row["Amount"])) == Decimal(line["amount_pence"]) / 100
         assert row["Why picked"].startswith(("certain", "by amount"))
         for tick in ("Assessment date seen", "Package start seen", "Invoice seen", "Checked by", "Notes"):
             assert row[tick] is None

@@ -484,9 +484,9 @@ def test_a_finding_naming_many_records_fits_a_csv_cell_and_an_excel_cell():
     assert row["episode"].endswith("... and 19,900 more ('hds check --json' lists them all)")
     assert row["block"] == "B1" and len(row["episode"]) < 32_767
     assert views.finding_json([big])[0]["ids"]["episode"] == episodes
-    (cell,) = pack_findings([big])
-    assert cell.ids.startswith("block B1; episode E0000000, E0000001, ") and len(cell.ids) < 32_767
-    assert "19,900 more" in cell.ids
+    (cell,) = pack_findings([big]).rows
+    assert cell["ids"].startswith("block B1; episode E0000000, E0000001, ") and len(cell["ids"]) < 32_767
+    assert "19,900 more" in cell["ids"]
     few = Finding("HDS-BLOCK-BEDS", "warning", "5.5.2", "B1", {"episode": episodes[:100]}, 0, "z.")
     assert views.finding_records([few])[0]["episode"] == " ".join(episodes[:100])
 

@@ -68,8 +68,8 @@ def test_claim_workbook_is_the_month_end_pack(sample_db, tmp_path):
     assert book.sheetnames == ["Summary", "Current lines", "Adjustments", "Block costs", "Reconciliation", "Recharge",
                                "Findings"]
     sheet = book["Current lines"]
-    header_row = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), 1) if "Amount (£)" in row)
-    amount_col = [c for c in sheet[header_row] if c.value == "Amount (£)"][0].column
+    header_row = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), 1) if "Amount" in row)
+    amount_col = [c for c in sheet[header_row] if c.value == "Amount"][0].column
     amounts = [sheet.cell(r, amount_col).value for r in range(header_row + 1, sheet.max_row + 1)]
     lines = [a for a in amounts if isinstance(a, (int, float, Decimal))]
     claim = json.loads(run("claim", "--month", "2020-10", "--json", "--db", str(sample_db)).output)

@@ -25,9 +25,10 @@ import pytest
 from hypothesis import given, strategies as st
 from openpyxl import load_workbook
 
+from claims.report.deliver import Report
 from claims.report.excel import (
-    MONEY_FORMAT, ClaimPack, Column, Finding, PackLine, Partner, Recharge, RechargeItem, Reconciliation, ReconRow,
-    RunningRow, Sheet, Submission, claim_pack_bytes, table_workbook_bytes,
+    FINDING_COLUMNS, MONEY_FORMAT, RECHARGE_COLUMNS, RECON_COLUMNS, RUNNING_COLUMNS, ClaimPack, Column, PackLine,
+    Partner, Sheet, Submission, claim_pack_bytes, table_workbook_bytes,
 )
 from claims.report.safe import FORMULA_LEADERS, FULL_WIDTH_LEADERS, is_neutral, neutralise
 
@@ -45,6 +46,31 @@ REASONS = (
 
 def money(pence: int) -> Decimal:
     return Decimal(pence).scaleb(-2)
+
+
+def record(columns, *values) -> dict:
+    """A row of a report: the values of these columns' fields."""
+    return dict(zip((c.key for c in columns), values))
+
+
+def recon_row(*values) -> dict:
+    return record(RECON_COLUMNS, *values)
+
+
+def running_row(*values) -> dict:
+    return record(RUNNING_COLUMNS, *values)
+
+
+def recharge_item(*values) -> dict:
+    return record(RECHARGE_COLUMNS, *values)
+
+
+def finding(*values) -> dict:
+    return record(FINDING_COLUMNS, *values)
+
+
+def keys(columns) -> tuple[str, ...]:
+    return tuple(c.key for c in columns)
 
 
 def make_pack(*, lines: int = 200, adjustments: int = 20, blocks: int = 3, status: str = "submitted",
@@ -76,30 +102,33 @@ def make_pack(*, lines: int = 200, adjustments: int = 20, blocks: int = 3, statu
     submitted = status == "submitted"
     submission = Submission(5, "2020-11-05T09:12:44+00:00", "j.smith", hashlib.sha256(b"october").hexdigest(), 15,
                             "2020.3") if submitted else None
-    rec = Reconciliation(
-        rows=(ReconRow("HDS1", money(31_245_000), money(31_245_000), money(0), "matched", None, None),
-              ReconRow("HDS2", money(54_120_055), money(50_000_000), money(-4_120_055), "under-paid",
+    rec = Report(
+        "Reconciliation", keys(RECON_COLUMNS),
+        rows=(recon_row("HDS1", money(31_245_000), money(31_245_000), money(0), "matched", None, None),
+              recon_row("HDS2", money(54_120_055), money(50_000_000), money(-4_120_055), "under-paid",
                        money(-1_648_022), money(-2_472_033)),
-              ReconRow("HDS3", money(2_500_000), money(0), None, "awaiting", None, None)),
-        running=(RunningRow("2020-08", money(70_000_000), money(70_000_000), money(0), "matched"),
-                 RunningRow("2020-09", money(81_000_000), money(80_500_000), money(-500_000), "under-paid"),
-                 RunningRow("2020-10", money(87_865_055), money(81_245_000), None, "awaiting")),
-        split_rule="in proportion to each partner's costs in the scheme") if reconciliation else None
-    rch = Recharge(
-        items=(RechargeItem("Care the CCG commissioned that the council funds (4.2)", "OCC", "OCCG", 12,
+              recon_row("HDS3", money(2_500_000), money(0), None, "awaiting", None, None)),
+        more=(Report("Running position", keys(RUNNING_COLUMNS), rows=(
+            running_row("2020-08", money(70_000_000), money(70_000_000), money(0), "matched"),
+            running_row("2020-09", money(81_000_000), money(80_500_000), money(-500_000), "under-paid"),
+            running_row("2020-10", money(87_865_055), money(81_245_000), None, "awaiting"))),),
+        data={"shortfall_split": "in proportion to each partner's costs in the scheme"}) if reconciliation else None
+    rch = Report(
+        "Recharge", keys(RECHARGE_COLUMNS),
+        rows=(recharge_item("Care the CCG commissioned that the council funds (4.2)", "OCC", "OCCG", 12,
                             money(1_834_510)),
-               RechargeItem("Care the council commissioned that the CCG funds, continuing healthcare (4.3)",
+               recharge_item("Care the council commissioned that the CCG funds, continuing healthcare (4.3)",
                             "OCCG", "OCC", 31, money(4_410_075)),
-               RechargeItem("Shortfall on HDS2 for 2020-09, council share (5.4)", "OCC", "OCCG", 1,
+               recharge_item("Shortfall on HDS2 for 2020-09, council share (5.4)", "OCC", "OCCG", 1,
                             money(200_000))),
-        net_owed_by="OCCG", net_owed_to="OCC", net_amount=money(2_375_565)) if recharge else None
-    found = None if findings is None else tuple(
-        Finding(f"F{n + 1:02d}", ("error", "warning", "info")[n % 3], f"5.{n + 1}",
+        data={"net": {"owed_by": "OCCG", "owed_to": "OCC", "amount": money(2_375_565)}}) if recharge else None
+    found = None if findings is None else Report("Findings", keys(FINDING_COLUMNS), tuple(
+        finding(f"F{n + 1:02d}", ("error", "warning", "info")[n % 3], f"5.{n + 1}",
                 ", ".join(f"E{3000 + n * 7 + k:07d}" for k in range(1 + n * 3)),
                 money(rng.randint(1_000, 900_000)) if n % 2 == 0 else None,
                 "the episode runs past the end of the scheme's free period and the days after it are claimed "
                 "from NHS England")
-        for n in range(findings))
+        for n in range(findings)))
     return ClaimPack(
         month="2020-10", status=status, council=Partner("OCC", "Oxfordshire County Council"),
         ccg=Partner("OCCG", "Oxfordshire Clinical Commissioning Group"), generated_at="2020-11-05T09:15:02+00:00",
@@ -368,12 +397,12 @@ def test_an_empty_month_totals_zero():
 def test_line_sheets_have_readable_headings_money_and_totals(pack, book):
     ws = book["Current lines"]
     headings = [c.value for c in ws[2]]
-    assert headings == ["Type", "Patient", "Discharge", "Episode", "Block", "Scheme", "Service", "Organisation",
-                        "Days", "Amount (£)"]
+    assert headings == ["Kind", "Patient", "Discharge", "Episode", "Block", "Scheme", "Service", "Organisation",
+                        "Days", "Amount"]
     adjust = [c.value for c in book["Adjustments"][2]]
-    assert adjust[0] == "For month" and adjust[-2:] == ["Amount (£)", "Reason"]
+    assert adjust[0] == "For month" and adjust[-2:] == ["Amount", "Reason"]
     assert [c.value for c in book["Block costs"][2]][:2] == ["Block", "Description"]
-    amount, days = column_of(ws, "Amount (£)", 2), column_of(ws, "Days", 2)
+    amount, days = column_of(ws, "Amount", 2), column_of(ws, "Days", 2)
     for n, line in enumerate(pack.lines):
         money_cell, days_cell = ws.cell(3 + n, amount), ws.cell(3 + n, days)
         assert money_cell.data_type == "n" and as_decimal(money_cell.value) == line.amount
@@ -387,7 +416,7 @@ def test_line_sheets_have_readable_headings_money_and_totals(pack, book):
 
 def test_adjustments_keep_negative_amounts_months_and_reasons(pack, book):
     ws = book["Adjustments"]
-    month_col, amount, reason = (column_of(ws, h, 2) for h in ("For month", "Amount (£)", "Reason"))
+    month_col, amount, reason = (column_of(ws, h, 2) for h in ("For month", "Amount", "Reason"))
     negatives = 0
     for n, line in enumerate(pack.adjustments):
         assert ws.cell(3 + n, month_col).value == datetime(int(line.claim_month[:4]), int(line.claim_month[5:]), 1)
@@ -511,22 +540,22 @@ def test_findings_sheet_present_absent_or_empty():
 
 def test_findings_are_listed(pack, book):
     ws = book["Findings"]
-    assert [c.value for c in ws[2]] == ["Code", "Severity", "Paragraph", "IDs", "Amount (£)", "Message"]
-    for n, finding in enumerate(pack.findings):
-        assert ws.cell(3 + n, 1).value == finding.code
-        assert ws.cell(3 + n, 4).value == finding.ids
+    assert [c.value for c in ws[2]] == ["Code", "Severity", "Paragraph", "IDs", "Amount", "What it means"]
+    for n, found in enumerate(pack.findings.rows):
+        assert ws.cell(3 + n, 1).value == found["code"]
+        assert ws.cell(3 + n, 4).value == found["ids"]
         value = ws.cell(3 + n, 5).value
-        assert (value is None) if finding.amount is None else as_decimal(value) == finding.amount
+        assert (value is None) if found["amount"] is None else as_decimal(value) == found["amount"]
 
 
 def test_recharge_net_is_a_sentence_and_a_money_cell(pack, book):
     ws = book["Recharge"]
     net_row = row_labelled(ws, "Net: OCCG owes OCC")
-    amount = ws.cell(net_row, column_of(ws, "Amount (£)", 2))
-    assert amount.data_type == "n" and as_decimal(amount.value) == pack.recharge.net_amount
+    amount = ws.cell(net_row, column_of(ws, "Amount", 2))
+    assert amount.data_type == "n" and as_decimal(amount.value) == pack.recharge.data["net"]["amount"]
     assert amount.number_format == MONEY_FORMAT
-    assert [ws.cell(3 + n, 1).value for n in range(3)] == [i.description for i in pack.recharge.items]
-    nothing = replace(pack.recharge, net_amount=Decimal("0.00"))
+    assert [ws.cell(3 + n, 1).value for n in range(3)] == [i["item"] for i in pack.recharge.rows]
+    nothing = replace(pack.recharge, data={"net": {**pack.recharge.data["net"], "amount": Decimal("0.00")}})
     ws = read(claim_pack_bytes(replace(pack, recharge=nothing)))["Recharge"]
     row = row_labelled(ws, "Net: nothing is due either way")
     assert ws.cell(row, 5).value == 0 and ws.cell(row, 5).data_type == "n"
@@ -538,10 +567,10 @@ def test_recharge_sheet_absent_without_a_recharge():
 
 def test_reconciliation_table_or_note(pack, book):
     ws = book["Reconciliation"]
-    assert [c.value for c in ws[2]][:4] == ["Scheme", "Claimed (£)", "Received (£)", "Difference (£)"]
+    assert [c.value for c in ws[2]][:4] == ["Scheme", "Claimed", "Received", "Difference"]
     total = row_labelled(ws, "Total")
     evaluate = Evaluator(book)
-    assert evaluate.value("Reconciliation", f"B{total}") == sum(r.claimed for r in pack.reconciliation.rows)
+    assert evaluate.value("Reconciliation", f"B{total}") == sum(r["claimed"] for r in pack.reconciliation.rows)
     assert ws.cell(total, 4).value is None  # HDS3 awaits payment: no total of differences
     assert ws.cell(total, 6).value.startswith("=SUM")
     assert ws.cell(4 + 1, 4).value is None  # HDS3's difference is blank, not zero
@@ -566,9 +595,9 @@ def evil_pack() -> ClaimPack:
     return replace(base, lines=tuple(lines), adjustments=tuple(adjustments),
                    council=Partner("=OCC", "=cmd|'/C calc'!A0"), ccg=Partner("@OCCG", "-CCG"),
                    warnings=("=1+1",), submission=replace(base.submission, submitted_by="=user"),
-                   recharge=replace(base.recharge, items=(RechargeItem("=bad", "=OCC", "@OCCG", 1, Decimal("1.00")),),
-                                    net_owed_by="=OCC"),
-                   findings=(Finding("=F", "@high", "-5.1", "+E1", None, "=message"),))
+                   recharge=replace(base.recharge, rows=(recharge_item("=bad", "=OCC", "@OCCG", 1, Decimal("1.00")),),
+                                    data={"net": {**base.recharge.data["net"], "owed_by": "=OCC"}}),
+                   findings=replace(base.findings, rows=(finding("=F", "@high", "-5.1", "+E1", None, "=message"),)))
 
 
 def test_no_data_becomes_a_formula():
@@ -734,7 +763,7 @@ def test_libreoffice_prints_a_short_pack_on_few_pages(tmp_path):
     assert len(by_sheet["Current lines"]) == 2 and len(by_sheet["Adjustments"]) == 1
     # one page wide: every page of a line sheet carries the header row and the last column
     for page in by_sheet["Current lines"] + by_sheet["Adjustments"]:
-        assert "Patient" in page and "Amount (£)" in page, page[:200]
+        assert "Patient" in page and "Amount" in page, page[:200]
     assert all("Reason" in page for page in by_sheet["Adjustments"])
     first = by_sheet["Summary"][0]
     for words in ("Total claim", "Prepared by", "Checked by", "Approved by", "Signature", "Page 1 of"):

@@ -1,10 +1,13 @@
 """What every field of a report is called where people read it, and what kind of value it holds.
 
 CSV and JSON keep the field names (they are read by programs); terminal
-tables and workbooks show these headings. One definition for all of them.
+tables and workbooks show these headings. One definition for all of them:
+a workbook's columns are `Column`s made here from FIELDS.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 # field -> (heading, kind); kind: text | money | int | date | month
 FIELDS: dict[str, tuple[str, str]] = {
@@ -46,7 +49,15 @@ FIELDS: dict[str, tuple[str, str]] = {
     "block": ("Block", "text"),
     "event": ("Event", "text"),
     "message": ("What it means", "text"),
+    "ids": ("IDs", "text"),
+    "first_day": ("From", "date"),
+    "last_day": ("To", "date"),
+    "paragraphs": ("Paragraphs", "text"),
+    "submission_id": ("Submission", "int"),
+    "submission_month": ("Submitted in", "month"),
 }
+
+KINDS = ("text", "money", "int", "date", "month")
 
 
 def heading(field: str) -> str:
@@ -55,3 +66,17 @@ def heading(field: str) -> str:
 
 def kind(field: str) -> str:
     return FIELDS.get(field, ("", "text"))[1]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a report as a workbook shows it: its field, heading and kind."""
+
+    key: str
+    heading: str
+    kind: str  # one of KINDS
+
+
+def columns(*keys: str) -> tuple[Column, ...]:
+    """The columns of these fields, as FIELDS defines them."""
+    return tuple(Column(k, heading(k), kind(k)) for k in keys)

@@ -38,6 +38,8 @@ from openpyxl.utils import get_column_letter, quote_sheetname
 from openpyxl.utils.indexed_list import IndexedList
 from openpyxl.worksheet.pagebreak import Break
 
+from claims.report.columns import KINDS, Column, columns
+from claims.report.deliver import Report
 from claims.report.safe import neutralise
 
 
@@ -77,60 +79,6 @@ class Submission:
 
 
 @dataclass(frozen=True)
-class ReconRow:
-    scheme: str
-    claimed: Decimal
-    received: Decimal
-    difference: Decimal | None
-    status: str
-    council_share: Decimal | None
-    ccg_share: Decimal | None
-
-
-@dataclass(frozen=True)
-class RunningRow:
-    month: str
-    claimed: Decimal
-    received: Decimal
-    difference: Decimal | None
-    status: str
-
-
-@dataclass(frozen=True)
-class Reconciliation:
-    rows: tuple[ReconRow, ...]
-    running: tuple[RunningRow, ...]
-    split_rule: str
-
-
-@dataclass(frozen=True)
-class RechargeItem:
-    description: str
-    owed_by: str
-    owed_to: str
-    lines: int
-    amount: Decimal
-
-
-@dataclass(frozen=True)
-class Recharge:
-    items: tuple[RechargeItem, ...]
-    net_owed_by: str
-    net_owed_to: str
-    net_amount: Decimal  # >= 0; 0 = nothing due
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: str
-    paragraph: str
-    ids: str
-    amount: Decimal | None
-    message: str
-
-
-@dataclass(frozen=True)
 class ClaimPack:
     month: str
     status: str  # "draft" | "submitted"
@@ -142,17 +90,10 @@ class ClaimPack:
     submission: Submission | None
     lines: tuple[PackLine, ...]  # the month's own lines, individual and block
     adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
-    reconciliation: Reconciliation | None = None
-    recharge: Recharge | None = None
-    findings: tuple[Finding, ...] | None = None  # None: checks not run; (): run, nothing found
+    reconciliation: Report | None = None  # hds reconcile's report: per scheme, the running position in `more`
+    recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
+    findings: Report | None = None  # the checks' findings (FINDING_COLUMNS); None: not run, no rows: nothing found
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    heading: str
-    kind: str  # "text" | "money" | "int" | "date" | "month"
 
 
 @dataclass(frozen=True)
@@ -174,7 +115,6 @@ UTC_FORMAT = 'dd mmm yyyy hh:mm "UTC"'
 MONTH_FORMAT = "mmm yyyy"
 LONG_MONTH_FORMAT = "mmmm yyyy"
 
-KINDS = ("text", "money", "int", "date", "month")
 FONT = "Arial"  # metric twin of Liberation Sans, so widths hold in Excel and LibreOffice alike
 MONO = "Courier New"
 SIZE = 10
@@ -787,60 +727,14 @@ def _save(book: Workbook) -> bytes:
 
 # --- the claim pack ----------------------------------------------------------------------
 
-LINE_COLUMNS = (
-    Column("kind", "Type", "text"),
-    Column("patient_id", "Patient", "text"),
-    Column("discharge_id", "Discharge", "text"),
-    Column("episode_id", "Episode", "text"),
-    Column("block_id", "Block", "text"),
-    Column("scheme", "Scheme", "text"),
-    Column("service", "Service", "text"),
-    Column("organisation", "Organisation", "text"),
-    Column("days", "Days", "int"),
-    Column("amount", "Amount (£)", "money"),
-)
-ADJUSTMENT_COLUMNS = (Column("claim_month", "For month", "month"),) + LINE_COLUMNS + (
-    Column("reason", "Reason", "text"),)
-BLOCK_COLUMNS = (
-    Column("block_id", "Block", "text"),
-    Column("description", "Description", "text"),
-    Column("scheme", "Scheme", "text"),
-    Column("service", "Service", "text"),
-    Column("organisation", "Organisation", "text"),
-    Column("days", "Days", "int"),
-    Column("amount", "Amount (£)", "money"),
-)
-RECON_COLUMNS = (
-    Column("scheme", "Scheme", "text"),
-    Column("claimed", "Claimed (£)", "money"),
-    Column("received", "Received (£)", "money"),
-    Column("difference", "Difference (£)", "money"),
-    Column("status", "Status", "text"),
-    Column("council_share", "Council share (£)", "money"),
-    Column("ccg_share", "CCG share (£)", "money"),
-)
-RUNNING_COLUMNS = (
-    Column("month", "Month", "month"),
-    Column("claimed", "Claimed (£)", "money"),
-    Column("received", "Received (£)", "money"),
-    Column("difference", "Difference (£)", "money"),
-    Column("status", "Status", "text"),
-)
-RECHARGE_COLUMNS = (
-    Column("description", "Item", "text"),
-    Column("owed_by", "Owed by", "text"),
-    Column("owed_to", "Owed to", "text"),
-    Column("lines", "Lines", "int"),
-    Column("amount", "Amount (£)", "money"),
-)
-FINDING_COLUMNS = (
-    Column("code", "Code", "text"),
-    Column("severity", "Severity", "text"),
-    Column("paragraph", "Paragraph", "text"),
-    Column("ids", "IDs", "text"),
-    Column("amount", "Amount (£)", "money"),
-    Column("message", "Message", "text"),
-)
+LINE_COLUMNS = columns("kind", "patient_id", "discharge_id", "episode_id", "block_id", "scheme", "service",
+                       "organisation", "days", "amount")
+ADJUSTMENT_COLUMNS = columns("claim_month") + LINE_COLUMNS + columns("reason")
+BLOCK_COLUMNS = columns("block_id", "description", "scheme", "service", "organisation", "days", "amount")
+RECON_COLUMNS = columns("scheme", "claimed", "received", "difference", "status", "council_share", "ccg_share")
+RUNNING_COLUMNS = columns("month", "claimed", "received", "difference", "status")
+RECHARGE_COLUMNS = columns("item", "owed_by", "owed_to", "lines", "amount")
+FINDING_COLUMNS = columns("code", "severity", "paragraph", "ids", "amount", "message")
 
 SUMMARY, CURRENT, ADJUSTMENTS, BLOCKS = "Summary", "Current lines", "Adjustments", "Block costs"
 RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
@@ -912,18 +806,19 @@ def _reconciliation_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
         return plan
     plan.line(f"Reconciliation of the claim for {month_text} with the money received from NHS England")
     # a total of the differences would quietly leave out schemes still awaiting payment
-    awaiting = ("difference",) if any(row.difference is None for row in rec.rows) else ()
-    plan.table(RECON_COLUMNS, _records(rec.rows, RECON_COLUMNS, RECONCILIATION), total=True,
+    awaiting = ("difference",) if any(row.get("difference") in (None, "") for row in rec.rows) else ()
+    plan.table(RECON_COLUMNS, _records(rec.rows, RECON_COLUMNS, RECONCILIATION, mapping=True), total=True,
                empty_note="No schemes", no_total=awaiting)
     plan.line("Difference: received less claimed, negative when under-paid; blank while payment is awaited.",
               "note")
     plan.blank()
     plan.line("Running position", "subheading")
-    running_awaiting = ("difference",) if any(row.difference is None for row in rec.running) else ()
-    plan.table(RUNNING_COLUMNS, _records(rec.running, RUNNING_COLUMNS, RECONCILIATION), total=True,
+    running = rec.more[0].rows if rec.more else ()
+    running_awaiting = ("difference",) if any(row.get("difference") in (None, "") for row in running) else ()
+    plan.table(RUNNING_COLUMNS, _records(running, RUNNING_COLUMNS, RECONCILIATION, mapping=True), total=True,
                empty_note="No months", no_total=running_awaiting)
     plan.blank()
-    plan.line(f"Shortfalls are split between the partners {rec.split_rule} (agreement 5.4).", "note")
+    plan.line(f"Shortfalls are split between the partners {rec.data['shortfall_split']} (agreement 5.4).", "note")
     return plan
 
 
@@ -932,27 +827,29 @@ def _recharge_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
     plan = _SheetPlan(RECHARGE, boxed=True)
     plan.line(f"Recharges between {pack.council.name} ({pack.council.code}) and {pack.ccg.name} "
               f"({pack.ccg.code}) for {month_text}")
-    plan.table(RECHARGE_COLUMNS, _records(recharge.items, RECHARGE_COLUMNS, RECHARGE), total=False,
+    plan.table(RECHARGE_COLUMNS, _records(recharge.rows, RECHARGE_COLUMNS, RECHARGE, mapping=True), total=False,
                empty_note="No recharge items")
     plan.blank()
-    amount = _money(recharge.net_amount)
+    net = recharge.data["net"]
+    amount = _money(net["amount"])
     if amount is None or amount < 0:
-        raise ValueError(f"the recharge's net amount must be zero or more, not {recharge.net_amount!r}")
+        raise ValueError(f"the recharge's net amount must be zero or more, not {net['amount']!r}")
     if amount:
-        sentence = f"Net: {recharge.net_owed_by} owes {recharge.net_owed_to}"
+        sentence = f"Net: {net['owed_by']} owes {net['owed_to']}"
     else:
         sentence = "Net: nothing is due either way"
     plan.net(sentence, amount, "amount")
     return plan
 
 
-def _findings_plan(findings: tuple[Finding, ...], month_text: str) -> _SheetPlan:
+def _findings_plan(report: Report, month_text: str) -> _SheetPlan:
     plan = _SheetPlan(FINDINGS, boxed=True)
+    findings = report.rows
     if not findings:
         plan.line(f"No findings: the checks on the claim for {month_text} found nothing to report.")
         return plan
     plan.line(f"Findings of the checks on the claim for {month_text} ({len(findings):,})")
-    plan.table(FINDING_COLUMNS, _records(findings, FINDING_COLUMNS, FINDINGS), total=False,
+    plan.table(FINDING_COLUMNS, _records(findings, FINDING_COLUMNS, FINDINGS, mapping=True), total=False,
                empty_note="No findings")
     return plan
 
@@ -1040,10 +937,10 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
     when_info("Generated", pack.generated_at)
     if pack.findings is None:
         text_info("Checks", "Not run")
-    elif not pack.findings:
+    elif not pack.findings.rows:
         text_info("Checks", "Run: no findings")
     else:
-        text_info("Checks", f"{len(pack.findings):,} finding(s): see the Findings sheet")
+        text_info("Checks", f"{len(pack.findings.rows):,} finding(s): see the Findings sheet")
     if pack.warnings:
         w.append([], height=8)
         for warning in pack.warnings:

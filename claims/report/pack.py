@@ -10,7 +10,8 @@ from __future__ import annotations
 from decimal import Decimal
 
 from claims.report import columns as fields
-from claims.report import excel
+from claims.report import excel, views
+from claims.report.deliver import Report
 from claims.report.formats import ids_cell
 from hds.money import pounds
 from hds.store import now_utc
@@ -27,36 +28,14 @@ def _lines(lines: Table) -> tuple[excel.PackLine, ...]:
     return tuple(out)
 
 
-def reconciliation(rec) -> excel.Reconciliation | None:
-    if rec is None:
-        return None
-    rows = tuple(excel.ReconRow(s.scheme, pounds(s.claimed_pence), pounds(s.received_pence),
-                                pounds(s.received_pence - s.claimed_pence) if s.status != "awaiting" else None,
-                                s.status, pounds(s.split["council"]) if s.split else None,
-                                pounds(s.split["ccg"]) if s.split else None) for s in rec.schemes)
-    running = tuple(excel.RunningRow(p.month, pounds(p.claimed_pence), pounds(p.received_pence),
-                                     pounds(p.received_pence - p.claimed_pence) if p.status != "awaiting" else None,
-                                     p.status) for p in rec.running)
-    return excel.Reconciliation(rows, running, rec.split_rule)
-
-
-def recharge(rc) -> excel.Recharge | None:
-    if rc is None:
-        return None
-    items = tuple(excel.RechargeItem(i.description, rc.ccg if i.payer == "ccg" else rc.council,
-                                     rc.council if i.payer == "ccg" else rc.ccg, i.lines, pounds(i.pence))
-                  for i in rc.items)
-    net = rc.ccg_owes_council
-    return excel.Recharge(items, rc.ccg if net >= 0 else rc.council, rc.council if net >= 0 else rc.ccg,
-                          pounds(abs(net)))
-
-
-def findings(found) -> tuple[excel.Finding, ...] | None:
+def findings(found) -> Report | None:
+    """The findings as the pack lists them: the ids of each in one cell."""
     if found is None:
         return None
-    return tuple(excel.Finding(f.code, f.severity, f.paragraph,
-                               "; ".join(f"{k} {ids_cell(v, ', ')}" for k, v in f.ids.items() if v),
-                               pounds(f.amount_pence) if f.amount_pence else None, f.message) for f in found)
+    return Report("Findings", tuple(c.key for c in excel.FINDING_COLUMNS), tuple(
+        {"code": f.code, "severity": f.severity, "paragraph": f.paragraph,
+         "ids": "; ".join(f"{k} {ids_cell(v, ', ')}" for k, v in f.ids.items() if v),
+         "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message} for f in found))
 
 
 def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> excel.ClaimPack:
@@ -73,7 +52,8 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         claim.month, "submitted" if header else "draft",
         excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
-        reconciliation(rec), recharge(rc), findings(found), tuple(warnings))
+        None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
+        findings(found), tuple(warnings))
 
 
 def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> bytes:
@@ -88,8 +68,8 @@ def sheet(title: str, records: list[dict], keys: list[str], heading: str = "", t
             return Decimal(v)
         return v
 
-    columns = tuple(excel.Column(k, fields.heading(k), fields.kind(k)) for k in keys)
-    return excel.Sheet(title, columns, tuple({k: value(r, k) for k in keys} for r in records), total, heading)
+    return excel.Sheet(title, fields.columns(*keys), tuple({k: value(r, k) for k in keys} for r in records), total,
+                       heading)
 
 
 def workbook_bytes(sheets: list[excel.Sheet]) -> bytes:

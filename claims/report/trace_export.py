@@ -119,33 +119,23 @@ def trace_csv(trace) -> str:
 
 def trace_workbook(trace, source_rows: dict | None = None) -> bytes:
     from claims.report import excel
+    from claims.report.columns import Column, columns
 
     record = trace_record(trace, source_rows)
-    text = lambda k, h: excel.Column(k, h, "text")  # noqa: E731
     sheets = [
-        excel.Sheet("Segments", (text("discharge_id", "Discharge"), text("scheme", "Scheme"),
-                                 text("episode_id", "Episode"), text("service", "Service"),
-                                 text("organisation", "Organisation"), excel.Column("first_day", "From", "date"),
-                                 excel.Column("last_day", "To", "date"), excel.Column("days", "Days", "int"),
-                                 text("funder", "Funder"), text("rule", "Rule"), text("paragraphs", "Paragraphs"),
-                                 text("reason", "Reason")),
+        excel.Sheet("Segments", columns(*[c for c in SEGMENT_COLUMNS if c != "patient_id"]),
                     tuple(segment_records(record)), heading=f"Trace of patient {record['patient_id']} to "
                                                             f"{record['horizon']} ({record['horizon_reason']})"),
-        excel.Sheet("Money by month", (excel.Column("month", "Month", "month"), text("episode_id", "Episode"),
-                                       text("funder", "Funder"), excel.Column("days", "Days", "int"),
-                                       excel.Column("amount", "Amount (£)", "money"), text("rule", "Rule")),
+        excel.Sheet("Money by month", columns("month", "episode_id", "funder", "days", "amount", "rule"),
                     tuple({**r, "amount": _decimal(r["amount"])} for r in record["money_by_month"]), total=True),
-        excel.Sheet("Submitted", (excel.Column("claim_month", "For month", "month"),
-                                  excel.Column("submission_id", "Submission", "int"),
-                                  excel.Column("submission_month", "Submitted in", "month"), text("kind", "Kind"),
-                                  text("episode_id", "Episode"), excel.Column("days", "Days", "int"),
-                                  excel.Column("amount", "Amount (£)", "money"), text("reason", "Reason")),
+        excel.Sheet("Submitted", columns("claim_month", "submission_id", "submission_month", "kind", "episode_id",
+                                         "days", "amount", "reason"),
                     tuple({**r, "amount": _decimal(r["amount"])} for r in record["submitted"]), total=True),
     ]
     for table, rows in (record["source_rows"] or {}).items():
         if rows:
             keys = list(rows[0])
-            sheets.append(excel.Sheet(f"Source {table}", tuple(text(k, k) for k in keys),
+            sheets.append(excel.Sheet(f"Source {table}", tuple(Column(k, k, "text") for k in keys),
                                       tuple({k: "" if v is None else str(v) for k, v in r.items()} for r in rows)))
     return excel.table_workbook_bytes(sheets)
 
