@@ -45,12 +45,9 @@ class Month:
 
     @property
     def payment(self) -> str:
-        if not self.received_any:
-            return "awaiting"
-        total = self.total_pence
-        if self.received_pence == total:
-            return "matched"
-        return "under-paid" if self.received_pence < total else "over-paid"
+        from claims.reconcile import status_of
+
+        return status_of(self.total_pence, self.received_pence, self.received_any)
 
 
 @dataclass

@@ -11,6 +11,10 @@ _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 
+# the months' names as people read them (in English whatever the locale), for reports and packs
+MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+               "October", "November", "December")
+
 
 def parse_date(value) -> dt.date:
     """A date from a cell: YYYY-MM-DD, DD/MM/YYYY, or an Excel date cell."""

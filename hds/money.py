@@ -61,4 +61,6 @@ def divide_half_up(numerator: int, denominator: int) -> int:
 
 
 def format_pounds(pence: int) -> str:
-    return f"{'-' if pence < 0 else ''}£{pounds(abs(pence)):,}"
+    """£1,234.50, and -£248.38 for a negative amount (never £-248.38): money as people read it."""
+    whole, part = divmod(abs(int(pence)), 100)
+    return f"{'-' if pence < 0 else ''}£{whole:,}.{part:02d}"

@@ -41,6 +41,7 @@ from openpyxl.worksheet.pagebreak import Break
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
 from claims.report.safe import neutralise
+from hds.dates import MONTH_NAMES
 
 
 # --- the values handed over -------------------------------------------------------
@@ -247,8 +248,6 @@ def _new_book() -> Workbook:
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _PLAIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-               "October", "November", "December")
 
 
 def _clean(value: Any) -> str | None:

@@ -18,7 +18,9 @@ import re
 import statistics
 from dataclasses import dataclass
 
+from hds.dates import MONTH_NAMES
 from hds.errors import HdsError
+from hds.facts import FUNDER_NAMES as FUNDERS
 from hds.money import format_pounds
 
 __all__ = ["MonthFigures", "ReportData", "render_report"]
@@ -52,7 +54,6 @@ class ReportData:
 
 # --- vocabulary and colours -------------------------------------------------------
 
-FUNDERS = ("hds", "ccg", "council", "bau", "excluded")
 FUNDER_LABELS = {
     "hds": "Scheme (NHS England)",
     "ccg": "CCG",
@@ -81,8 +82,6 @@ CHC_COLOUR = "#7f6a9f"
 INK = "#1d2530"
 MUTED = "#5a6570"
 
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July",
-               "August", "September", "October", "November", "December")
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
@@ -212,16 +211,16 @@ class _Row:
 
 
 def _rows(months: list[MonthFigures]) -> list[_Row]:
+    """Each month's payment status (as `hds reconcile` states it) and the running position."""
+    from claims.reconcile import status_of
+
     rows, position = [], 0
     for figures in months:
         own = sum(figures.claimed_by_scheme.values())
         total = own + figures.adjustments_pence
         received = figures.received_pence
-        if received is None:
-            difference, status = None, "awaiting"
-        else:
-            difference = received - total
-            status = "matched" if difference == 0 else ("under-paid" if difference < 0 else "over-paid")
+        difference = None if received is None else received - total
+        status = status_of(total, received or 0, received is not None)
         if figures.submitted or received is not None:  # a draft is not claimed yet: it does not move the position
             position += (received or 0) - total
         rows.append(_Row(figures, own, total, difference, status, position))

@@ -5,7 +5,8 @@ from __future__ import annotations
 from claims.overview import Overview, recharge_net
 from claims.report.deliver import Report
 from claims.report.formats import pounds_text
-from claims.report.text import Column, money, table, terminal_width
+from claims.report.text import Shown, table, terminal_width
+from hds.money import format_pounds
 
 
 def _recharge_text(net: int | None, config) -> str:
@@ -14,7 +15,7 @@ def _recharge_text(net: int | None, config) -> str:
     if net == 0:
         return "nothing due"
     payer, payee = (config.ccg, config.council) if net > 0 else (config.council, config.ccg)
-    return f"{payer} owes {payee} {money(abs(net))}"
+    return f"{payer} owes {payee} {format_pounds(abs(net))}"
 
 
 def status_rows(ov: Overview, config) -> list[dict]:
@@ -53,7 +54,7 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "")
             steps.append(f"{m.month}: load NHS England's receipts when they arrive (hds load DIR with receipts.csv), "
                          f"then hds reconcile --month {m.month}")
         elif m.payment in ("under-paid", "over-paid"):
-            steps.append(f"{m.month}: {m.payment} by {money(abs(m.total_pence - m.received_pence))}: "
+            steps.append(f"{m.month}: {m.payment} by {format_pounds(abs(m.total_pence - m.received_pence))}: "
                          f"hds reconcile --month {m.month} and agree the split (5.4)")
     if findings_note:
         steps.append(findings_note)
@@ -63,14 +64,14 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "")
 def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
     rows = status_rows(ov, config)
     columns = [
-        Column("Month", [r["month"] for r in rows]),
-        Column("Claim", [money(r["claim"]) if r["claim"] else "" for r in rows], "right"),
-        Column("State", [r["state"] for r in rows]),
-        Column("Submitted", [r["submitted"] for r in rows]),
-        Column("Received", [money(r["received"]) if r["received"] is not None else "" for r in rows], "right"),
-        Column("Payment", [r["payment"] for r in rows]),
-        Column("Recharge", [_recharge_text(r["recharge"], config) for r in rows]),
-        Column("To partners", [money(r["to_partners"]) if r["to_partners"] else "" for r in rows], "right"),
+        Shown("Month", [r["month"] for r in rows]),
+        Shown("Claim", [format_pounds(r["claim"]) if r["claim"] else "" for r in rows], "right"),
+        Shown("State", [r["state"] for r in rows]),
+        Shown("Submitted", [r["submitted"] for r in rows]),
+        Shown("Received", [format_pounds(r["received"]) if r["received"] is not None else "" for r in rows], "right"),
+        Shown("Payment", [r["payment"] for r in rows]),
+        Shown("Recharge", [_recharge_text(r["recharge"], config) for r in rows]),
+        Shown("To partners", [format_pounds(r["to_partners"]) if r["to_partners"] else "" for r in rows], "right"),
     ]
     lines = [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
              "Next:"] + [f"  - {step}" for step in steps]
@@ -104,17 +105,17 @@ def summary_rows(ov: Overview) -> list[dict]:
 
 def summary_text(ov: Overview) -> str:
     rows = summary_rows(ov)
-    columns = [Column("Month", [r["month"] for r in rows]), Column("State", [r["state"] for r in rows]),
-               Column("Scheme", [r["scheme"] for r in rows])]
+    columns = [Shown("Month", [r["month"] for r in rows]), Shown("State", [r["state"] for r in rows]),
+               Shown("Scheme", [r["scheme"] for r in rows])]
     for key, heading in (("claimed", "Claimed"), ("adjustments", "Adjustments"), ("received", "Received"),
                          ("difference", "Difference")):
-        columns.append(Column(heading, [money(r[key]) if r[key] is not None else "" for r in rows], "right"))
+        columns.append(Shown(heading, [format_pounds(r[key]) if r[key] is not None else "" for r in rows], "right"))
     total = sum(r["claimed"] + r["adjustments"] for r in rows)
     paid = [r for r in rows if r["received"] is not None]
     received = sum(r["received"] for r in paid)
     awaiting = sorted({r["month"] for r in rows if r["received"] is None and r["state"] == "submitted"})
-    footer = (f"Claimed {money(total)}; received {money(received)}, a difference of "
-              f"{money(sum(r['difference'] for r in paid))} on the months paid")
+    footer = (f"Claimed {format_pounds(total)}; received {format_pounds(received)}, a difference of "
+              f"{format_pounds(sum(r['difference'] for r in paid))} on the months paid")
     if awaiting:
         footer += f"; awaiting payment for {', '.join(awaiting)}"
     return "\n".join([f"Claims {ov.first} to {ov.last}", "", table(columns, terminal_width()), "", footer])

@@ -20,13 +20,6 @@ ELLIPSIS = "…"
 MIN_TEXT = 8  # a text column is never narrowed below this
 
 
-def money(pence: int) -> str:
-    """£1,234.50, and -£248.38 for a negative amount (never £-248.38)."""
-    sign = "-" if pence < 0 else ""
-    whole, part = divmod(abs(int(pence)), 100)
-    return f"{sign}£{whole:,}.{part:02d}"
-
-
 def terminal_width() -> int | None:
     """COLUMNS if set; the terminal's width when writing to one; otherwise no limit."""
     columns = os.environ.get("COLUMNS", "")
@@ -38,9 +31,11 @@ def terminal_width() -> int | None:
 
 
 @dataclass
-class Column:
+class Shown:
+    """A column of a terminal table as it is shown: a heading over values already made text."""
+
     heading: str
-    values: list  # plain values; money already as text (see `money`)
+    values: list  # plain values; money already as text (hds.money.format_pounds)
     align: str = "left"  # or "right"
     wrap: bool = False  # too long: wrap over several lines (otherwise: shorten)
     width: int = field(default=0, init=False)
@@ -49,7 +44,7 @@ class Column:
         return max([len(self.heading)] + [len(v) for v in self.values]) if self.values else len(self.heading)
 
 
-def table(columns: list[Column], width: int | None = None) -> str:
+def table(columns: list[Shown], width: int | None = None) -> str:
     """The columns side by side under their headings, fitted to `width` (None: no limit)."""
     for column in columns:
         column.values = ["" if v is None else str(v) for v in column.values]
@@ -68,7 +63,7 @@ def table(columns: list[Column], width: int | None = None) -> str:
     return "\n".join(lines)
 
 
-def _fit(columns: list[Column], width: int) -> None:
+def _fit(columns: list[Shown], width: int) -> None:
     """Narrow the widest text columns until the table fits (or they reach MIN_TEXT)."""
     total = sum(c.width for c in columns) + len(GAP) * (len(columns) - 1)
     while total > width:
@@ -84,12 +79,12 @@ def _fit(columns: list[Column], width: int) -> None:
         total -= cut
 
 
-def _line(cells: list[str], columns: list[Column]) -> str:
+def _line(cells: list[str], columns: list[Shown]) -> str:
     return GAP.join(cell.rjust(c.width) if c.align == "right" else cell.ljust(c.width)
                     for cell, c in zip(cells, columns)).rstrip()
 
 
-def _cells(values: list[str], columns: list[Column]) -> list[str]:
+def _cells(values: list[str], columns: list[Shown]) -> list[str]:
     parts = []
     for value, column in zip(values, columns):
         if len(value) <= column.width:

@@ -9,14 +9,13 @@ cells, a decimal string in JSON, plain text in CSV.
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
 from claims.reconcile import Reconciliation
 from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
-from hds.money import pounds
+from hds.money import format_pounds, pounds
 from hds.table import Table
 
 ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month",
@@ -24,7 +23,6 @@ ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "s
 CLAIM_COLUMNS = ["kind", "patient_id", "discharge_id", "episode_id", "block_id", "description",
                  "scheme", "service", "organisation", "days", "amount"]
 ADJUSTMENT_COLUMNS = ["claim_month"] + CLAIM_COLUMNS + ["reason"]
-MONEY_FORMAT = "#,##0.00"
 
 
 # --- plain helpers --------------------------------------------------------------
@@ -32,42 +30,14 @@ MONEY_FORMAT = "#,##0.00"
 def to_table(records: list[dict], columns: list[str]) -> str:
     """Aligned text for the terminal: readable headings, money right-aligned as £1,234.50 / -£248.38."""
     from claims.report import columns as fields
-    from claims.report.text import Column, money, table, terminal_width
+    from claims.report.text import Shown, table, terminal_width
 
     def shown(value):
-        return money(int(Decimal(value) * 100)) if isinstance(value, (Decimal, Pounds)) else value
+        return format_pounds(int(Decimal(value) * 100)) if isinstance(value, (Decimal, Pounds)) else value
 
-    return table([Column(fields.heading(c), [shown(r[c]) for r in records],
+    return table([Shown(fields.heading(c), [shown(r[c]) for r in records],
                          "right" if fields.kind(c) in ("money", "int") else "left", wrap=c in ("reason", "item"))
                   for c in columns], terminal_width())
-
-
-def write_workbook(path: Path | str, sheets: list[tuple[str, list[str], list[list]]]) -> None:
-    """Sheets of (title, header, rows); money cells are Decimals and get a money format."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, header, rows in sheets:
-        sheet = book.create_sheet(title)
-        if header:
-            sheet.append(header)
-            for cell in sheet[1]:
-                cell.font = Font(bold=True)
-            sheet.freeze_panes = "A2"
-        for row in rows:
-            sheet.append(row)
-        widths: dict[str, int] = {}
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.data_type == "n" and not isinstance(cell.value, int):
-                    cell.number_format = MONEY_FORMAT
-                if cell.value is not None:
-                    widths[cell.column_letter] = max(widths.get(cell.column_letter, 0), len(str(cell.value)))
-        for letter, width in widths.items():
-            sheet.column_dimensions[letter].width = min(width + 2, 60)
-    book.save(path)
 
 
 # --- allocations ------------------------------------------------------------------
@@ -122,10 +92,10 @@ def claim_csv(claim: Claim) -> str:
 def lines_table(lines: Table, columns: list[str]) -> str:
     """Claim lines for the terminal, straight from their columns."""
     from claims.report import columns as fields
-    from claims.report.text import Column, money, table, terminal_width
+    from claims.report.text import Shown, table, terminal_width
 
-    return table([Column(fields.heading(c),
-                         [money(p) for p in lines["amount_pence"].tolist()] if c == "amount" else lines[c].tolist(),
+    return table([Shown(fields.heading(c),
+                         [format_pounds(p) for p in lines["amount_pence"].tolist()] if c == "amount" else lines[c].tolist(),
                          "right" if fields.kind(c) in ("money", "int") else "left", wrap=c == "reason")
                   for c in columns], terminal_width())
 
@@ -142,45 +112,15 @@ def claim_table(claim: Claim) -> str:
                   lines_table(claim.adjustments,
                            ["claim_month", "kind", "patient_id", "episode_id", "block_id", "scheme", "days", "amount",
                             "reason"]), ""]
-    from claims.report.text import Column, money, table
+    from claims.report.text import Shown, table
 
     for title, key in (("Scheme", "by_scheme"), ("Service", "by_service"), ("Organisation", "by_organisation")):
-        parts += [table([Column(title, list(totals[key])),
-                         Column("Amount", [money(int(v * 100)) for v in totals[key].values()], "right")]), ""]
-    parts.append(f"Individual lines: {money(claim.total_of_kind('individual'))}   "
-                 f"Block lines: {money(claim.total_of_kind('block'))}   Adjustments: {money(claim.adjustments_pence)}")
-    parts.append(f"Total claim for {claim.month}: {money(claim.total_pence)}")
+        parts += [table([Shown(title, list(totals[key])),
+                         Shown("Amount", [format_pounds(int(v * 100)) for v in totals[key].values()], "right")]), ""]
+    parts.append(f"Individual lines: {format_pounds(claim.total_of_kind('individual'))}   "
+                 f"Block lines: {format_pounds(claim.total_of_kind('block'))}   Adjustments: {format_pounds(claim.adjustments_pence)}")
+    parts.append(f"Total claim for {claim.month}: {format_pounds(claim.total_pence)}")
     return "\n".join(parts)
-
-
-def claim_workbook(claim: Claim, path: Path | str, reconciliation: Reconciliation | None = None) -> None:
-    """The claim pack: Summary, Current lines (individual and block), Adjustments,
-    Block costs (the block lines again, for their descriptions), Reconciliation."""
-    totals = claim_totals(claim)
-    summary = [["Claim to NHS England", claim.month], ["Status", "submitted" if claim.submission else "draft"],
-               ["Rulebook version", claim.rulebook_version], ["Load", claim.load_id], []]
-    for title, key in (("Scheme", "by_scheme"), ("Service", "by_service"), ("Organisation", "by_organisation")):
-        summary += [[title, "Amount"]] + [[k, v] for k, v in totals[key].items()] + [[]]
-    summary += [["Current month lines", totals["current"]], ["Adjustments", totals["adjustments"]],
-                ["Total claim", totals["claim"]]]
-    blocks = claim.lines.take(claim.lines["kind"] == "block")
-    sheets = [
-        ("Summary", [], summary),
-        ("Current lines", CLAIM_COLUMNS, _rows(claim.lines, CLAIM_COLUMNS)),
-        ("Adjustments", ADJUSTMENT_COLUMNS, _rows(claim.adjustments, ADJUSTMENT_COLUMNS)),
-        ("Block costs", CLAIM_COLUMNS, _rows(blocks, CLAIM_COLUMNS)),
-        reconciliation_sheet(reconciliation, claim.month),
-    ]
-    write_workbook(path, sheets)
-
-
-def _rows(lines: Table, columns: list[str]) -> list[list]:
-    records = line_records(lines)
-    rows = [[r[c] for c in columns] for r in records]
-    if rows:
-        rows.append(["Total"] + [""] * (len(columns) - 2 - ("reason" in columns))
-                    + [pounds(int(lines["amount_pence"].sum()))] + ([""] if "reason" in columns else []))
-    return rows
 
 
 # --- reconciliation -------------------------------------------------------------
@@ -201,16 +141,6 @@ def running_records(rec: Reconciliation) -> list[dict]:
 
 RECONCILE_COLUMNS = ["month", "scheme", "claimed", "received", "difference", "status", "council_share", "ccg_share"]
 RUNNING_COLUMNS = ["month", "claimed", "received", "difference", "status"]
-
-
-def reconciliation_sheet(rec: Reconciliation | None, month: str):
-    if rec is None:
-        return ("Reconciliation", ["note"], [[f"{month} is not submitted yet: nothing to reconcile"]])
-    rows = [[r[c] for c in RECONCILE_COLUMNS] for r in reconciliation_records(rec)]
-    rows += [[], ["Running position"] + [""] * 7, RUNNING_COLUMNS]
-    rows += [[r[c] for c in RUNNING_COLUMNS] for r in running_records(rec)]
-    rows += [[], [f"Shortfalls split {rec.split_rule} (5.4)"]]
-    return ("Reconciliation", RECONCILE_COLUMNS, rows)
 
 
 def reconciliation_report(rec: Reconciliation) -> Report:
@@ -243,7 +173,7 @@ def recharge_net(r: Recharge) -> str:
     if net == 0:
         return f"Net for {r.month}: nothing due either way"
     payer, payee = (r.ccg, r.council) if net > 0 else (r.council, r.ccg)
-    return f"Net for {r.month}: {payer} owes {payee} £{pounds(abs(net)):,}"
+    return f"Net for {r.month}: {payer} owes {payee} {format_pounds(abs(net))}"
 
 
 def recharge_report(r: Recharge) -> Report:
@@ -271,22 +201,22 @@ def coverage_records(result: dict) -> list[dict]:
 
 
 def coverage_table(result: dict, month: str) -> str:
-    from claims.report.text import Column, money, table, terminal_width
+    from claims.report.text import Shown, table, terminal_width
 
     def pence(text):
-        return money(int(Decimal(text) * 100))
+        return format_pounds(int(Decimal(text) * 100))
 
     rules = result["rules"]
     paragraphs = result["paragraphs"]
     parts = [f"Rules and paragraphs that decided the days of {month}", "",
-             table([Column("Rule", [r["rule"] for r in rules]), Column("Funder", [r["funder"] for r in rules]),
-                    Column("Paragraphs", [", ".join(r["cites"]) for r in rules]),
-                    Column("Days", [f"{r['days']:,}" for r in rules], "right"),
-                    Column("Amount", [pence(r["amount"]) for r in rules], "right")], terminal_width()), "",
-             table([Column("Paragraph", [p["paragraph"] for p in paragraphs]),
-                    Column("Rules citing it", [", ".join(p["rules"]) for p in paragraphs], wrap=True),
-                    Column("Days", [f"{p['days']:,}" for p in paragraphs], "right"),
-                    Column("Amount", [pence(p["amount"]) for p in paragraphs], "right")], terminal_width()), ""]
+             table([Shown("Rule", [r["rule"] for r in rules]), Shown("Funder", [r["funder"] for r in rules]),
+                    Shown("Paragraphs", [", ".join(r["cites"]) for r in rules]),
+                    Shown("Days", [f"{r['days']:,}" for r in rules], "right"),
+                    Shown("Amount", [pence(r["amount"]) for r in rules], "right")], terminal_width()), "",
+             table([Shown("Paragraph", [p["paragraph"] for p in paragraphs]),
+                    Shown("Rules citing it", [", ".join(p["rules"]) for p in paragraphs], wrap=True),
+                    Shown("Days", [f"{p['days']:,}" for p in paragraphs], "right"),
+                    Shown("Amount", [pence(p["amount"]) for p in paragraphs], "right")], terminal_width()), ""]
     if result["unused"]:
         parts.append(f"Rules that decided no day this month: {', '.join(result['unused'])}")
     parts.append(f"Total: {result['total']['days']:,} days, {pence(result['total']['amount'])}; a day decided by "
@@ -300,21 +230,21 @@ def comparison_columns(result: dict) -> list[str]:
 
 
 def comparison_table(result: dict, rules_dir) -> str:
-    from claims.report.text import Column, money, table, terminal_width
+    from claims.report.text import Shown, table, terminal_width
 
     def pence(text):
-        return money(int(Decimal(text) * 100))
+        return format_pounds(int(Decimal(text) * 100))
 
     funders = list(result["difference"])
     base, alt = result["base"]["funders"], result["alternative"]["funders"]
     parts = [f"{result['month']} under the shipped rules (base) and under {rules_dir} (alternative)", "",
-             table([Column("Funder", funders),
-                    Column("Base days", [f"{base.get(f, {}).get('days', 0):,}" for f in funders], "right"),
-                    Column("Base amount", [pence(base.get(f, {}).get("amount", "0")) for f in funders], "right"),
-                    Column("Alternative days", [f"{alt.get(f, {}).get('days', 0):,}" for f in funders], "right"),
-                    Column("Alternative amount", [pence(alt.get(f, {}).get("amount", "0")) for f in funders], "right"),
-                    Column("Days moved", [f"{result['difference'][f]['days']:+,}" for f in funders], "right"),
-                    Column("Amount moved", [pence(result["difference"][f]["amount"]) for f in funders], "right")],
+             table([Shown("Funder", funders),
+                    Shown("Base days", [f"{base.get(f, {}).get('days', 0):,}" for f in funders], "right"),
+                    Shown("Base amount", [pence(base.get(f, {}).get("amount", "0")) for f in funders], "right"),
+                    Shown("Alternative days", [f"{alt.get(f, {}).get('days', 0):,}" for f in funders], "right"),
+                    Shown("Alternative amount", [pence(alt.get(f, {}).get("amount", "0")) for f in funders], "right"),
+                    Shown("Days moved", [f"{result['difference'][f]['days']:+,}" for f in funders], "right"),
+                    Shown("Amount moved", [pence(result["difference"][f]["amount"]) for f in funders], "right")],
                    terminal_width()), "",
              f"Days moved between funders add up to {sum(d['days'] for d in result['difference'].values()):+,} "
              f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed."]
@@ -323,11 +253,11 @@ def comparison_table(result: dict, rules_dir) -> str:
         shown = lines[:200]
         parts += ["", "Lines that changed" + (f" (the first 200 of {len(lines):,}; --csv for all)" if len(lines) > 200
                                              else ""),
-                  table([Column("Episode", [l["episode_id"] or l["block_id"] for l in shown]),
-                         Column("Funder", [l["funder"] for l in shown]),
-                         Column("Base", [f"{l['base_days']} d {l['base_rule']}" for l in shown]),
-                         Column("Alternative", [f"{l['alternative_days']} d {l['alternative_rule']}" for l in shown]),
-                         Column("Moved", [pence(l["amount_moved"]) for l in shown], "right")], terminal_width())]
+                  table([Shown("Episode", [l["episode_id"] or l["block_id"] for l in shown]),
+                         Shown("Funder", [l["funder"] for l in shown]),
+                         Shown("Base", [f"{l['base_days']} d {l['base_rule']}" for l in shown]),
+                         Shown("Alternative", [f"{l['alternative_days']} d {l['alternative_rule']}" for l in shown]),
+                         Shown("Moved", [pence(l["amount_moved"]) for l in shown], "right")], terminal_width())]
     return "\n".join(parts)
 
 
@@ -355,7 +285,7 @@ def finding_totals(totals: dict) -> dict:
 
 
 def findings_table(findings, month: str) -> str:
-    from claims.report.text import Column, money, table, terminal_width
+    from claims.report.text import Shown, table, terminal_width
 
     if not findings:
         return f"No findings for {month}: every check passed."
@@ -363,10 +293,10 @@ def findings_table(findings, month: str) -> str:
     head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
             + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
     return "\n".join([head, "", table([
-        Column("Finding (CODE:SUBJECT)", [f.key for f in findings]), Column("Severity", [f.severity for f in findings]),
-        Column("Para", [f.paragraph for f in findings]),
-        Column("At stake", [money(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
-        Column("What it means", [f.message for f in findings], wrap=True)], terminal_width())])
+        Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]), Shown("Severity", [f.severity for f in findings]),
+        Shown("Para", [f.paragraph for f in findings]),
+        Shown("At stake", [format_pounds(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
+        Shown("What it means", [f.message for f in findings], wrap=True)], terminal_width())])
 
 
 def findings_report(findings, month: str, totals: dict) -> Report:
