@@ -889,9 +889,45 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
         ws.column_dimensions[letter].width = width
     ws.sheet_view.showGridLines = False
     w = _Writer(ws, styles)
-    draft = pack.status == "draft"
-    value_width = sum(SUMMARY_WIDTHS.values()) - SUMMARY_WIDTHS["A"]
+    _summary_header(pack, w)
+    _summary_warnings(pack, w)
+    w.append([])
+    _summary_totals(pack, w, month_text, current, adjust, blocks)
+    moved = _summary_sign_off(ws, w, month_text)
+    # the breakdowns start on a page of their own (or follow a sign-off moved to page 2)
+    if moved:
+        w.append([])
+    else:
+        ws.row_breaks.append(Break(id=w.row))
+    _summary_breakdowns(pack, w, month_text, current, adjust)
+    ws.print_title_rows = "1:1"
 
+
+class _Info:
+    """The Summary's label-and-value rows (the value merged across B:E)."""
+
+    def __init__(self, w: _Writer):
+        self.w = w
+        self.value_width = sum(SUMMARY_WIDTHS.values()) - SUMMARY_WIDTHS["A"]
+
+    def __call__(self, label: str, value, style: str = "value", height: float | None = None) -> None:
+        w = self.w
+        cell = w.text(value, style) if isinstance(value, str) else w.cell(value, style)
+        w.append([w.cell(label, "label"), cell], height=height, merge="B{r}:E{r}")
+
+    def text(self, label: str, text: str | None, style: str = "value") -> None:
+        cleaned = _clean(text) or ""
+        lines = _lines_needed(cleaned, self.value_width)
+        self(label, cleaned, style, _height(lines) if lines > 1 else None)
+
+    def when(self, label: str, value) -> None:
+        when, style = _when(value)
+        self(label, when, "value/" + ("datetime" if style == "date" else style))
+
+
+def _summary_header(pack: ClaimPack, w: _Writer) -> None:
+    """The title, the draft or submitted banner, and what the claim is: month, partners, submission, checks."""
+    draft = pack.status == "draft"
     w.append([w.cell(TITLE, "title")], height=26, merge="A{r}:E{r}")
     if draft:
         w.append([w.cell("DRAFT: not submitted to NHS England", "banner/draft")], height=24, merge="A{r}:E{r}")
@@ -899,56 +935,52 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
         w.append([w.cell(f"SUBMITTED to NHS England as submission {pack.submission.id}", "banner/submitted")],
                  height=22, merge="A{r}:E{r}")
     w.append([], height=8)
-
-    def info(label: str, value, style: str = "value", height: float | None = None) -> None:
-        cell = w.text(value, style) if isinstance(value, str) else w.cell(value, style)
-        w.append([w.cell(label, "label"), cell], height=height, merge="B{r}:E{r}")
-
-    def text_info(label: str, text: str | None, style: str = "value") -> None:
-        cleaned = _clean(text) or ""
-        lines = _lines_needed(cleaned, value_width)
-        info(label, cleaned, style, _height(lines) if lines > 1 else None)
-
-    def when_info(label: str, value) -> None:
-        when, style = _when(value)
-        info(label, when, "value/" + ("datetime" if style == "date" else style))
-
+    info = _Info(w)
     info("Claim month", _month(pack.month), "value/month")
     info("Status", "DRAFT" if draft else "Submitted", "value/draft" if draft else "value")
-    text_info("Council", f"{pack.council.name} ({pack.council.code})")
-    text_info("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
-    if pack.submission is not None:
-        sub = pack.submission
-        info("Submission", sub.id, "value/int")
-        when_info("Submitted at", sub.submitted_at)
-        text_info("Submitted by", sub.submitted_by)
-        shown = _hash_lines(sub.hash)
-        info("Hash (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
-        load, rulebook = sub.load_id, sub.rulebook_version
-    else:
-        info("Submission", "None: this is a draft", "value/draft")
-        load, rulebook = pack.load_id, pack.rulebook_version
+    info.text("Council", f"{pack.council.name} ({pack.council.code})")
+    info.text("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
+    load, rulebook = _summary_submission(pack, info)
     info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
-    text_info("Rulebook version", rulebook)
+    info.text("Rulebook version", rulebook)
     if pack.submission is not None and (pack.load_id, pack.rulebook_version) != (load, rulebook):
-        text_info("This pack read", f"load {pack.load_id if pack.load_id is not None else 'none'}, "
+        info.text("This pack read", f"load {pack.load_id if pack.load_id is not None else 'none'}, "
                                     f"rulebook version {pack.rulebook_version}")
-    when_info("Generated", pack.generated_at)
+    info.when("Generated", pack.generated_at)
     if pack.findings is None:
-        text_info("Checks", "Not run")
+        info.text("Checks", "Not run")
     elif not pack.findings.rows:
-        text_info("Checks", "Run: no findings")
+        info.text("Checks", "Run: no findings")
     else:
-        text_info("Checks", f"{len(pack.findings.rows):,} finding(s): see the Findings sheet")
+        info.text("Checks", f"{len(pack.findings.rows):,} finding(s): see the Findings sheet")
+
+
+def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
+    """The submission's rows (or that there is none); the load and rulebook the claim stands on."""
+    if pack.submission is None:
+        info("Submission", "None: this is a draft", "value/draft")
+        return pack.load_id, pack.rulebook_version
+    sub = pack.submission
+    info("Submission", sub.id, "value/int")
+    info.when("Submitted at", sub.submitted_at)
+    info.text("Submitted by", sub.submitted_by)
+    shown = _hash_lines(sub.hash)
+    info("Hash (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
+    return sub.load_id, sub.rulebook_version
+
+
+def _summary_warnings(pack: ClaimPack, w: _Writer) -> None:
     if pack.warnings:
         w.append([], height=8)
         for warning in pack.warnings:
             cleaned = _clean(f"Warning: {warning}")
             lines = _lines_needed(cleaned, sum(SUMMARY_WIDTHS.values()))
             w.append([w.text(cleaned, "warning")], height=_height(lines), merge="A{r}:E{r}")
-    w.append([])
 
-    # the claim's totals, each a formula over the line sheets
+
+def _summary_totals(pack: ClaimPack, w: _Writer, month_text: str, current: _Table, adjust: _Table,
+                    blocks: _Table) -> None:
+    """The claim's totals, each a formula over the line sheets."""
     cur_amount = current.range("amount", CURRENT)
     adj_amount = adjust.range("amount", ADJUSTMENTS)
     w.append([w.cell("Claim totals", "section"), w.cell(None, "section"), w.cell("Lines", "section/right"),
@@ -965,7 +997,9 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
     w.append([w.cell("Total claim", "grand/label"), w.cell(None, "grand/label"), w.cell(None, "grand/label"),
               w.cell(f"=SUM({cur_amount},{adj_amount})", "grand/money")], height=20)
 
-    # sign-off: boxes to fill in by hand, kept whole on one page
+
+def _summary_sign_off(ws, w: _Writer, month_text: str) -> bool:
+    """Sign-off boxes to fill in by hand, kept whole on one page; True when they moved to page 2."""
     sign_off = ROW_HEIGHT * 2 + 18 + SIGN_HEIGHT * len(SIGNERS)
     moved = w.height + sign_off > PAGE_HEIGHT - 12
     if moved:
@@ -977,14 +1011,15 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
               w.cell("Signature", "sign/head"), w.cell("Date", "sign/head")], height=18)
     for signer in SIGNERS:
         w.append([w.cell(signer, "sign/role")] + [w.cell(None, "sign/box") for _ in range(4)], height=SIGN_HEIGHT)
+    return moved
 
-    # the breakdowns start on a page of their own (or follow a sign-off moved to page 2)
-    if moved:
-        w.append([])
-    else:
-        ws.row_breaks.append(Break(id=w.row))
+
+def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _Table, adjust: _Table) -> None:
+    """Totals by scheme, service and organisation: formulas over the line sheets, label by label."""
     w.append([w.cell("Totals by scheme, service and organisation: current month and adjustments", "heading")],
              height=20, merge="A{r}:E{r}")
+    cur_amount = current.range("amount", CURRENT)
+    adj_amount = adjust.range("amount", ADJUSTMENTS)
     for key, title in (("scheme", "Scheme"), ("service", "Service"), ("organisation", "Organisation")):
         w.append([])
         w.append([w.cell(f"By {title.lower()}", "section"), w.cell(f"{month_text} (£)", "section/right"),
@@ -1007,7 +1042,6 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
             w.append([w.cell("No lines", "note")])
         last = w.row
         w.append([w.cell("Total", "total")] + [w.cell(f"=SUM({c}{first}:{c}{last})", "total/money") for c in "BCD"])
-    ws.print_title_rows = "1:1"
 
 
 def _hash_lines(digest: str) -> str:
