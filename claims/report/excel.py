@@ -494,17 +494,8 @@ def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
                 if longest > TEXT_CAP:
                     wraps[index] = True
                     wide += 2  # the wrapped text's indent
-            elif column.kind == "money":
-                amounts = [abs(v) for v in values if v is not None]
-                biggest = (sum(amounts) if table.total else max(amounts, default=0)) if amounts else 0
-                digits = len(str(int(biggest)))
-                wide = digits + (digits - 1) // 3 + 3 + 2 + 2  # digits, commas, pence, sign and £, room
-            elif column.kind == "int":
-                wide = float(max((len(f"{v:,}") for v in values if v is not None), default=1)) + 3
-            elif column.kind == "date":
-                wide = 19.0 if any(v is not None and v[1] != "date" for v in values) else 12.0
-            else:  # month
-                wide = 10.0
+            else:
+                wide = _width_of(column.kind, values, table.total)
             word = max((len(part) for part in column.heading.split()), default=0)
             widths[index] = max(widths[index], wide, min(len(column.heading), 16) + 2, word + 3)
     # a page has room to spare: long text gets it before it wraps
@@ -517,6 +508,20 @@ def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
             spare -= grow
             wraps[index] = _lines_needed("x" * longest_text[index], widths[index]) > 1
     return widths, wraps
+
+
+def _width_of(kind: str, values: list, total: bool) -> float:
+    """The width a column of numbers, dates or months needs (in characters)."""
+    if kind == "money":
+        amounts = [abs(v) for v in values if v is not None]
+        biggest = (sum(amounts) if total else max(amounts, default=0)) if amounts else 0
+        digits = len(str(int(biggest)))
+        return digits + (digits - 1) // 3 + 3 + 2 + 2  # digits, commas, pence, sign and £, room
+    if kind == "int":
+        return float(max((len(f"{v:,}") for v in values if v is not None), default=1)) + 3
+    if kind == "date":
+        return 19.0 if any(v is not None and v[1] != "date" for v in values) else 12.0
+    return 10.0  # month
 
 
 class _Writer:
@@ -629,15 +634,21 @@ def _write_table(writer: _Writer, table: _Table, widths: list[float], wraps: lis
                 cells.append(writer.cell(value, styles[kind]))
         writer.append(cells, height=_height(lines) if lines > 1 else None)
     if table.total:
-        row: list = [writer.cell(None, "total" + box) for _ in columns]
-        for i, column in enumerate(columns):
-            if column.kind == "money" and column.key not in table.no_total:
-                letter = get_column_letter(i + 1)
-                row[i] = writer.cell(f"=SUM({letter}{table.first_row}:{letter}{table.last_row})",
-                                     "total/money" + box)
-        if columns[0].kind != "money":
-            row[0] = writer.cell("Total", "total" + box)
-        writer.append(row)
+        _write_total(writer, table, box)
+
+
+def _write_total(writer: _Writer, table: _Table, box: str) -> None:
+    """The total row: =SUM over each money column (but those in no_total), labelled Total."""
+    columns = table.columns
+    row: list = [writer.cell(None, "total" + box) for _ in columns]
+    for i, column in enumerate(columns):
+        if column.kind == "money" and column.key not in table.no_total:
+            letter = get_column_letter(i + 1)
+            row[i] = writer.cell(f"=SUM({letter}{table.first_row}:{letter}{table.last_row})",
+                                 "total/money" + box)
+    if columns[0].kind != "money":
+        row[0] = writer.cell("Total", "total" + box)
+    writer.append(row)
 
 
 # --- printing -------------------------------------------------------------------------
@@ -761,7 +772,29 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     book = _new_book()
     summary_ws = book.create_sheet(SUMMARY)
     styles = _Styles()
+    plans, tables = _line_plans(pack, month_text)
+    plans.append(_reconciliation_plan(pack, month_text))
+    if pack.recharge is not None:
+        plans.append(_recharge_plan(pack, month_text))
+    if pack.findings is not None:
+        plans.append(_findings_plan(pack.findings, month_text))
+    for plan in plans:
+        plan.layout()
 
+    hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
+              footer_left=f"Generated {_when_text(pack.generated_at)}",
+              footer_right=f"{pack.council.code} / {pack.ccg.code}")
+    _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
+    _write_summary(pack, summary_ws, styles, month_text, *tables)
+    for plan in plans:
+        ws = book.create_sheet(plan.title)
+        _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
+        _write_plan(plan, ws, styles)
+    return _save(book)
+
+
+def _line_plans(pack: ClaimPack, month_text: str) -> tuple[list[_SheetPlan], tuple[_Table, _Table, _Table]]:
+    """The current lines, the adjustments and the block costs: their sheets, and the tables the Summary sums."""
     current = _SheetPlan(CURRENT)
     blocks_in_month = [line for line in pack.lines if line.kind == "block"]
     individual = len(pack.lines) - len(blocks_in_month)
@@ -776,24 +809,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     blocks.line(f"Block costs for {month_text} (also among the current lines)")
     block_table = blocks.table(BLOCK_COLUMNS, _records(blocks_in_month, BLOCK_COLUMNS, BLOCKS), total=True,
                                empty_note=f"No block costs for {month_text}")
-    plans = [current, adjust, blocks, _reconciliation_plan(pack, month_text)]
-    if pack.recharge is not None:
-        plans.append(_recharge_plan(pack, month_text))
-    if pack.findings is not None:
-        plans.append(_findings_plan(pack.findings, month_text))
-    for plan in plans:
-        plan.layout()
-
-    hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
-              footer_left=f"Generated {_when_text(pack.generated_at)}",
-              footer_right=f"{pack.council.code} / {pack.ccg.code}")
-    _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
-    _write_summary(pack, summary_ws, styles, month_text, current_table, adjust_table, block_table)
-    for plan in plans:
-        ws = book.create_sheet(plan.title)
-        _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
-        _write_plan(plan, ws, styles)
-    return _save(book)
+    return [current, adjust, blocks], (current_table, adjust_table, block_table)
 
 
 def _reconciliation_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:

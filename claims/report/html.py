@@ -133,27 +133,33 @@ def _check(data: ReportData) -> None:
         _require(month == expected,
                  f"months must run in order from {data.first_month} to {data.last_month} with none missing: "
                  f"months[{position}] is {month}, expected {expected}")
-        _require(isinstance(figures.claimed_by_scheme, dict), f"{month}: claimed_by_scheme must be a dict")
-        for scheme, pence in figures.claimed_by_scheme.items():
-            _require(isinstance(scheme, str) and scheme.strip() != "", f"{month}: scheme {scheme!r} must be a name")
-            _require(_is_int(pence), f"{month}: claimed for {scheme} must be whole pence, not {pence!r}")
-        _require(_is_int(figures.adjustments_pence),
-                 f"{month}: adjustments must be whole pence, not {figures.adjustments_pence!r}")
-        _require(figures.received_pence is None or _is_int(figures.received_pence),
-                 f"{month}: received must be whole pence or None, not {figures.received_pence!r}")
-        _require(isinstance(figures.submitted, bool), f"{month}: submitted must be True or False")
-        for name, values in (("days_by_funder", figures.days_by_funder),
-                             ("amount_by_funder", figures.amount_by_funder)):
-            _require(isinstance(values, dict), f"{month}: {name} must be a dict")
-            for funder, value in values.items():
-                _require(funder in FUNDERS, f"{month}: {name} has funder {funder!r}; expected one of {', '.join(FUNDERS)}")
-                _require(_is_int(value), f"{month}: {name}[{funder}] must be a whole number, not {value!r}")
-        for funder, days in figures.days_by_funder.items():
-            _require(days >= 0, f"{month}: days for {funder} is negative ({days})")
+        _check_figures(figures)
     for name in ("days_to_assessment", "days_to_chc_decision"):
         values = getattr(data, name)
         _require(isinstance(values, (list, tuple)) and all(_is_int(v) for v in values),
                  f"{name} must be a list of whole numbers of days")
+
+
+def _check_figures(figures: MonthFigures) -> None:
+    """One month's figures: whole pence, known funders, days not negative."""
+    month = figures.month
+    _require(isinstance(figures.claimed_by_scheme, dict), f"{month}: claimed_by_scheme must be a dict")
+    for scheme, pence in figures.claimed_by_scheme.items():
+        _require(isinstance(scheme, str) and scheme.strip() != "", f"{month}: scheme {scheme!r} must be a name")
+        _require(_is_int(pence), f"{month}: claimed for {scheme} must be whole pence, not {pence!r}")
+    _require(_is_int(figures.adjustments_pence),
+             f"{month}: adjustments must be whole pence, not {figures.adjustments_pence!r}")
+    _require(figures.received_pence is None or _is_int(figures.received_pence),
+             f"{month}: received must be whole pence or None, not {figures.received_pence!r}")
+    _require(isinstance(figures.submitted, bool), f"{month}: submitted must be True or False")
+    for name, values in (("days_by_funder", figures.days_by_funder),
+                         ("amount_by_funder", figures.amount_by_funder)):
+        _require(isinstance(values, dict), f"{month}: {name} must be a dict")
+        for funder, value in values.items():
+            _require(funder in FUNDERS, f"{month}: {name} has funder {funder!r}; expected one of {', '.join(FUNDERS)}")
+            _require(_is_int(value), f"{month}: {name}[{funder}] must be a whole number, not {value!r}")
+    for funder, days in figures.days_by_funder.items():
+        _require(days >= 0, f"{month}: days for {funder} is negative ({days})")
 
 
 # --- small formatting helpers -----------------------------------------------------
@@ -775,6 +781,22 @@ def _care_table(rows: list[_Row]) -> str:
     )
 
 
+def _head(title: str) -> list[str]:
+    """The document's head: the title, the inline style, and a policy that lets the page load nothing."""
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en-GB">',
+        "<head>",
+        '<meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
+        '<meta name="generator" content="hds">',
+        f"<title>{_e(title)}</title>",
+        f"<style>{_CSS}</style>",
+        "</head>",
+    ]
+
+
 def render_report(data: ReportData) -> str:
     """One self-contained HTML document (UTF-8 text)."""
     _check(data)
@@ -785,16 +807,7 @@ def render_report(data: ReportData) -> str:
     draft_note = (" Rows shaded yellow, and bars marked “draft”, are draft figures for months not yet submitted."
                   if has_drafts else "")
     page = [
-        "<!DOCTYPE html>",
-        '<html lang="en-GB">',
-        "<head>",
-        '<meta charset="utf-8">',
-        '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'\">",
-        '<meta name="generator" content="hds">',
-        f"<title>{_e(data.title)}</title>",
-        f"<style>{_CSS}</style>",
-        "</head>",
+        *_head(data.title),
         "<body>",
         "<main>",
         "<header>",

@@ -41,26 +41,29 @@ def _day(value) -> str | None:
     return None if value == NEVER else iso(int(value))
 
 
+def _episode_record(decided, i: int) -> dict:
+    """An episode of the trace, with its segments: who paid which days, by which rule."""
+    e, s = decided.data.episodes, decided.segments
+    segments = []
+    for k in np.flatnonzero(s.episode == i).tolist():
+        rule = decided.rules[decided.rule[k]]
+        segments.append({"first_day": iso(int(s.first[k])), "last_day": iso(int(s.last[k])),
+                         "days": int(s.last[k] - s.first[k] + 1), "funder": rule.funder, "rule": rule.id,
+                         "paragraphs": list(rule.cites), "reason": rule.reason})
+    return {"episode_id": e["episode_id"][i], "service": e["service"][i],
+            "organisation": e["organisation"][i], "weekly_cost": pounds_text(int(e["weekly_pence"][i])),
+            "start_date": iso(int(e["start_date"][i])), "end_date": _day(e["end_date"][i]),
+            "restart": bool(e["restart"][i]), "bau_commissioned": bool(e["bau_commissioned"][i]),
+            "segments": segments}
+
+
 def trace_record(trace, source_rows: dict | None = None) -> dict:
     decided = trace.decided
-    data, t, s = decided.data, decided.timelines, decided.segments
+    data, t = decided.data, decided.timelines
     discharges = []
     for d in range(len(data.discharges)):
         scheme = decided.scheme_names[t.scheme[d]] if t.scheme[d] >= 0 else ""
-        episodes = []
-        e = data.episodes
-        for i in np.flatnonzero(e["d"] == d).tolist():
-            segments = []
-            for k in np.flatnonzero(s.episode == i).tolist():
-                rule = decided.rules[decided.rule[k]]
-                segments.append({"first_day": iso(int(s.first[k])), "last_day": iso(int(s.last[k])),
-                                 "days": int(s.last[k] - s.first[k] + 1), "funder": rule.funder, "rule": rule.id,
-                                 "paragraphs": list(rule.cites), "reason": rule.reason})
-            episodes.append({"episode_id": e["episode_id"][i], "service": e["service"][i],
-                             "organisation": e["organisation"][i], "weekly_cost": pounds_text(int(e["weekly_pence"][i])),
-                             "start_date": iso(int(e["start_date"][i])), "end_date": _day(e["end_date"][i]),
-                             "restart": bool(e["restart"][i]), "bau_commissioned": bool(e["bau_commissioned"][i]),
-                             "segments": segments})
+        episodes = [_episode_record(decided, i) for i in np.flatnonzero(data.episodes["d"] == d).tolist()]
         discharges.append({
             "discharge_id": data.discharges["discharge_id"][d], "kind": data.discharges["kind"][d],
             "discharge_date": iso(int(t.D[d])), "scheme": scheme,
