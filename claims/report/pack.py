@@ -1,8 +1,10 @@
 """The month-end pack and the other workbooks, from the claims layer's values.
 
-Turns a Claim, its reconciliation, the recharge and the findings of the
-checks into the plain values ``claims.report.excel`` prints (money as Decimal
-pounds), and reports of tables into ``Sheet`` values with readable headings.
+Turns a Claim into the lines ``claims.report.excel`` prints (money as Decimal
+pounds); its reconciliation and recharge go in as the same Reports that
+`hds reconcile` and `hds recharge` deliver, the findings as a Report of one row
+each. Tables of records become ``Sheet`` values with the headings of
+``claims.report.columns``.
 """
 
 from __future__ import annotations
