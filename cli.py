@@ -266,7 +266,7 @@ def migrate(db):
     \b
     Example: hds migrate --db hds.db
     """
-    from hds.store import migrate as migrate_store
+    from claims.ledger import migrate as migrate_store
 
     applied = migrate_store(db)
     click.echo(f"{db}: " + ("; ".join(f"applied {name}" for name in applied) if applied else "already up to date"))
@@ -400,14 +400,12 @@ def _claim_pack(result, config, rec, rc, warnings, found=None):
 
 def _findings_for_pack(r, month, lib, submission, config=None):
     """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
-    from claims.checks import Finding, Thresholds, run_checks
+    from claims.checks import Thresholds, run_checks
 
     if submission is not None:
-        from claims.ledger import stored_findings
+        from claims.ledger import findings_of
 
-        return [Finding(f["code"], f["severity"], f["paragraph"], f["subject"], f["ids"], f["amount_pence"],
-                        f["message"] + (f" ({f['acknowledged']})" if f["acknowledged"] else ""))
-                for f in stored_findings(r.store, submission["id"])]
+        return findings_of(r.store, submission["id"])
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
     return run_checks(month, r.source.everything(), lib, thresholds)
 
@@ -430,7 +428,8 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     Examples: hds trace P000123 --month 2020-12
               hds trace 9990000026 --json -o P000000.json
     """
-    from claims.trace import build_trace, find_patient, patient_findings, patient_history, render_trace
+    from claims.ledger import patient_findings, patient_history
+    from claims.trace import build_trace, find_patient, render_trace
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
@@ -635,36 +634,12 @@ def log(db):
     \b
     Example: hds log --db hds.db
     """
-    import json
-
-    from hds.money import format_pounds
-
-    from claims.ledger import stored_findings, submissions
+    from claims.ledger import log_lines
 
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
-        loads, subs = r.store.loads(), submissions(r.store)
-        found = stored_findings(r.store)
-    click.echo("Loads")
-    for row in loads:
-        changes = json.loads(row["changes"])
-        summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
-        click.echo(f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})")
-        for name, digest in json.loads(row["files"]).items():
-            click.echo(f"         {name} sha256 {digest}")
-        if row.get("hash"):
-            click.echo(f"         load hash {row['hash'][:16]}")
-    click.echo("Submissions")
-    for row in subs:
-        click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
-                   f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}")
-        kept = [f for f in found if f["submission_id"] == row["id"]]
-        if kept:
-            errors = sum(f["severity"] == "error" for f in kept)
-            click.echo(f"         findings: {errors} error(s), {len(kept) - errors} warning(s)")
-            for f in kept:
-                if f["acknowledged"]:
-                    click.echo(f"         {f['code']}:{f['subject']} {f['acknowledged']}")
+        lines = log_lines(r.store)
+    click.echo("\n".join(lines))
 
 
 @main.command()

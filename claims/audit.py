@@ -140,7 +140,8 @@ def write_evidence_pack(store, library, month: str, size: int, seed: int, out_di
     The claimed lines are the month's own and its adjustments, in the submission's order (the
     Sample sheet's "Claim line" is the submission's line number). Nothing is written to the store."""
     from claims.ledger import claim_for
-    from claims.trace import build_trace, patient_history, render_trace
+    from claims.ledger import patient_history
+    from claims.trace import build_trace, render_trace
     from hds.store import StoreSource
 
     out_dir = Path(out_dir)

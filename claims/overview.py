@@ -128,20 +128,15 @@ def _aggregate(rows: Table, months: dict[str, Month]) -> None:
 
 
 def _ledger(store, months: dict[str, Month]) -> None:
-    from claims.ledger import claimed_in
+    from claims.ledger.read import claimed_in, submissions_of, sums_by_organisation, sums_by_scheme
 
-    names = list(months)
-    marks = ", ".join("?" * len(names))
-    for header in store.query(f"SELECT * FROM submissions WHERE month IN ({marks})", names):
+    for header in submissions_of(store, list(months)):
         target = months[header["month"]]
         target.submission = header
         target.adjustments_pence = header["adjustments_pence"]
-        for scheme, current, pence in store.execute(
-                "SELECT scheme, current, SUM(amount_pence) FROM submission_lines WHERE submission_id = ? "
-                "GROUP BY scheme, current", [header["id"]]):
+        for scheme, current, pence in sums_by_scheme(store, header["id"]):
             (target.claimed_by_scheme if current else target.adjustments_by_scheme)[scheme] = pence
-        for organisation, pence in store.execute("SELECT organisation, SUM(amount_pence) FROM submission_lines "
-                                                 "WHERE submission_id = ? GROUP BY organisation", [header["id"]]):
+        for organisation, pence in sums_by_organisation(store, header["id"]):
             target.submitted_by_organisation[organisation] = pence
     for month, target in months.items():
         if target.submission is None:

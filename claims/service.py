@@ -39,7 +39,8 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
             note(text)
         yield Reading(MemorySource(dataset), None)
         return
-    from hds.store import StoreError, StoreSource, is_empty, open_store
+    from claims.ledger.store import open_store
+    from hds.store import StoreError, StoreSource, is_empty
 
     try:
         store = open_store(db)
@@ -59,7 +60,7 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
 @contextlib.contextmanager
 def writing(db: Path, create: bool = False):
     """The store opened for writing (migrated to this version's schema; created if asked)."""
-    from hds.store import open_store
+    from claims.ledger.store import open_store
 
     store = open_store(db, write=True, create=create)
     try:
@@ -89,7 +90,9 @@ def scheme_names(lib) -> tuple[str, ...]:
 def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     """Validate SOURCE and record it in the store; a refused first load leaves no store behind."""
     from hds.load import read
-    from hds.store import is_empty, known_discharges, open_store, save_load
+    from claims.ledger.read import holds_submissions
+    from claims.ledger.store import open_store
+    from hds.store import is_empty, known_discharges, save_load
 
     lib = lib or library()
     new = not db.exists()
@@ -101,7 +104,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         first = is_empty(store)
         loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
     try:
-        return loaded, save_load(store, loaded, allow_removals)
+        return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
     except BaseException:
         if new:
             store.close()

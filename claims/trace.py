@@ -32,24 +32,6 @@ class Trace:
     findings: list[dict] = ()  # findings stored with submissions that name the patient
 
 
-def patient_history(store, patient_id: str) -> list[dict]:
-    """Every line the ledger holds for a patient, original and adjustments, in order."""
-    return store.query(
-        "SELECT l.*, s.month AS submission_month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
-        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id])
-
-
-def patient_findings(store, patient_id: str) -> list[dict]:
-    """The findings stored with submissions that name this patient."""
-    import json
-
-    rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
-                       "WHERE f.ids LIKE ? ORDER BY f.submission_id, f.n", [f'%"{patient_id}"%'])
-    for row in rows:
-        row["ids"] = json.loads(row["ids"])
-    return [r for r in rows if patient_id in r["ids"].get("patient", [])]
-
-
 def looks_like_nhs_number(text: str) -> bool:
     return bool(re.fullmatch(r"\d{10}", text.replace(" ", "")))
 

@@ -27,12 +27,28 @@ def load(tmp_path, name, db, **files):
 
 
 def test_migrations_are_recorded_once(tmp_path):
-    from hds.store import MIGRATIONS
+    from claims.ledger import open_store as open_with_ledger
+    from claims.ledger.store import LEDGER
+    from hds.store import DATA
 
-    db = open_store(tmp_path / "hds.db", write=True, create=True)
-    assert [(r["id"], r["name"]) for r in db.query("SELECT * FROM migrations")] == [(n, name) for n, name, _ in MIGRATIONS]
-    again = open_store(tmp_path / "hds.db", write=True)
-    assert again.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+    expected = [(part.name, name) for part in (DATA, LEDGER) for name in part.earlier]
+    db = open_with_ledger(tmp_path / "hds.db", write=True, create=True)
+    recorded = "SELECT migration_set, name FROM _sqlite_migrations ORDER BY id"
+    assert db.execute(recorded).fetchall() == expected
+    again = open_with_ledger(tmp_path / "hds.db", write=True)
+    assert again.execute(recorded).fetchall() == expected
+
+
+def test_each_schema_names_its_migrations_as_its_set_does():
+    import sqlite_utils
+
+    from claims.ledger.store import LEDGER
+    from hds.store import DATA
+
+    for part in (DATA, LEDGER):
+        migrations = part.load()
+        assert migrations.name == part.name
+        assert [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))] == list(part.earlier)
 
 
 def test_a_later_load_keeps_old_versions_and_the_past_can_be_rebuilt(tmp_path):
@@ -88,6 +104,6 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
 
 def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
     from claims.claim import LINE_FIELDS
-    from hds.store import LINE_COLUMNS
+    from claims.ledger.store import LINE_COLUMNS
 
     assert list(LINE_COLUMNS) == LINE_FIELDS
