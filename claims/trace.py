@@ -14,12 +14,10 @@ import numpy as np
 from claims.allocate import Decided, allocate, decide
 from hds.days import NEVER, iso, month_end, month_index, month_number
 from hds.errors import HdsError
+from hds.facts import ENDED_BY
 from hds.money import format_pounds
 from hds.table import Table
 from rules.library import describe_free_period
-
-ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
-
 
 @dataclass(frozen=True)
 class Trace:
@@ -130,8 +128,8 @@ def _discharge_lines(decided: Decided, d: int) -> list[str]:
             else "hospital discharge")
     lines = [f"Discharge {discharge['discharge_id']}: {kind} on {iso(t.D[d])}"]
     if t.scheme[d] >= 0:
-        name = decided.scheme_names[t.scheme[d]]
-        lines.append(f"  Scheme {name}: {describe_free_period(name, int(t.D[d]), int(t.P[d]))}")
+        scheme = decided.scheme_of(d)
+        lines.append(f"  Scheme {scheme.name}: {describe_free_period(scheme, int(t.D[d]), int(t.P[d]))}")
     else:
         lines.append("  No scheme: the discharge date is outside every scheme window")
     for label, day in (("Care Act assessment (A)", t.A[d]), ("positive CHC checklist (K)", t.K[d]),
