@@ -70,6 +70,7 @@ class Claim:
     notes: list[str] = field(default_factory=list)
     carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
     carrier: dict | None = None  # that submission's header
+    allocation: Table | None = None  # the month's allocation rows, every funder, when this claim computed them
 
     @property
     def status(self) -> str:
@@ -137,16 +138,18 @@ def build_claim(source, library, month: str, ledger: LedgerState = NO_LEDGER, lo
                              also=(touched, month_start(first), month_end(settled)))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
-    lines = claim_lines(allocations(data, library, first, last), descriptions)
+    rows = allocations(data, library, first, last)
+    own = rows.take(rows["month"] == month) if first != last else rows
+    lines = claim_lines(rows, descriptions)
     current = lines.take(lines["claim_month"] == month)
     if first == last:
-        return Claim(month, current, empty_lines(), library.version, load_id)
+        return Claim(month, current, empty_lines(), library.version, load_id, allocation=own)
     earlier = lines["claim_month"] < month
     if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs
         unsettled = lines["claim_month"] > ledger.settled[0]
         earlier &= unsettled | (lines["kind"] == "block") | _member(lines["discharge_id"], set(touched))
     return Claim(month, current, adjustments(lines.take(earlier), ledger.claimed(touched), ledger), library.version,
-                 load_id)
+                 load_id, allocation=own)
 
 
 def _touched(source, library, ledger: LedgerState, month: str) -> list[str] | None:

@@ -68,9 +68,13 @@ def recharge_net(month: Month, config) -> int | None:
     `hds recharge` states it; None for a month not submitted."""
     if month.submission is None:
         return None
+    from claims.recharge import net_owed_by_ccg
+
     by = month.amount_by_funder_and_organisation
-    return (month.submitted_by_organisation.get(config.council, 0) + by.get(("ccg", config.council), 0)
-            - by.get(("council", config.ccg), 0) - month.council_shortfall_pence)
+    return net_owed_by_ccg({"scheme_costs": month.submitted_by_organisation.get(config.council, 0),
+                            "ccg_days": by.get(("ccg", config.council), 0),
+                            "council_days": by.get(("council", config.ccg), 0),
+                            "shortfall": month.council_shortfall_pence})
 
 
 def months_between(first: str, last: str) -> list[str]:
