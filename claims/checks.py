@@ -34,9 +34,10 @@ import numpy as np
 from claims.allocate import FUNDER_CODE, allocate, block_allocation, decide
 from hds.contract import SERVICES
 from hds.data import Data
-from hds.days import NEVER, PASSED, day_number, iso, month_end, month_number, month_start
+from hds.days import NEVER, PASSED, day_number, iso
 from hds.errors import HdsError
 from hds.money import cost_of_days, format_pounds
+from hds.month import Month
 from hds.table import Table, group_starts
 
 ERROR, WARNING = "error", "warning"
@@ -190,10 +191,9 @@ class Context:
     and events, decided up to the end of the month."""
 
     def __init__(self, month: str, data: Data, library, thresholds: Thresholds = Thresholds()):
-        self.month = month
-        self.month_no = month_number(month)
-        self.first = int(month_start(self.month_no))
-        self.last = int(month_end(self.month_no))
+        self.month = Month(month)
+        self.month_no = self.month.number
+        self.first, self.last = self.month.days
         self.data = data
         self.library = library
         self.thresholds = thresholds

@@ -16,7 +16,7 @@ from typing import Callable
 import numpy as np
 
 from claims.allocate import allocations
-from hds.days import month_end, month_number, month_start
+from hds.month import Month
 from hds.table import Table
 
 LINE_FIELDS = ["claim_month", "kind", "patient_id", "discharge_id", "episode_id", "block_id", "description",
@@ -127,22 +127,22 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
 
 def build_claim(source, library, month: str, ledger: LedgerState = NO_LEDGER, load_id: int | None = None) -> Claim:
     """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``)."""
-    last = month_number(month)
-    first = last if ledger.first_month is None or ledger.first_month >= month else month_number(ledger.first_month)
+    month = Month(month)
+    first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
     if touched is None:  # recompute every earlier month in full
-        data = source.period(month_start(first), month_end(last))
+        data = source.period(first.first_day, month.last_day)
     else:  # the months after the settled one in full; the settled ones for the touched discharges
-        settled = month_number(ledger.settled[0])
-        data = source.period(month_start(settled + 1), month_end(last),
-                             also=(touched, month_start(first), month_end(settled)))
+        settled = Month(ledger.settled[0])
+        data = source.period(settled.next().first_day, month.last_day,
+                             also=(touched, first.first_day, settled.last_day))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
-    rows = allocations(data, library, first, last)
-    own = rows.take(rows["month"] == month) if first != last else rows
+    rows = allocations(data, library, first.number, month.number)
+    own = rows.take(rows["month"] == month) if first != month else rows
     lines = claim_lines(rows, descriptions)
     current = lines.take(lines["claim_month"] == month)
-    if first == last:
+    if first == month:
         return Claim(month, current, empty_lines(), library.version, load_id, allocation=own)
     earlier = lines["claim_month"] < month
     if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs

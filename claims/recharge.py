@@ -14,7 +14,7 @@ import numpy as np
 from claims.allocate import allocations
 from claims.ledger import claim_for
 from hds.config import Config
-from hds.days import month_end, month_number, month_start
+from hds.month import Month
 from hds.store import Store, StoreSource
 from hds.table import Table
 
@@ -66,8 +66,8 @@ def recharge(db: Store, library, month: str, config: Config, claim=None, reconci
     scheme_lines = lines["organisation"] == config.council
     rows = claim.allocation
     if rows is None:  # a stored claim: the month's days as the data stands now
-        m = month_number(month)
-        rows = allocations(StoreSource(db).period(month_start(m), month_end(m)), library, m, m)
+        m = Month(month)
+        rows = allocations(StoreSource(db).period(*m.days), library, m.number, m.number)
     ccg_days = (rows["funder"] == "ccg") & (rows["organisation"] == config.council)
     council_days = (rows["funder"] == "council") & (rows["organisation"] == config.ccg)
 
