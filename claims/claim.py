@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from claims.allocate import allocations
-from hds.days import month_end, month_number, month_start
+from hds.month import Month
 from hds.table import Table
 
 if TYPE_CHECKING:
@@ -72,6 +72,7 @@ class Claim:
     notes: list[str] = field(default_factory=list)
     carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
     carrier: dict | None = None  # that submission's header
+    allocation: Table | None = None  # the month's allocation rows, every funder, when this claim computed them
 
     @property
     def status(self) -> str:
@@ -128,27 +129,29 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
 
 def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None) -> Claim:
     """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``)."""
-    last = month_number(month)
-    first = last if ledger.first_month is None or ledger.first_month >= month else month_number(ledger.first_month)
+    month = Month(month)
+    first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
     if touched is None:  # recompute every earlier month in full
-        data = source.period(month_start(first), month_end(last))
+        data = source.period(first.first_day, month.last_day)
     else:  # the months after the settled one in full; the settled ones for the touched discharges
-        settled = month_number(ledger.settled[0])
-        data = source.period(month_start(settled + 1), month_end(last),
-                             also=(touched, month_start(first), month_end(settled)))
+        settled = Month(ledger.settled[0])
+        data = source.period(settled.next().first_day, month.last_day,
+                             also=(touched, first.first_day, settled.last_day))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
-    lines = claim_lines(allocations(data, library, first, last), descriptions)
+    rows = allocations(data, library, first.number, month.number)
+    own = rows.take(rows["month"] == month) if first != month else rows
+    lines = claim_lines(rows, descriptions)
     current = lines.take(lines["claim_month"] == month)
-    if first == last:
-        return Claim(month, current, empty_lines(), library.version, load_id)
+    if first == month:
+        return Claim(month, current, empty_lines(), library.version, load_id, allocation=own)
     earlier = lines["claim_month"] < month
     if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs
         unsettled = lines["claim_month"] > ledger.settled[0]
         earlier &= unsettled | (lines["kind"] == "block") | _member(lines["discharge_id"], set(touched))
     return Claim(month, current, adjustments(lines.take(earlier), ledger.claimed(touched), ledger), library.version,
-                 load_id)
+                 load_id, allocation=own)
 
 
 def _touched(source, library, ledger: LedgerState | NoLedger, month: str) -> list[str] | None:

@@ -122,14 +122,14 @@ def refresh(store, lib=None) -> int:
     """Recompute the allocation table of every month in the data into the store (table
     allocation_rows, view allocations) for analysts; the rows written."""
     from claims.allocate import allocations
-    from hds.days import month_end, month_index, month_start
+    from hds.month import Month
     from hds.store import StoreSource, now_utc
 
     lib = lib or library()
     with store.write():
         source = StoreSource(store)
-        first, last = (int(month_index([day])[0]) for day in (source.first_day(), source.latest_day()))
-        rows = allocations(source.period(month_start(first), month_end(last)), lib, first, last)
+        first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+        rows = allocations(source.period(first.first_day, last.last_day), lib, first.number, last.number)
         store.execute("DELETE FROM allocation_rows")
         names = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",
                  "amount_pence", "rule", "service", "organisation"]
