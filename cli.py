@@ -126,13 +126,13 @@ def warn(text: str) -> None:
 
 
 def reading(db, data=None, as_of=None, rules_dir=None):
-    from claims.service import reading as open_reading
+    from claims.commands.session import reading as open_reading
 
     return open_reading(db, data, as_of, note, data_option=True, rules_library=library(rules_dir))
 
 
 def reading_store(db):
-    from claims.service import reading as open_reading
+    from claims.commands.session import reading as open_reading
 
     return open_reading(db, note=note)
 
@@ -144,7 +144,7 @@ def running(workers, scheduler):
 
 
 def library(rules_dir: Path | None = None):
-    from claims.service import library as load
+    from claims.commands.session import library as load
 
     return load(rules_dir)
 
@@ -222,9 +222,9 @@ def load(source, allow_removals, db, rules_dir):
     \b
     Example: hds load extracts/2020-11 --db hds.db
     """
-    from claims.service import load as load_into
+    from claims.commands.session import load as load_into
 
-    from claims.service import refresh_after_load
+    from claims.analysts import refresh_after_load
 
     loaded, summary = load_into(source, db, allow_removals, library(rules_dir))
     for text in loaded.notes:
@@ -250,7 +250,8 @@ def refresh(db):
     \b
     Example: hds refresh --db hds.db; then datasette hds.db --metadata docs/datasette.json
     """
-    from claims.service import refresh as refresh_table, writing
+    from claims.analysts import refresh as refresh_table
+    from claims.commands.session import writing
 
     with writing(db) as store:
         rows = refresh_table(store)
@@ -480,7 +481,7 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
     """
     from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit as submit_claim
-    from claims.service import writing
+    from claims.commands.session import writing
     from hds.money import format_pounds
     from hds.store import user_name
     from rules.library import library_snapshot

@@ -17,7 +17,7 @@ import pytest
 
 from claims.audit import _trace_names, monetary_unit_sample, select, write_evidence_pack
 from claims.ledger import claim_for, submit
-from claims.service import load, writing
+from claims.commands.session import load, writing
 from claims.ledger import patient_history
 from claims.trace import build_trace, render_trace
 from fixtures.generate import generate, write
