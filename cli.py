@@ -126,13 +126,13 @@ def warn(text: str) -> None:
 
 
 def reading(db, data=None, as_of=None, rules_dir=None):
-    from claims.service import reading as open_reading
+    from claims.commands.session import reading as open_reading
 
     return open_reading(db, data, as_of, note, data_option=True, rules_library=library(rules_dir))
 
 
 def reading_store(db):
-    from claims.service import reading as open_reading
+    from claims.commands.session import reading as open_reading
 
     return open_reading(db, note=note)
 
@@ -144,7 +144,7 @@ def running(workers, scheduler):
 
 
 def library(rules_dir: Path | None = None):
-    from claims.service import library as load
+    from claims.commands.session import library as load
 
     return load(rules_dir)
 
@@ -207,9 +207,9 @@ def load(source, allow_removals, db, rules_dir):
     \b
     Example: hds load extracts/2020-11 --db hds.db
     """
-    from claims.service import load as load_into
+    from claims.commands.session import load as load_into
 
-    from claims.service import refresh_after_load
+    from claims.analysts import refresh_after_load
 
     loaded, summary = load_into(source, db, allow_removals, library(rules_dir))
     for text in loaded.notes:
@@ -235,7 +235,8 @@ def refresh(db):
     \b
     Example: hds refresh --db hds.db; then datasette hds.db --metadata docs/datasette.json
     """
-    from claims.service import refresh as refresh_table, writing
+    from claims.analysts import refresh as refresh_table
+    from claims.commands.session import writing
 
     with writing(db) as store:
         rows = refresh_table(store)
@@ -251,7 +252,7 @@ def migrate(db):
     \b
     Example: hds migrate --db hds.db
     """
-    from hds.store import migrate as migrate_store
+    from claims.ledger import migrate as migrate_store
 
     applied = migrate_store(db)
     click.echo(f"{db}: " + ("; ".join(f"applied {name}" for name in applied) if applied else "already up to date"))
@@ -375,14 +376,12 @@ def _claim_pack(result, config, rec, rc, warnings, found=None):
 
 def _findings_for_pack(r, month, lib, submission, config=None):
     """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
-    from claims.checks import Finding, Thresholds, run_checks
+    from claims.checks import Thresholds, run_checks
 
     if submission is not None:
-        from claims.ledger import stored_findings
+        from claims.ledger import findings_of
 
-        return [Finding(f["code"], f["severity"], f["paragraph"], f["subject"], f["ids"], f["amount_pence"],
-                        f["message"] + (f" ({f['acknowledged']})" if f["acknowledged"] else ""))
-                for f in stored_findings(r.store, submission["id"])]
+        return findings_of(r.store, submission["id"])
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
     return run_checks(month, r.source.everything(), lib, thresholds)
 
@@ -405,8 +404,9 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     Examples: hds trace P000123 --month 2020-12
               hds trace 9990000026 --json -o P000000.json
     """
+    from claims.ledger import patient_findings, patient_history
     from claims.report.deliver import deliver
-    from claims.trace import build_trace, find_patient, patient_findings, patient_history
+    from claims.trace import build_trace, find_patient
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
@@ -452,7 +452,7 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
     """
     from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit as submit_claim
-    from claims.service import writing
+    from claims.commands.session import writing
     from hds.money import format_pounds
     from hds.store import user_name
     from rules.library import library_snapshot
@@ -599,36 +599,12 @@ def log(db):
     \b
     Example: hds log --db hds.db
     """
-    import json
-
-    from hds.money import format_pounds
-
-    from claims.ledger import stored_findings, submissions
+    from claims.ledger import log_lines
 
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
-        loads, subs = r.store.loads(), submissions(r.store)
-        found = stored_findings(r.store)
-    click.echo("Loads")
-    for row in loads:
-        changes = json.loads(row["changes"])
-        summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
-        click.echo(f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})")
-        for name, digest in json.loads(row["files"]).items():
-            click.echo(f"         {name} sha256 {digest}")
-        if row.get("hash"):
-            click.echo(f"         load hash {row['hash'][:16]}")
-    click.echo("Submissions")
-    for row in subs:
-        click.echo(f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
-                   f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}")
-        kept = [f for f in found if f["submission_id"] == row["id"]]
-        if kept:
-            errors = sum(f["severity"] == "error" for f in kept)
-            click.echo(f"         findings: {errors} error(s), {len(kept) - errors} warning(s)")
-            for f in kept:
-                if f["acknowledged"]:
-                    click.echo(f"         {f['code']}:{f['subject']} {f['acknowledged']}")
+        lines = log_lines(r.store)
+    click.echo("\n".join(lines))
 
 
 @main.command()

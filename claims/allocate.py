@@ -23,6 +23,7 @@ import numpy as np
 from hds.data import Data
 from hds.days import month_end, month_index, month_names, month_start
 from hds.facts import FUNDER_NAMES
+from hds.money import cost_of_days
 from hds.table import Table, group_starts
 from hds.timeline import Segments, Timelines, cut, timelines
 from rules.engine import engine_for
@@ -46,7 +47,16 @@ class Decided:
     rule: np.ndarray  # per segment: index into `rules`
     rules: list[Rule]
     funder: np.ndarray  # per segment: index into hds.facts.FUNDER_NAMES
-    scheme_names: list[str]
+    schemes: tuple  # the library's schemes (rules.dated.Scheme), in the order timelines number them
+
+    @property
+    def scheme_names(self) -> list[str]:
+        return [s.name for s in self.schemes]
+
+    def scheme_of(self, d: int):
+        """The scheme of discharge `d`, or None outside every scheme."""
+        number = int(self.timelines.scheme[d])
+        return self.schemes[number] if number >= 0 else None
 
     def scheme_of_discharge(self) -> np.ndarray:
         """Scheme name of each discharge ('' outside every scheme)."""
@@ -63,7 +73,7 @@ class Cut:
     segments: Segments
     keys: np.ndarray
     books: tuple[str, ...]  # rulebook of each scheme, then the one for no scheme
-    scheme_names: tuple[str, ...]
+    schemes: tuple  # the schemes the timelines were computed with
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,7 @@ def cut_keys(data: Data, schemes, books: tuple[str, ...], horizon: int) -> Cut:
     t = timelines(data, schemes)
     segments = cut(data, t, horizon)
     book = t.scheme[data.episodes["d"][segments.episode]] % len(books)  # -1, no scheme, is the last book
-    return Cut(data, t, segments, book.astype(np.int64) << 32 | segments.facts, books,
-               tuple(s.name for s in schemes))
+    return Cut(data, t, segments, book.astype(np.int64) << 32 | segments.facts, books, tuple(schemes))
 
 
 def decide_keys(keys: np.ndarray, books: tuple[str, ...], library) -> Decisions:
@@ -114,8 +123,7 @@ def apply(cut: Cut, decisions: Decisions) -> Decided:
         raise ValueError("internal error: a segment's facts were not decided")
     rule = decisions.rule[position] if len(cut.keys) else np.zeros(0, dtype=np.int64)
     funders = np.array([FUNDER_CODE[r.funder] for r in decisions.rules] or [0], dtype=np.int8)
-    return Decided(cut.data, cut.timelines, cut.segments, rule, list(decisions.rules), funders[rule],
-                   list(cut.scheme_names))
+    return Decided(cut.data, cut.timelines, cut.segments, rule, list(decisions.rules), funders[rule], cut.schemes)
 
 
 def decide(data: Data, library, horizon: int) -> Decided:
@@ -166,7 +174,7 @@ def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
         "month": month_names(month[starts]),
         "funder": np.array(FUNDER_NAMES, dtype=object)[funder[starts]],
         "days": total_days,
-        "amount_pence": (2 * weekly * total_days + 7) // 14,  # weekly x days / 7, half-up, exactly
+        "amount_pence": cost_of_days(weekly.astype(np.int64), total_days),
         "rule": _rule_names(decided.rules, rule, starts),
         "service": e["service"][ep],
         "organisation": e["organisation"][ep],

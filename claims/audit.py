@@ -139,37 +139,64 @@ def write_evidence_pack(store, library, month: str, size: int, seed: int, out_di
 
     The claimed lines are the month's own and its adjustments, in the submission's order (the
     Sample sheet's "Claim line" is the submission's line number). Nothing is written to the store."""
-    from claims.ledger import claim_for
-    from claims.trace import build_trace, patient_history, render_trace
-    from hds.store import StoreSource
-
     out_dir = Path(out_dir)
     _check_folder(out_dir)
     with store.read():
-        claim = claim_for(store, library, month)
-        lines = Table.concat([claim.lines, claim.adjustments])
-        chosen = select(lines["amount_pence"].tolist(), size, seed)
-        picked = lines.take(np.array(chosen.positions, dtype=np.int64)) if chosen.positions else lines.take(
-            np.zeros(0, dtype=np.int64))
-        load_id = claim.load_id
-        discharge_ids = sorted({d for d in picked["discharge_id"].tolist() if d})
-        block_ids = sorted({b for b in picked["block_id"].tolist() if b})
-        sources = {"discharges": _source_rows(store, "discharges", "discharge_id", discharge_ids, load_id),
-                   "episodes": _source_rows(store, "episodes", "discharge_id", discharge_ids, load_id),
-                   "events": _source_rows(store, "events", "discharge_id", discharge_ids, load_id),
-                   "block_costs": _source_rows(store, "block_costs", "block_id", block_ids, load_id)}
-        loads = {row["id"]: row for row in store.query("SELECT id, loaded_at, source, files FROM loads ORDER BY id")}
-        patients = list(dict.fromkeys(p for p in picked["patient_id"].tolist() if p))
-        trace_names = _trace_names(patients)
-        source = StoreSource(store, load_id) if load_id is not None else None
-        traces = {p: render_trace(build_trace(source, library, p, month=month, submitted=patient_history(store, p)))
-                  for p in patients} if source is not None else {}
+        found = _gather(store, library, month, size, seed)
+    rows = _sample_rows(month, found.chosen, found.picked, found.sources, found.trace_names)
+    workbook, written = _write_pack(out_dir, _evidence_sheets(found, rows, month, seed), found.traces,
+                                    found.trace_names)
+    claim = found.claim
+    return EvidencePack(month, "submitted" if claim.submission else "draft",
+                        claim.submission["id"] if claim.submission else None, claim.load_id, size, seed,
+                        len(found.lines), found.chosen.population_pence, found.chosen.interval, rows, out_dir,
+                        workbook, written)
 
-    rows = _sample_rows(month, chosen, picked, sources, trace_names)
-    status = "submitted" if claim.submission else "draft"
+
+@dataclass(frozen=True)
+class _Evidence:
+    """What the pack shows, read inside one read transaction."""
+
+    claim: object  # claims.claim.Claim
+    lines: Table  # the claimed lines sampled from
+    chosen: object  # the Selection
+    picked: Table
+    sources: dict[str, list[dict]]  # table -> the source rows behind the picked lines
+    loads: dict[int, dict]
+    trace_names: dict[str, str]
+    traces: dict[str, str]  # patient id -> trace text
+
+
+def _gather(store, library, month: str, size: int, seed: int) -> _Evidence:
+    from claims.ledger import claim_for, patient_history
+    from claims.trace import build_trace, render_trace
+    from hds.store import StoreSource
+
+    claim = claim_for(store, library, month)
+    lines = Table.concat([claim.lines, claim.adjustments])
+    chosen = select(lines["amount_pence"].tolist(), size, seed)
+    picked = lines.take(np.array(chosen.positions, dtype=np.int64)) if chosen.positions else lines.take(
+        np.zeros(0, dtype=np.int64))
+    load_id = claim.load_id
+    discharge_ids = sorted({d for d in picked["discharge_id"].tolist() if d})
+    block_ids = sorted({b for b in picked["block_id"].tolist() if b})
+    sources = {"discharges": _source_rows(store, "discharges", "discharge_id", discharge_ids, load_id),
+               "episodes": _source_rows(store, "episodes", "discharge_id", discharge_ids, load_id),
+               "events": _source_rows(store, "events", "discharge_id", discharge_ids, load_id),
+               "block_costs": _source_rows(store, "block_costs", "block_id", block_ids, load_id)}
+    loads = {row["id"]: row for row in store.query("SELECT id, loaded_at, source, files FROM loads ORDER BY id")}
+    patients = list(dict.fromkeys(p for p in picked["patient_id"].tolist() if p))
+    source = StoreSource(store, load_id) if load_id is not None else None
+    traces = {p: render_trace(build_trace(source, library, p, month=month, submitted=patient_history(store, p)))
+              for p in patients} if source is not None else {}
+    return _Evidence(claim, lines, chosen, picked, sources, loads, _trace_names(patients), traces)
+
+
+def _evidence_sheets(found: _Evidence, rows: list, month: str, seed: int) -> list:
+    claim, chosen, load_id = found.claim, found.chosen, found.claim.load_id
     heading = (f"Audit sample of the claim for {month_name(month)} ("
                + (f"submission {claim.submission['id']}" if claim.submission else "draft, not submitted")
-               + f", computed from load {load_id}): {len(rows)} of {len(lines):,} lines, seed {seed}"
+               + f", computed from load {load_id}): {len(rows)} of {len(found.lines):,} lines, seed {seed}"
                + (f", sampling interval {format_pounds(round(chosen.interval))}" if chosen.interval else "")
                + ". Personal data: keep this workbook secure.")
     sheets = [Sheet("Sample", SAMPLE_COLUMNS + tuple(Column(k, h, "text") for k, h in TICK_COLUMNS), tuple(rows),
@@ -177,13 +204,17 @@ def write_evidence_pack(store, library, month: str, size: int, seed: int, out_di
     used_loads: set[int] = set()
     for table, title in (("discharges", "Discharges"), ("episodes", "Episodes"), ("events", "Events"),
                          ("block_costs", "Block costs")):
-        records = [_source_record(table, row, loads) for row in sources[table]]
-        used_loads |= {row["_load"] for row in sources[table]}
+        records = [_source_record(table, row, found.loads) for row in found.sources[table]]
+        used_loads |= {row["_load"] for row in found.sources[table]}
         sheets.append(Sheet(title, _source_columns(table), tuple(records),
                             heading=f"{title}: the rows behind the sampled lines, as at load {load_id}"))
-    sheets.append(Sheet("Files", FILE_COLUMNS, tuple(_file_records(loads, used_loads)),
+    sheets.append(Sheet("Files", FILE_COLUMNS, tuple(_file_records(found.loads, used_loads)),
                         heading="The files of the loads these rows came from, with their SHA-256"))
+    return sheets
 
+
+def _write_pack(out_dir: Path, sheets: list, traces: dict[str, str], trace_names: dict[str, str]):
+    """sample.xlsx and traces/<patient>.txt, owner-only; (the workbook's path, patient -> trace path)."""
     _make_private_folder(out_dir)
     workbook = out_dir / WORKBOOK
     _write_private(workbook, table_workbook_bytes(sheets))
@@ -194,9 +225,7 @@ def write_evidence_pack(store, library, month: str, size: int, seed: int, out_di
             path = out_dir / TRACES / trace_names[patient]
             _write_private(path, (text + "\n").encode("utf-8"))
             written[patient] = path
-    return EvidencePack(month, status, claim.submission["id"] if claim.submission else None, load_id, size, seed,
-                        len(lines), chosen.population_pence, chosen.interval, rows, out_dir, workbook, written)
-
+    return workbook, written
 
 SAMPLE_COLUMNS = (
     Column("no", "Sample no.", "int"),

@@ -34,9 +34,10 @@ import numpy as np
 from claims.allocate import FUNDER_CODE, allocate, block_allocation, decide
 from hds.contract import SERVICES
 from hds.data import Data
-from hds.days import NEVER, PASSED, day_number, iso, month_end, month_number, month_start
+from hds.days import NEVER, PASSED, day_number, iso
 from hds.errors import HdsError
-from hds.money import format_pounds
+from hds.money import cost_of_days, format_pounds
+from hds.month import Month
 from hds.table import Table, group_starts
 
 ERROR, WARNING = "error", "warning"
@@ -190,10 +191,9 @@ class Context:
     and events, decided up to the end of the month."""
 
     def __init__(self, month: str, data: Data, library, thresholds: Thresholds = Thresholds()):
-        self.month = month
-        self.month_no = month_number(month)
-        self.first = int(month_start(self.month_no))
-        self.last = int(month_end(self.month_no))
+        self.month = Month(month)
+        self.month_no = self.month.number
+        self.first, self.last = self.month.days
         self.data = data
         self.library = library
         self.thresholds = thresholds
@@ -837,8 +837,8 @@ def _codes(values: np.ndarray) -> np.ndarray:
 
 
 def _pence(weekly, days):
-    """weekly cost x days / 7, half-up, in integer pence (as the allocation rounds)."""
-    return (2 * np.asarray(weekly, dtype=np.int64) * np.asarray(days, dtype=np.int64) + 7) // 14
+    """What `days` of care cost at `weekly` (pence arrays), as the allocation prices them."""
+    return cost_of_days(np.asarray(weekly, dtype=np.int64), np.asarray(days, dtype=np.int64))
 
 
 def _person_labels(patient: np.ndarray, number: np.ndarray) -> np.ndarray:

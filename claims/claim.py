@@ -11,13 +11,16 @@ each discharge once for all of them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from claims.allocate import allocations
-from hds.days import month_end, month_number, month_start
+from hds.month import Month
 from hds.table import Table
+
+if TYPE_CHECKING:
+    from claims.ledger.state import LedgerState
 
 LINE_FIELDS = ["claim_month", "kind", "patient_id", "discharge_id", "episode_id", "block_id", "description",
                "scheme", "service", "organisation", "days", "amount_pence", "reason"]
@@ -34,29 +37,28 @@ def line_keys(lines: Table) -> list[tuple[str, str, str]]:
     return list(zip(lines["claim_month"].tolist(), lines["kind"].tolist(), ids.tolist()))
 
 
-@dataclass(frozen=True)
-class LedgerState:
-    """What earlier submissions claimed, as the claim computation needs it.
+class NoLedger:
+    """What earlier submissions claimed when there are none (files, or a store before its first
+    submission): nothing. ``claims.ledger.state.LedgerState`` is the state of a ledger that holds
+    submissions; both offer these attributes and methods to the claim computation."""
 
-    After each submission, every month from the first one up to the submitted month has been
-    claimed exactly what the data and rules of that submission gave it (its own lines, and
-    adjustments for the others). So a later claim need recompute those months only for the
-    discharges that loads since then touched, and for the block costs: `settled` is that last
-    submission's (month, load, rulebook version)."""
+    first_month: str | None = None  # the first month the ledger holds a submission for
+    settled: tuple[str, int, str] | None = None  # the last submission's (month, load, rulebook version)
 
-    first_month: str | None  # the first month the ledger holds a submission for
-    claimed: Callable[[list[str] | None], Table]  # per key of earlier months: days and money summed, `first`
-    explain: Callable[[Table, np.ndarray], list[str]] = lambda lines, claimed_before: [""] * len(lines)
-    template: Callable[[np.ndarray], Table] = lambda firsts: empty_lines()  # whole lines by their `first`
-    settled: tuple[str, int, str] | None = None
+    def claimed(self, touched: list[str] | None) -> Table:
+        """Per key of earlier months: days and money summed, and `first` (the row id of its first line)."""
+        return Table.empty({"claim_month": object, "kind": object, "episode_id": object, "block_id": object,
+                            "days": np.int64, "amount_pence": np.int64, "first": np.int64})
 
+    def explain(self, lines: Table, claimed_before: np.ndarray) -> list[str]:
+        return [""] * len(lines)
 
-def _nothing_claimed(touched) -> Table:
-    return Table.empty({"claim_month": object, "kind": object, "episode_id": object, "block_id": object,
-                        "days": np.int64, "amount_pence": np.int64, "first": np.int64})
+    def template(self, firsts: np.ndarray) -> Table:
+        """Whole lines by their `first`."""
+        return empty_lines()
 
 
-NO_LEDGER = LedgerState(None, _nothing_claimed)
+NO_LEDGER = NoLedger()
 
 
 @dataclass
@@ -70,6 +72,7 @@ class Claim:
     notes: list[str] = field(default_factory=list)
     carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
     carrier: dict | None = None  # that submission's header
+    allocation: Table | None = None  # the month's allocation rows, every funder, when this claim computed them
 
     @property
     def status(self) -> str:
@@ -124,32 +127,34 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
     }, length=n)
 
 
-def build_claim(source, library, month: str, ledger: LedgerState = NO_LEDGER, load_id: int | None = None) -> Claim:
+def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None) -> Claim:
     """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``)."""
-    last = month_number(month)
-    first = last if ledger.first_month is None or ledger.first_month >= month else month_number(ledger.first_month)
+    month = Month(month)
+    first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
     if touched is None:  # recompute every earlier month in full
-        data = source.period(month_start(first), month_end(last))
+        data = source.period(first.first_day, month.last_day)
     else:  # the months after the settled one in full; the settled ones for the touched discharges
-        settled = month_number(ledger.settled[0])
-        data = source.period(month_start(settled + 1), month_end(last),
-                             also=(touched, month_start(first), month_end(settled)))
+        settled = Month(ledger.settled[0])
+        data = source.period(settled.next().first_day, month.last_day,
+                             also=(touched, first.first_day, settled.last_day))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
-    lines = claim_lines(allocations(data, library, first, last), descriptions)
+    rows = allocations(data, library, first.number, month.number)
+    own = rows.take(rows["month"] == month) if first != month else rows
+    lines = claim_lines(rows, descriptions)
     current = lines.take(lines["claim_month"] == month)
-    if first == last:
-        return Claim(month, current, empty_lines(), library.version, load_id)
+    if first == month:
+        return Claim(month, current, empty_lines(), library.version, load_id, allocation=own)
     earlier = lines["claim_month"] < month
     if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs
         unsettled = lines["claim_month"] > ledger.settled[0]
         earlier &= unsettled | (lines["kind"] == "block") | _member(lines["discharge_id"], set(touched))
     return Claim(month, current, adjustments(lines.take(earlier), ledger.claimed(touched), ledger), library.version,
-                 load_id)
+                 load_id, allocation=own)
 
 
-def _touched(source, library, ledger: LedgerState, month: str) -> list[str] | None:
+def _touched(source, library, ledger: LedgerState | NoLedger, month: str) -> list[str] | None:
     """The discharges to recompute in the settled months, or None to recompute all of them."""
     if ledger.settled is None or not hasattr(source, "touched_since"):
         return None
@@ -163,7 +168,7 @@ def _member(values: np.ndarray, wanted: set) -> np.ndarray:
     return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
 
 
-def adjustments(recomputed: Table, claimed: Table, ledger: LedgerState) -> Table:
+def adjustments(recomputed: Table, claimed: Table, ledger: LedgerState | NoLedger) -> Table:
     """Recomputed minus claimed so far, for every line key of the earlier months, in key order."""
     explain = ledger.explain
     claimed_at = {key: i for i, key in enumerate(line_keys(claimed))}

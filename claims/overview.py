@@ -9,13 +9,16 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from claims.allocate import allocations, decide
-from hds.days import NEVER, month_end, month_name, month_number, month_start
+from hds.days import NEVER
+from hds.month import Month
 from hds.table import Table
 
 
 @dataclass
-class Month:
-    month: str
+class MonthOverview:
+    """One month's figures in an overview."""
+
+    month: Month
     days_by_funder: dict[str, int] = field(default_factory=dict)
     amount_by_funder: dict[str, int] = field(default_factory=dict)
     draft_by_scheme: dict[str, int] = field(default_factory=dict)  # the month's own hds money, recomputed now
@@ -54,33 +57,37 @@ class Month:
 class Overview:
     first: str
     last: str
-    months: list[Month]
+    months: list[MonthOverview]
     days_to_assessment: list[int]
     days_to_chc_decision: list[int]
     load_id: int | None
 
 
-def recharge_net(month: Month, config) -> int | None:
+def recharge_net(month: MonthOverview, config) -> int | None:
     """What the CCG owes the council for a submitted month (negative: the council owes the CCG), as
     `hds recharge` states it; None for a month not submitted."""
     if month.submission is None:
         return None
+    from claims.recharge import net_owed_by_ccg
+
     by = month.amount_by_funder_and_organisation
-    return (month.submitted_by_organisation.get(config.council, 0) + by.get(("ccg", config.council), 0)
-            - by.get(("council", config.ccg), 0) - month.council_shortfall_pence)
+    return net_owed_by_ccg({"scheme_costs": month.submitted_by_organisation.get(config.council, 0),
+                            "ccg_days": by.get(("ccg", config.council), 0),
+                            "council_days": by.get(("council", config.ccg), 0),
+                            "shortfall": month.council_shortfall_pence})
 
 
-def months_between(first: str, last: str) -> list[str]:
-    return [month_name(m) for m in range(month_number(first), month_number(last) + 1)]
+def months_between(first: str, last: str) -> list[Month]:
+    return Month.span(first, last)
 
 
 def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
     """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
     with `config`, each under-paid submitted month's shortfall split as reconcile splits it."""
-    lo, hi = month_number(first), month_number(last)
-    data = source.period(month_start(lo), month_end(hi))
-    rows = allocations(data, library, lo, hi)
-    months = {m: Month(m) for m in months_between(first, last)}
+    first, last = Month(first), Month(last)
+    data = source.period(first.first_day, last.last_day)
+    rows = allocations(data, library, first.number, last.number)
+    months = {m: MonthOverview(m) for m in months_between(first, last)}
     _aggregate(rows, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
         if claim_month in months:
@@ -96,15 +103,15 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
                 if target.submission is not None and target.received_any:
                     target.council_shortfall_pence = sum(s.split.get("council", 0) for s in
                                                          reconcile(store, target.month, config).schemes)
-    t = decide(data, library, month_end(hi)).timelines
-    in_period = (t.D >= month_start(lo)) & (t.D <= month_end(hi))
+    t = decide(data, library, last.last_day).timelines
+    in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
     assessed = in_period & (t.A != NEVER)
     decided = in_period & (t.C != NEVER)
     return Overview(first, last, list(months.values()), (t.A - t.D)[assessed].tolist(),
                     (t.C - t.D)[decided].tolist(), source.load_id)
 
 
-def _aggregate(rows: Table, months: dict[str, Month]) -> None:
+def _aggregate(rows: Table, months: dict[str, MonthOverview]) -> None:
     """Days and money by month and funder, and the months' own hds money by scheme."""
     days, pence, schemes, organisations = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
     groups = zip(rows["month"].tolist(), rows["funder"].tolist(), rows["scheme"].tolist(),
@@ -124,21 +131,16 @@ def _aggregate(rows: Table, months: dict[str, Month]) -> None:
         months[month].amount_by_funder_and_organisation[(funder, organisation)] = p
 
 
-def _ledger(store, months: dict[str, Month]) -> None:
-    from claims.ledger import claimed_in
+def _ledger(store, months: dict[str, MonthOverview]) -> None:
+    from claims.ledger.read import claimed_in, submissions_of, sums_by_organisation, sums_by_scheme
 
-    names = list(months)
-    marks = ", ".join("?" * len(names))
-    for header in store.query(f"SELECT * FROM submissions WHERE month IN ({marks})", names):
+    for header in submissions_of(store, list(months)):
         target = months[header["month"]]
         target.submission = header
         target.adjustments_pence = header["adjustments_pence"]
-        for scheme, current, pence in store.execute(
-                "SELECT scheme, current, SUM(amount_pence) FROM submission_lines WHERE submission_id = ? "
-                "GROUP BY scheme, current", [header["id"]]):
+        for scheme, current, pence in sums_by_scheme(store, header["id"]):
             (target.claimed_by_scheme if current else target.adjustments_by_scheme)[scheme] = pence
-        for organisation, pence in store.execute("SELECT organisation, SUM(amount_pence) FROM submission_lines "
-                                                 "WHERE submission_id = ? GROUP BY organisation", [header["id"]]):
+        for organisation, pence in sums_by_organisation(store, header["id"]):
             target.submitted_by_organisation[organisation] = pence
     for month, target in months.items():
         if target.submission is None:

@@ -12,6 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from claims.ledger import stored_claim, submission_of
+from claims.ledger.read import submitted_up_to
 from hds.config import Config
 from hds.errors import HdsError
 from hds.money import divide_half_up
@@ -77,7 +78,7 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
         split = split_shortfall(claimed - got, by_scheme_org[scheme], config) if status == "under-paid" else {}
         schemes.append(SchemeLine(scheme, claimed, got, status, split))
     running = []
-    for sub in db.query("SELECT id, month, total_pence FROM submissions WHERE month <= ? ORDER BY month", [month]):
+    for sub in submitted_up_to(db, month):
         got = sum(v for (m, _), v in received.items() if m == sub["month"])
         running.append(Position(sub["month"], sub["total_pence"], got,
                                 status_of(sub["total_pence"], got, sub["month"] in has_receipt)))

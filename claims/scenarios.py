@@ -32,15 +32,14 @@ from pathlib import Path
 import yaml
 
 from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocate, block_allocation, decide
-from hds.days import month_end
 from hds.table import Table
 from hds.contract import BlockCost, Discharge, Episode, Event
 from hds.data import Data
 from hds.dates import parse_date, parse_month
-from hds.days import month_number
 from hds.errors import HdsError
 from hds.load import parse_bool
 from hds.money import parse_money, pounds
+from hds.month import Month
 
 
 EXPECT_WORDS = 6  # episode month funder days amount rule
@@ -85,9 +84,9 @@ def run_scenario(path: Path | str, library) -> ScenarioResult:
         if len(line.split()) != EXPECT_WORDS:
             raise HdsError(f"{path}: expected row '{line}' needs six words: episode month funder days amount rule "
                            "(the rule that must decide the row, e.g. free-period)")
-    last = month_number(until)
-    decided = decide(dataset.linked(), library, month_end(last))
-    rows = Table.concat([allocate(decided, 0, last), block_allocation(dataset.block_costs, 0, 10**6)])
+    until = Month(until)
+    decided = decide(dataset.linked(), library, until.last_day)
+    rows = Table.concat([allocate(decided, 0, until.number), block_allocation(dataset.block_costs, 0, 10**6)])
     actual = [f"{episode or block} {month} {funder} {days} {pounds(pence)} {rule}"
               for episode, block, month, funder, days, pence, rule
               in rows.rows(["episode_id", "block_id", "month", "funder", "days", "amount_pence", "rule"])]

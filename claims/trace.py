@@ -12,14 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from claims.allocate import Decided, allocate, decide
-from hds.days import NEVER, iso, month_end, month_index, month_number
+from hds.days import NEVER, iso
 from hds.errors import HdsError
+from hds.facts import ENDED_BY
 from hds.money import format_pounds
+from hds.month import Month
 from hds.table import Table
 from rules.library import describe_free_period
-
-ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
-
 
 @dataclass(frozen=True)
 class Trace:
@@ -30,24 +29,6 @@ class Trace:
     rows: Table  # the allocation rows of every month up to the horizon
     submitted: list[dict] = ()  # submission lines for the patient, with their submission's month
     findings: list[dict] = ()  # findings stored with submissions that name the patient
-
-
-def patient_history(store, patient_id: str) -> list[dict]:
-    """Every line the ledger holds for a patient, original and adjustments, in order."""
-    return store.query(
-        "SELECT l.*, s.month AS submission_month FROM submission_lines l JOIN submissions s ON s.id = l.submission_id "
-        "WHERE l.patient_id = ? ORDER BY l.claim_month, l.submission_id, l.line_no", [patient_id])
-
-
-def patient_findings(store, patient_id: str) -> list[dict]:
-    """The findings stored with submissions that name this patient."""
-    import json
-
-    rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
-                       "WHERE f.ids LIKE ? ORDER BY f.submission_id, f.n", [f'%"{patient_id}"%'])
-    for row in rows:
-        row["ids"] = json.loads(row["ids"])
-    return [r for r in rows if patient_id in r["ids"].get("patient", [])]
 
 
 def looks_like_nhs_number(text: str) -> bool:
@@ -73,12 +54,11 @@ def build_trace(source, library, patient_id: str, month: str | None = None, subm
     if not len(data.discharges):
         raise HdsError(f"no discharges for patient '{patient_id}'; check the id (patient ids are case-sensitive)")
     if month:
-        horizon, why = month_end(month_number(month)), f"--month {month}"
+        horizon, why = Month(month).last_day, f"--month {month}"
     else:
-        horizon, why = month_end(int(month_index(np.array([source.latest_day()]))[0])), \
-            "the end of the latest month in the data"
+        horizon, why = Month.of_day(source.latest_day()).last_day, "the end of the latest month in the data"
     decided = decide(data, library, horizon)
-    rows = allocate(decided, 0, int(month_index(np.array([horizon]))[0]))
+    rows = allocate(decided, 0, Month.of_day(horizon).number)
     return Trace(patient_id, horizon, why, decided, rows, list(submitted), list(findings))
 
 
@@ -130,8 +110,8 @@ def _discharge_lines(decided: Decided, d: int) -> list[str]:
             else "hospital discharge")
     lines = [f"Discharge {discharge['discharge_id']}: {kind} on {iso(t.D[d])}"]
     if t.scheme[d] >= 0:
-        name = decided.scheme_names[t.scheme[d]]
-        lines.append(f"  Scheme {name}: {describe_free_period(name, int(t.D[d]), int(t.P[d]))}")
+        scheme = decided.scheme_of(d)
+        lines.append(f"  Scheme {scheme.name}: {describe_free_period(scheme, int(t.D[d]), int(t.P[d]))}")
     else:
         lines.append("  No scheme: the discharge date is outside every scheme window")
     for label, day in (("Care Act assessment (A)", t.A[d]), ("positive CHC checklist (K)", t.K[d]),

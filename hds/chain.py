@@ -5,10 +5,10 @@ wrote and closed, and a hash over its whole entry (time, user, source, the
 SHA-256 of every file, row counts, changes, digest) chained to the previous
 load's. Each submission's header carries the hash of the load it was
 computed from (``claims.ledger``), so a claim is tied to the exact data
-behind it. Triggers refuse any change to submitted claims, to the loads log,
-and to the data history other than a later load closing a version; `hds
-verify` compares each trigger's SQL with what hds created, so a trigger
-dropped, renamed or emptied is found.
+behind it. Triggers refuse any change to the loads log and to the data
+history other than a later load closing a version (the ledger keeps its own,
+``claims.ledger.store``); `hds verify` compares each trigger's SQL with what
+hds created, so a trigger dropped, renamed or emptied is found.
 """
 
 from __future__ import annotations
@@ -18,52 +18,45 @@ import json
 
 from hds.contract import CONTRACT
 
-GENESIS = "0" * 64
+GENESIS = "0" * 64  # what the first link of a chain (of loads, of submissions) follows
 LOAD_FIELDS = ["id", "loaded_at", "loaded_by", "source", "files", "rows", "changes", "latest_day", "digest"]
-LEDGER_TABLES = ("submissions", "submission_lines", "submission_findings", "submission_rules")
-
-_LEDGER_MESSAGE = "submitted claims cannot be changed: correct a past month through an adjustment in the next claim"
 
 
-def _raise(message: str) -> str:
+def raise_sql(message: str) -> str:
     return f"SELECT RAISE(ABORT, '{message}');"
 
 
 def triggers() -> dict[str, str]:
-    """Every trigger hds keeps, by name, with its exact SQL."""
+    """Every trigger of the data layer (the loads log and the data history), by name, with its exact SQL."""
     found = {}
-    for table in LEDGER_TABLES:
-        for action in ("UPDATE", "DELETE"):
-            name = f"{table}_no_{action.lower()}"
-            found[name] = (f"CREATE TRIGGER {name} BEFORE {action} ON {table} "
-                           f"BEGIN SELECT RAISE(ABORT, '{_LEDGER_MESSAGE}'); END")
     for action in ("UPDATE", "DELETE"):
         name = f"loads_no_{action.lower()}"
         found[name] = (f"CREATE TRIGGER {name} BEFORE {action} ON loads "
-                       f"BEGIN {_raise('the loads log cannot be changed')} END")
+                       f"BEGIN {raise_sql('the loads log cannot be changed')} END")
     for spec in CONTRACT:
         fields = spec.fields + ["_extra", "_row", "_load"]
         changed = " OR ".join(f"NEW.[{f}] IS NOT OLD.[{f}]" for f in fields)
         found[f"{spec.name}_history_update"] = (
             f"CREATE TRIGGER {spec.name}_history_update BEFORE UPDATE ON [{spec.name}] "
             f"WHEN OLD._until_load IS NOT NULL OR NEW._until_load IS NULL OR NEW._until_load <= OLD._load OR {changed} "
-            f"BEGIN {_raise('the data history cannot be changed: load a corrected extract instead')} END")
+            f"BEGIN {raise_sql('the data history cannot be changed: load a corrected extract instead')} END")
         found[f"{spec.name}_history_delete"] = (
             f"CREATE TRIGGER {spec.name}_history_delete BEFORE DELETE ON [{spec.name}] "
-            f"BEGIN {_raise('the data history cannot be changed: load a corrected extract instead')} END")
+            f"BEGIN {raise_sql('the data history cannot be changed: load a corrected extract instead')} END")
     return found
 
 
-def trigger_problems(conn) -> list[str]:
-    """Each expected trigger present with its exact SQL, and no other trigger."""
+def trigger_problems(conn, expected: dict[str, str]) -> list[str]:
+    """Each expected trigger (name -> SQL; the data layer's and those of what keeps tables in the
+    store beside it) present with its exact SQL, and no other trigger."""
     present = {name: sql for name, sql in conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")}
     problems = []
-    for name, sql in triggers().items():
+    for name, sql in expected.items():
         if name not in present:
             problems.append(f"the trigger {name} that protects the store is missing")
         elif " ".join(present[name].split()) != " ".join(sql.split()):
             problems.append(f"the trigger {name} was altered: it no longer refuses changes as hds made it")
-    for name in sorted(set(present) - set(triggers())):
+    for name in sorted(set(present) - set(expected)):
         problems.append(f"an unknown trigger {name} is in the store; hds did not create it")
     return problems
 

@@ -6,10 +6,10 @@ import datetime as dt
 import re
 
 from hds.errors import HdsError
+from hds.month import Month
 
 _ISO = re.compile(r"\d{4}-\d{2}-\d{2}")
 _UK = re.compile(r"(\d{1,2})/(\d{1,2})/(\d{4})")
-_MONTH = re.compile(r"(\d{4})-(\d{2})")
 
 # the months' names as people read them (in English whatever the locale), for reports and packs
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
@@ -37,14 +37,12 @@ def parse_date(value) -> dt.date:
     raise ValueError(f"'{text}' is not a date; expected YYYY-MM-DD or DD/MM/YYYY")
 
 
-def parse_month(text: str) -> str:
-    match = _MONTH.fullmatch(str(text).strip())
-    if not match or not 1 <= int(match.group(2)) <= 12:
-        raise ValueError(f"'{text}' is not a month; expected YYYY-MM, e.g. 2020-10")
-    return match.group(0)
+def parse_month(text: str) -> Month:
+    """A month from a cell or an option: YYYY-MM (ValueError otherwise)."""
+    return Month.parse(text)
 
 
-def month_arg(text: str) -> str:
+def month_arg(text: str) -> Month:
     """parse_month for command-line input: a HdsError a user can read."""
     try:
         return parse_month(text)
@@ -52,5 +50,5 @@ def month_arg(text: str) -> str:
         raise HdsError(str(exc)) from None
 
 
-def month_of(day: dt.date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
+def month_of(day: dt.date) -> Month:
+    return Month(f"{day.year:04d}-{day.month:02d}")

@@ -33,6 +33,7 @@ import numpy as np
 
 # why free care ended before P (timeline column ``ended_by``)
 NOT_EARLY, BY_ASSESSMENT, BY_CHC, BY_CHARGE_DATE = 0, 1, 2, 3
+ENDED_BY = {BY_ASSESSMENT: "assessment", BY_CHC: "chc", BY_CHARGE_DATE: "charge date"}  # as the trace words it
 
 
 @dataclass(frozen=True)

@@ -50,13 +50,14 @@ def pounds(pence: int) -> Decimal:
     return (Decimal(pence) / 100).quantize(PENNY)
 
 
-def cost_of_days(weekly_pence: int, days: int) -> int:
-    """weekly cost x days / 7, rounded half-up to the penny, in pence."""
+def cost_of_days(weekly_pence, days):
+    """weekly cost x days / 7, rounded half-up to the penny, in pence: the one formula for what days of
+    care cost. Integers, or numpy int64 arrays (element by element, exactly)."""
     return divide_half_up(weekly_pence * days, 7)
 
 
-def divide_half_up(numerator: int, denominator: int) -> int:
-    """numerator / denominator rounded half-up, for non-negative integers."""
+def divide_half_up(numerator, denominator):
+    """numerator / denominator rounded half-up, for non-negative integers (or int64 arrays)."""
     return (2 * numerator + denominator) // (2 * denominator)
 
 

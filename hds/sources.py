@@ -121,50 +121,60 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES) -> Source:
 
 def _read_folder(folder: Path, wanted: tuple[str, ...]) -> Source:
     source = Source(folder, "folder")
+    found = _csv_files_by_table(folder, wanted, source.notes)
+    if not found:
+        source.problems.append(Problem(str(folder), None, None, NO_TABLE))
+    for table in wanted:
+        _read_table_files(table, found.get(table, []), folder, source)
+    return source
+
+
+def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list[Path]]:
+    """The folder's CSV files of each wanted table; every other entry gets a note saying it is not loaded."""
     found: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         name = entry.name
         stem = entry.stem.strip().lower()
         if entry.is_dir():
-            source.notes.append(f"{name}: a folder; not loaded")
+            notes.append(f"{name}: a folder; not loaded")
         elif entry.suffix.lower() == ".csv":
             if stem in wanted:
                 found.setdefault(stem, []).append(entry)
             else:
-                source.notes.append(f"{name}: not a table of the data contract; not loaded")
+                notes.append(f"{name}: not a table of the data contract; not loaded")
         elif entry.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
-            source.notes.append(f"{name}: a workbook inside the folder; not loaded "
-                                "(give the workbook itself, or save its sheets as CSV files)")
+            notes.append(f"{name}: a workbook inside the folder; not loaded "
+                         "(give the workbook itself, or save its sheets as CSV files)")
         elif stem in wanted:
-            source.notes.append(f"{name}: not a CSV file; not loaded (to load it as the table {stem}, "
-                                f"save it as {stem}.csv)")
+            notes.append(f"{name}: not a CSV file; not loaded (to load it as the table {stem}, "
+                         f"save it as {stem}.csv)")
         else:
-            source.notes.append(f"{name}: not a table; not loaded")
-    if not found:
-        source.problems.append(Problem(str(folder), None, None, NO_TABLE))
-    for table in wanted:
-        files = found.get(table, [])
-        if len(files) > 1:
-            source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
-                                           f"{_and(f.name for f in files)}; keep one"))
-        for number, file in enumerate(files):
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                source.problems.append(Problem(file.name, None, None, f"cannot be read ({exc.strerror or exc})"))
-                continue
-            source.files[file.name] = hashlib.sha256(data).hexdigest()
-            if number:  # a second file for the table: hashed, named in the problem above, not parsed
-                continue
-            try:
-                raw, problem = _read_csv(table, file.name, data, source.notes)
-            except Exception as exc:  # a bug of ours must not hide the other files' problems
-                raw, problem = None, _unexpected(file.name, exc)
-            if problem:
-                source.problems.append(problem)
-            if raw is not None:
-                source.tables[table] = raw
-    return source
+            notes.append(f"{name}: not a table; not loaded")
+    return found
+
+
+def _read_table_files(table: str, files: list[Path], folder: Path, source: Source) -> None:
+    """Hash every file found for a table and read the first into `source`."""
+    if len(files) > 1:
+        source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
+                                       f"{_and(f.name for f in files)}; keep one"))
+    for number, file in enumerate(files):
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            source.problems.append(Problem(file.name, None, None, f"cannot be read ({exc.strerror or exc})"))
+            continue
+        source.files[file.name] = hashlib.sha256(data).hexdigest()
+        if number:  # a second file for the table: hashed, named in the problem above, not parsed
+            continue
+        try:
+            raw, problem = _read_csv(table, file.name, data, source.notes)
+        except Exception as exc:  # a bug of ours must not hide the other files' problems
+            raw, problem = None, _unexpected(file.name, exc)
+        if problem:
+            source.problems.append(problem)
+        if raw is not None:
+            source.tables[table] = raw
 
 
 def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[RawTable | None, Problem | None]:
@@ -224,31 +234,47 @@ class _Decoded:
 def _decode(name: str, data: bytes) -> _Decoded:
     """Decode a CSV file's bytes and return them as UTF-8, with what was done."""
     if data.startswith(codecs.BOM_UTF8):
-        body = data[len(codecs.BOM_UTF8):]
-        try:
-            body.decode("utf-8")
-            return _Decoded(_drop_boms(body))
-        except UnicodeDecodeError:
-            return _Decoded(_drop_boms(body.decode("utf-8", "replace").encode("utf-8")),
-                            bad="UTF-8 text (the file says it is UTF-8)")
-    utf16 = None
+        return _decode_utf8_bom(data[len(codecs.BOM_UTF8):])
+    utf16 = _decode_utf16(name, data)
+    if utf16 is not None:
+        return utf16
+    binary = _binary_kind(data)
+    if binary:
+        return _Decoded(problem=Problem(name, None, None, binary))
+    if data.isascii():
+        return _Decoded(data)
+    return _decode_utf8_or_cp1252(name, data)
+
+
+def _decode_utf8_bom(body: bytes) -> _Decoded:
+    """A file that began with a UTF-8 byte-order mark (`body` is what follows it)."""
+    try:
+        body.decode("utf-8")
+        return _Decoded(_drop_boms(body))
+    except UnicodeDecodeError:
+        return _Decoded(_drop_boms(body.decode("utf-8", "replace").encode("utf-8")),
+                        bad="UTF-8 text (the file says it is UTF-8)")
+
+
+def _decode_utf16(name: str, data: bytes) -> _Decoded | None:
+    """The file read as UTF-16, with or without a byte-order mark; None if it is not UTF-16."""
     if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         utf16 = "utf-16-le" if data[:2] == codecs.BOM_UTF16_LE else "utf-16-be"
         body, note = data[2:], f"{name}: read as UTF-16"
     else:
         utf16 = _utf16_without_bom(data)
         body, note = data, f"{name}: read as UTF-16 (the file has no byte-order mark)"
-    if utf16:
-        try:
-            text, bad = body.decode(utf16), None
-        except UnicodeDecodeError:
-            text, bad = body.decode(utf16, "replace"), "UTF-16 text"
-        return _Decoded(_drop_boms(text.encode("utf-8")), [note], bad=bad)
-    binary = _binary_kind(data)
-    if binary:
-        return _Decoded(problem=Problem(name, None, None, binary))
-    if data.isascii():
-        return _Decoded(data)
+    if not utf16:
+        return None
+    try:
+        text, bad = body.decode(utf16), None
+    except UnicodeDecodeError:
+        text, bad = body.decode(utf16, "replace"), "UTF-16 text"
+    return _Decoded(_drop_boms(text.encode("utf-8")), [note], bad=bad)
+
+
+def _decode_utf8_or_cp1252(name: str, data: bytes) -> _Decoded:
+    """A file with no byte-order mark and some non-ASCII bytes: UTF-8 if it can be, else Windows-1252."""
     try:
         data.decode("utf-8")
         return _Decoded(data)
@@ -443,21 +469,8 @@ def _not_a_workbook(data: bytes) -> str | None:
 def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: Source) -> None:
     import openpyxl  # only workbooks need it
 
-    reason = _not_a_workbook(data)
-    if reason:
-        source.problems.append(Problem(book_name, None, None, reason))
-        return
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-        source.problems.append(Problem(book_name, None, None, f"is damaged or not an Excel workbook ({exc}); "
-                                                              "save it again from Excel as Excel Workbook (.xlsx)"))
-        return
-    if unpacked > MAX_WORKBOOK_UNPACKED:
-        source.problems.append(Problem(book_name, None, None, f"unpacks to {unpacked:,} bytes, more than the "
-                                                              f"{MAX_WORKBOOK_UNPACKED:,} allowed; split the workbook "
-                                                              "or send CSV files"))
+    archive = _open_archive(book_name, data, source)
+    if archive is None:
         return
     try:
         with warnings.catch_warnings():
@@ -469,42 +482,73 @@ def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: S
                                                               "from Excel as Excel Workbook (.xlsx)"))
         return
     try:
-        found: dict[str, list] = {}
-        for sheet in book.worksheets:
-            key = sheet.title.strip().lower()
-            if key in wanted:
-                found.setdefault(key, []).append(sheet)
-            else:
-                hidden = " (a hidden sheet)" if sheet.sheet_state != "visible" else ""
-                source.notes.append(f"{book_name} sheet {sheet.title}: not a table of the data contract{hidden}; "
-                                    "not loaded")
-        for chart in getattr(book, "chartsheets", []):
-            source.notes.append(f"{book_name} sheet {chart.title}: a chart, not a table; not loaded")
+        found = _sheets_by_table(book_name, book, wanted, source.notes)
         for table in wanted:
-            sheets = found.get(table, [])
-            if len(sheets) > 1:
-                names = _and(f"'{s.title}'" for s in sheets)
-                source.problems.append(Problem(book_name, None, None, f"two sheets hold the table {table}: "
-                                                                      f"{names}; keep one"))
-            if not sheets:
-                continue
-            sheet = sheets[0]
-            where = f"{book_name} sheet {sheet.title}"
-            if sheet.sheet_state != "visible":
-                source.notes.append(f"{where}: the sheet is hidden; read all the same")
-            try:
-                raw = _read_sheet(table, where, sheet, archive, source.notes)
-            except _Unreadable as exc:
-                source.problems.append(Problem(where, None, None, str(exc)))
-                continue
-            except Exception as exc:
-                source.problems.append(Problem(where, None, None, f"cannot be read ({type(exc).__name__}: "
-                                                                  f"{exc}); open and save the file in Excel"))
-                continue
-            source.tables[table] = raw
+            _read_table_sheet(table, found.get(table, []), book_name, archive, source)
     finally:
         book.close()
         archive.close()
+
+
+def _open_archive(book_name: str, data: bytes, source: Source) -> zipfile.ZipFile | None:
+    """The workbook as a zip archive; None, with a problem, if it is not one or unpacks too big."""
+    reason = _not_a_workbook(data)
+    if reason:
+        source.problems.append(Problem(book_name, None, None, reason))
+        return None
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        unpacked = sum(info.file_size for info in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+        source.problems.append(Problem(book_name, None, None, f"is damaged or not an Excel workbook ({exc}); "
+                                                              "save it again from Excel as Excel Workbook (.xlsx)"))
+        return None
+    if unpacked > MAX_WORKBOOK_UNPACKED:
+        source.problems.append(Problem(book_name, None, None, f"unpacks to {unpacked:,} bytes, more than the "
+                                                              f"{MAX_WORKBOOK_UNPACKED:,} allowed; split the workbook "
+                                                              "or send CSV files"))
+        return None
+    return archive
+
+
+def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list]:
+    """The workbook's sheets of each wanted table; every other sheet gets a note saying it is not loaded."""
+    found: dict[str, list] = {}
+    for sheet in book.worksheets:
+        key = sheet.title.strip().lower()
+        if key in wanted:
+            found.setdefault(key, []).append(sheet)
+        else:
+            hidden = " (a hidden sheet)" if sheet.sheet_state != "visible" else ""
+            notes.append(f"{book_name} sheet {sheet.title}: not a table of the data contract{hidden}; "
+                         "not loaded")
+    for chart in getattr(book, "chartsheets", []):
+        notes.append(f"{book_name} sheet {chart.title}: a chart, not a table; not loaded")
+    return found
+
+
+def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile.ZipFile, source: Source) -> None:
+    """Read the first sheet found for a table into `source`."""
+    if len(sheets) > 1:
+        names = _and(f"'{s.title}'" for s in sheets)
+        source.problems.append(Problem(book_name, None, None, f"two sheets hold the table {table}: "
+                                                              f"{names}; keep one"))
+    if not sheets:
+        return
+    sheet = sheets[0]
+    where = f"{book_name} sheet {sheet.title}"
+    if sheet.sheet_state != "visible":
+        source.notes.append(f"{where}: the sheet is hidden; read all the same")
+    try:
+        raw = _read_sheet(table, where, sheet, archive, source.notes)
+    except _Unreadable as exc:
+        source.problems.append(Problem(where, None, None, str(exc)))
+        return
+    except Exception as exc:
+        source.problems.append(Problem(where, None, None, f"cannot be read ({type(exc).__name__}: "
+                                                          f"{exc}); open and save the file in Excel"))
+        return
+    source.tables[table] = raw
 
 
 class _Unreadable(Exception):
@@ -512,13 +556,7 @@ class _Unreadable(Exception):
 
 
 def _read_sheet(table: str, where: str, sheet, archive: zipfile.ZipFile, notes: list[str]) -> RawTable:
-    sheet.reset_dimensions()  # a wrong <dimension> in the file would cut rows or columns short
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        rows = sheet.iter_rows(min_row=1, values_only=True)
-        # openpyxl fills gaps between rows with empty ones: a damaged row number could go on for ever
-        records = [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
-                   for r in itertools.islice(rows, EXCEL_MAX_ROWS + 1)]
+    records = _sheet_records(sheet)
     if len(records) > EXCEL_MAX_ROWS:
         raise _Unreadable(f"has rows past row {EXCEL_MAX_ROWS:,}, the last Excel allows; the file is damaged")
     header = [cell_text(v) for v in records[0]] if records else []
@@ -535,28 +573,46 @@ def _read_sheet(table: str, where: str, sheet, archive: zipfile.ZipFile, notes: 
     # The data area, for merged ranges: rows and columns that hold anything.
     last_row = int(raw.rows.max()) if len(raw.rows) else (1 if header_len else 0)
     last_col = max([header_len] + [j + 1 for j, c in enumerate(columns) if any(_filled(v) for v in c)])
+    _check_sheet_xml(where, sheet, archive, raw.header, (last_row, last_col), problems, notes)
+    raw.problems = problems.finish()
+    return raw
+
+
+def _sheet_records(sheet) -> list[list]:
+    """The sheet's rows of values, Excel's _xHHHH_ escapes undone; one past the last row Excel allows at most."""
+    sheet.reset_dimensions()  # a wrong <dimension> in the file would cut rows or columns short
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rows = sheet.iter_rows(min_row=1, values_only=True)
+        # openpyxl fills gaps between rows with empty ones: a damaged row number could go on for ever
+        return [[_unescape(v) if isinstance(v, str) and "_x" in v else v for v in r]
+                for r in itertools.islice(rows, EXCEL_MAX_ROWS + 1)]
+
+
+def _check_sheet_xml(where: str, sheet, archive: zipfile.ZipFile, header: list[str], last: tuple[int, int],
+                     problems: _Problems, notes: list[str]) -> None:
+    """Report formulas with no saved value and merged ranges within the data area (last row, last column)."""
     path = getattr(sheet, "_worksheet_path", None)
     scan = _scan_sheet_xml(archive, path) if path else None
     if scan is None:
         notes.append(f"{where}: could not check the sheet for formulas and merged cells")
-    else:
-        saved = 0
-        for row, col, has_value in scan.formulas:
-            if has_value:
-                saved += 1
-            else:
-                label = _label(col - 1, raw.header, row) if col else None
-                problems.add("formula", row or None, label, FORMULA_NO_VALUE, col or 0)
-        if saved:
-            notes.append(f"{where}: {saved:,} cell(s) hold formulas; their saved values were read")
-        for ref, (c1, r1, c2, r2) in scan.merges:
-            if (r1, c1) == (r2, c2) or r1 > last_row or c1 > last_col:
-                continue  # one cell, or wholly outside the table: holds nothing that is read
-            rows = f"row {r1}" if r1 == r2 else f"rows {r1} to {r2}"
-            problems.add("merged", r1, None, f"cells {ref} are merged ({rows}); merged cells are not allowed; "
-                                             "unmerge and fill each row", c1)
-    raw.problems = problems.finish()
-    return raw
+        return
+    saved = 0
+    for row, col, has_value in scan.formulas:
+        if has_value:
+            saved += 1
+        else:
+            label = _label(col - 1, header, row) if col else None
+            problems.add("formula", row or None, label, FORMULA_NO_VALUE, col or 0)
+    if saved:
+        notes.append(f"{where}: {saved:,} cell(s) hold formulas; their saved values were read")
+    last_row, last_col = last
+    for ref, (c1, r1, c2, r2) in scan.merges:
+        if (r1, c1) == (r2, c2) or r1 > last_row or c1 > last_col:
+            continue  # one cell, or wholly outside the table: holds nothing that is read
+        rows = f"row {r1}" if r1 == r2 else f"rows {r1} to {r2}"
+        problems.add("merged", r1, None, f"cells {ref} are merged ({rows}); merged cells are not allowed; "
+                                         "unmerge and fill each row", c1)
 
 
 @dataclass
@@ -578,75 +634,108 @@ def _scan_sheet_xml(archive: zipfile.ZipFile, member: str) -> _SheetScan | None:
     reads as an empty cell, and merged ranges are not parsed at all. The sheet's
     XML is streamed and searched for the few elements that matter.
     """
-    from openpyxl.utils.cell import column_index_from_string, range_boundaries
-
     member = member.lstrip("/")
     try:
         handle = archive.open(member)
     except KeyError:
         return None
-    formulas, merges, seen_merges = [], [], set()
+    scan, seen_merges = _SheetScan([], []), set()
     with handle:
-        buf, prefix, patterns, pos = b"", None, None, 0
+        buf, patterns, pos = b"", None, 0
         while True:
             chunk = handle.read(_XML_CHUNK)
             final = not chunk
             buf += chunk
-            if prefix is None:
+            if patterns is None:
                 root = _ROOT.search(buf)
                 if root is None and not final and len(buf) < 1 << 16:
                     continue
-                prefix = (root.group(1) + b":") if root and root.group(1) else b""
-                p = re.escape(prefix)
-                patterns = (
-                    re.compile(b"<" + p + rb"f[\s/>]"),
-                    re.compile(b"<" + p + rb"c[\s>]"),
-                    b"</" + prefix + b"c>",
-                    re.compile(b"<" + p + rb"v(?:\s[^>]*)?(?:/>|>(.*?)</" + p + rb"v>)", re.S),
-                    re.compile(b"<" + p + rb'mergeCell\s[^>]*?\bref="([^"]+)"'),
-                )
-            formula_tag, cell_tag, cell_end, value_tag, merge_tag = patterns
+                patterns = _SheetPatterns.of(root)
             # Everything before `safe` is searched this round; the rest, and a cell cut
             # off by the end of the buffer (`pending`), waits for the next chunk.
             safe = len(buf) if final else max(len(buf) - 4096, 0)
-            pending = None
-            while True:
-                hit = formula_tag.search(buf, pos)
-                if hit is None or hit.start() >= safe:
-                    break
-                starts = [m.start() for m in cell_tag.finditer(buf, max(hit.start() - 4096, 0), hit.start())]
-                end = buf.find(cell_end, hit.end())
-                if end < 0 and not final:
-                    pending = hit.start()
-                    break
-                pos = hit.end()
-                if not starts or end < 0:
-                    continue  # not inside a cell we can see: malformed, nothing to say
-                cell = buf[starts[-1]:end]
-                opening = cell[:cell.find(b">") + 1]
-                ref, kind = _REF.search(opening), _TYPE.search(opening)
-                row = int(ref.group(2)) if ref else 0
-                col = column_index_from_string(ref.group(1).decode()) if ref else 0
-                value = value_tag.search(cell)
-                has_value = value is not None and (
-                    bool(value.group(1)) or (kind is not None and kind.group(1) == b"str"))
-                formulas.append((row, col, has_value))
-                pos = end
+            pos, pending = _scan_formulas(buf, pos, safe, final, patterns, scan.formulas)
             limit = safe if pending is None else pending
-            for merge in merge_tag.finditer(buf, 0, limit):
-                ref = merge.group(1).decode("ascii", "replace")
-                if ref not in seen_merges:
-                    seen_merges.add(ref)
-                    try:
-                        merges.append((ref, range_boundaries(ref)))
-                    except (ValueError, TypeError):
-                        pass
+            _scan_merges(buf, limit, patterns.merge_tag, seen_merges, scan.merges)
             if final:
                 break
             pos = max(pos, limit)
             cut = max(limit - 4096, 0)  # keep enough before `pos` to find the start of the next cell
             buf, pos = buf[cut:], pos - cut
-    return _SheetScan(formulas, merges)
+    return scan
+
+
+@dataclass
+class _SheetPatterns:
+    """What `_scan_sheet_xml` searches for, in the namespace prefix the sheet's XML uses."""
+
+    formula_tag: re.Pattern
+    cell_tag: re.Pattern
+    cell_end: bytes
+    value_tag: re.Pattern
+    merge_tag: re.Pattern
+
+    @classmethod
+    def of(cls, root: re.Match | None) -> _SheetPatterns:
+        prefix = (root.group(1) + b":") if root and root.group(1) else b""
+        p = re.escape(prefix)
+        return cls(
+            re.compile(b"<" + p + rb"f[\s/>]"),
+            re.compile(b"<" + p + rb"c[\s>]"),
+            b"</" + prefix + b"c>",
+            re.compile(b"<" + p + rb"v(?:\s[^>]*)?(?:/>|>(.*?)</" + p + rb"v>)", re.S),
+            re.compile(b"<" + p + rb'mergeCell\s[^>]*?\bref="([^"]+)"'),
+        )
+
+
+def _scan_formulas(buf: bytes, pos: int, safe: int, final: bool, patterns: _SheetPatterns,
+                   formulas: list) -> tuple[int, int | None]:
+    """Add the formula cells that start in buf[pos:safe] to `formulas`.
+
+    Returns where the next search starts, and where a cell cut off by the end
+    of the buffer starts (None if there is none).
+    """
+    while True:
+        hit = patterns.formula_tag.search(buf, pos)
+        if hit is None or hit.start() >= safe:
+            return pos, None
+        starts = [m.start() for m in patterns.cell_tag.finditer(buf, max(hit.start() - 4096, 0), hit.start())]
+        end = buf.find(patterns.cell_end, hit.end())
+        if end < 0 and not final:
+            return pos, hit.start()
+        pos = hit.end()
+        if not starts or end < 0:
+            continue  # not inside a cell we can see: malformed, nothing to say
+        formulas.append(_formula_cell(buf[starts[-1]:end], patterns.value_tag))
+        pos = end
+
+
+def _formula_cell(cell: bytes, value_tag: re.Pattern) -> tuple[int, int, bool]:
+    """A formula cell's (row, column, has a saved value); row and column 0 when it has no reference."""
+    from openpyxl.utils.cell import column_index_from_string
+
+    opening = cell[:cell.find(b">") + 1]
+    ref, kind = _REF.search(opening), _TYPE.search(opening)
+    row = int(ref.group(2)) if ref else 0
+    col = column_index_from_string(ref.group(1).decode()) if ref else 0
+    value = value_tag.search(cell)
+    has_value = value is not None and (
+        bool(value.group(1)) or (kind is not None and kind.group(1) == b"str"))
+    return row, col, has_value
+
+
+def _scan_merges(buf: bytes, limit: int, merge_tag: re.Pattern, seen: set, merges: list) -> None:
+    """Add the merged ranges in buf[:limit] not seen before to `merges`."""
+    from openpyxl.utils.cell import range_boundaries
+
+    for merge in merge_tag.finditer(buf, 0, limit):
+        ref = merge.group(1).decode("ascii", "replace")
+        if ref not in seen:
+            seen.add(ref)
+            try:
+                merges.append((ref, range_boundaries(ref)))
+            except (ValueError, TypeError):
+                pass
 
 
 # --------------------------------------------------------------------------- shape, shared
@@ -741,31 +830,9 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
     header += [""] * (header_len - len(header))
     filled = []
     for j in range(width):
-        column = columns[j]
         if scan is not None:
-            _scan_cells(column, j, header, scan, bad, problems)
-        if text is not None:
-            if text.strip:
-                stripped = column
-                column = np.empty(n, dtype=object)
-                column[:] = [v.strip() for v in stripped]
-            lengths_ok = not text.long or max(map(len, column)) <= MAX_CELL_CHARS
-            nonempty = column != ""
-        else:
-            column = np.fromiter((v.strip() if isinstance(v, str) else v for v in column), dtype=object, count=n)
-            lengths_ok = not any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in column)
-            nonempty = np.fromiter((_filled(v) for v in column), dtype=bool, count=n)
-            for i in np.flatnonzero(np.fromiter((isinstance(v, str) and v in EXCEL_ERRORS for v in column),
-                                                dtype=bool, count=n)):
-                problems.add("error", i + 1, _label(j, header, i + 1), f"holds the Excel error {column[i]}; "
-                                                                       "correct the formula or type the value", j)
-        if not lengths_ok:
-            for i, v in enumerate(column):
-                if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
-                    problems.add("long_cell", i + 1, _label(j, header, i + 1),
-                                 f"the cell holds {len(v):,} characters, more than the {MAX_CELL_CHARS:,} "
-                                 "allowed; a missing closing quote can run many rows into one cell", j)
-        columns[j] = column
+            _scan_cells(columns[j], j, header, scan, bad, problems)
+        columns[j], nonempty = _clean_column(columns[j], j, n, header, problems, text)
         filled.append(nonempty)
     used = np.logical_or.reduce(filled) if filled else np.zeros(n, dtype=bool)
     used[0] = False  # the header is not data
@@ -776,31 +843,94 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
         if len(data_rows):
             problems.add(None, 1, None, "row 1 is empty; it must hold the column names")
     else:
-        extra = np.logical_or.reduce(filled[header_len:]) if width > header_len else np.zeros(n, dtype=bool)
-        extra[0] = False
-        for k, i in enumerate(np.flatnonzero(extra)):
-            if k >= MAX_PROBLEMS_PER_KIND:
-                problems.more("long_row", int(extra.sum()) - k)
-                break
-            values = int(counts[i]) if counts is not None else max(j for j in range(width) if filled[j][i]) + 1
-            problems.add("long_row", i + 1, None, f"the row has {values} values but the header names {header_len} "
-                                                  "columns; check for a stray comma or a missing header")
-        for j, name in enumerate(header):
-            if not name and filled[j][1:].any():
-                first = int(np.flatnonzero(filled[j][1:])[0]) + 2
-                problems.add("unnamed", 1, _label(j, header, 1), f"the column has values (the first in row {first}) "
-                                                                 "but no name in row 1; name it or delete it", j)
+        _report_long_rows(filled, n, header_len, counts, problems)
+        _report_unnamed(header, filled, problems)
     for name in sorted(h for h, times in Counter(header).items() if h and times > 1):
         problems.add(None, 1, name, DUPLICATE_COLUMN, header.index(name))
-    keep = used.copy()
+    frame = _frame(columns, header, used, len(data_rows))
+    return RawTable(table, source, header, frame, (data_rows + 1).astype(np.int64), blank_rows, [])
+
+
+def _clean_column(column: np.ndarray, j: int, n: int, header: list[str], problems: _Problems,
+                  text: _Text | None) -> tuple[np.ndarray, np.ndarray]:
+    """Strip column j's cells and report Excel errors and over-long cells.
+
+    Returns the stripped column and which of its cells hold anything.
+    """
+    if text is not None:
+        column, lengths_ok, nonempty = _clean_text_column(column, n, text)
+    else:
+        column, lengths_ok, nonempty = _clean_value_column(column, j, n, header, problems)
+    if not lengths_ok:
+        _report_long_cells(column, j, header, problems)
+    return column, nonempty
+
+
+def _clean_text_column(column: np.ndarray, n: int, text: _Text) -> tuple[np.ndarray, bool, np.ndarray]:
+    """A CSV column (all str): stripped, whether no cell is too long, and which cells are not empty."""
+    if text.strip:
+        stripped = column
+        column = np.empty(n, dtype=object)
+        column[:] = [v.strip() for v in stripped]
+    lengths_ok = not text.long or max(map(len, column)) <= MAX_CELL_CHARS
+    nonempty = column != ""
+    return column, lengths_ok, nonempty
+
+
+def _clean_value_column(column: np.ndarray, j: int, n: int, header: list[str],
+                        problems: _Problems) -> tuple[np.ndarray, bool, np.ndarray]:
+    """A workbook column (Python values): as `_clean_text_column`, and its Excel errors reported."""
+    column = np.fromiter((v.strip() if isinstance(v, str) else v for v in column), dtype=object, count=n)
+    lengths_ok = not any(isinstance(v, str) and len(v) > MAX_CELL_CHARS for v in column)
+    nonempty = np.fromiter((_filled(v) for v in column), dtype=bool, count=n)
+    for i in np.flatnonzero(np.fromiter((isinstance(v, str) and v in EXCEL_ERRORS for v in column),
+                                        dtype=bool, count=n)):
+        problems.add("error", i + 1, _label(j, header, i + 1), f"holds the Excel error {column[i]}; "
+                                                               "correct the formula or type the value", j)
+    return column, lengths_ok, nonempty
+
+
+def _report_long_cells(column: np.ndarray, j: int, header: list[str], problems: _Problems) -> None:
+    for i, v in enumerate(column):
+        if isinstance(v, str) and len(v) > MAX_CELL_CHARS:
+            problems.add("long_cell", i + 1, _label(j, header, i + 1),
+                         f"the cell holds {len(v):,} characters, more than the {MAX_CELL_CHARS:,} "
+                         "allowed; a missing closing quote can run many rows into one cell", j)
+
+
+def _report_long_rows(filled: list[np.ndarray], n: int, header_len: int, counts: np.ndarray | None,
+                      problems: _Problems) -> None:
+    """Report rows with values beyond the header's last column (`filled`: each column's non-empty cells)."""
+    width = len(filled)
+    extra = np.logical_or.reduce(filled[header_len:]) if width > header_len else np.zeros(n, dtype=bool)
+    extra[0] = False
+    for k, i in enumerate(np.flatnonzero(extra)):
+        if k >= MAX_PROBLEMS_PER_KIND:
+            problems.more("long_row", int(extra.sum()) - k)
+            break
+        values = int(counts[i]) if counts is not None else max(j for j in range(width) if filled[j][i]) + 1
+        problems.add("long_row", i + 1, None, f"the row has {values} values but the header names {header_len} "
+                                              "columns; check for a stray comma or a missing header")
+
+
+def _report_unnamed(header: list[str], filled: list[np.ndarray], problems: _Problems) -> None:
+    """Report columns with values below an empty header cell."""
+    for j, name in enumerate(header):
+        if not name and filled[j][1:].any():
+            first = int(np.flatnonzero(filled[j][1:])[0]) + 2
+            problems.add("unnamed", 1, _label(j, header, 1), f"the column has values (the first in row {first}) "
+                                                             "but no name in row 1; name it or delete it", j)
+
+
+def _frame(columns: list[np.ndarray], header: list[str], used: np.ndarray, data_rows: int) -> pd.DataFrame:
+    """The data rows (`used`) of the first column of each header name."""
     chosen = {}
     for j, name in enumerate(header):
         if name and name not in chosen:
             chosen[name] = j
-    everything = len(data_rows) == n - 1  # no blank row: a view will do
-    frame = pd.DataFrame({name: columns[j][1:] if everything else columns[j][keep] for name, j in chosen.items()},
-                         index=pd.RangeIndex(len(data_rows)), dtype=object, copy=False)
-    return RawTable(table, source, header, frame, (data_rows + 1).astype(np.int64), blank_rows, [])
+    everything = data_rows == len(used) - 1  # no blank row: a view will do
+    return pd.DataFrame({name: columns[j][1:] if everything else columns[j][used] for name, j in chosen.items()},
+                        index=pd.RangeIndex(data_rows), dtype=object, copy=False)
 
 
 def _scan_cells(column: np.ndarray, j: int, header: list[str], pattern: re.Pattern, bad: str | None,

@@ -19,7 +19,9 @@ Reading and writing:
 - a command reads only what it needs: the episodes overlapping a period
   with their discharges and events, or one patient's rows, through indexes.
 
-The schema is built by numbered migrations, recorded in ``migrations``.
+The schema is built by sqlite-utils migration sets, recorded in ``_sqlite_migrations``: the
+data layer's (``hds.schema``) and those of what keeps its tables beside the data (the claims
+ledger's), which the caller names when it opens the store.
 """
 
 from __future__ import annotations
@@ -44,14 +46,6 @@ from hds.errors import HdsError
 from hds.table import Table, group_starts
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
-VERSION_COLUMNS = ("_extra", "_row", "_load", "_until_load")
-
-HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
-                 "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
-LINE_COLUMNS = {"claim_month": str, "kind": str, "patient_id": str, "discharge_id": str, "episode_id": str,
-                "block_id": str, "description": str, "scheme": str, "service": str, "organisation": str,
-                "days": int, "amount_pence": int, "reason": str}
-PROTECTED = ("submissions", "submission_lines")
 
 
 class StoreError(HdsError):
@@ -60,150 +54,36 @@ class StoreError(HdsError):
 
 # --- schema ------------------------------------------------------------------------
 
-def _sql_type(kind: str) -> type:
-    return int if kind in ("money", "flag") else str
-
-
-def _migration_1(db) -> None:
-    """Versioned data tables and the load log."""
-    for spec in CONTRACT:
-        columns = {c.field: _sql_type(c.kind) for c in spec.columns} | {"_extra": str, "_load": int, "_until_load": int}
-        db[spec.name].create(columns, pk=(spec.key, "_load"))
-        db[spec.name].create_index(["_until_load"], index_name=f"{spec.name}_current")
-        if "discharge_id" in columns and spec.key != "discharge_id":
-            db[spec.name].create_index(["discharge_id"], index_name=f"{spec.name}_discharge")
-    db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
-                        "files": str, "rows": str, "changes": str}, pk="id")
-
-
-def _migration_2(db) -> None:
-    """The claims ledger: submission headers and lines, which triggers keep as submitted."""
-    db["submissions"].create(
-        {f: (int if f in ("id", "load_id", "line_count") or f.endswith("_pence") else str) for f in HEADER_FIELDS}
-        | {"hash": str}, pk="id")
-    db["submissions"].create_index(["month"], unique=True)
-    db["submission_lines"].create(
-        {"submission_id": int, "line_no": int} | LINE_COLUMNS | {"current": int, "line_hash": str},
-        pk=("submission_id", "line_no"), foreign_keys=[("submission_id", "submissions", "id")])
-    db["submission_lines"].create_index(["patient_id"])
-    db["submission_lines"].create_index(["claim_month"])
-    for table in PROTECTED:
-        for action in ("UPDATE", "DELETE"):
-            db.execute(
-                f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                f"BEGIN SELECT RAISE(ABORT, 'submitted claims cannot be changed: "
-                f"correct a past month through an adjustment in the next claim'); END")
-
-
-def _migration_3(db) -> None:
-    """Read only what is needed: indexes for periods, patients and NHS numbers (and none on
-    `_until_load` alone, which would lead SQLite to scan every current row); the source row of
-    each version; the latest date in the data after each load."""
-    for spec in CONTRACT:
-        db.execute(f"ALTER TABLE [{spec.name}] ADD COLUMN _row INTEGER")
-        db.execute(f"DROP INDEX IF EXISTS [{spec.name}_current]")
-    db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date, end_date)")
-    db.execute("CREATE INDEX discharges_patient ON discharges (patient_id)")
-    db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number)")
-    db.execute("CREATE INDEX submission_lines_key ON submission_lines (claim_month, kind, episode_id, block_id)")
-    db.execute("CREATE INDEX submission_lines_discharge ON submission_lines (discharge_id)")
-    db.execute("ALTER TABLE loads ADD COLUMN latest_day TEXT")
-    # the discharges each load touched (recorded once the ledger holds a submission), so that a claim
-    # recomputes past months only for what changed since they were settled
-    db.execute("ALTER TABLE loads ADD COLUMN touched_recorded INTEGER")
-    db.execute("CREATE TABLE load_discharges (load_id INTEGER NOT NULL, discharge_id TEXT NOT NULL, "
-               "PRIMARY KEY (load_id, discharge_id)) WITHOUT ROWID")
-    latest = db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
-    if latest is not None:
-        db.execute("UPDATE loads SET latest_day = ? WHERE id = ?", [_latest_day_sql(db.conn), latest])
-
-
-def _migration_4(db) -> None:
-    """Integrity: the loads log chained, each load with a digest of the data it wrote; triggers
-    on the loads log and the data history; submission headers tied to their load, and tables
-    for the findings and the rules each submission carries."""
-    from hds import chain
-
-    conn = db.conn
-    for column in ("digest", "prev_hash", "hash"):
-        conn.execute(f"ALTER TABLE loads ADD COLUMN {column} TEXT")
-    for column in ("load_hash", "findings_hash", "rules_hash"):
-        conn.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
-    conn.execute("ALTER TABLE submissions ADD COLUMN hash_version INTEGER")
-    conn.execute("CREATE TABLE submission_findings (submission_id INTEGER NOT NULL REFERENCES submissions(id), "
-                 "n INTEGER NOT NULL, code TEXT NOT NULL, severity TEXT NOT NULL, paragraph TEXT NOT NULL, "
-                 "subject TEXT NOT NULL, ids TEXT NOT NULL, amount_pence INTEGER NOT NULL, message TEXT NOT NULL, "
-                 "acknowledged TEXT NOT NULL, PRIMARY KEY (submission_id, n))")
-    conn.execute("CREATE TABLE submission_rules (submission_id INTEGER NOT NULL REFERENCES submissions(id), "
-                 "path TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (submission_id, path))")
-    previous = chain.GENESIS
-    names = [c[1] for c in conn.execute("PRAGMA table_info(loads)")]
-    for values in conn.execute("SELECT * FROM loads ORDER BY id").fetchall():
-        entry = dict(zip(names, values))
-        entry["digest"] = chain.digest_parts(*chain.stored_versions(conn, entry["id"]))
-        entry["hash"] = chain.load_hash(entry, previous)
-        conn.execute("UPDATE loads SET digest = ?, prev_hash = ?, hash = ? WHERE id = ?",
-                     [entry["digest"], previous, entry["hash"], entry["id"]])
-        previous = entry["hash"]
-    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for name, sql in chain.triggers().items():
-        if name not in present:
-            conn.execute(sql)
-
-
-def _pounds_sql(column: str) -> str:
+def pounds_sql(column: str) -> str:
     """Pence as exact pounds text in SQL, e.g. -248.38."""
     return (f"(CASE WHEN {column} < 0 THEN '-' ELSE '' END || (abs({column}) / 100) || '.' || "
             f"printf('%02d', abs({column}) % 100))")
 
 
-def _migration_5(db) -> None:
-    """For analysts (and Datasette): views of the current data, the claims and receipts by month in
-    pounds, and the allocation table of every month, kept in a table the engine refreshes."""
-    conn = db.conn
-    for spec in CONTRACT:
-        fields = []
-        for column in spec.columns:
-            if column.kind == "money":
-                fields.append(f"{_pounds_sql(column.field)} AS [{column.name}]")
-            else:
-                fields.append(f"[{column.field}]")
-        conn.execute(f"CREATE VIEW current_{spec.name} AS SELECT {', '.join(fields)}, _load AS loaded_in "
-                     f"FROM [{spec.name}] WHERE _until_load IS NULL")
-    conn.execute(f"CREATE VIEW claims_by_month AS SELECT month, id AS submission, submitted_at, submitted_by, "
-                 f"load_id, {_pounds_sql('current_pence')} AS current, {_pounds_sql('adjustments_pence')} AS adjustments, "
-                 f"{_pounds_sql('total_pence')} AS total, line_count AS lines, hash FROM submissions")
-    conn.execute(f"CREATE VIEW receipts_by_month AS SELECT claim_month, scheme, {_pounds_sql('SUM(amount_pence)')} "
-                 "AS received, COUNT(*) AS receipts FROM receipts WHERE _until_load IS NULL GROUP BY claim_month, scheme")
-    conn.execute(f"CREATE VIEW claim_lines AS SELECT l.submission_id AS submission, s.month AS submitted_for, "
-                 f"l.claim_month, CASE l.current WHEN 1 THEN 'claimed' ELSE 'adjustment' END AS kind_of_line, "
-                 f"l.kind, l.patient_id, l.discharge_id, l.episode_id, l.block_id, l.description, l.scheme, l.service, "
-                 f"l.organisation, l.days, {_pounds_sql('l.amount_pence')} AS amount, l.reason "
-                 f"FROM submission_lines l JOIN submissions s ON s.id = l.submission_id")
-    conn.execute("CREATE TABLE allocation_rows (patient_id TEXT, discharge_id TEXT, episode_id TEXT, block_id TEXT, "
-                 "scheme TEXT, month TEXT, funder TEXT, days INTEGER, amount_pence INTEGER, rule TEXT, service TEXT, "
-                 "organisation TEXT)")
-    conn.execute("CREATE INDEX allocation_rows_month ON allocation_rows (month, funder)")
-    conn.execute("CREATE INDEX allocation_rows_patient ON allocation_rows (patient_id)")
-    conn.execute("CREATE TABLE derived (name TEXT PRIMARY KEY, load_id INTEGER, rulebook_version TEXT, "
-                 "computed_at TEXT, rows INTEGER)")
-    conn.execute(f"CREATE VIEW allocations AS SELECT patient_id, discharge_id, episode_id, block_id, scheme, month, "
-                 f"funder, days, {_pounds_sql('amount_pence')} AS amount, rule, service, organisation FROM allocation_rows")
-    conn.execute(f"CREATE VIEW allocations_by_month AS SELECT month, funder, scheme, SUM(days) AS days, "
-                 f"{_pounds_sql('SUM(amount_pence)')} AS amount FROM allocation_rows GROUP BY month, funder, scheme")
-    conn.execute("CREATE VIEW allocations_status AS SELECT d.load_id AS computed_from_load, "
-                 "(SELECT MAX(id) FROM loads) AS latest_load, d.computed_at, d.rows, d.rulebook_version, "
-                 "CASE WHEN d.load_id = (SELECT MAX(id) FROM loads) THEN 'current' ELSE 'out of date: run hds refresh' "
-                 "END AS state FROM derived d WHERE d.name = 'allocations'")
+@dataclass(frozen=True)
+class Schema:
+    """One sqlite-utils migration set kept in the store, known without importing it (sqlite-utils
+    is slow to import, and every command opens the store): its name; each of its migrations'
+    names, in order, with the number of the earlier hds's migration that did its work (None for
+    one made since); and `load`, which imports the set itself to build or change a store."""
+
+    name: str
+    earlier: dict[str, int | None]
+    load: Callable[[], object]
 
 
-MIGRATIONS = [(1, "versioned data tables and load log", _migration_1),
-              (2, "claims ledger: submissions and submission lines", _migration_2),
-              (3, "indexes for periods, patients and NHS numbers; source rows; latest date per load", _migration_3),
-              (4, "integrity: loads chained with data digests; triggers on the loads log and the data history; "
-                  "submissions tied to their load, findings and rules", _migration_4),
-              (5, "views for analysts and the allocation table of every month", _migration_5)]
-SCHEMA = max(m[0] for m in MIGRATIONS)
+def _data_migrations():
+    from hds.schema import migrations
+
+    return migrations
+
+
+DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5},
+              _data_migrations)
+MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
+# The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
+# changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
+EARLIER_TABLE, FENCE = "migrations", 6
 
 
 # --- opening -------------------------------------------------------------------------
@@ -224,6 +104,7 @@ class Store:
 
     def __init__(self, path: Path, conn: sqlite3.Connection, writable: bool):
         self.path, self.conn, self.writable = path, conn, writable
+        self.migrated: list[str] = []  # the migrations applied when it was opened
 
     def close(self) -> None:
         self.conn.close()
@@ -265,9 +146,6 @@ class Store:
 
     # --- what the store holds -----------------------------------------------------
 
-    def migrations(self) -> set[int]:
-        return {row[0] for row in self.conn.execute("SELECT id FROM migrations")}
-
     def latest_load(self) -> int | None:
         return self.conn.execute("SELECT MAX(id) FROM loads").fetchone()[0]
 
@@ -300,9 +178,10 @@ def _wait_for(store: Store, begin: str) -> None:
             time.sleep(0.2)
 
 
-def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:
+def open_store(path: Path | str, write: bool = False, create: bool = False, extra: tuple[Schema, ...] = ()) -> Store:
     """Open a store. Reading never creates or changes a file; writing migrates it to this
-    version's schema; `create` makes a new store (readable by its owner only)."""
+    version's schema: the data's and the `extra` migration sets (of what keeps tables beside the
+    data, e.g. the claims ledger); `create` makes a new store (readable by its owner only)."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path} is a folder; --db takes the store's file, e.g. {path / 'hds.db'}")
@@ -320,7 +199,7 @@ def open_store(path: Path | str, write: bool = False, create: bool = False) -> S
         else:
             conn = sqlite3.connect(f"file:{_uri_path(path)}?mode=ro", uri=True, isolation_level=None, timeout=0.1)
         store = Store(path, conn, write)
-        _check(store, write)
+        _check(store, write, (DATA, *extra))
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
                          "restore it from a backup") from None
@@ -337,60 +216,98 @@ def _uri_path(path: Path) -> str:
     return quote(str(path.resolve()))
 
 
-def _check(store: Store, write: bool) -> None:
+def _check(store: Store, write: bool, schema: tuple[Schema, ...]) -> None:
     """An hds store of a schema this version knows: migrate it when writing, refuse otherwise."""
     conn = store.conn
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "migrations" not in tables:
+    if not {EARLIER_TABLE, MIGRATIONS_TABLE} & tables:
         if tables:
             raise StoreError(f"{store.path} is an SQLite database but not an hds store (it has no migrations table)")
         if not write:
             raise StoreError(f"the store {store.path} is empty: run 'hds load DIR' first")
     else:
-        done = store.migrations()
-        newer = done - {m[0] for m in MIGRATIONS}
-        if newer:
-            raise StoreError(f"{store.path} was written by a newer version of hds (schema {max(done)}; this version "
-                             f"knows {SCHEMA}); upgrade hds to use it")
-        if done == {m[0] for m in MIGRATIONS}:
+        earlier = _earlier(conn)
+        if earlier and max(earlier) > FENCE:
+            raise StoreError(f"{store.path} was written by a newer version of hds (schema {max(earlier)}; this version "
+                             f"knows {FENCE}); upgrade hds to use it")
+        pending = []
+        for part in schema:
+            applied = _applied(conn, part, earlier)
+            unknown = [name for name in applied if name not in part.earlier]
+            if unknown:
+                raise StoreError(f"{store.path} was written by a newer version of hds (its migration {part.name} "
+                                 f"{unknown[0]} is unknown to this version); upgrade hds to use it")
+            pending += [f"{part.name} {name}" for name in part.earlier if name not in applied]
+        if not pending and (not write or FENCE in earlier):
             conn.execute("PRAGMA busy_timeout = 100")
             return
-        if not write:
-            raise StoreError(f"{store.path} was written by an older version of hds (schema {max(done)}, this version "
-                             f"uses {SCHEMA}); run 'hds migrate --db {store.path}' to bring it up to date")
-    _migrate(store)
+        if pending and not write:
+            raise StoreError(f"{store.path} was written by an older version of hds (its schema lacks "
+                             f"{', '.join(pending)}); run 'hds migrate --db {store.path}' to bring it up to date")
+    store.migrated = _migrate(store, schema)
 
 
-def _migrate(store: Store) -> None:
-    """Apply the migrations this store lacks, under the write lock so two processes
-    opening a new store cannot both apply one."""
+def _earlier(conn: sqlite3.Connection) -> set[int]:
+    """The numbered migrations the earlier hds recorded (and FENCE, once this hds changed the store)."""
+    if not conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [EARLIER_TABLE]).fetchone():
+        return set()
+    return {row[0] for row in conn.execute(f"SELECT id FROM [{EARLIER_TABLE}]")}
+
+
+def _applied(conn: sqlite3.Connection, part: Schema, earlier: set[int]) -> list[str]:
+    """The migrations of `part` the store holds: those recorded for its set or, for a store of the
+    earlier hds that none are recorded for yet, those that do the work of its numbered migrations."""
+    recorded = []
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [MIGRATIONS_TABLE]).fetchone():
+        recorded = [row[0] for row in conn.execute(
+            f"SELECT name FROM [{MIGRATIONS_TABLE}] WHERE migration_set = ? ORDER BY rowid", [part.name])]
+    return recorded or [name for name, number in part.earlier.items() if number in earlier]
+
+
+def _migrate(store: Store, schema: tuple[Schema, ...]) -> list[str]:
+    """Adopt a store of the earlier hds and apply the migrations it lacks, under the write lock so
+    two processes opening a new store cannot both apply one; the migrations applied."""
     import sqlite_utils  # only when a schema is built or changed
 
     conn = store.conn
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
+    applied = []
     with store.write():
         db = sqlite_utils.Database(conn)
-        if not db["migrations"].exists():
-            db["migrations"].create({"id": int, "name": str, "applied_at": str}, pk="id")
-        done = store.migrations()
-        for number, name, apply in MIGRATIONS:
-            if number not in done:
-                apply(db)
-                conn.execute("INSERT INTO migrations (id, name, applied_at) VALUES (?, ?, ?)", [number, name, now_utc()])
+        earlier = _earlier(conn)
+        for part in schema:
+            migrations = part.load()
+            _adopt(db, part, migrations, earlier)
+            pending = [m.name for m in migrations.pending(db)]
+            migrations.apply(db)
+            applied += [f"{part.name} {name}" for name in pending]
+        if not db[EARLIER_TABLE].exists():
+            db[EARLIER_TABLE].create({"id": int, "name": str, "applied_at": str}, pk="id")
+        if FENCE not in earlier:
+            conn.execute(f"INSERT INTO [{EARLIER_TABLE}] (id, name, applied_at) VALUES (?, ?, ?)",
+                         [FENCE, f"the schema is kept by sqlite-utils migration sets in {MIGRATIONS_TABLE}", now_utc()])
+    return applied
 
 
-def migrate(path: Path | str) -> list[str]:
-    """Bring an existing store to this version's schema; the names of the migrations applied."""
-    path = Path(path)
-    before = set()
-    if path.exists() and _looks_like_sqlite(path):
-        with contextlib.closing(sqlite3.connect(f"file:{_uri_path(path)}?mode=ro", uri=True)) as conn:
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'migrations'").fetchone():
-                before = {r[0] for r in conn.execute("SELECT id FROM migrations")}
-    store = open_store(path, write=True)
+def _adopt(db, part: Schema, migrations, earlier: set[int]) -> None:
+    """A store of the earlier hds: record as applied the migrations of `part` whose work its numbered
+    migrations did, once (the store then holds them, and only the others are applied)."""
+    migrations.ensure_migrations_table(db)
+    if not earlier or db.execute(f"SELECT 1 FROM [{MIGRATIONS_TABLE}] WHERE migration_set = ?",
+                                 [part.name]).fetchone():
+        return
+    adopted = [name for name, number in part.earlier.items() if number in earlier]
+    db[MIGRATIONS_TABLE].insert_all([{"migration_set": part.name, "name": name, "applied_at": now_utc()}
+                                     for name in adopted])
+
+
+def migrate(path: Path | str, extra: tuple[Schema, ...] = ()) -> list[str]:
+    """Bring an existing store to this version's schema (the data's and the `extra` sets); the
+    migrations applied."""
+    store = open_store(path, write=True, extra=extra)
     store.close()
-    return [name for number, name, _ in MIGRATIONS if number not in before]
+    return store.migrated
 
 
 # --- reading data ----------------------------------------------------------------------
@@ -645,9 +562,12 @@ class LoadSummary:
 REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
 
 
-def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary:
+def save_load(store: Store, loaded, allow_removals: bool = False,
+              record_touched: Callable[[Store], bool] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
-    truth, old versions are kept; all in one transaction."""
+    truth, old versions are kept; all in one transaction. `record_touched(store)`, asked inside it,
+    says whether the load records the discharges it touched (the claims ledger's answer: once it
+    holds a submission, so claims recompute settled months for those only); without it they are not."""
     from hds.errors import LoadError
 
     with store.write():
@@ -656,7 +576,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False) -> LoadSummary
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
         conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
-        record = conn.execute("SELECT 1 FROM submissions LIMIT 1").fetchone() is not None
+        record = record_touched is not None and record_touched(store)
         changes, before, written = {}, {}, {}
         from concurrent.futures import ThreadPoolExecutor
 

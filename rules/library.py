@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import posixpath
-import weakref
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Mapping
@@ -88,9 +87,6 @@ class RuleLibrary:
             for rule in book.rules:
                 seen.setdefault(rule.id, rule)
         return list(seen.values())
-
-
-_LOADED: list[weakref.ref] = []  # libraries of this process, for describe_free_period
 
 
 def load_library(directory: Path | str | None = None) -> RuleLibrary:
@@ -204,8 +200,6 @@ def build_library(files: dict[str, str], origin: str) -> RuleLibrary:
         books[scheme.name] = book
     library = RuleLibrary(books, schemes, library_version(files), dict(files), declared, {}, origin)
     library.renamed = _read_renamed(files.get(RENAMED), where(RENAMED), library)
-    _LOADED.append(weakref.ref(library))
-    _LOADED[:] = [ref for ref in _LOADED if ref() is not None]
     return library
 
 
@@ -260,19 +254,14 @@ def _read_renamed(text: str | None, path: str, library: RuleLibrary) -> dict[str
     return resolved
 
 
-def describe_free_period(scheme_name: str, discharge_day: int, first_paid_day: int) -> str:
+def describe_free_period(scheme, discharge_day: int, first_paid_day: int) -> str:
     """A discharge's free period in words, e.g. 'free period 28 days, 2021-08-02 .. 2021-08-29; the partners
-    pay from 2021-08-30 (day 29)', by the parameters of the scheme that gave it that first paid day (day
-    numbers, as in ``hds.timeline``). Falls back to the length alone when no library of this process has
-    such a scheme."""
+    pay from 2021-08-30 (day 29)', by the parameters of `scheme` (the ``rules.dated.Scheme`` that decided
+    the discharge; day numbers, as in ``hds.timeline``). Falls back to the length alone when the scheme's
+    parameters do not give that first paid day (or there is no scheme)."""
     D, P = to_date(discharge_day), to_date(first_paid_day)
-    for ref in reversed(_LOADED):
-        library = ref()
-        if library is None:
-            continue
-        for scheme in library.schemes:
-            if scheme.name == scheme_name and scheme.covers(D) and scheme.first_day_after_free_period(D) == P:
-                return free_period_wording(scheme, D)
+    if scheme is not None and scheme.covers(D) and scheme.first_day_after_free_period(D) == P:
+        return free_period_wording(scheme, D)
     days = (P - D).days
     return (f"free period {days} days, {D.isoformat()} .. {(P - dt.timedelta(days=1)).isoformat()}; "
             f"the partners pay from {P.isoformat()} (day {days + 1})")

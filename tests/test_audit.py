@@ -17,8 +17,9 @@ import pytest
 
 from claims.audit import _trace_names, monetary_unit_sample, select, write_evidence_pack
 from claims.ledger import claim_for, submit
-from claims.service import load, writing
-from claims.trace import build_trace, patient_history, render_trace
+from claims.commands.session import load, writing
+from claims.ledger import patient_history
+from claims.trace import build_trace, render_trace
 from fixtures.generate import generate, write
 from hds.errors import HdsError
 from hds.store import StoreSource, open_store

@@ -443,13 +443,16 @@ def test_no_trace_mentions_a_week_or_day_that_is_not_its_schemes(library, name):
 
 
 def test_the_trace_header_of_the_issue_examples(library):
-    assert describe_free_period("HDS4", day_number(D(2021, 8, 2)), day_number(D(2021, 8, 30))) == (
+    schemes = {s.name: s for s in library.schemes}
+    assert describe_free_period(schemes["HDS4"], day_number(D(2021, 8, 2)), day_number(D(2021, 8, 30))) == (
         "free period 28 days, 2021-08-02 .. 2021-08-29; the partners pay from 2021-08-30 (day 29)")
-    assert describe_free_period("HDS1", day_number(D(2020, 6, 1)), day_number(D(2021, 4, 1))) == (
+    assert describe_free_period(schemes["HDS1"], day_number(D(2020, 6, 1)), day_number(D(2021, 4, 1))) == (
         "free until assessment, at the latest 2021-03-31 (2020-06-01 .. 2021-03-31); "
         "the partners pay from 2021-04-01 (day 305)")
-    # no library of the process has this scheme: the wording falls back to what the dates say
-    assert describe_free_period("NOPE", day_number(D(2021, 8, 2)), day_number(D(2021, 8, 12))) == (
+    # no scheme, or one whose parameters do not give that first paid day: the wording falls back to the dates
+    assert describe_free_period(schemes["HDS4"], day_number(D(2021, 8, 2)), day_number(D(2021, 8, 12))) == (
+        "free period 10 days, 2021-08-02 .. 2021-08-11; the partners pay from 2021-08-12 (day 11)")
+    assert describe_free_period(None, day_number(D(2021, 8, 2)), day_number(D(2021, 8, 12))) == (
         "free period 10 days, 2021-08-02 .. 2021-08-11; the partners pay from 2021-08-12 (day 11)")
 
 

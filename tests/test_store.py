@@ -1,6 +1,9 @@
 """The store: migrations, versions kept across loads, the data as at any load."""
 
+import contextlib
 import json
+import sqlite3
+from pathlib import Path
 
 from click.testing import CliRunner
 
@@ -27,12 +30,28 @@ def load(tmp_path, name, db, **files):
 
 
 def test_migrations_are_recorded_once(tmp_path):
-    from hds.store import MIGRATIONS
+    from claims.ledger import open_store as open_with_ledger
+    from claims.ledger.store import LEDGER
+    from hds.store import DATA
 
-    db = open_store(tmp_path / "hds.db", write=True, create=True)
-    assert [(r["id"], r["name"]) for r in db.query("SELECT * FROM migrations")] == [(n, name) for n, name, _ in MIGRATIONS]
-    again = open_store(tmp_path / "hds.db", write=True)
-    assert again.execute("SELECT COUNT(*) FROM migrations").fetchone()[0] == len(MIGRATIONS)
+    expected = [(part.name, name) for part in (DATA, LEDGER) for name in part.earlier]
+    db = open_with_ledger(tmp_path / "hds.db", write=True, create=True)
+    recorded = "SELECT migration_set, name FROM _sqlite_migrations ORDER BY id"
+    assert db.execute(recorded).fetchall() == expected
+    again = open_with_ledger(tmp_path / "hds.db", write=True)
+    assert again.execute(recorded).fetchall() == expected
+
+
+def test_each_schema_names_its_migrations_as_its_set_does():
+    import sqlite_utils
+
+    from claims.ledger.store import LEDGER
+    from hds.store import DATA
+
+    for part in (DATA, LEDGER):
+        migrations = part.load()
+        assert migrations.name == part.name
+        assert [m.name for m in migrations.pending(sqlite_utils.Database(memory=True))] == list(part.earlier)
 
 
 def test_a_later_load_keeps_old_versions_and_the_past_can_be_rebuilt(tmp_path):
@@ -88,6 +107,85 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
 
 def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
     from claims.claim import LINE_FIELDS
-    from hds.store import LINE_COLUMNS
+    from claims.ledger.store import LINE_COLUMNS
 
     assert list(LINE_COLUMNS) == LINE_FIELDS
+
+
+# --- stores written by the earlier hds (numbered migrations in a table `migrations`) --------------
+
+OLD_STORES = Path(__file__).parent / "old_stores"
+
+
+def old_store(tmp_path, schema: int) -> Path:
+    """A store the earlier hds wrote at that schema: October and November loaded and submitted."""
+    db = tmp_path / f"schema{schema}.db"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.executescript((OLD_STORES / f"schema{schema}.sql").read_text())
+    anchor = OLD_STORES / f"schema{schema}.anchor"
+    if anchor.exists():
+        Path(f"{db}.anchor").write_text(anchor.read_text())
+    return db
+
+
+def hds(*args):
+    return CliRunner().invoke(cli.main, [str(a) for a in args])
+
+
+def test_a_store_of_the_earlier_schema_5_is_read_as_it_is_and_adopted_when_written(tmp_path):
+    from claims.ledger.store import LEDGER
+    from hds.store import DATA
+
+    db = old_store(tmp_path, 5)
+    claim = hds("claim", "--month", "2020-11", "--db", db)
+    assert claim.exit_code == 0 and "Total claim for 2020-11: £2,770.00" in claim.output
+    with contextlib.closing(sqlite3.connect(db)) as con:  # reading changed nothing
+        assert con.execute("SELECT name FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone() is None
+    result = hds("migrate", "--db", db)
+    assert result.output == f"{db}: already up to date\n"
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        assert con.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall() == [
+            (part.name, name) for part in (DATA, LEDGER) for name in part.earlier]
+        assert [r[0] for r in con.execute("SELECT id FROM migrations ORDER BY id")] == [1, 2, 3, 4, 5, 6]
+    assert hds("verify", "--db", db).output.startswith("ok: 2 submission(s) and 2 load(s) verified")
+    assert "Total claim for 2020-11: £2,770.00" in hds("claim", "--month", "2020-11", "--db", db).output
+
+
+def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_verify(tmp_path):
+    from claims.ledger import open_store as open_with_ledger, verify
+
+    db = old_store(tmp_path, 3)
+    refused = hds("claim", "--month", "2020-11", "--db", db)
+    assert refused.exit_code == 1
+    assert (f"{db} was written by an older version of hds (its schema lacks hds-data data_integrity, hds-data "
+            f"data_views, hds-ledger ledger_integrity, hds-ledger ledger_views); run 'hds migrate --db {db}'") in refused.output
+    result = hds("migrate", "--db", db)
+    assert result.output == (f"{db}: applied hds-data data_integrity; applied hds-data data_views; "
+                             "applied hds-ledger ledger_integrity; applied hds-ledger ledger_views\n")
+    store = open_with_ledger(db)
+    with store.read():
+        assert [s["hash_version"] for s in store.query("SELECT * FROM submissions")] == [None, None]
+        assert verify(store) == []  # hash version 1: the header's first fields only
+    store.close()
+    assert "Total claim for 2020-11: £2,770.00" in hds("claim", "--month", "2020-11", "--db", db).output
+    assert hds("migrate", "--db", db).output == f"{db}: already up to date\n"
+
+
+def test_an_earlier_hds_refuses_a_store_this_one_wrote(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    with contextlib.closing(sqlite3.connect(db)) as con:  # what the earlier hds checks: its numbered migrations
+        assert max(r[0] for r in con.execute("SELECT id FROM migrations")) == 6
+
+
+def test_a_store_with_a_migration_this_hds_does_not_know_is_refused(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        con.execute("INSERT INTO _sqlite_migrations (migration_set, name, applied_at) "
+                    "VALUES ('hds-ledger', 'from_the_future', '2030-01-01')")
+        con.commit()
+    result = hds("claim", "--month", "2020-10", "--db", db)
+    assert result.exit_code == 1
+    assert ("was written by a newer version of hds (its migration hds-ledger from_the_future is unknown to this "
+            "version); upgrade hds to use it") in result.output

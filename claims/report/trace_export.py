@@ -32,9 +32,9 @@ import numpy as np
 from claims.report.deliver import Report
 from claims.report.formats import pounds_text, to_json
 from hds.days import NEVER, iso
+from hds.facts import ENDED_BY
 
 SCHEMA = "hds.trace.v1"
-ENDED_BY = {1: "assessment", 2: "chc", 3: "charge date"}
 
 
 def _day(value) -> str | None:

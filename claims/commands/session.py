@@ -1,7 +1,5 @@
-"""What the commands read from: a store (inside one read transaction) or files (--data).
-
-``cli.py`` parses options, calls one function of the library inside
-``reading`` and prints the result; this module is the seam between them.
+"""What a command works on: the store, read inside one read transaction or written under the write
+lock, or files (--data); the rule library, parsed and checked once per process; and the load.
 """
 
 from __future__ import annotations
@@ -39,7 +37,8 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
             note(text)
         yield Reading(MemorySource(dataset), None)
         return
-    from hds.store import StoreError, StoreSource, is_empty, open_store
+    from claims.ledger.store import open_store
+    from hds.store import StoreError, StoreSource, is_empty
 
     try:
         store = open_store(db)
@@ -59,7 +58,7 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
 @contextlib.contextmanager
 def writing(db: Path, create: bool = False):
     """The store opened for writing (migrated to this version's schema; created if asked)."""
-    from hds.store import open_store
+    from claims.ledger.store import open_store
 
     store = open_store(db, write=True, create=create)
     try:
@@ -89,7 +88,9 @@ def scheme_names(lib) -> tuple[str, ...]:
 def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     """Validate SOURCE and record it in the store; a refused first load leaves no store behind."""
     from hds.load import read
-    from hds.store import is_empty, known_discharges, open_store, save_load
+    from claims.ledger.read import holds_submissions
+    from claims.ledger.store import open_store
+    from hds.store import is_empty, known_discharges, save_load
 
     lib = lib or library()
     new = not db.exists()
@@ -101,7 +102,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         first = is_empty(store)
         loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
     try:
-        return loaded, save_load(store, loaded, allow_removals)
+        return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
     except BaseException:
         if new:
             store.close()
@@ -110,38 +111,3 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         raise
     finally:
         store.close()
-
-
-REFRESH_AT_LOAD = 200_000  # discharges: up to this many, a load refreshes the analysts' allocation table itself
-
-
-def refresh(store, lib=None) -> int:
-    """Recompute the allocation table of every month in the data into the store (table
-    allocation_rows, view allocations) for analysts; the rows written."""
-    from claims.allocate import allocations
-    from hds.days import month_end, month_index, month_start
-    from hds.store import StoreSource, now_utc
-
-    lib = lib or library()
-    with store.write():
-        source = StoreSource(store)
-        first, last = (int(month_index([day])[0]) for day in (source.first_day(), source.latest_day()))
-        rows = allocations(source.period(month_start(first), month_end(last)), lib, first, last)
-        store.execute("DELETE FROM allocation_rows")
-        names = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",
-                 "amount_pence", "rule", "service", "organisation"]
-        store.conn.executemany(f"INSERT INTO allocation_rows ({', '.join(names)}) VALUES ({', '.join('?' * 12)})",
-                               rows.rows(names))
-        store.execute("INSERT OR REPLACE INTO derived VALUES ('allocations', ?, ?, ?, ?)",
-                      [source.load_id, lib.version, now_utc(), len(rows)])
-    return len(rows)
-
-
-def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
-    """After a load: refresh the analysts' table when the store is small enough to do it at once;
-    (rows written or None, discharges in the store)."""
-    with writing(db) as store:
-        count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
-        if count > REFRESH_AT_LOAD:
-            return None, count
-        return refresh(store, lib), count

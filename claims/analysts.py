@@ -1,0 +1,43 @@
+"""The analysts' allocation table: every month of the data, materialised in the store (table
+``allocation_rows``, view ``allocations``) for SQL and Datasette.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claims.commands.session import library, writing
+
+REFRESH_AT_LOAD = 200_000  # discharges: up to this many, a load refreshes the analysts' allocation table itself
+
+
+def refresh(store, lib=None) -> int:
+    """Recompute the allocation table of every month in the data into the store (table
+    allocation_rows, view allocations) for analysts; the rows written."""
+    from claims.allocate import allocations
+    from hds.month import Month
+    from hds.store import StoreSource, now_utc
+
+    lib = lib or library()
+    with store.write():
+        source = StoreSource(store)
+        first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+        rows = allocations(source.period(first.first_day, last.last_day), lib, first.number, last.number)
+        store.execute("DELETE FROM allocation_rows")
+        names = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",
+                 "amount_pence", "rule", "service", "organisation"]
+        store.conn.executemany(f"INSERT INTO allocation_rows ({', '.join(names)}) VALUES ({', '.join('?' * 12)})",
+                               rows.rows(names))
+        store.execute("INSERT OR REPLACE INTO derived VALUES ('allocations', ?, ?, ?, ?)",
+                      [source.load_id, lib.version, now_utc(), len(rows)])
+    return len(rows)
+
+
+def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
+    """After a load: refresh the analysts' table when the store is small enough to do it at once;
+    (rows written or None, discharges in the store)."""
+    with writing(db) as store:
+        count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
+        if count > REFRESH_AT_LOAD:
+            return None, count
+        return refresh(store, lib), count

@@ -1,0 +1,71 @@
+"""A month's claim and its month-end pack, each part computed once.
+
+`hds claim --month M` shows the claim; with `-o pack.xlsx` the pack adds the
+reconciliation (once submitted), the recharge and the findings. The claim
+is built once and handed to the recharge, which also reuses the month's
+allocation the claim computed and the reconciliation; the findings are
+those stored with the submission, or the checks run now on a draft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from claims.commands.session import Reading
+
+
+@dataclass(frozen=True)
+class MonthClaim:
+    """What `hds claim --month M` shows: the claim, and for the pack everything else on it."""
+
+    claim: object  # claims.claim.Claim
+    config: object  # hds.config.Config
+    warnings: tuple[str, ...] = ()  # the ledger's quick verification, printed at the top of the pack
+    reconciliation: object | None = None  # claims.reconcile.Reconciliation, once submitted
+    recharge: object | None = None  # claims.recharge.Recharge
+    findings: list = field(default_factory=list)  # claims.checks.Finding
+
+
+def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_submitted: bool = False,
+                pack: bool = False, warnings: tuple[str, ...] = ()) -> MonthClaim:
+    """The claim for `month` from what `r` reads (a store, or files with --data); with `pack`, the
+    rest of the month-end pack."""
+    claim = _claim(r, lib, month, as_of, as_submitted)
+    if not pack or as_submitted:
+        return MonthClaim(claim, config, warnings)
+    if r.store is None:
+        return MonthClaim(claim, config, warnings, findings=findings(r, lib, month, None))
+    from claims.ledger import submission_of
+    from claims.recharge import recharge
+    from claims.reconcile import reconcile
+
+    rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
+    reuse = as_of is None  # the recharge states the month as the data stands now
+    rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
+    return MonthClaim(claim, config, warnings, rec, rc, findings(r, lib, month, claim.submission, config))
+
+
+def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):
+    if r.store is None:
+        from claims.claim import build_claim
+
+        return build_claim(r.source, lib, month)
+    if as_submitted:
+        from claims.ledger import replay
+
+        return replay(r.store, month)
+    from claims.ledger import claim_for
+
+    return claim_for(r.store, lib, month, as_of)
+
+
+def findings(r: Reading, lib, month, submission: dict | None, config=None) -> list:
+    """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
+    if submission is not None:
+        from claims.ledger import findings_of
+
+        return findings_of(r.store, submission["id"])
+    from claims.checks import Thresholds, run_checks
+
+    thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
+    return run_checks(month, r.source.everything(), lib, thresholds)

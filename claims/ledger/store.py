@@ -1,0 +1,49 @@
+"""The ledger's place in the store: its tables' fields, the triggers that keep what was
+submitted as it was submitted, its migration set (``claims.ledger.schema``, imported only
+to build or change a store) and the store opened with it beside the data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from claims.claim import LINE_FIELDS, LINE_TYPES
+from hds import store as data_store
+from hds.chain import raise_sql
+from hds.store import Schema, Store
+
+HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
+                 "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
+LINE_COLUMNS = {f: (int if f in LINE_TYPES else str) for f in LINE_FIELDS}  # a stored line's columns
+PROTECTED = ("submissions", "submission_lines")  # the tables of the earlier hds's first ledger
+LEDGER_TABLES = PROTECTED + ("submission_findings", "submission_rules")
+MESSAGE = "submitted claims cannot be changed: correct a past month through an adjustment in the next claim"
+
+
+def triggers() -> dict[str, str]:
+    """Every trigger of the ledger, by name, with its exact SQL: no UPDATE or DELETE of what was submitted."""
+    found = {}
+    for table in LEDGER_TABLES:
+        for action in ("UPDATE", "DELETE"):
+            name = f"{table}_no_{action.lower()}"
+            found[name] = f"CREATE TRIGGER {name} BEFORE {action} ON {table} BEGIN {raise_sql(MESSAGE)} END"
+    return found
+
+
+def _migrations():
+    from claims.ledger.schema import migrations
+
+    return migrations
+
+
+LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5},
+                _migrations)
+
+
+def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:
+    """The store with the ledger's schema beside the data's (``hds.store.open_store``)."""
+    return data_store.open_store(path, write, create, extra=(LEDGER,))
+
+
+def migrate(path: Path | str) -> list[str]:
+    """Bring a store, data and ledger, to this version's schema; the migrations applied."""
+    return data_store.migrate(path, extra=(LEDGER,))

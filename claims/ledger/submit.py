@@ -1,0 +1,105 @@
+"""Submitting: a month's claim computed and stored, with its findings and rules, in one write
+transaction; its hash appended to the anchor file outside the store."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from claims.claim import LINE_FIELDS, Claim, build_claim
+from claims.ledger.anchor import append_anchor
+from claims.ledger.hashing import header_hash, line_hash, rows_hash
+from claims.ledger.read import chain_head, claimed_in, months_submitted, submission_of
+from claims.ledger.state import ledger_state
+from hds.chain import GENESIS
+from hds.errors import HdsError
+from hds.store import Store, StoreSource, now_utc, user_name
+from hds.table import Table
+
+
+@dataclass(frozen=True)
+class Submitted:
+    id: int
+    claim: Claim
+    hash: str
+    anchor: Path | None = None  # the anchor file the hash was appended to
+    findings: list = ()  # the findings stored with it
+
+
+def submit(store: Store, library, month: str, skip_months: bool = False, anchor: Path | None = None,
+           review=None, rules: dict[str, str] | None = None) -> Submitted:
+    """Compute the month's claim and store it, both inside one write transaction: the claim is
+    computed from exactly the data and ledger it is stored against. `review(source)` gives the
+    findings to store with it (and may refuse the submission); the rules' texts are pinned to it.
+    The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
+    the store."""
+    with store.write():
+        _check_can_submit(store, month, skip_months)
+        load_id = store.latest_load()
+        if load_id is None:
+            raise HdsError("the store holds no data: run 'hds load DIR' first")
+        findings = review(StoreSource(store)) if review is not None else []
+        claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
+        previous, number = chain_head(store)
+        finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json.dumps(f["ids"]),
+                         f["amount_pence"], f["message"], f.get("acknowledged", "")) for n, f in enumerate(findings, 1)]
+        rule_rows = [(number, path, text) for path, text in sorted((rules or {}).items())]
+        header = {
+            "id": number, "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
+            "rulebook_version": library.version, "current_pence": claim.current_pence,
+            "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
+            "line_count": len(claim.lines) + len(claim.adjustments),
+            "prev_hash": previous or GENESIS,
+            "load_hash": store.execute("SELECT hash FROM loads WHERE id = ?", [load_id]).fetchone()[0],
+            "findings_hash": rows_hash(finding_rows), "rules_hash": rows_hash(rule_rows), "hash_version": 2,
+        }
+        rows, chain = [], header["prev_hash"]
+        lines = Table.concat([claim.lines, claim.adjustments])
+        current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
+        for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
+            row = (header["id"], line_no, *values, is_current)
+            chain = line_hash(chain, row)
+            rows.append(row + (chain,))
+        header["hash"] = header_hash(header, chain)
+        names = list(header)
+        store.execute(f"INSERT INTO submissions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                      [header[n] for n in names])
+        columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
+        store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
+                               f"VALUES ({', '.join('?' * len(columns))})", rows)
+        store.conn.executemany("INSERT INTO submission_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", finding_rows)
+        store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", rule_rows)
+    if anchor is not None:
+        append_anchor(anchor, header)
+    return Submitted(header["id"], claim, header["hash"], anchor, list(findings))
+
+
+def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
+    """A month is submitted once, in order: the one after the last submitted month (or, with
+    `skip_months`, a later one, whose claim then carries the months skipped as adjustments)."""
+    same = submission_of(store, month)
+    if same:
+        raise HdsError(f"{month} was already submitted (submission {same['id']}, {same['submitted_at']}); a "
+                       f"submission cannot be changed: corrections go into the next month's claim as adjustments")
+    first, last = months_submitted(store)
+    if last is None:
+        return
+    if month < first:
+        raise HdsError(f"{month} is before {first}, the first month hds claimed: months before it were claimed "
+                       f"outside hds, and hds does not claim them")
+    if month < last:
+        carried = claimed_in(store, month)
+        where = (f"its money was claimed as adjustments in submission {carried[0]} ({carried[1]})" if carried
+                 else "it was skipped")
+        raise HdsError(f"{month} cannot be submitted on its own any more: {last} is already submitted and {where}; "
+                       f"any correction to {month} goes into the next claim as an adjustment")
+    expected = next_month(last)
+    if month > expected and not skip_months:
+        raise HdsError(f"{expected} has not been submitted yet; submit the months in order ({expected} next), or pass "
+                       f"--skip-months to claim every month from {expected} inside {month}'s claim as adjustments")
+
+
+def next_month(month: str) -> str:
+    year, mon = (int(p) for p in month.split("-"))
+    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"

@@ -1,0 +1,109 @@
+"""The data layer's schema: the sqlite-utils migration set ``hds-data``.
+
+The versioned data tables, the loads log and what is built on them (indexes,
+the chain of loads and its triggers, the analysts' views and allocation
+table). Imported only when a store is built or changed (sqlite-utils is slow
+to import); ``hds.store.DATA`` names these migrations for the checks made on
+every open. The ledger keeps its own set beside this one
+(``claims.ledger.schema``).
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Migrations
+
+from hds import chain
+from hds.contract import CONTRACT
+from hds.store import _latest_day_sql, pounds_sql
+
+migrations = Migrations("hds-data")
+
+
+def _sql_type(kind: str) -> type:
+    return int if kind in ("money", "flag") else str
+
+
+@migrations()
+def data_tables(db) -> None:
+    """Versioned data tables and the load log (the earlier hds's migration 1)."""
+    for spec in CONTRACT:
+        columns = {c.field: _sql_type(c.kind) for c in spec.columns} | {"_extra": str, "_load": int, "_until_load": int}
+        db[spec.name].create(columns, pk=(spec.key, "_load"))
+        db[spec.name].create_index(["_until_load"], index_name=f"{spec.name}_current")
+        if "discharge_id" in columns and spec.key != "discharge_id":
+            db[spec.name].create_index(["discharge_id"], index_name=f"{spec.name}_discharge")
+    db["loads"].create({"id": int, "loaded_at": str, "loaded_by": str, "source": str,
+                        "files": str, "rows": str, "changes": str}, pk="id")
+
+
+@migrations()
+def data_indexes(db) -> None:
+    """Read only what is needed: indexes for periods, patients and NHS numbers (and none on
+    `_until_load` alone, which would lead SQLite to scan every current row); the source row of
+    each version; the latest date in the data after each load (the earlier hds's migration 3)."""
+    for spec in CONTRACT:
+        db.execute(f"ALTER TABLE [{spec.name}] ADD COLUMN _row INTEGER")
+        db.execute(f"DROP INDEX IF EXISTS [{spec.name}_current]")
+    db.execute("CREATE INDEX episodes_period ON episodes (_until_load, start_date, end_date)")
+    db.execute("CREATE INDEX discharges_patient ON discharges (patient_id)")
+    db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number)")
+    db.execute("ALTER TABLE loads ADD COLUMN latest_day TEXT")
+    # the discharges each load touched (recorded once the ledger holds a submission), so that a claim
+    # recomputes past months only for what changed since they were settled
+    db.execute("ALTER TABLE loads ADD COLUMN touched_recorded INTEGER")
+    db.execute("CREATE TABLE load_discharges (load_id INTEGER NOT NULL, discharge_id TEXT NOT NULL, "
+               "PRIMARY KEY (load_id, discharge_id)) WITHOUT ROWID")
+    latest = db.execute("SELECT MAX(id) FROM loads").fetchone()[0]
+    if latest is not None:
+        db.execute("UPDATE loads SET latest_day = ? WHERE id = ?", [_latest_day_sql(db.conn), latest])
+
+
+@migrations()
+def data_integrity(db) -> None:
+    """Integrity: the loads log chained, each load with a digest of the data it wrote; triggers
+    on the loads log and the data history (the earlier hds's migration 4, but for the ledger's part)."""
+    conn = db.conn
+    for column in ("digest", "prev_hash", "hash"):
+        conn.execute(f"ALTER TABLE loads ADD COLUMN {column} TEXT")
+    previous = chain.GENESIS
+    names = [c[1] for c in conn.execute("PRAGMA table_info(loads)")]
+    for values in conn.execute("SELECT * FROM loads ORDER BY id").fetchall():
+        entry = dict(zip(names, values))
+        entry["digest"] = chain.digest_parts(*chain.stored_versions(conn, entry["id"]))
+        entry["hash"] = chain.load_hash(entry, previous)
+        conn.execute("UPDATE loads SET digest = ?, prev_hash = ?, hash = ? WHERE id = ?",
+                     [entry["digest"], previous, entry["hash"], entry["id"]])
+        previous = entry["hash"]
+    present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    for name, sql in chain.triggers().items():
+        if name not in present:
+            conn.execute(sql)
+
+
+@migrations()
+def data_views(db) -> None:
+    """For analysts (and Datasette): views of the current data and the receipts by month in pounds,
+    and the allocation table of every month, kept in a table the engine refreshes (the earlier hds's
+    migration 5, but for the ledger's views)."""
+    conn = db.conn
+    for spec in CONTRACT:
+        fields = [f"{pounds_sql(c.field)} AS [{c.name}]" if c.kind == "money" else f"[{c.field}]" for c in spec.columns]
+        conn.execute(f"CREATE VIEW current_{spec.name} AS SELECT {', '.join(fields)}, _load AS loaded_in "
+                     f"FROM [{spec.name}] WHERE _until_load IS NULL")
+    conn.execute(f"CREATE VIEW receipts_by_month AS SELECT claim_month, scheme, {pounds_sql('SUM(amount_pence)')} "
+                 "AS received, COUNT(*) AS receipts FROM receipts WHERE _until_load IS NULL GROUP BY claim_month, scheme")
+    conn.execute("CREATE TABLE allocation_rows (patient_id TEXT, discharge_id TEXT, episode_id TEXT, block_id TEXT, "
+                 "scheme TEXT, month TEXT, funder TEXT, days INTEGER, amount_pence INTEGER, rule TEXT, service TEXT, "
+                 "organisation TEXT)")
+    conn.execute("CREATE INDEX allocation_rows_month ON allocation_rows (month, funder)")
+    conn.execute("CREATE INDEX allocation_rows_patient ON allocation_rows (patient_id)")
+    conn.execute("CREATE TABLE derived (name TEXT PRIMARY KEY, load_id INTEGER, rulebook_version TEXT, "
+                 "computed_at TEXT, rows INTEGER)")
+    conn.execute(f"CREATE VIEW allocations AS SELECT patient_id, discharge_id, episode_id, block_id, scheme, month, "
+                 f"funder, days, {pounds_sql('amount_pence')} AS amount, rule, service, organisation FROM allocation_rows")
+    conn.execute(f"CREATE VIEW allocations_by_month AS SELECT month, funder, scheme, SUM(days) AS days, "
+                 f"{pounds_sql('SUM(amount_pence)')} AS amount FROM allocation_rows GROUP BY month, funder, scheme")
+    conn.execute("CREATE VIEW allocations_status AS SELECT d.load_id AS computed_from_load, "
+                 "(SELECT MAX(id) FROM loads) AS latest_load, d.computed_at, d.rows, d.rulebook_version, "
+                 "CASE WHEN d.load_id = (SELECT MAX(id) FROM loads) THEN 'current' ELSE 'out of date: run hds refresh' "
+                 "END AS state FROM derived d WHERE d.name = 'allocations'")
