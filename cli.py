@@ -306,8 +306,9 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
     Examples: hds claim --month 2020-10 -o claim-2020-10.xlsx
               hds claim --from 2020-09 --to 2021-03
     """
-    from claims.report.deliver import deliver
+    from claims.commands.month_end import month_claim
     from claims.report import views
+    from claims.report.deliver import deliver
 
     if bool(month) == bool(first or last) or bool(first) != bool(last):
         raise click.UsageError("give --month M, or --from M1 and --to M2")
@@ -317,30 +318,13 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
         raise click.UsageError("--as-submitted uses the submission's own data and rules: leave out --data, "
                                "--as-of-load and --rules")
     fmt = chosen_format(fmt, out, as_csv, as_json)
-    rec = rc = None
-    warnings: tuple[str, ...] = ()
-    found = None
+    pack = fmt == "xlsx"
     with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
-        if r.store is None:
-            from claims.claim import build_claim
-
-            result = build_claim(r.source, library(rules_dir), month)
-            if fmt == "xlsx":
-                found = _findings_for_pack(r, month, library(rules_dir), None)
-        elif as_submitted:
-            from claims.ledger import replay
-
-            result = replay(r.store, month)
-        else:
-            from claims.ledger import claim_for
-
-            warnings = ledger_warnings(r.store, db)
-            result = claim_for(r.store, library(rules_dir), month, as_of)
-            if fmt == "xlsx":
-                rec, rc = _pack_parts(r.store, month, config_beside(db), rules_dir)
-                found = _findings_for_pack(r, month, library(rules_dir), result.submission, config_beside(db))
-    deliver(views.claim_report(result, lambda: _claim_pack(result, config_beside(db), rec, rc, warnings, found)),
-            fmt, out, default_out=Path(f"claim-{month}.xlsx"))
+        warnings = ledger_warnings(r.store, db) if r.store is not None and not as_submitted else ()
+        result = month_claim(r, library(rules_dir), month, config_beside(db) if pack else None, as_of, as_submitted,
+                             pack, warnings)
+    deliver(views.claim_report(result.claim, lambda: _claim_pack(result)), fmt, out,
+            default_out=Path(f"claim-{month}.xlsx"))
 
 
 def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
@@ -358,32 +342,11 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     deliver(status.months_report(ov), fmt, out)
 
 
-def _pack_parts(store, month, config, rules_dir=None):
-    """The reconciliation (when the month is submitted) and the recharge for the month-end pack."""
-    from claims.ledger import submission_of
-    from claims.recharge import recharge
-    from claims.reconcile import reconcile
-
-    return ((reconcile(store, month, config) if submission_of(store, month) else None),
-            recharge(store, library(rules_dir), month, config))
-
-
-def _claim_pack(result, config, rec, rc, warnings, found=None):
+def _claim_pack(result) -> bytes:
     from claims.report.pack import claim_pack_bytes
 
-    return claim_pack_bytes(result, config, rec, rc, found, warnings)
-
-
-def _findings_for_pack(r, month, lib, submission, config=None):
-    """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
-    from claims.checks import Thresholds, run_checks
-
-    if submission is not None:
-        from claims.ledger import findings_of
-
-        return findings_of(r.store, submission["id"])
-    thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
-    return run_checks(month, r.source.everything(), lib, thresholds)
+    return claim_pack_bytes(result.claim, result.config, result.reconciliation, result.recharge, result.findings,
+                            result.warnings)
 
 
 @main.command()

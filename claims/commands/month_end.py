@@ -9,7 +9,7 @@ those stored with the submission, or the checks run now on a draft.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from claims.commands.session import Reading
 
@@ -23,7 +23,7 @@ class MonthClaim:
     warnings: tuple[str, ...] = ()  # the ledger's quick verification, printed at the top of the pack
     reconciliation: object | None = None  # claims.reconcile.Reconciliation, once submitted
     recharge: object | None = None  # claims.recharge.Recharge
-    findings: list = field(default_factory=list)  # claims.checks.Finding
+    findings: list | None = None  # claims.checks.Finding; None: the pack has no Findings sheet
 
 
 def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_submitted: bool = False,
