@@ -156,23 +156,19 @@ def rules_option(func):
 
 
 def config_beside(db: Path):
-    """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds."""
-    from hds.config import load_config
+    from claims.commands.session import config_beside as beside
 
-    return load_config(db.parent / "hds.toml")
+    return beside(db)
 
 
 def ledger_warnings(store, db: Path) -> tuple[str, ...]:
-    """The reports' quick look at the ledger: a warning for each way it fails verification."""
-    from claims.ledger import anchor_path, verify
+    """The reports' quick look at the ledger, printed as a warning; the warnings, for the report's top."""
+    from claims.commands.session import ledger_problems
 
-    problems = verify(store, anchor_path(db, config_beside(db).anchor), full=False)
-    if problems:
-        text = (f"the ledger fails verification ({len(problems)} problem(s), e.g. {problems[0]}); "
-                "run 'hds verify' before relying on this report")
+    problems = ledger_problems(store, db)
+    for text in problems:
         warn(text)
-        return (text,)
-    return ()
+    return problems
 
 
 @click.group(cls=Hds)
@@ -413,73 +409,27 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
     Examples: hds submit --month 2020-10
               hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by OCC"
     """
-    from claims.checks import Thresholds, review
-    from claims.ledger import anchor_path, submit as submit_claim
-    from claims.commands.session import writing
-    from hds.money import format_pounds
-    from hds.store import user_name
-    from rules.library import library_snapshot
+    from claims.commands.submitting import open_warnings, submit_month, submitted_lines
 
     accepted = _acknowledgements(accepts, reasons, acknowledgements)
-    config = config_beside(db)
-    thresholds = Thresholds.from_mapping(config.checks)
-    anchor = anchor_path(db, config.anchor)
-    lib = library(rules_dir)
-
-    def checked(source):
-        return review(month, source.everything(), lib, thresholds, accepted, user_name())
-
-    with writing(db) as store:
-        done = submit_claim(store, lib, month, skip_months, anchor, review=checked, rules=library_snapshot(lib))
-    _warn_findings([f for f in done.findings if f["severity"] == "warning" and not f["acknowledged"]], month)
-    acknowledged = [f for f in done.findings if f["acknowledged"]]
-    c = done.claim
-    click.echo(f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
-               f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
-               f"total {format_pounds(c.total_pence)}")
-    click.echo(f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)")
-    click.echo(f"Submission hash: {done.hash}")
-    click.echo(f"Anchored in {done.anchor}")
-
-
-def _warn_findings(findings, month, each: int = 3, all_up_to: int = 20) -> None:
-    """The warnings a submission stored: all of them when few, else the first few of each check and
-    a count of the rest, so that a national month's hundreds of warnings do not bury the result."""
-    from collections import defaultdict
-
-    by_code = defaultdict(list)
-    for finding in findings:
-        by_code[finding["code"]].append(finding)
-    for code, found in by_code.items():
-        shown = found if len(findings) <= all_up_to else found[:each]
-        for finding in shown:
-            warn(f"{code}:{finding['subject']} {finding['message']}")
-        if len(found) > len(shown):
-            warn(f"... and {len(found) - len(shown)} more {code} warning(s); "
-                 f"'hds check --month {month} --csv' lists them all")
+    done = submit_month(db, library(rules_dir), month, skip_months, accepted)
+    for text in open_warnings(done, month):
+        warn(text)
+    for line in submitted_lines(done, month):
+        click.echo(line)
 
 
 def _acknowledgements(accepts, reasons, path) -> dict[str, str]:
     """CODE:SUBJECT -> the reason given for it, from --accept/--because pairs or a CSV file."""
-    import csv
-
     if reasons and len(reasons) not in (1, len(accepts)):
         raise click.UsageError("give one --because for every --accept (or one for them all)")
     if accepts and not reasons:
         raise click.UsageError("--accept needs --because: say why the finding is right")
     accepted = {token: (reasons[i] if len(reasons) > 1 else reasons[0]) for i, token in enumerate(accepts)}
     if path is not None:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            for number, row in enumerate(csv.DictReader(handle), start=2):
-                finding = (row.get("finding") or "").strip() or (
-                    f"{row['code'].strip()}:{row['subject'].strip()}" if row.get("code") and row.get("subject") else "")
-                reason = (row.get("because") or "").strip()
-                if not reason and row.get("severity", "error") != "error":
-                    continue  # a warning left without a reason (as 'hds check --csv' lists it): nothing to accept
-                if not finding or not reason:
-                    raise HdsError(f"{path} row {number}: needs the finding (a column finding, CODE:SUBJECT, or "
-                                   "columns code and subject, as 'hds check --csv' writes) and a because")
-                accepted[finding.lstrip("'")] = reason
+        from claims.checks import read_acknowledgements
+
+        accepted.update(read_acknowledgements(path))
     for token, reason in accepted.items():
         if ":" not in token:
             raise click.UsageError(f"--accept {token}: write the finding as CODE:SUBJECT, as 'hds check' shows it")

@@ -916,3 +916,25 @@ def totals(findings: list[Finding]) -> dict:
         by_code[f.code] = by_code.get(f.code, 0) + 1
     return {"errors": sum(f.severity == ERROR for f in findings), "warnings": sum(f.severity == WARNING for f in findings),
             "amount_at_stake_pence": sum(f.amount_pence for f in findings), "by_code": by_code}
+
+
+def read_acknowledgements(path) -> dict[str, str]:
+    """CODE:SUBJECT -> why, from a CSV file: 'hds check --csv' output with a column 'because' added (or
+    columns finding and because). A warning row left without a reason is not an acknowledgement; an
+    error row without one, or a row naming no finding, is refused with its row number."""
+    import csv
+
+    accepted = {}
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        for number, row in enumerate(csv.DictReader(handle), start=2):
+            finding = (row.get("finding") or "").strip() or (
+                f"{row['code'].strip()}:{row['subject'].strip()}" if row.get("code") and row.get("subject") else "")
+            reason = (row.get("because") or "").strip()
+            if not reason and row.get("severity", "error") != "error":
+                continue  # a warning left without a reason (as 'hds check --csv' lists it): nothing to accept
+            if not finding or not reason:
+                raise HdsError(f"{path} row {number}: needs the finding (a column finding, CODE:SUBJECT, or "
+                               "columns code and subject, as 'hds check --csv' writes) and a because")
+            accepted[finding.lstrip("'")] = reason
+    return accepted
+

@@ -111,3 +111,22 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         raise
     finally:
         store.close()
+
+
+def config_beside(db: Path):
+    """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds."""
+    from hds.config import load_config
+
+    return load_config(db.parent / "hds.toml")
+
+
+def ledger_problems(store, db: Path) -> tuple[str, ...]:
+    """The reports' quick look at the ledger: one warning when it fails verification, else none."""
+    from claims.ledger import anchor_path, verify
+
+    problems = verify(store, anchor_path(db, config_beside(db).anchor), full=False)
+    if problems:
+        return (f"the ledger fails verification ({len(problems)} problem(s), e.g. {problems[0]}); "
+                "run 'hds verify' before relying on this report",)
+    return ()
+

@@ -1,0 +1,59 @@
+"""Submitting a month: the checks, the acknowledgements, the ledger, and what to tell the user."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from claims.commands.session import config_beside, writing
+
+
+def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, str]):
+    """Check and store the claim for `month` under the write lock (``claims.ledger.submit``), with the
+    findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result."""
+    from claims.checks import Thresholds, review
+    from claims.ledger import anchor_path, submit
+    from hds.store import user_name
+    from rules.library import library_snapshot
+
+    config = config_beside(db)
+    thresholds = Thresholds.from_mapping(config.checks)
+
+    def checked(source):
+        return review(month, source.everything(), lib, thresholds, accepted, user_name())
+
+    with writing(db) as store:
+        return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,
+                      rules=library_snapshot(lib))
+
+
+def submitted_lines(done, month) -> list[str]:
+    """What `hds submit` says it did: the claim's totals, the findings kept, the hash and the anchor."""
+    from hds.money import format_pounds
+
+    acknowledged = [f for f in done.findings if f["acknowledged"]]
+    c = done.claim
+    return [f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
+            f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
+            f"total {format_pounds(c.total_pence)}",
+            f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)",
+            f"Submission hash: {done.hash}",
+            f"Anchored in {done.anchor}"]
+
+
+def open_warnings(done, month, each: int = 3, all_up_to: int = 20) -> list[str]:
+    """The warnings a submission stored and nobody acknowledged: all of them when few, else the first
+    few of each check and a count of the rest, so that a national month's hundreds of warnings do not
+    bury the result."""
+    findings = [f for f in done.findings if f["severity"] == "warning" and not f["acknowledged"]]
+    by_code = defaultdict(list)
+    for finding in findings:
+        by_code[finding["code"]].append(finding)
+    out = []
+    for code, found in by_code.items():
+        shown = found if len(findings) <= all_up_to else found[:each]
+        out += [f"{code}:{finding['subject']} {finding['message']}" for finding in shown]
+        if len(found) > len(shown):
+            out.append(f"... and {len(found) - len(shown)} more {code} warning(s); "
+                       f"'hds check --month {month} --csv' lists them all")
+    return out
