@@ -269,13 +269,11 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
     """
     from claims.report.deliver import deliver
     from claims.report import views
-    from claims.allocate import allocations as allocate
-    from hds.days import month_end, month_number, month_start
+    from claims.allocate import month_allocations
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
-    m = month_number(month)
     with reading(db, data, as_of, rules_dir) as r, running(workers, scheduler):
-        rows = allocate(r.source.period(month_start(m), month_end(m)), library(rules_dir), m, m)
+        rows = month_allocations(r.source.period(*month.days), month, library(rules_dir))
     deliver(views.allocations_report(rows), fmt, out)
 
 
@@ -534,25 +532,18 @@ def status(fmt, as_json, out, db, rules_dir):
     from claims.report.deliver import deliver
     from claims.overview import overview
     from claims.report import status as report
+    from hds.month import Month
 
     fmt = chosen_format(fmt, out, False, as_json, ("table", "json"))
     config = config_beside(db)
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db)
-        first, last = _data_months(r.source)
+        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
         ov = overview(r.source, library(rules_dir), first, last, r.store, config)
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
     deliver(report.status_report(ov, config, steps, note_text), fmt, out)
-
-
-def _data_months(source) -> tuple[str, str]:
-    """The first and last month of the data: its first discharge, its latest date."""
-    from hds.days import month_index, month_name
-
-    first = source.first_day()
-    return (month_name(int(month_index([first])[0])), month_name(int(month_index([source.latest_day()])[0])))
 
 
 @main.command()
@@ -800,15 +791,13 @@ def rules_coverage(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     """
     from claims.report.deliver import deliver
     from claims.report import views
-    from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, allocations as allocate
-    from hds.days import month_end, month_number, month_start
+    from claims.allocate import BLOCK_PARAGRAPHS, BLOCK_RULE, month_allocations
     from rules.coverage import coverage
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
     lib = library(rules_dir)
-    m = month_number(month)
     with reading(db, data, as_of, rules_dir) as r:
-        rows = allocate(r.source.period(month_start(m), month_end(m)), lib, m, m)
+        rows = month_allocations(r.source.period(*month.days), month, lib)
     result = coverage(rows, lib, {BLOCK_RULE: BLOCK_PARAGRAPHS}).to_dict()
     deliver(views.coverage_report(result, month), fmt, out)
 
@@ -830,16 +819,13 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
     """
     from claims.report.deliver import deliver
     from claims.report import views
-    from claims.allocate import allocations as allocate
-    from hds.days import month_end, month_number, month_start
+    from claims.allocate import month_allocations
     from rules.compare import compare as compare_tables
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json"))
-    base, alternative = library(), library(rules_dir)
-    m = month_number(month)
     with reading(db, data, as_of, rules_dir) as r:
-        period = r.source.period(month_start(m), month_end(m))
-        result = compare_tables(allocate(period, base, m, m), allocate(period, alternative, m, m), month)
+        tables = month_allocations(r.source.period(*month.days), month, library(), library(rules_dir))
+    result = compare_tables(*tables, month)
     deliver(views.comparison_report(result, rules_dir), fmt, out)
 
 

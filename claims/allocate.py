@@ -242,3 +242,14 @@ def empty_allocation() -> Table:
 
 def _blank(n: int) -> np.ndarray:
     return np.full(n, "", dtype=object)
+
+
+def month_allocations(data: Data, month, *libraries) -> Table | list[Table]:
+    """The allocation table of one month of `data` (a period read from a source, or a linked dataset),
+    under a library; under several (to compare them), one table each."""
+    from hds.month import Month
+
+    month = Month(month)
+    tables = [allocations(data, library, month.number, month.number) for library in libraries]
+    return tables[0] if len(tables) == 1 else tables
+
