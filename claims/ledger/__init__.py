@@ -23,10 +23,10 @@ from claims.ledger.read import (claimed_in, findings_of, holds_submissions, pati
 from claims.ledger.state import LedgerState, ledger_state
 from claims.ledger.store import migrate, open_store
 from claims.ledger.stored import carried_claim, claim_for, replay, stored_claim
-from claims.ledger.submit import Submitted, next_month, submit
+from claims.ledger.submit import Submitted, submit
 from claims.ledger.verify import verify
 
 __all__ = ["LedgerState", "Submitted", "anchor_path", "append_anchor", "carried_claim", "claim_for", "claimed_in",
            "findings_of", "header_hash", "holds_submissions", "ledger_state", "line_hash", "log_lines", "migrate",
-           "next_month", "open_store", "patient_findings", "patient_history", "read_anchor", "replay", "rows_hash",
+           "open_store", "patient_findings", "patient_history", "read_anchor", "replay", "rows_hash",
            "stored_claim", "stored_findings", "stored_lines", "submission_of", "submissions", "submit", "verify"]

@@ -14,6 +14,7 @@ from claims.ledger.read import chain_head, claimed_in, months_submitted, submiss
 from claims.ledger.state import ledger_state
 from hds.chain import GENESIS
 from hds.errors import HdsError
+from hds.month import Month
 from hds.store import Store, StoreSource, now_utc, user_name
 from hds.table import Table
 
@@ -94,12 +95,8 @@ def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:
                  else "it was skipped")
         raise HdsError(f"{month} cannot be submitted on its own any more: {last} is already submitted and {where}; "
                        f"any correction to {month} goes into the next claim as an adjustment")
-    expected = next_month(last)
+    expected = Month(last).next()
     if month > expected and not skip_months:
         raise HdsError(f"{expected} has not been submitted yet; submit the months in order ({expected} next), or pass "
                        f"--skip-months to claim every month from {expected} inside {month}'s claim as adjustments")
 
-
-def next_month(month: str) -> str:
-    year, mon = (int(p) for p in month.split("-"))
-    return f"{year + mon // 12:04d}-{mon % 12 + 1:02d}"
