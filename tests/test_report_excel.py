@@ -455,6 +455,12 @@ def test_line_sheets_filter_and_freeze_their_header(pack, book, title, last):
     assert ws["A2"].font.bold
 
 
+def fit_to(setup) -> tuple[int, int]:
+    """The pages wide and long a sheet is fitted to, as the file says: an absent
+    fitToWidth or fitToHeight is 1 (the default of ECMA-376's CT_PageSetup)."""
+    return tuple(1 if value is None else int(value) for value in (setup.fitToWidth, setup.fitToHeight))
+
+
 def test_every_sheet_prints_landscape_a4_one_page_wide(book):
     assert book.sheetnames == ["Summary", "Current lines", "Adjustments", "Block costs", "Reconciliation",
                                "Recharge", "Findings"]
@@ -462,7 +468,7 @@ def test_every_sheet_prints_landscape_a4_one_page_wide(book):
         setup = ws.page_setup
         assert setup.orientation == "landscape", ws.title
         assert int(setup.paperSize) == 9, ws.title
-        assert int(setup.fitToWidth) == 1 and int(setup.fitToHeight) == 0, ws.title
+        assert fit_to(setup) == (1, 0), ws.title
         assert ws.sheet_properties.pageSetUpPr.fitToPage, ws.title
         assert ws.print_title_rows, ws.title
         assert ws.oddHeader.left.text == "&A"
@@ -694,7 +700,7 @@ def test_table_workbook_writes_typed_printable_tables():
     assert empty["A1"].value == "Patient" and empty["A2"].value == "No rows" and empty.freeze_panes == "A2"
     for sheet in wb:
         assert sheet.page_setup.orientation == "landscape" and int(sheet.page_setup.paperSize) == 9
-        assert int(sheet.page_setup.fitToWidth) == 1 and int(sheet.page_setup.fitToHeight) == 0
+        assert fit_to(sheet.page_setup) == (1, 0)
 
 
 def test_table_workbook_rejects_float_money_and_bad_dates():

@@ -12,13 +12,15 @@ Nothing here computes money: every total in a workbook is an Excel formula
 over the cells it totals, so a checker can click it and follow it.
 
 Every piece of text that comes from data goes through
-`claims.report.safe.neutralise`, and a few strings openpyxl would otherwise
-turn into an error cell are forced to be text, so the only formulas in a
-workbook are the totals written here.
+`claims.report.safe.neutralise` and is written as a string whatever it looks
+like (an error code such as #N/A stays text), so the only formulas in a
+workbook are the totals written here. Formulas go out without a cached
+result, so Excel and LibreOffice calculate them on opening.
 
-Sheets are streamed (openpyxl write-only mode): column widths, row heights
-and merges are decided before a sheet's rows are written, and each sheet's
-layout is worked out first so the Summary can point at rows not yet written.
+Workbooks are written with XlsxWriter (openpyxl only reads the input
+workbooks), row by row: column widths, row heights and merges are decided as
+a sheet's rows are written, and each sheet's layout is worked out first so
+the Summary can point at rows not yet written.
 """
 
 from __future__ import annotations
@@ -30,13 +32,9 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
 
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
-from openpyxl.utils import get_column_letter, quote_sheetname
-from openpyxl.utils.indexed_list import IndexedList
-from openpyxl.worksheet.pagebreak import Break
+from xlsxwriter import Workbook
+from xlsxwriter.format import Format
+from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
@@ -123,6 +121,7 @@ LINE_HEIGHT = 13.0  # points per line of 10pt text
 ROW_HEIGHT = 12.8  # a row of one line, as LibreOffice and Excel draw Arial 10
 CHARS_PER_UNIT = 1.1  # characters of ordinary text per unit of column width (a unit is one digit), erring low
 A4 = 9  # paperSize code
+BUILTIN_FORMATS = {"#,##0": 3}  # number formats Excel knows by number, stored by number ("0" XlsxWriter does itself)
 EXCEL_ROWS = 1_048_576
 TEXT_CAP = 40  # widest a text column gets, unless the page has room to spare; longer text wraps
 TEXT_WIDEST = 90  # widest a text column gets with room to spare
@@ -131,78 +130,106 @@ RED = "C00000"
 MARGIN_SIDE, MARGIN_TOP, MARGIN_HEADER = 0.4, 0.6, 0.25  # inches
 PAGE_HEIGHT = 595.0 - 2 * MARGIN_TOP * 72  # points of rows on a landscape A4 page at 100%
 
-_BOX = Side(style="thin", color="000000")
-_BOXED = Border(left=_BOX, right=_BOX, top=_BOX, bottom=_BOX)
+THIN, DOUBLE = 1, 6  # XlsxWriter's border styles
+BLACK, GRID_GREY = "#000000", "#A6A6A6"
 
-# name -> the style's parts; data cells use the "<kind>" and "<kind>/top" variants
+
+def _font(size: float = SIZE, *, bold: bool = False, italic: bool = False, color: str = "", name: str = FONT) -> dict:
+    parts = dict(font_name=name, font_size=size, bold=bold, italic=italic)
+    if color:
+        parts["font_color"] = "#" + color
+    return parts
+
+
+def _fill(color: str) -> dict:
+    return dict(pattern=1, bg_color="#" + color)  # a solid fill
+
+
+def _align(horizontal: str = "", vertical: str = "", wrap: bool = False, indent: int = 0) -> dict:
+    parts: dict = {}
+    if horizontal:
+        parts["align"] = horizontal
+    if vertical:
+        parts["valign"] = {"center": "vcenter"}.get(vertical, vertical)
+    if wrap:
+        parts["text_wrap"] = True
+    if indent:
+        parts["indent"] = indent
+    return parts
+
+
+def _border(top=None, bottom=None, left=None, right=None) -> dict:
+    """Each side (style, colour) or None; the colour "" for the automatic one."""
+    parts: dict = {}
+    for side, spec in (("top", top), ("bottom", bottom), ("left", left), ("right", right)):
+        if spec is not None:
+            parts[side] = spec[0]
+            if spec[1]:
+                parts[side + "_color"] = spec[1]
+    return parts
+
+
+_BOX = (THIN, BLACK)
+_BOXED = _border(_BOX, _BOX, _BOX, _BOX)
+_TOP_BOX = _border(top=_BOX)
+_TOP_DOUBLE = _border(top=_BOX, bottom=(DOUBLE, ""))
+_HEAD = {**_font(bold=True), **_fill("D9D9D9"), **_border(bottom=_BOX)}
+_SECTION = {**_font(11, bold=True), **_fill("DDEBF7"), **_border(bottom=_BOX)}
+_SIGN = {**_BOXED, **_fill("F2F2F2")}
+_LEFT_TOP = _align("left", "top")
+
+# name -> the style's parts (XlsxWriter format properties); data cells use the "<kind>" and "<kind>/top" variants
 _STYLES: dict[str, dict] = {
-    "text/top": dict(alignment=Alignment(vertical="top")),
-    "text/wrap": dict(alignment=Alignment(horizontal="left", vertical="top", wrap_text=True, indent=1)),
-    "money": dict(number_format=MONEY_FORMAT),
-    "money/top": dict(number_format=MONEY_FORMAT, alignment=Alignment(vertical="top")),
-    "int": dict(number_format=INT_FORMAT),
-    "int/top": dict(number_format=INT_FORMAT, alignment=Alignment(vertical="top")),
-    "date": dict(number_format=DATE_FORMAT, alignment=Alignment(horizontal="left")),
-    "date/top": dict(number_format=DATE_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "datetime": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left")),
-    "datetime/top": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "utc": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left")),
-    "utc/top": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "month": dict(number_format=MONTH_FORMAT, alignment=Alignment(horizontal="left")),
-    "month/top": dict(number_format=MONTH_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "th": dict(font=Font(name=FONT, size=SIZE, bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
-               border=Border(bottom=Side(style="thin", color="000000")),
-               alignment=Alignment(vertical="center", wrap_text=True)),
-    "th/right": dict(font=Font(name=FONT, size=SIZE, bold=True), fill=PatternFill("solid", fgColor="D9D9D9"),
-                     border=Border(bottom=Side(style="thin", color="000000")),
-                     alignment=Alignment(horizontal="right", vertical="center", wrap_text=True)),
-    "total": dict(font=Font(name=FONT, size=SIZE, bold=True), border=Border(top=_BOX)),
-    "total/int": dict(font=Font(name=FONT, size=SIZE, bold=True), number_format=INT_FORMAT, border=Border(top=_BOX)),
-    "total/money": dict(font=Font(name=FONT, size=SIZE, bold=True), number_format=MONEY_FORMAT,
-                        border=Border(top=_BOX)),
-    "grand/label": dict(font=Font(name=FONT, size=12, bold=True), border=Border(top=_BOX, bottom=Side(style="double"))),
-    "grand/money": dict(font=Font(name=FONT, size=12, bold=True), number_format=MONEY_FORMAT,
-                        border=Border(top=_BOX, bottom=Side(style="double"))),
-    "title": dict(font=Font(name=FONT, size=16, bold=True), alignment=Alignment(vertical="center")),
-    "heading": dict(font=Font(name=FONT, size=12, bold=True), alignment=Alignment(vertical="center", wrap_text=True)),
-    "subheading": dict(font=Font(name=FONT, size=SIZE, bold=True)),
-    "section": dict(font=Font(name=FONT, size=11, bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
-                    border=Border(bottom=_BOX)),
-    "section/right": dict(font=Font(name=FONT, size=11, bold=True), fill=PatternFill("solid", fgColor="DDEBF7"),
-                          border=Border(bottom=_BOX), alignment=Alignment(horizontal="right")),
-    "banner/draft": dict(font=Font(name=FONT, size=14, bold=True, color=RED),
-                         fill=PatternFill("solid", fgColor="FDE9E9"), border=Border(top=_BOX, bottom=_BOX),
-                         alignment=Alignment(horizontal="center", vertical="center")),
-    "banner/submitted": dict(font=Font(name=FONT, size=12, bold=True, color="375623"),
-                             fill=PatternFill("solid", fgColor="E2EFDA"), border=Border(top=_BOX, bottom=_BOX),
-                             alignment=Alignment(horizontal="center", vertical="center")),
-    "label": dict(font=Font(name=FONT, size=SIZE, bold=True), alignment=Alignment(vertical="top")),
-    "value": dict(alignment=Alignment(horizontal="left", vertical="top", wrap_text=True)),
-    "value/int": dict(number_format="0", alignment=Alignment(horizontal="left", vertical="top")),
-    "value/month": dict(number_format=LONG_MONTH_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "value/datetime": dict(number_format=DATETIME_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "value/utc": dict(number_format=UTC_FORMAT, alignment=Alignment(horizontal="left", vertical="top")),
-    "value/draft": dict(font=Font(name=FONT, size=SIZE, bold=True, color=RED),
-                        alignment=Alignment(horizontal="left", vertical="top")),
-    "hash": dict(font=Font(name=MONO, size=SIZE), alignment=Alignment(horizontal="left", vertical="top", wrap_text=True)),
-    "warning": dict(font=Font(name=FONT, size=SIZE, bold=True, color=RED),
-                    alignment=Alignment(vertical="top", wrap_text=True)),
-    "note": dict(font=Font(name=FONT, size=SIZE, italic=True, color="595959"),
-                 alignment=Alignment(vertical="top", wrap_text=True)),
-    "net/label": dict(font=Font(name=FONT, size=11, bold=True), border=Border(top=_BOX, bottom=Side(style="double")),
-                      alignment=Alignment(vertical="center", wrap_text=True)),
-    "net/money": dict(font=Font(name=FONT, size=11, bold=True), number_format=MONEY_FORMAT,
-                      border=Border(top=_BOX, bottom=Side(style="double")), alignment=Alignment(vertical="center")),
-    "net/blank": dict(border=Border(top=_BOX, bottom=Side(style="double"))),
-    "sign/head": dict(font=Font(name=FONT, size=SIZE, bold=True), border=_BOXED, fill=PatternFill("solid", fgColor="F2F2F2"),
-                      alignment=Alignment(horizontal="center", vertical="center")),
-    "sign/role": dict(font=Font(name=FONT, size=11, bold=True), border=_BOXED, fill=PatternFill("solid", fgColor="F2F2F2"),
-                      alignment=Alignment(vertical="center")),
-    "sign/box": dict(border=_BOXED),
+    "text/top": _align(vertical="top"),
+    "text/wrap": _align("left", "top", wrap=True, indent=1),
+    "money": dict(num_format=MONEY_FORMAT),
+    "money/top": dict(num_format=MONEY_FORMAT, **_align(vertical="top")),
+    "int": dict(num_format=INT_FORMAT),
+    "int/top": dict(num_format=INT_FORMAT, **_align(vertical="top")),
+    "date": dict(num_format=DATE_FORMAT, **_align("left")),
+    "date/top": dict(num_format=DATE_FORMAT, **_LEFT_TOP),
+    "datetime": dict(num_format=DATETIME_FORMAT, **_align("left")),
+    "datetime/top": dict(num_format=DATETIME_FORMAT, **_LEFT_TOP),
+    "utc": dict(num_format=UTC_FORMAT, **_align("left")),
+    "utc/top": dict(num_format=UTC_FORMAT, **_LEFT_TOP),
+    "month": dict(num_format=MONTH_FORMAT, **_align("left")),
+    "month/top": dict(num_format=MONTH_FORMAT, **_LEFT_TOP),
+    "th": {**_HEAD, **_align(vertical="center", wrap=True)},
+    "th/right": {**_HEAD, **_align("right", "center", wrap=True)},
+    "total": {**_font(bold=True), **_TOP_BOX},
+    "total/int": {**_font(bold=True), **_TOP_BOX, "num_format": INT_FORMAT},
+    "total/money": {**_font(bold=True), **_TOP_BOX, "num_format": MONEY_FORMAT},
+    "grand/label": {**_font(12, bold=True), **_TOP_DOUBLE},
+    "grand/money": {**_font(12, bold=True), **_TOP_DOUBLE, "num_format": MONEY_FORMAT},
+    "title": {**_font(16, bold=True), **_align(vertical="center")},
+    "heading": {**_font(12, bold=True), **_align(vertical="center", wrap=True)},
+    "subheading": _font(bold=True),
+    "section": _SECTION,
+    "section/right": {**_SECTION, **_align("right")},
+    "banner/draft": {**_font(14, bold=True, color=RED), **_fill("FDE9E9"), **_border(_BOX, _BOX),
+                     **_align("center", "center")},
+    "banner/submitted": {**_font(12, bold=True, color="375623"), **_fill("E2EFDA"), **_border(_BOX, _BOX),
+                         **_align("center", "center")},
+    "label": {**_font(bold=True), **_align(vertical="top")},
+    "value": _align("left", "top", wrap=True),
+    "value/int": dict(num_format="0", **_LEFT_TOP),
+    "value/month": dict(num_format=LONG_MONTH_FORMAT, **_LEFT_TOP),
+    "value/datetime": dict(num_format=DATETIME_FORMAT, **_LEFT_TOP),
+    "value/utc": dict(num_format=UTC_FORMAT, **_LEFT_TOP),
+    "value/draft": {**_font(bold=True, color=RED), **_LEFT_TOP},
+    "hash": {**_font(name=MONO), **_align("left", "top", wrap=True)},
+    "warning": {**_font(bold=True, color=RED), **_align(vertical="top", wrap=True)},
+    "note": {**_font(italic=True, color="595959"), **_align(vertical="top", wrap=True)},
+    "net/label": {**_font(11, bold=True), **_TOP_DOUBLE, **_align(vertical="center", wrap=True)},
+    "net/money": {**_font(11, bold=True), **_TOP_DOUBLE, "num_format": MONEY_FORMAT, **_align(vertical="center")},
+    "net/blank": _TOP_DOUBLE,
+    "sign/head": {**_font(bold=True), **_SIGN, **_align("center", "center")},
+    "sign/role": {**_font(11, bold=True), **_SIGN, **_align(vertical="center")},
+    "sign/box": _BOXED,
 }
 
 
-_GRID = Side(style="thin", color="A6A6A6")
+_GRID = (THIN, GRID_GREY)
 
 
 def _style_parts(name: str) -> dict:
@@ -210,43 +237,47 @@ def _style_parts(name: str) -> dict:
     if not name.endswith("+box"):
         return _STYLES[name]
     parts = dict(_STYLES[name[:-4]]) if name[:-4] else {}
-    border = parts.get("border")
-    top = border.top if border is not None and border.top is not None and border.top.style else _GRID
-    parts["border"] = Border(left=_GRID, right=_GRID, top=top, bottom=_GRID)
+    top = (parts["top"], parts.get("top_color", "")) if parts.get("top") else _GRID
+    parts.update(_border(top, _GRID, _GRID, _GRID))
     return parts
 
 
 class _Styles:
-    """Each named style built once per workbook (as the style array openpyxl
-    keeps on a cell); every styled cell starts from a copy of one."""
+    """Each named style made once per workbook, as an XlsxWriter Format."""
 
-    def __init__(self):
-        self._arrays: dict[str, Any] = {}
+    def __init__(self, book: Workbook):
+        self.book = book
+        self._formats: dict[str, Format] = {}
 
-    def array(self, name: str, sheet):
-        if name not in self._arrays:
-            probe = WriteOnlyCell(sheet)
-            for attribute, value in _style_parts(name).items():
-                setattr(probe, attribute, value)
-            self._arrays[name] = probe._style
-        return self._arrays[name]
+    def format(self, name: str) -> Format:
+        if name not in self._formats:
+            parts = _style_parts(name)
+            if parts.get("num_format") in BUILTIN_FORMATS:
+                parts = {**parts, "num_format": BUILTIN_FORMATS[parts["num_format"]]}
+            self._formats[name] = self.book.add_format(parts)
+        return self._formats[name]
 
 
 def _new_book() -> Workbook:
-    book = Workbook(write_only=True)
+    """A workbook written in memory; `_save` returns its bytes."""
     # Arial 10 as the workbook's own font, so unstyled cells, column widths and
     # row heights all measure the same in Excel and in LibreOffice (where
     # Calibri is usually missing and replaced by a wider font).
-    base = Font(name=FONT, sz=SIZE, family=2)
-    book._fonts = IndexedList([base])
-    book._named_styles["Normal"].font = base
-    book.properties.creator = "hds"
+    book = Workbook(io.BytesIO(), {
+        "in_memory": True,
+        # font_scheme none: the font is Arial itself, not the theme's body font standing in for it
+        "default_format_properties": {"font_name": FONT, "font_size": SIZE, "font_scheme": "none"},
+        # every cell is written with its type; a string never becomes a formula, a number or a link
+        "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
+    })
+    book.set_properties({"author": "hds"})
     return book
 
 
 # --- cell values --------------------------------------------------------------------
 
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+ILLEGAL_CHARACTERS_RE = re.compile(r"[\000-\010]|[\013-\014]|[\016-\037]")  # what XML 1.0 cannot hold
 _PLAIN_LABEL = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
@@ -399,6 +430,16 @@ def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping:
     return out
 
 
+def _letter(column: int) -> str:
+    """The letter of a column counted from 1: 1 -> A, 27 -> AA."""
+    return xl_col_to_name(column - 1)
+
+
+def _quote_sheet(title: str) -> str:
+    """A sheet's name as a formula refers to it: always quoted, quotes doubled."""
+    return "'" + title.replace("'", "''") + "'"
+
+
 @dataclass
 class _Table:
     """One table of a sheet, laid out: where its rows land."""
@@ -416,13 +457,13 @@ class _Table:
     def letter(self, key: str) -> str:
         for index, column in enumerate(self.columns, 1):
             if column.key == key:
-                return get_column_letter(index)
+                return _letter(index)
         raise KeyError(key)
 
     def range(self, key: str, sheet: str) -> str:
         """The table's data cells in column `key`, absolute, as another sheet refers to them."""
         letter = self.letter(key)
-        return f"{quote_sheetname(sheet)}!${letter}${self.first_row}:${letter}${self.last_row}"
+        return f"{_quote_sheet(sheet)}!${letter}${self.first_row}:${letter}${self.last_row}"
 
 
 class _SheetPlan:
@@ -524,8 +565,45 @@ def _width_of(kind: str, values: list, total: bool) -> float:
     return 10.0  # month
 
 
+@dataclass(frozen=True)
+class _Cell:
+    """A value to write, its format, and whether it is text whatever it looks like."""
+
+    value: Any
+    format: Format | None = None
+    text: bool = False
+
+
+def _put(sheet, row: int, col: int, cell) -> None:
+    """Write one cell (0-based) by its type: text as text, "=..." as a formula
+    (unless it is text), Decimal as a number, dates as dates."""
+    value, fmt, text = (cell.value, cell.format, cell.text) if isinstance(cell, _Cell) else (cell, None, False)
+    if value is None:
+        if fmt is not None:
+            sheet.write_blank(row, col, None, fmt)
+    elif isinstance(value, str):
+        if not text and value.startswith("=") and len(value) > 1:
+            sheet.write_formula(row, col, value, fmt, "")  # no cached result: the reader calculates it
+        else:
+            sheet.write_string(row, col, value, fmt)
+    elif isinstance(value, (date, datetime)):
+        sheet.write_datetime(row, col, value, fmt)
+    elif isinstance(value, bool):
+        sheet.write_boolean(row, col, value, fmt)
+    else:
+        sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+PIXELS_PER_UNIT = 7  # XlsxWriter keeps column widths in pixels, 7 to a unit (a digit of the workbook's font)
+
+
+def _set_width(sheet, column: int, width: float) -> None:
+    """Column `column` (0-based) `width` units wide, as the file records it (to 1/256 of a unit)."""
+    sheet.set_column_pixels(column, column, width * PIXELS_PER_UNIT)
+
+
 class _Writer:
-    """Streams the rows of one write-only sheet, keeping count of where it is."""
+    """Writes the rows of one sheet in order, keeping count of where it is."""
 
     def __init__(self, sheet, styles: _Styles):
         self.sheet = sheet
@@ -533,42 +611,40 @@ class _Writer:
         self.row = 0
         self.height = 0.0  # points of rows written so far
 
-    def cell(self, value: Any, style: str | None = None, force_text: bool = False):
-        if style is None and not force_text:
-            return value
-        array = self.styles.array(style, self.sheet) if style else None
-        cell = Cell(self.sheet, row=1, column=1, value=value, style_array=array)
-        if force_text:
-            cell.data_type = "s"
-        return cell
+    def cell(self, value: Any, style: str | None = None) -> _Cell:
+        return _Cell(value, self.styles.format(style) if style else None)
 
-    def text(self, value: str | None, style: str | None = None):
+    def text(self, value: str | None, style: str | None = None) -> _Cell:
         """A cell of (cleaned) text: always a string, never a formula or an error value."""
-        return self.cell(value, style, force_text=value in ERROR_CODES if value else False)
+        return _Cell(value, self.styles.format(style) if style else None, text=True)
 
     def append(self, cells: list, height: float | None = None, merge: str | None = None) -> int:
         self.row += 1
         self.height += height or ROW_HEIGHT
+        row = self.row - 1
         if height:
-            self.sheet.row_dimensions[self.row].height = height
+            self.sheet.set_row_pixels(row, height * 4 / 3)  # pixels of 3/4 point: the height exactly
         if merge:
-            self.sheet.merged_cells.add(merge.format(r=self.row))
-        self.sheet.append(cells)
+            span = merge.format(r=self.row)
+            at = xl_cell_to_rowcol(span.split(":")[0])[1]
+            first = cells[at] if at < len(cells) and isinstance(cells[at], _Cell) else _Cell(None)
+            # the cells merged over take the first one's format (as Excel draws a merge); it is written below
+            self.sheet.merge_range(span, "", first.format)
+        for col, cell in enumerate(cells):
+            _put(self.sheet, row, col, cell)
         return self.row
 
 
 def _write_plan(plan: _SheetPlan, sheet, styles: _Styles) -> None:
     plan.layout()
     widths, wraps = _widths(plan)
-    for index, width in enumerate(widths, 1):
-        sheet.column_dimensions[get_column_letter(index)].width = round(width, 1)
+    for index, width in enumerate(widths):
+        _set_width(sheet, index, round(width, 1))
     main = plan.main
-    # the sheet's view goes out with its first row, so it is set now
     if main is not None:
-        sheet.freeze_panes = f"A{main.header_row + 1}"
-    sheet.sheet_view.showGridLines = not plan.boxed
+        sheet.freeze_panes(main.header_row, 0)
     writer = _Writer(sheet, styles)
-    span = f"A{{r}}:{get_column_letter(len(widths))}{{r}}" if len(widths) > 1 else None
+    span = f"A{{r}}:{_letter(len(widths))}{{r}}" if len(widths) > 1 else None
     full = sum(widths)
     for kind, block in plan.blocks:
         if kind == "blank":
@@ -586,16 +662,15 @@ def _write_plan(plan: _SheetPlan, sheet, styles: _Styles) -> None:
             cells = [writer.cell(None, "net/blank") for _ in table.columns]
             cells[0] = writer.text(_clean(sentence), "net/label")
             cells[at] = writer.cell(amount, "net/money")
-            merge = f"A{{r}}:{get_column_letter(at)}{{r}}" if at > 1 else None
+            merge = f"A{{r}}:{_letter(at)}{{r}}" if at > 1 else None
             writer.append(cells, height=20, merge=merge)
         else:
             _write_table(writer, block, widths, wraps, plan.boxed)
     if main is not None:
-        last = get_column_letter(len(main.columns))
-        sheet.auto_filter.ref = f"A{main.header_row}:{last}{main.last_row}"
-        sheet.print_title_rows = f"1:{main.header_row}"
+        sheet.autofilter(f"A{main.header_row}:{_letter(len(main.columns))}{main.last_row}")
+        sheet.repeat_rows(0, main.header_row - 1)
     else:
-        sheet.print_title_rows = "1:1"
+        sheet.repeat_rows(0)
 
 
 def _write_table(writer: _Writer, table: _Table, widths: list[float], wraps: list[bool], boxed: bool) -> None:
@@ -643,7 +718,7 @@ def _write_total(writer: _Writer, table: _Table, box: str) -> None:
     row: list = [writer.cell(None, "total" + box) for _ in columns]
     for i, column in enumerate(columns):
         if column.kind == "money" and column.key not in table.no_total:
-            letter = get_column_letter(i + 1)
+            letter = _letter(i + 1)
             row[i] = writer.cell(f"=SUM({letter}{table.first_row}:{letter}{table.last_row})",
                                  "total/money" + box)
     if columns[0].kind != "money":
@@ -655,32 +730,25 @@ def _write_total(writer: _Writer, table: _Table, box: str) -> None:
 
 def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, footer_left: str = "",
                  footer_right: str = "", grid: bool = True) -> None:
-    setup = sheet.page_setup
-    setup.orientation = "landscape"
-    setup.paperSize = A4
-    setup.fitToWidth = 1
-    setup.fitToHeight = 0
-    sheet.sheet_properties.pageSetUpPr.fitToPage = True
-    sheet.print_options.gridLines = grid
-    margins = sheet.page_margins
-    margins.left, margins.right = MARGIN_SIDE, MARGIN_SIDE
-    margins.top, margins.bottom = MARGIN_TOP, MARGIN_TOP
-    margins.header, margins.footer = MARGIN_HEADER, MARGIN_HEADER
-    header = sheet.oddHeader
-    header.left.text = "&A"
-    header.left.font = f"{FONT},Bold"
-    header.center.text = _hf(centre)
+    sheet.set_landscape()
+    sheet.set_paper(A4)
+    sheet.fit_to_pages(1, 0)  # one page wide, as many long as it takes
+    sheet.hide_gridlines(0 if grid else 2)  # gridlines on screen and printed, or neither
+    sheet.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
+    bold = f'&"{FONT},Bold"'
     if draft:
-        header.right.text = "DRAFT"
-        header.right.font = f"{FONT},Bold"
-        header.right.size = 14
-        header.right.color = RED
-    elif right:
-        header.right.text = _hf(right)
-    footer = sheet.oddFooter
-    footer.left.text = _hf(footer_left)
-    footer.center.text = "Page &P of &N"
-    footer.right.text = _hf(footer_right)
+        header_right = f"{bold}&14 &K{RED}DRAFT"
+    else:
+        header_right = _hf(right) if right else None
+    header = _header_footer(f"{bold}&A", _hf(centre), header_right)
+    footer = _header_footer(_hf(footer_left), "Page &P of &N", _hf(footer_right))
+    sheet.set_header(header, {"margin": MARGIN_HEADER})
+    sheet.set_footer(footer, {"margin": MARGIN_HEADER})
+
+
+def _header_footer(left: str | None, centre: str | None, right: str | None) -> str:
+    """A page header or footer's three parts (None: left out) in Excel's &L &C &R codes."""
+    return "".join(f"&{code}{part}" for code, part in zip("LCR", (left, centre, right)) if part is not None)
 
 
 # --- the generic workbook ---------------------------------------------------------------
@@ -721,18 +789,17 @@ def table_workbook_bytes(sheets: list[Sheet]) -> bytes:
         records = _records(sheet.rows, sheet.columns, title, mapping=True)
         plan.table(sheet.columns, records, total=sheet.total, empty_note="No rows")
         plans.append((plan, sheet.heading or title))
-    styles = _Styles()
+    styles = _Styles(book)
     for plan, centre in plans:
-        ws = book.create_sheet(plan.title)
+        ws = book.add_worksheet(plan.title)
         _print_setup(ws, centre=centre)
         _write_plan(plan, ws, styles)
     return _save(book)
 
 
 def _save(book: Workbook) -> bytes:
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    book.close()
+    return book.filename.getvalue()  # the BytesIO `_new_book` gave it
 
 
 # --- the claim pack ----------------------------------------------------------------------
@@ -770,8 +837,8 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     draft = pack.status == "draft"
     month_text = month_name(pack.month)
     book = _new_book()
-    summary_ws = book.create_sheet(SUMMARY)
-    styles = _Styles()
+    summary_ws = book.add_worksheet(SUMMARY)
+    styles = _Styles(book)
     plans, tables = _line_plans(pack, month_text)
     plans.append(_reconciliation_plan(pack, month_text))
     if pack.recharge is not None:
@@ -787,7 +854,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
     _write_summary(pack, summary_ws, styles, month_text, *tables)
     for plan in plans:
-        ws = book.create_sheet(plan.title)
+        ws = book.add_worksheet(plan.title)
         _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
         _write_plan(plan, ws, styles)
     return _save(book)
@@ -901,9 +968,8 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
                    blocks: _Table) -> None:
     """Page 1: what is claimed, by whom, the totals and the sign-off; then a page
     of totals by scheme, service and organisation."""
-    for letter, width in SUMMARY_WIDTHS.items():
-        ws.column_dimensions[letter].width = width
-    ws.sheet_view.showGridLines = False
+    for index, width in enumerate(SUMMARY_WIDTHS.values()):
+        _set_width(ws, index, width)
     w = _Writer(ws, styles)
     _summary_header(pack, w)
     _summary_warnings(pack, w)
@@ -914,9 +980,9 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
     if moved:
         w.append([])
     else:
-        ws.row_breaks.append(Break(id=w.row))
+        ws.set_h_pagebreaks([w.row])  # a break below row w.row (counted from 1)
     _summary_breakdowns(pack, w, month_text, current, adjust)
-    ws.print_title_rows = "1:1"
+    ws.repeat_rows(0)
 
 
 class _Info:
@@ -1019,7 +1085,7 @@ def _summary_sign_off(ws, w: _Writer, month_text: str) -> bool:
     sign_off = ROW_HEIGHT * 2 + 18 + SIGN_HEIGHT * len(SIGNERS)
     moved = w.height + sign_off > PAGE_HEIGHT - 12
     if moved:
-        ws.row_breaks.append(Break(id=w.row))
+        ws.set_h_pagebreaks([w.row])
     else:
         w.append([])
     w.append([w.cell(f"Sign-off: the claim for {month_text}", "section")] + [w.cell(None, "section")] * 4)
