@@ -13,6 +13,7 @@ import pytest
 
 from fixtures import SAMPLE_DIR
 from tests.cli_helpers import hds, ok
+from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -241,9 +242,8 @@ def run_hds(*args):
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_two_submits_at_once_exactly_one_wins(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
+def test_two_submits_at_once_exactly_one_wins(tmp_path, sample_store):
+    db = copy_store(sample_store, tmp_path / "hds.db")  # the sample loaded
     first, second = run_hds("submit", "--month", "2020-10", "--db", db), run_hds("submit", "--month", "2020-10", "--db", db)
     results = [(p.wait(timeout=120), p.stdout.read() + p.stderr.read()) for p in (first, second)]
     codes = sorted(code for code, _ in results)
@@ -259,13 +259,6 @@ def store_state(db):
                 con.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0],
                 con.execute("SELECT COUNT(*) FROM submissions").fetchone()[0],
                 con.execute("SELECT COUNT(*) FROM submission_lines").fetchone()[0])
-
-
-@pytest.fixture(scope="module")
-def sample_store(tmp_path_factory):
-    db = tmp_path_factory.mktemp("sample") / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
-    return db
 
 
 @pytest.mark.parametrize("seed", range(6))

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 from tests.cli_helpers import ok
 from tests import browser
 
@@ -19,12 +19,10 @@ RECEIPTS = ("receipt_id,claim_month,scheme,amount,received_date\n"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, october_store):
     """The sample with October and November submitted and October (under-)paid."""
     base = tmp_path_factory.mktemp("month-end")
-    db = base / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
+    db = copy_store(october_store, base / "hds.db")  # the sample loaded, October submitted
     # November's double funding in the synthetic sample, acknowledged as a finance officer would: the
     # findings of 'hds check --csv' with a column 'because' added for the errors
     rows = list(csv.DictReader(io.StringIO(ok("check", "--month", "2020-11", "--csv", "--db", db))))

@@ -16,6 +16,7 @@ import pytest
 
 from fixtures import SAMPLE_DIR
 from tests.cli_helpers import hds, ok
+from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCHARGES = "discharge_id,patient_id,discharge_date,nhs_number\nD1,P1,2020-10-05,9990000026\nD2,P2,2020-10-01,\n"
@@ -208,9 +209,8 @@ def test_a_reader_during_a_long_load_sees_one_state_and_never_dies(tmp_path):
 
 # --- money never claimed twice ----------------------------------------------------------------
 
-def test_concurrent_submits_of_different_months_claim_each_month_once(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
+def test_concurrent_submits_of_different_months_claim_each_month_once(tmp_path, sample_store):
+    db = copy_store(sample_store, tmp_path / "hds.db")  # the sample loaded
     ok("submit", "--month", "2020-09", "--db", db)
     october = Decimal(json.loads(ok("claim", "--month", "2020-10", "--json", "--db", db))["totals"]["claim"])
     runs = [subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "submit", "--month", month, "--db", str(db),
