@@ -422,11 +422,12 @@ def test_a_writer_that_must_wait_says_so_and_then_goes_on(tmp_path):
     holder.execute("BEGIN IMMEDIATE")  # another process is writing
     submit = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "submit", "--month", "2020-10", "--db", str(db)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    waiting = submit.stderr.readline()  # what it says when it finds the store locked: read as soon as it is said
+    assert "Waiting: another hds process is writing to" in waiting
+    time.sleep(0.5)  # and it keeps waiting, past its next tries (each a 0.1 s busy wait and a 0.2 s pause)
     assert submit.poll() is None  # still waiting, not dead
     holder.execute("COMMIT")
     holder.close()
     out, err = submit.communicate(timeout=60)
-    assert submit.returncode == 0, err
-    assert "Waiting: another hds process is writing to" in err
+    assert submit.returncode == 0, waiting + err
     assert "Submitted 2020-10" in out and "Traceback" not in err
