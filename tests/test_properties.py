@@ -13,9 +13,9 @@ from tests.scalar_reference import month_last_day
 from hds.days import day_number, month_index, to_date
 from tests import reference
 
-settings.register_profile("hds", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
-settings.load_profile("hds")
+# 300 examples for these properties, set on each test: a profile loaded here (settings.load_profile) was the
+# default of every Hypothesis test of the session once this module was collected, not of these alone
+PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 EVENT_OUTCOMES = {
     "care_act_assessment": [""], "death": [""], "self_funder_charge_from": [""],
@@ -55,6 +55,7 @@ def decided_case(library, case):
     return decide(data, library, day_number(horizon))
 
 
+@PROPERTIES
 @given(discharges())
 def test_agrees_with_independent_reading_of_rules(library, case):
     discharge, episodes, events, horizon = case
@@ -65,6 +66,7 @@ def test_agrees_with_independent_reading_of_rules(library, case):
     assert ours == theirs
 
 
+@PROPERTIES
 @given(discharges())
 def test_every_day_lands_in_exactly_one_funder(library, case):
     _, episodes, _, horizon = case
@@ -77,6 +79,7 @@ def test_every_day_lands_in_exactly_one_funder(library, case):
         assert (s.first[mine][1:] == s.last[mine][:-1] + 1).all()
 
 
+@PROPERTIES
 @given(discharges())
 def test_free_period_limits_and_assessment(library, case):
     discharge, _, _, _ = case
@@ -93,6 +96,7 @@ def test_free_period_limits_and_assessment(library, case):
             assert e["service"][s.episode[k]] == "isolation"
 
 
+@PROPERTIES
 @given(st.lists(discharges(), min_size=1, max_size=6), st.sampled_from(["2020-10", "2021-01", "2021-08"]))
 def test_claim_total_is_the_sum_of_its_lines(library, cases, month):
     dataset = Data.from_records(**combined(cases))
@@ -113,7 +117,7 @@ def combined(cases) -> dict:
     }
 
 
-@settings(max_examples=150)
+@settings(PROPERTIES, max_examples=150)
 @given(st.lists(discharges(), min_size=1, max_size=8))
 def test_columnar_core_agrees_with_the_scalar_engine_to_the_segment_and_rule(library, cases):
     """The columnar core against the one-record-at-a-time engine it replaced (tests/scalar_reference.py):
