@@ -71,3 +71,13 @@ def sample_data(library):
     from hds.load import read_data
 
     return read_data(SAMPLE_DIR, tuple(s.name for s in library.schemes))[0]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session's browser tests (each page still opens in a fresh context)."""
+    from tests import browser
+
+    browser.require_chromium()
+    with browser.session() as started:
+        yield started

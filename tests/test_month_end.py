@@ -73,14 +73,14 @@ def test_claim_needs_a_month_or_a_range(store):
     assert result.exit_code == 2 and "give --month M, or --from M1 and --to M2" in result.output
 
 
-def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_path):
+def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_path, chromium):
     browser.require_chromium()
     out = tmp_path / "report.html"
     ok("report", "--from", "2020-09", "--to", "2021-03", "-o", out, "--db", store)
     page = out.read_text()
     assert not re.search(r"""(src|href)=["']?https?:""", page)  # nothing from the network
     assert out.stat().st_mode & 0o777 == 0o600
-    with browser.open_file(out, width=1280, height=900) as view:
+    with browser.open_file(out, chromium, width=1280, height=900) as view:
         assert view.errors() == []
         charts = view.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
             const svg = f.querySelector('svg');
