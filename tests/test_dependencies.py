@@ -2,6 +2,7 @@
 product (hds/, rules/, claims/, fixtures/, cli.py), and every library the product or the tests import is declared."""
 
 import ast
+import functools
 import re
 import sys
 from pathlib import Path
@@ -39,6 +40,7 @@ def project() -> dict:
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
 
+@functools.lru_cache(maxsize=None)
 def imported(*roots: str) -> dict[str, set[str]]:
     """Top-level modules imported anywhere under `roots` (in functions too), not the standard library's or
     ours: module -> the files importing it."""
