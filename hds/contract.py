@@ -106,7 +106,6 @@ CONTRACT: tuple[TableSpec, ...] = (
     )),
 )
 SPEC: dict[str, TableSpec] = {t.name: t for t in CONTRACT}
-TABLE_NAMES: tuple[str, ...] = tuple(SPEC)
 
 _PYTHON_TYPES = {"date": dt.date, "money": int, "flag": bool}
 

@@ -47,15 +47,6 @@ def iso(number: int) -> str:
     return to_date(number).isoformat()
 
 
-def iso_strings(days: np.ndarray) -> np.ndarray:
-    """ISO text of day numbers; NEVER becomes blank."""
-    out = np.empty(len(days), dtype=object)
-    real = days != NEVER
-    out[real] = days[real].astype("datetime64[D]").astype(str).astype(object)
-    out[~real] = ""
-    return out
-
-
 def month_index(days: np.ndarray) -> np.ndarray:
     return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
 

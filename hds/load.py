@@ -189,15 +189,6 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...]):
 
 # --- a table ---------------------------------------------------------------------------
 
-@dataclass
-class Checked:
-    """A validated table: its rows as columns of the dataset's types, with `_extra` and `_row`."""
-
-    spec: TableSpec
-    source: str
-    table: Table
-
-
 def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) -> Table:
     """Validate one raw table; problems go into `found` as (row, phase, column index, Problem)."""
     source, frame, rows = raw.source, raw.frame, np.asarray(raw.rows, dtype=np.int64)

@@ -2,16 +2,18 @@
 
     from tests import browser
 
-    def test_page(tmp_path):
+    def test_page(tmp_path, chromium):        # the session's browser (tests/conftest.py)
         browser.require_chromium()            # skips without a browser, fails under CI
-        with browser.open_file(tmp_path / "page.html") as view:
+        with browser.open_file(tmp_path / "page.html", chromium) as view:
             assert view.errors() == []
             view.screenshot(tmp_path / "page.png")
             assert browser.distinct_colours(tmp_path / "page.png") > 16
 
 The browser is the system Chromium (/usr/bin/chromium, or $HDS_CHROMIUM),
 driven by Playwright for Python. Playwright's own browser downloads are never
-used. Each page gets a fresh, empty profile, and every request that is not
+used. One browser serves the session (`session()`, the `chromium` fixture);
+each page gets a fresh, empty browser context (its own cookies, storage and
+cache, as a new profile has), and every request that is not
 for a file:, data: or about: URL is recorded (the machine has no network, so
 such a request would fail anyway; recording it names the culprit).
 """
@@ -20,8 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -93,33 +93,41 @@ class PageView:
 
 
 @contextlib.contextmanager
-def open_file(path: Path | str, width: int = 1280, height: int = 900):
-    """Yield a PageView of `path` loaded in a fresh headless Chromium; closes the browser after."""
+def session():
+    """Yield a headless Chromium (a playwright Browser) to open pages in; closes it after."""
     from playwright.sync_api import sync_playwright
 
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@contextlib.contextmanager
+def open_file(path: Path | str, chromium=None, width: int = 1280, height: int = 900):
+    """Yield a PageView of `path` loaded in a fresh context of `chromium` (a browser of `session()`; without
+    one, a browser is started for this page alone); closes the context after."""
+    if chromium is None:
+        with session() as own, open_file(path, own, width, height) as view:
+            yield view
+        return
     url = Path(path).resolve().as_uri()
-    profile = tempfile.mkdtemp(prefix="hds-chromium-")
+    context = chromium.new_context(viewport={"width": width, "height": height}, device_scale_factor=1,
+                                   offline=True, java_script_enabled=True)
     try:
-        with sync_playwright() as playwright:
-            context = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=LAUNCH_ARGS,
-                viewport={"width": width, "height": height}, device_scale_factor=1,
-                offline=True, java_script_enabled=True,
-            )
-            try:
-                page = context.pages[0] if context.pages else context.new_page()
-                view = PageView(page)
-                page.on("console", lambda m: view.console_errors.append(m.text) if m.type == "error" else None)
-                page.on("pageerror", lambda e: view.page_errors.append(str(e)))
-                page.on("request", lambda r: None if r.url.startswith(LOCAL_SCHEMES)
-                        else view.network_requests.append(r.url))
-                page.on("requestfailed", lambda r: view.failed_requests.append(f"{r.url} ({r.failure})"))
-                page.goto(url, wait_until="load")
-                yield view
-            finally:
-                context.close()
+        page = context.new_page()
+        view = PageView(page)
+        page.on("console", lambda m: view.console_errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: view.page_errors.append(str(e)))
+        page.on("request", lambda r: None if r.url.startswith(LOCAL_SCHEMES)
+                else view.network_requests.append(r.url))
+        page.on("requestfailed", lambda r: view.failed_requests.append(f"{r.url} ({r.failure})"))
+        page.goto(url, wait_until="load")
+        yield view
     finally:
-        shutil.rmtree(profile, ignore_errors=True)
+        context.close()
 
 
 def distinct_colours(png: Path | str, limit: int = 1 << 16) -> int:

@@ -1,5 +1,16 @@
+"""Shared, expensive things built once per session: the rule library, its engine, and stores of the sample.
+
+Tests that need a store of the sample copy a prepared file (`copy_store`) instead of loading the
+sample again: loading it is the same work every time, and the tests that are about loading still load.
+"""
+
+import shutil
+import sqlite3
+from pathlib import Path
+
 import pytest
 
+from fixtures import SAMPLE_DIR
 from rules.engine import Engine
 from rules.library import load_library
 
@@ -12,3 +23,61 @@ def library():
 @pytest.fixture(scope="session")
 def engine(library):
     return Engine(library.books)
+
+
+def copy_store(source: Path, target: Path) -> Path:
+    """A private copy of a store at `target` (its folder is made), for a test to change as it likes:
+    the store file and what lives beside it under its name (the ledger's anchor, `<store>.anchor`)."""
+    assert not Path(f"{source}-wal").exists() or Path(f"{source}-wal").stat().st_size == 0, \
+        "the prepared store still has a write-ahead log"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(source, target)
+    for companion in source.parent.glob(f"{source.name}.*"):
+        shutil.copyfile(companion, target.parent / (target.name + companion.name[len(source.name):]))
+    return target
+
+
+def _checkpointed(db: Path) -> Path:
+    """`db` with its write-ahead log folded in, so that copying the one file copies the whole store."""
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    con.close()
+    return db
+
+
+@pytest.fixture(scope="session")
+def sample_store(tmp_path_factory) -> Path:
+    """The sample loaded once, as `hds load fixtures/sample` leaves it. Never change it: copy it."""
+    from tests.cli_helpers import ok
+
+    db = tmp_path_factory.mktemp("sample-store") / "hds.db"
+    ok("load", SAMPLE_DIR, "--db", db)
+    return _checkpointed(db)
+
+
+@pytest.fixture(scope="session")
+def october_store(tmp_path_factory, sample_store) -> Path:
+    """The sample loaded and October 2020 submitted. Never change it: copy it."""
+    from tests.cli_helpers import ok
+
+    db = copy_store(sample_store, tmp_path_factory.mktemp("october-store") / "hds.db")
+    ok("submit", "--month", "2020-10", "--db", db)
+    return _checkpointed(db)
+
+
+@pytest.fixture(scope="session")
+def sample_data(library):
+    """The sample as read from its CSV files (hds.load.read_data), shared: nothing may change it."""
+    from hds.load import read_data
+
+    return read_data(SAMPLE_DIR, tuple(s.name for s in library.schemes))[0]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the session's browser tests (each page still opens in a fresh context)."""
+    from tests import browser
+
+    browser.require_chromium()
+    with browser.session() as started:
+        yield started

@@ -9,18 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 from tests.cli_helpers import ok
 
 METADATA = Path(__file__).resolve().parent.parent / "docs" / "datasette.json"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
-    db = tmp_path_factory.mktemp("analysts") / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
-    return db
+def store(tmp_path_factory, october_store):
+    """The sample loaded and October submitted (a copy of the session's prepared store)."""
+    return copy_store(october_store, tmp_path_factory.mktemp("analysts") / "hds.db")
 
 
 def test_the_allocation_table_of_every_month_is_in_the_store_after_a_load(store):

@@ -9,16 +9,15 @@ from click.testing import CliRunner
 
 import cli
 from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 
 SAMPLE = ["--data", str(SAMPLE_DIR)]
 
 
 @pytest.fixture(scope="module")
-def sample_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("store") / "hds.db"
-    result = CliRunner().invoke(cli.main, ["load", str(SAMPLE_DIR), "--db", str(db)])
-    assert result.exit_code == 0, result.output
-    return db
+def sample_db(tmp_path_factory, sample_store):
+    """The sample loaded (a copy of the session's prepared store; test_load_reports_counts loads it itself)."""
+    return copy_store(sample_store, tmp_path_factory.mktemp("store") / "hds.db")
 
 
 def run(*args):

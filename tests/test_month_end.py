@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 import cli
-from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 from tests.cli_helpers import ok
 from tests import browser
 
@@ -19,12 +19,10 @@ RECEIPTS = ("receipt_id,claim_month,scheme,amount,received_date\n"
 
 
 @pytest.fixture(scope="module")
-def store(tmp_path_factory):
+def store(tmp_path_factory, october_store):
     """The sample with October and November submitted and October (under-)paid."""
     base = tmp_path_factory.mktemp("month-end")
-    db = base / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
+    db = copy_store(october_store, base / "hds.db")  # the sample loaded, October submitted
     # November's double funding in the synthetic sample, acknowledged as a finance officer would: the
     # findings of 'hds check --csv' with a column 'because' added for the errors
     rows = list(csv.DictReader(io.StringIO(ok("check", "--month", "2020-11", "--csv", "--db", db))))
@@ -75,14 +73,14 @@ def test_claim_needs_a_month_or_a_range(store):
     assert result.exit_code == 2 and "give --month M, or --from M1 and --to M2" in result.output
 
 
-def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_path):
+def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_path, chromium):
     browser.require_chromium()
     out = tmp_path / "report.html"
     ok("report", "--from", "2020-09", "--to", "2021-03", "-o", out, "--db", store)
     page = out.read_text()
     assert not re.search(r"""(src|href)=["']?https?:""", page)  # nothing from the network
     assert out.stat().st_mode & 0o777 == 0o600
-    with browser.open_file(out, width=1280, height=900) as view:
+    with browser.open_file(out, chromium, width=1280, height=900) as view:
         assert view.errors() == []
         charts = view.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
             const svg = f.querySelector('svg');

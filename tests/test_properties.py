@@ -13,9 +13,9 @@ from tests.scalar_reference import month_last_day
 from hds.days import day_number, month_index, to_date
 from tests import reference
 
-settings.register_profile("hds", max_examples=300, deadline=None,
-                          suppress_health_check=[HealthCheck.function_scoped_fixture])
-settings.load_profile("hds")
+# 300 examples for these properties, set on each test: a profile loaded here (settings.load_profile) was the
+# default of every Hypothesis test of the session once this module was collected, not of these alone
+PROPERTIES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 EVENT_OUTCOMES = {
     "care_act_assessment": [""], "death": [""], "self_funder_charge_from": [""],
@@ -55,20 +55,30 @@ def decided_case(library, case):
     return decide(data, library, day_number(horizon))
 
 
+# Three properties of one discharge, checked on the same 300 generated discharges: generating a discharge costs
+# twice what deciding it does, so one test draws each and decides it once, then holds it to all three (they were
+# three tests, each drawing and deciding its own 300; each property still sees 300 discharges of the same strategy).
+
+@PROPERTIES
 @given(discharges())
-def test_agrees_with_independent_reading_of_rules(library, case):
+def test_one_discharge_agrees_with_rules_md_lands_every_day_once_and_keeps_the_free_period(library, case):
+    decided = decided_case(library, case)
+    every_day_lands_in_exactly_one_funder(case, decided)
+    free_period_limits_and_assessment(case, decided)
+    agrees_with_independent_reading_of_rules(case, decided)
+
+
+def agrees_with_independent_reading_of_rules(case, decided):
     discharge, episodes, events, horizon = case
-    rows = allocate(decided_case(library, case), 0, int(month_index([day_number(horizon)])[0]))
+    rows = allocate(decided, 0, int(month_index([day_number(horizon)])[0]))
     ours = {(e, m, f): (d, a) for e, m, f, d, a in rows.rows(["episode_id", "month", "funder", "days", "amount_pence"])}
     theirs = {k: (days, int(amount * 100)) for k, (days, amount) in
               reference.allocate(discharge, episodes, events, horizon).items()}
     assert ours == theirs
 
 
-@given(discharges())
-def test_every_day_lands_in_exactly_one_funder(library, case):
+def every_day_lands_in_exactly_one_funder(case, decided):
     _, episodes, _, horizon = case
-    decided = decided_case(library, case)
     s, e = decided.segments, decided.data.episodes
     for i in range(len(e)):
         mine = s.episode == i
@@ -77,10 +87,8 @@ def test_every_day_lands_in_exactly_one_funder(library, case):
         assert (s.first[mine][1:] == s.last[mine][:-1] + 1).all()
 
 
-@given(discharges())
-def test_free_period_limits_and_assessment(library, case):
+def free_period_limits_and_assessment(case, decided):
     discharge, _, _, _ = case
-    decided = decided_case(library, case)
     t, s, e = decided.timelines, decided.segments, decided.data.episodes
     limit = {"HDS2": 42, "HDS3": 42, "HDS4": 28}
     scheme = decided.scheme_of_discharge()[0]
@@ -93,6 +101,10 @@ def test_free_period_limits_and_assessment(library, case):
             assert e["service"][s.episode[k]] == "isolation"
 
 
+# 150 examples, as the columnar-core test below draws from the same list strategy: each example is a claim over
+# one to six discharges, and the three sums are checked over every line of it (300 examples took 2.5 s, three
+# fifths of it drawing the discharges).
+@settings(PROPERTIES, max_examples=150)
 @given(st.lists(discharges(), min_size=1, max_size=6), st.sampled_from(["2020-10", "2021-01", "2021-08"]))
 def test_claim_total_is_the_sum_of_its_lines(library, cases, month):
     dataset = Data.from_records(**combined(cases))
@@ -113,7 +125,7 @@ def combined(cases) -> dict:
     }
 
 
-@settings(max_examples=150)
+@settings(PROPERTIES, max_examples=150)
 @given(st.lists(discharges(), min_size=1, max_size=8))
 def test_columnar_core_agrees_with_the_scalar_engine_to_the_segment_and_rule(library, cases):
     """The columnar core against the one-record-at-a-time engine it replaced (tests/scalar_reference.py):

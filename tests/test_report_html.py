@@ -334,11 +334,11 @@ def test_importing_the_module_does_not_import_matplotlib():
 
 # --- in a real browser -------------------------------------------------------------
 
-def test_report_in_headless_chromium(tmp_path, page):
+def test_report_in_headless_chromium(tmp_path, page, chromium):
     browser.require_chromium()
     path = tmp_path / "report.html"
     path.write_text(page, encoding="utf-8")
-    with browser.open_file(path, width=1280, height=900) as view:
+    with browser.open_file(path, chromium, width=1280, height=900) as view:
         assert view.errors() == []
         charts = view.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(f => {
             const svg = f.querySelector('svg');

@@ -16,6 +16,7 @@ import pytest
 
 from fixtures import SAMPLE_DIR
 from tests.cli_helpers import hds, ok
+from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
 DISCHARGES = "discharge_id,patient_id,discharge_date,nhs_number\nD1,P1,2020-10-05,9990000026\nD2,P2,2020-10-01,\n"
@@ -208,9 +209,8 @@ def test_a_reader_during_a_long_load_sees_one_state_and_never_dies(tmp_path):
 
 # --- money never claimed twice ----------------------------------------------------------------
 
-def test_concurrent_submits_of_different_months_claim_each_month_once(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
+def test_concurrent_submits_of_different_months_claim_each_month_once(tmp_path, sample_store):
+    db = copy_store(sample_store, tmp_path / "hds.db")  # the sample loaded
     ok("submit", "--month", "2020-09", "--db", db)
     october = Decimal(json.loads(ok("claim", "--month", "2020-10", "--json", "--db", db))["totals"]["claim"])
     runs = [subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "submit", "--month", month, "--db", str(db),
@@ -422,11 +422,12 @@ def test_a_writer_that_must_wait_says_so_and_then_goes_on(tmp_path):
     holder.execute("BEGIN IMMEDIATE")  # another process is writing
     submit = subprocess.Popen([sys.executable, str(ROOT / "cli.py"), "submit", "--month", "2020-10", "--db", str(db)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
+    waiting = submit.stderr.readline()  # what it says when it finds the store locked: read as soon as it is said
+    assert "Waiting: another hds process is writing to" in waiting
+    time.sleep(0.5)  # and it keeps waiting, past its next tries (each a 0.1 s busy wait and a 0.2 s pause)
     assert submit.poll() is None  # still waiting, not dead
     holder.execute("COMMIT")
     holder.close()
     out, err = submit.communicate(timeout=60)
-    assert submit.returncode == 0, err
-    assert "Waiting: another hds process is writing to" in err
+    assert submit.returncode == 0, waiting + err
     assert "Submitted 2020-10" in out and "Traceback" not in err

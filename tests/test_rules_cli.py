@@ -7,12 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 from tests.cli_helpers import ok
 
 
 @pytest.fixture(scope="module")
-def folders(tmp_path_factory):
+def folders(tmp_path_factory, sample_store):
     base = tmp_path_factory.mktemp("what-if")
     same, shorter = base / "same", base / "shorter"
     ok("rules", "export", same)
@@ -21,8 +21,7 @@ def folders(tmp_path_factory):
     text = path.read_text()
     assert "value: 42" in text
     path.write_text(text.replace("value: 42", "value: 28"))
-    db = base / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
+    db = copy_store(sample_store, base / "hds.db")  # the sample loaded
     return db, same, shorter
 
 

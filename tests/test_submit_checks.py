@@ -7,16 +7,14 @@ import sqlite3
 import openpyxl
 import pytest
 
-from fixtures import SAMPLE_DIR
+from tests.conftest import copy_store
 from tests.cli_helpers import hds, ok
 
 
 @pytest.fixture()
-def store(tmp_path):
-    db = tmp_path / "hds.db"
-    ok("load", SAMPLE_DIR, "--db", db)
-    ok("submit", "--month", "2020-10", "--db", db)
-    return db
+def store(tmp_path, october_store):
+    """The sample loaded and October submitted (a copy of the session's prepared store)."""
+    return copy_store(october_store, tmp_path / "hds.db")
 
 
 def errors_of(db, month):
