@@ -555,17 +555,25 @@ def test_double_funding_belongs_to_the_months_of_the_doubly_funded_days(library)
     assert findings(library, "2020-10", dataset, "HDS-DOUBLE-FREE") == []  # October funds one package only
 
 
-def test_submit_lists_few_warnings_whole_and_many_as_a_sample_and_a_count(capsys):
-    from cli import _warn_findings
+def test_submit_lists_few_warnings_whole_and_many_as_a_sample_and_a_count():
+    from types import SimpleNamespace
 
-    few = [{"code": "HDS-NO-NHS", "subject": f"D{n:07d}", "message": "no number"} for n in range(4)]
-    _warn_findings(few, "2020-10")
-    assert capsys.readouterr().err.count("warning: HDS-NO-NHS:") == 4
+    from claims.commands.submitting import open_warnings
 
-    many = few * 10 + [{"code": "HDS-AFTER-DEATH", "subject": "E0000001", "message": "after death"}]
-    _warn_findings(many, "2020-10")
-    err = capsys.readouterr().err.splitlines()
-    assert err[:3] == [f"warning: HDS-NO-NHS:D{n:07d} no number" for n in range(3)]
-    assert err[3] == ("warning: ... and 37 more HDS-NO-NHS warning(s); "
-                      "'hds check --month 2020-10 --csv' lists them all")
-    assert err[4:] == ["warning: HDS-AFTER-DEATH:E0000001 after death"]
+    def submitted(findings):
+        return SimpleNamespace(findings=findings)
+
+    few = [{"code": "HDS-NO-NHS", "subject": f"D{n:07d}", "message": "no number", "severity": "warning",
+            "acknowledged": ""} for n in range(4)]
+    assert [line.split()[0] for line in open_warnings(submitted(few), "2020-10")] == [
+        f"HDS-NO-NHS:D{n:07d}" for n in range(4)]
+
+    many = few * 10 + [{"code": "HDS-AFTER-DEATH", "subject": "E0000001", "message": "after death",
+                        "severity": "warning", "acknowledged": ""}]
+    shown = open_warnings(submitted(many), "2020-10")
+    assert shown[:3] == [f"HDS-NO-NHS:D{n:07d} no number" for n in range(3)]
+    assert shown[3] == ("... and 37 more HDS-NO-NHS warning(s); 'hds check --month 2020-10 --csv' lists them all")
+    assert shown[4:] == ["HDS-AFTER-DEATH:E0000001 after death"]
+    # acknowledged warnings and errors are not repeated as open warnings
+    done = few + [{**few[0], "acknowledged": "accepted by x: reason"}, {**few[1], "severity": "error"}]
+    assert len(open_warnings(submitted(done), "2020-10")) == 4
