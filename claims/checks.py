@@ -31,7 +31,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from claims.allocate import FUNDER_CODE, allocate, block_allocation, decide
+from claims.allocate import FUNDER_CODE, _distinct, allocate, block_allocation, decide
 from hds.contract import SERVICES
 from hds.data import Data
 from hds.days import NEVER, PASSED, day_number, iso
@@ -570,8 +570,8 @@ def _cost_bands(episodes: Table, th: Thresholds) -> dict[str, tuple[float, float
         costs = episodes["weekly_pence"][services == name].astype(np.float64)
         if len(costs) < th.outlier_min_group:
             continue
-        median = float(np.median(costs))
-        spread = max(1.4826 * float(np.median(np.abs(costs - median))), th.outlier_spread_floor * median)
+        median = _median(costs)
+        spread = max(1.4826 * _median(np.abs(costs - median)), th.outlier_spread_floor * median)
         bands[name] = (median, median - th.outlier_k * spread, median + th.outlier_k * spread)
     return bands
 
@@ -713,7 +713,7 @@ def block_and_bed_claims(ctx: Context):
             continue
         beds_pence = int(_pence(e["weekly_pence"][found], per_episode[found]).sum())
         amount = min(int(block_pence[block_id]), beds_pence)
-        discharges = np.unique(e["d"][found])
+        discharges = _distinct(e["d"][found])[0]  # np.unique, without importing numpy.ma
         yield (block_id,
                {"block": [block_id], "episode": e["episode_id"][found].tolist(),
                 "discharge": ctx.sub.discharges["discharge_id"][discharges].tolist(),
@@ -834,6 +834,16 @@ def _codes(values: np.ndarray) -> np.ndarray:
     if not len(values):
         return np.zeros(0, dtype=np.int64)
     return np.unique(_text(values), return_inverse=True)[1].reshape(-1).astype(np.int64)
+
+
+def _median(values: np.ndarray) -> float:
+    """np.median of some (one or more, not NaN) float64 values, computed as it computes it (the middle
+    value, or the mean of the middle two) but without importing numpy.ma as np.median does (~7 ms)."""
+    ordered = np.sort(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return float(ordered[middle])
+    return float(np.mean(ordered[middle - 1:middle + 1]))
 
 
 def _pence(weekly, days):

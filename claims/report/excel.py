@@ -288,7 +288,7 @@ def _clean(value: Any) -> str | None:
     text = value if isinstance(value, str) else str(value)
     if not text:
         return None
-    if ILLEGAL_CHARACTERS_RE.search(text):
+    if not text.isprintable() and ILLEGAL_CHARACTERS_RE.search(text):  # what it finds is never printable
         text = ILLEGAL_CHARACTERS_RE.sub("\ufffd", text)
     return neutralise(text)
 
@@ -511,10 +511,18 @@ class _SheetPlan:
         return self.tables[0] if self.tables else None
 
 
+_ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
+_NO_ASCII = dict.fromkeys(range(128))
+
+
 def _units(text: str) -> float:
     """Width of text in column units: capitals (codes such as HDS-AFTER-DEATH) print about a third
     wider than the digit a unit is measured by."""
-    return len(text) + 0.35 * sum(c.isupper() for c in text)
+    ascii_text = text.encode("ascii", "ignore")  # the capitals counted in C: those bytes deleted
+    capitals = len(ascii_text) - len(ascii_text.translate(None, _ASCII_CAPITALS))
+    if len(ascii_text) < len(text):  # and each other character asked in turn
+        capitals += sum(c.isupper() for c in text.translate(_NO_ASCII))
+    return len(text) + 0.35 * capitals
 
 
 def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
@@ -618,12 +626,17 @@ class _Writer:
         """A cell of (cleaned) text: always a string, never a formula or an error value."""
         return _Cell(value, self.styles.format(style) if style else None, text=True)
 
-    def append(self, cells: list, height: float | None = None, merge: str | None = None) -> int:
+    def next_row(self, height: float | None = None) -> int:
+        """Move to the next row (`height` points high, or the default); its 0-based number."""
         self.row += 1
         self.height += height or ROW_HEIGHT
         row = self.row - 1
         if height:
             self.sheet.set_row_pixels(row, height * 4 / 3)  # pixels of 3/4 point: the height exactly
+        return row
+
+    def append(self, cells: list, height: float | None = None, merge: str | None = None) -> int:
+        row = self.next_row(height)
         if merge:
             span = merge.format(r=self.row)
             at = xl_cell_to_rowcol(span.split(":")[0])[1]
@@ -681,35 +694,51 @@ def _write_table(writer: _Writer, table: _Table, widths: list[float], wraps: lis
     writer.append(heads, height=_height(lines) if lines > 1 else None)
     if not table.records:
         writer.append([writer.text(_clean(table.empty_note), "note")])
+    _write_records(writer, table, widths, wraps, box)
+    if table.total:
+        _write_total(writer, table, box)
+
+
+def _column_formats(styles: _Styles, kind: str, wrap: bool, box: str):
+    """A data column's formats: (plain, top) for a row of one line and a taller row; for dates,
+    those per style ("date", "datetime", "utc")."""
+    if kind == "date":
+        return {style: (styles.format(style + box), styles.format(style + "/top" + box))
+                for style in ("date", "datetime", "utc")}
+    if kind == "text":
+        if wrap:
+            return (styles.format("text/wrap" + box),) * 2
+        return (styles.format(box) if box else None, styles.format("text/top" + box))
+    return styles.format(kind + box), styles.format(kind + "/top" + box)  # money, int, month
+
+
+def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: list[bool], box: str) -> None:
+    """The table's data rows, each value written by its column's kind (as `_put` would write it)."""
+    sheet, columns = writer.sheet, table.columns
+    blank = writer.styles.format(box) if box else None
+    formats = [_column_formats(writer.styles, c.kind, wraps[i], box) for i, c in enumerate(columns)]
+    write = {"text": sheet.write_string, "int": sheet.write_number, "month": sheet.write_datetime}
     kinds = [c.kind for c in columns]
     wrapping = [(i, widths[i]) for i, c in enumerate(columns) if c.kind == "text" and wraps[i]]
-    plain = {"text": box or None, "blank": box or None}
-    top = {"text": "text/top" + box, "blank": box or None}
-    for kind in kinds:
-        if kind in ("money", "int", "month"):
-            plain[kind], top[kind] = kind + box, kind + "/top" + box
     for record in table.records:
         lines = 1
         for i, width in wrapping:
             value = record[i]
             if value is not None and len(value) > width * CHARS_PER_UNIT - 2:
                 lines = max(lines, _lines_needed(value, width))
-        styles = top if lines > 1 else plain
-        cells = []
-        for i, value in enumerate(record):
-            kind = kinds[i]
+        tall = lines > 1
+        row = writer.next_row(_height(lines) if tall else None)
+        for col, value in enumerate(record):
+            kind = kinds[col]
             if value is None:
-                cells.append(writer.cell(None, styles["blank"]))
-            elif kind == "text":
-                cells.append(writer.text(value, "text/wrap" + box if wraps[i] else styles["text"]))
+                if blank is not None:
+                    sheet.write_blank(row, col, None, blank)
             elif kind == "date":
-                when, style = value
-                cells.append(writer.cell(when, (style + "/top" if lines > 1 else style) + box))
+                sheet.write_datetime(row, col, value[0], formats[col][value[1]][tall])
+            elif kind == "money":
+                sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value, formats[col][tall])
             else:
-                cells.append(writer.cell(value, styles[kind]))
-        writer.append(cells, height=_height(lines) if lines > 1 else None)
-    if table.total:
-        _write_total(writer, table, box)
+                write[kind](row, col, value, formats[col][tall])
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
