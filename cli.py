@@ -5,7 +5,7 @@ writes the result. A domain error (HdsError) becomes a clear message and
 exit code 1, a usage error exit code 2; anything unexpected is reported in
 one line, never as a traceback (set HDS_DEBUG=1 to see one). Modules are
 imported inside the commands that need them, so `hds --version` or
-`hds trace` does not pay for pandas or openpyxl.
+`hds trace` does not pay for pandas or the Excel writer.
 """
 
 from __future__ import annotations
@@ -597,12 +597,13 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     """
     from claims.report.deliver import deliver
     from claims.report import views
-    from claims.checks import Thresholds, run_checks, totals
+    from claims.checks import totals
+    from claims.commands.month_end import month_findings
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
-    thresholds = Thresholds.from_mapping(config_beside(db).checks) if data is None else Thresholds()
+    config = config_beside(db) if data is None else None  # with --data: the default thresholds
     with reading(db, data, as_of, rules_dir) as r:
-        findings = run_checks(month, r.source.everything(), library(rules_dir), thresholds)
+        findings = month_findings(r, library(rules_dir), month, config=config)
     deliver(views.findings_report(findings, month, totals(findings)), fmt, out)
 
 

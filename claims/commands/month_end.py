@@ -34,7 +34,7 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     if not pack or as_submitted:
         return MonthClaim(claim, config, warnings)
     if r.store is None:
-        return MonthClaim(claim, config, warnings, findings=findings(r, lib, month, None))
+        return MonthClaim(claim, config, warnings, findings=month_findings(r, lib, month, None))
     from claims.ledger import submission_of
     from claims.recharge import recharge
     from claims.reconcile import reconcile
@@ -42,7 +42,7 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
     reuse = as_of is None  # the recharge states the month as the data stands now
     rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
-    return MonthClaim(claim, config, warnings, rec, rc, findings(r, lib, month, claim.submission, config))
+    return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config))
 
 
 def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):
@@ -59,8 +59,9 @@ def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):
     return claim_for(r.store, lib, month, as_of)
 
 
-def findings(r: Reading, lib, month, submission: dict | None, config=None) -> list:
-    """The findings a pack shows: those stored with the submission, or the checks run now on a draft."""
+def month_findings(r: Reading, lib, month, submission: dict | None = None, config=None) -> list:
+    """The findings of a month: those stored with its submission when given, else the checks run now
+    (with the thresholds of `config`, or the defaults)."""
     if submission is not None:
         from claims.ledger import findings_of
 

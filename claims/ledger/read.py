@@ -132,9 +132,14 @@ def kept_rows(store: Store, submission_id: int) -> dict[str, list[tuple]]:
 
 def stored_findings(store: Store, submission_id: int | None = None) -> list[dict]:
     """Findings stored with submissions: all of them, or one submission's."""
+    return _findings(store, "WHERE f.submission_id = ? " if submission_id is not None else "",
+                     [submission_id] if submission_id is not None else [])
+
+
+def _findings(store: Store, where: str, params: list) -> list[dict]:
+    """Stored findings (with their submission's month), their ids read back from JSON."""
     rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
-                       + ("WHERE f.submission_id = ? " if submission_id is not None else "")
-                       + "ORDER BY f.submission_id, f.n", [submission_id] if submission_id is not None else [])
+                       f"{where}ORDER BY f.submission_id, f.n", params)
     for row in rows:
         row["ids"] = json.loads(row["ids"])
     return rows
@@ -159,8 +164,5 @@ def patient_history(store: Store, patient_id: str) -> list[dict]:
 
 def patient_findings(store: Store, patient_id: str) -> list[dict]:
     """The findings stored with submissions that name this patient."""
-    rows = store.query("SELECT f.*, s.month FROM submission_findings f JOIN submissions s ON s.id = f.submission_id "
-                       "WHERE f.ids LIKE ? ORDER BY f.submission_id, f.n", [f'%"{patient_id}"%'])
-    for row in rows:
-        row["ids"] = json.loads(row["ids"])
+    rows = _findings(store, "WHERE f.ids LIKE ? ", [f'%"{patient_id}"%'])
     return [r for r in rows if patient_id in r["ids"].get("patient", [])]
