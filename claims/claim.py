@@ -72,7 +72,15 @@ class Claim:
     notes: list[str] = field(default_factory=list)
     carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
     carrier: dict | None = None  # that submission's header
-    allocation: Table | None = None  # the month's allocation rows, every funder, when this claim computed them
+    computed: Table | None = None  # the allocation rows (every funder) this claim was computed from, if it was
+
+    @property
+    def allocation(self) -> Table | None:
+        """The month's own allocation rows, every funder, when this claim computed them (the recharge
+        reuses them); filtered only when asked, so a plain claim pays nothing for it."""
+        if self.computed is None:
+            return None
+        return self.computed.take(self.computed["month"] == self.month)
 
     @property
     def status(self) -> str:
@@ -141,17 +149,16 @@ def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
     rows = allocations(data, library, first.number, month.number)
-    own = rows.take(rows["month"] == month) if first != month else rows
     lines = claim_lines(rows, descriptions)
     current = lines.take(lines["claim_month"] == month)
     if first == month:
-        return Claim(month, current, empty_lines(), library.version, load_id, allocation=own)
+        return Claim(month, current, empty_lines(), library.version, load_id, computed=rows)
     earlier = lines["claim_month"] < month
     if touched is not None:  # of the settled months, only the touched discharges' lines and the block costs
         unsettled = lines["claim_month"] > ledger.settled[0]
         earlier &= unsettled | (lines["kind"] == "block") | _member(lines["discharge_id"], set(touched))
     return Claim(month, current, adjustments(lines.take(earlier), ledger.claimed(touched), ledger), library.version,
-                 load_id, allocation=own)
+                 load_id, computed=rows)
 
 
 def _touched(source, library, ledger: LedgerState | NoLedger, month: str) -> list[str] | None:

@@ -126,3 +126,21 @@ def test_a_trace_exports_as_versioned_data_with_its_source_rows(store, tmp_path)
     assert text.splitlines()[0].startswith("patient_id,discharge_id,scheme,episode_id")
     ok("trace", "P000000", "-o", tmp_path / "trace.xlsx", "--db", store)
     assert (tmp_path / "trace.xlsx").stat().st_mode & 0o777 == 0o600
+
+
+@pytest.mark.parametrize("month", ["2020-10", "2020-11", "2020-12"])
+def test_the_packs_recharge_from_the_claim_it_reuses_equals_the_recharge_on_its_own(october_store, library, month):
+    """The pack hands the recharge its claim and that claim's allocation; the statement must be the one
+    'hds recharge' computes from scratch: a submitted month, a draft with adjustments, a skipped-to draft."""
+    from claims.commands.session import reading
+    from claims.ledger import claim_for
+    from claims.recharge import recharge
+    from hds.config import Config
+
+    with reading(october_store) as r:
+        claim = claim_for(r.store, library, month)
+        assert (claim.allocation is None) == bool(claim.submission)
+        reused = recharge(r.store, library, month, Config(), claim=claim)
+        alone = recharge(r.store, library, month, Config())
+    assert reused == alone
+    assert all(i.pence > 0 and i.lines > 0 for i in reused.items)  # every part has money to get wrong
