@@ -39,7 +39,10 @@ class Month(str):
             raise ValueError(f"'{value}' is not a month; expected YYYY-MM, e.g. 2020-10")
         return super().__new__(cls, match.group(0))
 
-    parse = classmethod(lambda cls, text: cls(text))  # text at the edge -> a Month, or ValueError
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        """A month from text at the edge (an option, a cell): 'YYYY-MM', else ValueError."""
+        return cls(text)
 
     @classmethod
     def of_day(cls, day: int) -> "Month":
