@@ -59,8 +59,7 @@ def main(runs: int) -> None:
     compileall.compile_dir(ROOT, quiet=1, legacy=False)
     print(f"cores {os.cpu_count()}, load average before {os.getloadavg()[0]:.2f}; {runs} pairs each; sample data")
     with tempfile.TemporaryDirectory() as tmp:
-        stores = {flag: _store(Path(tmp) / ("s" if flag else "d"), flag) for flag in (False, True)
-                  if (Path(tmp) / ("s" if flag else "d")).mkdir() is None}
+        stores = {submitted: _store(Path(tmp), submitted) for submitted in (False, True)}
         print(f"{'command':<34} {'wall':>8} {'MiB':>6}   {'claim':>8} {'MiB':>6}   {'ratio (median of pairs)':>24}")
         for label, (args, submitted) in COMMANDS.items():
             db = stores[submitted]
