@@ -532,18 +532,17 @@ def status(fmt, as_json, out, db, rules_dir):
     from claims.report.deliver import deliver
     from claims.overview import overview
     from claims.report import status as report
-    from hds.month import Month
+    from hds import timetable
 
     fmt = chosen_format(fmt, out, False, as_json, ("table", "json"))
-    config = config_beside(db)
+    config, on = config_beside(db), timetable.today()
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db)
-        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
-        ov = overview(r.source, library(rules_dir), first, last, r.store, config)
+        ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
         load = r.store.loads()[-1]
-    steps = report.next_steps(ov, warnings)
+    steps = report.next_steps(ov, warnings, reminders=report.deadline_reminders(ov, config, on))
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text), fmt, out)
+    deliver(report.status_report(ov, config, steps, note_text, on), fmt, out)
 
 
 @main.command()

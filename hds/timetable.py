@@ -54,14 +54,14 @@ def working_days_until(today: dt.date, day: dt.date) -> int:
 
 
 def today() -> dt.date:
-    """Today, as pendulum sees it (tests move it with ``pendulum.travel_to``)."""
+    """Today, as pendulum sees it (tests set another day by replacing this function)."""
     now = pendulum.today()
     return dt.date(now.year, now.month, now.day)
 
 
-def spoken(day: dt.date) -> str:
-    """'Wednesday 23 December 2020'."""
-    return pendulum.Date(day.year, day.month, day.day).format("dddd D MMMM YYYY")
+def spoken(day: dt.date, form: str = "dddd D MMMM YYYY") -> str:
+    """'Wednesday 23 December 2020' (in English whatever the locale)."""
+    return pendulum.Date(day.year, day.month, day.day).format(form, locale="en")
 
 
 @dataclass(frozen=True)
