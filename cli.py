@@ -447,13 +447,15 @@ def verify(expect, db):
     Example: hds verify --expect 3aa085b181ca...  (the hash 'hds submit' printed)
     """
     from claims.ledger import anchor_path, submissions, verify as verify_ledger
+    from claims.ledger.invoices import invoices
 
     with reading_store(db) as r:
         problems = verify_ledger(r.store, anchor_path(db, config_beside(db).anchor), expect)
-        count, loads = len(submissions(r.store)), len(r.store.loads())
+        count, loads, issued = len(submissions(r.store)), len(r.store.loads()), len(invoices(r.store))
     if problems:
         raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in problems))
-    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact")
+    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact"
+               + (f"; {issued} issued invoice(s) too" if issued else ""))
 
 
 @main.command()
@@ -499,6 +501,38 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
         ledger_warnings(r.store, db)
         rc = build_recharge(r.store, library(rules_dir), month, config_beside(db))
     deliver(views.recharge_report(rc), fmt, out)
+
+
+@main.command()
+@month_option()
+@click.option("--issue", is_flag=True,
+              help="Issue it: store it in the ledger, numbered in sequence, for good (the month must be submitted).")
+@output_options(["table", "json", "xlsx", "pdf"])
+@store_option
+@rules_option
+@domain_errors
+def invoice(month, issue, fmt, as_json, out, db, rules_dir):
+    """The invoice for a month's recharge, from the partner owed to the partner owing (agreement 5.3).
+
+    Its lines are the parts of the recharge; its total is the recharge's net.
+    Until issued it is a draft (number DRAFT-YYYY-MM). --issue numbers it in
+    sequence after hds.toml's [invoice] prefix and keeps it in the ledger;
+    a later change of its figures goes into the next invoice as its own line.
+    -o invoice.xlsx or -o invoice.pdf: one A4 page to send.
+
+    \b
+    Examples: hds invoice --month 2020-10
+              hds invoice --month 2020-10 --issue -o invoice-2020-10.pdf
+    """
+    from claims.commands.invoicing import month_invoice
+    from claims.report.deliver import deliver
+    from claims.report.invoice_doc import invoice_report, issued_line
+
+    fmt = chosen_format(fmt, out, False, as_json, ("table", "json", "xlsx", "pdf"))
+    result = month_invoice(db, library(rules_dir), month, issue)
+    if issue:
+        click.echo(issued_line(result), err=True)
+    deliver(invoice_report(result), fmt, out, default_out=Path(f"invoice-{month}.{fmt}"))
 
 
 @main.command()
