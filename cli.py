@@ -340,7 +340,7 @@ def _claim_pack(result) -> bytes:
     from claims.report.pack import claim_pack_bytes
 
     return claim_pack_bytes(result.claim, result.config, result.reconciliation, result.recharge, result.findings,
-                            result.warnings)
+                            result.warnings, result.invoice, result.memorandum)
 
 
 @main.command()
@@ -533,6 +533,34 @@ def invoice(month, issue, fmt, as_json, out, db, rules_dir):
     if issue:
         click.echo(issued_line(result), err=True)
     deliver(invoice_report(result), fmt, out, default_out=Path(f"invoice-{month}.{fmt}"))
+
+
+@main.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, metavar="YYYY",
+              help="The financial year starting in April of YYYY (2020: April 2020 to March 2021).")
+@output_options(["table", "json", "xlsx"])
+@data_options
+@rules_option
+@domain_errors
+def memorandum(year, fmt, as_json, out, db, data, as_of, rules_dir):
+    """The memorandum note of the pooled budget for a financial year (agreement 6.1-6.6).
+
+    One row per service line and organisation that incurred the cost, care
+    for individuals and block purchases apart (5.2): each month's own claim,
+    the year to date, the forecast to the year end and the outturn. Service
+    lines come from hds.toml [service_lines]; an unmapped service is a new cost.
+
+    \b
+    Example: hds memorandum --year 2020 -o memorandum-2020-21.xlsx
+    """
+    from claims.memorandum import memorandum as build
+    from claims.report.deliver import deliver
+    from claims.report.memorandum_doc import memorandum_report
+
+    fmt = chosen_format(fmt, out, False, as_json, ("table", "json", "xlsx"))
+    with reading(db, data, as_of, rules_dir) as r:
+        memo = build(r.source, library(rules_dir), year, config_beside(db), r.store if as_of is None else None)
+    deliver(memorandum_report(memo), fmt, out, default_out=Path(f"memorandum-{year}-{str(year + 1)[2:]}.xlsx"))
 
 
 @main.command()

@@ -65,15 +65,17 @@ def draft_number(month: str) -> str:
     return f"DRAFT-{month}"
 
 
-def invoice(store, library, month: str, config: Config, claim=None, reconciliation=None) -> Invoice:
-    """The month's invoice: the one issued, or the draft as the data stands."""
+def invoice(store, library, month: str, config: Config, claim=None, reconciliation=None,
+            statement: Recharge | None = None) -> Invoice:
+    """The month's invoice: the one issued, or the draft as the data stands. `claim`, `reconciliation`
+    and the recharge `statement` are reused when the caller has them (the month-end pack)."""
     from claims.ledger.invoices import invoice_of
 
     stored = invoice_of(store, month)
     if stored is not None:
         return stored_invoice(stored, config)
-    return _invoice(draft_number(month), month, None, _parts(store, library, month, config, claim, reconciliation),
-                    config)
+    parts = _parts(store, library, month, config, claim, reconciliation, statement)
+    return _invoice(draft_number(month), month, None, parts, config)
 
 
 def issue_invoice(store, library, month: str, config: Config, anchor: Path | None) -> Invoice:
@@ -112,13 +114,14 @@ def _invoice(number: str, month: str, issued: str | None, parts: tuple[list, str
     return Invoice(number, month, issued, owed_by, who[owed], who[owed_by], tuple(lines), source)
 
 
-def _parts(store, library, month: str, config: Config, claim=None, reconciliation=None) -> tuple[list, str]:
+def _parts(store, library, month: str, config: Config, claim=None, reconciliation=None,
+           statement: Recharge | None = None) -> tuple[list, str]:
     """The month's recharge, part by part, and the changes since earlier invoices: (description, pence
     the CCG owes the council, for month, part), and what the recharge states."""
     from claims.ledger import claim_for
 
     claim = claim if claim is not None else claim_for(store, library, month)
-    rc = recharge(store, library, month, config, claim=claim, reconciliation=reconciliation)
+    rc = statement or recharge(store, library, month, config, claim=claim, reconciliation=reconciliation)
     return recharge_parts(rc, claim, config) + changes_since_invoiced(store, library, month, config), rc.claim_source
 
 

@@ -82,6 +82,16 @@ def invoice_report(inv: Invoice) -> Report:
                           "xlsx": lambda: invoice_xlsx(inv), "pdf": lambda: invoice_pdf(inv)})
 
 
+def pack_report(inv: Invoice) -> Report:
+    """The month-end pack's Invoice sheet."""
+    rows = tuple({"description": line.description, "claim_month": line.for_month, "amount": pounds(line.pence)}
+                 for line in inv.lines)
+    label = (f"Total due from {inv.to_party.code} to {inv.from_party.code}" if inv.total_pence
+             else "Total: nothing is due either way")
+    return Report(heading(inv)[0], ("claim_month", "description", "amount"), rows, (total_sentence(inv),),
+                  {"heading": heading(inv), "label": label, "total": pounds(inv.total_pence)}, sheet="Invoice")
+
+
 # --- one A4 page: the workbook --------------------------------------------------------------
 
 def invoice_xlsx(inv: Invoice) -> bytes:
