@@ -618,6 +618,8 @@ def status(fmt, as_json, out, db, rules_dir):
 def report(first, last, out, db, data, as_of, rules_dir):
     """A self-contained HTML report of a range of months, with charts, to mail or print.
 
+    It ends with the memorandum note of the financial year that --to falls in.
+
     \b
     Example: hds report --from 2020-09 --to 2021-03 -o report.html
     """
@@ -633,12 +635,17 @@ def report(first, last, out, db, data, as_of, rules_dir):
     choose_format("html", out, ["html"], "html")
     config = config_beside(db) if data is None else Config()
     warnings: tuple[str, ...] = ()
+    from claims.memorandum import memorandum, year_of
+
     with reading(db, data, as_of, rules_dir) as r:
         if r.store is not None:
             warnings = ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
+        memo = memorandum(r.source, library(rules_dir), year_of(last), config_beside(db),
+                          r.store if as_of is None else None)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings), "html", out)
+    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings, memo),
+            "html", out)
 
 
 @main.command()

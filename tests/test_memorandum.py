@@ -166,3 +166,16 @@ def test_the_month_end_pack_has_the_invoice_and_the_month_s_memorandum_column(tm
     net = as_json("recharge", "--month", "2020-10", "--json", "--db", db)["net"]
     total = next(row for row in invoice if row[0] == f"Total due from {net['owed_by']} to {net['owed_to']}")
     assert Decimal(str(total[-1])).quantize(Decimal("0.01")) == Decimal(net["amount"])
+
+
+def test_the_html_report_ends_with_the_memorandum_note_of_the_year_of_its_last_month(forecast_store, tmp_path):
+    out = tmp_path / "report.html"
+    ok("report", "--from", "2020-10", "--to", "2021-03", "-o", out, "--db", forecast_store)
+    html = out.read_text()
+    table = html[html.index('<table id="table-memorandum">'):]
+    table = table[:table.index("</table>")]
+    assert "Memorandum note of the pooled budget: Hospital Discharge Scheme costs, financial year 2020-21" in html
+    assert "Feb 2021 (forecast)" in table and "Jan 2021 (forecast)" not in table
+    assert 'home_care <span class="note">(new cost)</span>' in table and ">Interim beds</th>" in table
+    footer = table[table.index("<tfoot>"):]
+    assert footer.count("£5,750.00") == 1 and "£1,550.00" in footer and "£4,200.00" in footer
