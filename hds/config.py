@@ -142,10 +142,9 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     if not council or not ccg or council == ccg:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
     anchor = data.get("ledger", {}).get("anchor")
-    config = Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
-                    share, (path.parent / Path(str(anchor)).expanduser()) if anchor else None,
-                    dict(data.get("checks", {})), path)
-    return replace(config, **_paperwork(path, data))
+    return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
+                          share, (path.parent / Path(str(anchor)).expanduser()) if anchor else None,
+                          dict(data.get("checks", {})), path), **_paperwork(path, data))
 
 
 def _paperwork(path: Path, data: dict) -> dict:
@@ -156,6 +155,12 @@ def _paperwork(path: Path, data: dict) -> dict:
             if not isinstance(value, str) or not value.strip():
                 raise HdsError(f"{path}: [{section}] {key} must be a text value, e.g. {key} = \"...\"")
     lines = {str(k).strip(): v.strip() for k, v in data.get("service_lines", {}).items()}
+    from hds.contract import SERVICES
+
+    known = (*SERVICES, "block")  # block costs have the service code `block`
+    for code in lines:
+        if code not in known:
+            raise HdsError(f"{path}: [service_lines] '{code}' is not a service code; the codes are {', '.join(known)}")
     return {"council_address": str(partners.get("council_address", "")).strip(),
             "ccg_address": str(partners.get("ccg_address", "")).strip(),
             "invoice_prefix": invoice.get("prefix", INVOICE_PREFIX).strip(), "service_lines": lines,

@@ -179,3 +179,16 @@ def test_the_html_report_ends_with_the_memorandum_note_of_the_year_of_its_last_m
     assert 'home_care <span class="note">(new cost)</span>' in table and ">Interim beds</th>" in table
     footer = table[table.index("<tfoot>"):]
     assert footer.count("£5,750.00") == 1 and "£1,550.00" in footer and "£4,200.00" in footer
+
+
+def test_a_service_line_for_an_unknown_service_code_is_refused(tmp_path):
+    from hds.config import load_config
+    from hds.errors import HdsError
+
+    (tmp_path / "hds.toml").write_text('[service_lines]\nresidental = "Residential care"\n')
+    with pytest.raises(HdsError, match=r"\[service_lines\] 'residental' is not a service code; the codes are "
+                                       r"interim_bed, residential, "):
+        load_config(tmp_path / "hds.toml")
+    (tmp_path / "hds.toml").write_text('[service_lines]\nresidential = 3\n')
+    with pytest.raises(HdsError, match=r"\[service_lines\] residential must be a text value"):
+        load_config(tmp_path / "hds.toml")
