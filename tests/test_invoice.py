@@ -210,3 +210,12 @@ def test_the_invoice_table_says_who_owes_whom(partners_store):
     assert out.startswith("Draft invoice DRAFT-2020-10: not issued (hds invoice --month 2020-10 --issue issues it)")
     assert "From: Oxfordshire County Council (OCC), County Hall, New Road, Oxford OX1 1ND" in out
     assert out.rstrip().endswith(f"Total due from OCCG to OCC: £{Decimal(total):,}")
+
+
+def test_verify_finds_an_invoice_missing_from_the_anchor(partners_store):
+    db = partners_store
+    ok("invoice", "--month", "2020-10", "--issue", "--db", db)
+    anchor = db.parent / "hds.db.anchor"
+    anchor.write_text("".join(line for line in anchor.read_text().splitlines(keepends=True) if " invoice " not in line))
+    result = hds("verify", "--db", db)
+    assert result.exit_code == 1 and "invoice(s) OCC-HDS-0001 are not in the anchor file" in result.output

@@ -145,6 +145,10 @@ def invoice_problems(store: Store, anchor: Path | None = None) -> list[str]:
             problems.append(f"invoice {number} is in the anchor file {anchor} but not in the store: it was deleted")
         elif stored[number] != digest:
             problems.append(f"invoice {number}: its hash in the store differs from the anchor file {anchor}")
+    missing = [number for number in stored if number not in anchored]
+    if missing and anchor is not None and anchor.exists():
+        problems.append(f"invoice(s) {', '.join(missing)} are not in the anchor file {anchor}; if an issue was "
+                        "interrupted, compare with the invoice it wrote")
     return problems
 
 
