@@ -102,6 +102,8 @@ def test_issue_stores_it_numbered_and_a_second_issue_is_refused(partners_store):
     assert f"the invoice for 2020-10 was already issued: OCC-HDS-0001 on {issued['issued']}" in again.output
     assert ok("verify", "--db", db).rstrip().endswith("; 1 issued invoice(s) too")
     assert " invoice OCC-HDS-0001 2020-10 " in (db.parent / "hds.db.anchor").read_text()
+    log = ok("log", "--db", db)
+    assert "\nInvoices\n  OCC-HDS-0001  2020-10  " in log and f"OCCG owes OCC £{Decimal(issued['total']):,}" in log
 
 
 def test_an_unsubmitted_month_is_not_issued(partners_store):
