@@ -340,7 +340,7 @@ def _claim_pack(result) -> bytes:
     from claims.report.pack import claim_pack_bytes
 
     return claim_pack_bytes(result.claim, result.config, result.reconciliation, result.recharge, result.findings,
-                            result.warnings)
+                            result.warnings, result.invoice, result.memorandum)
 
 
 @main.command()
@@ -447,13 +447,15 @@ def verify(expect, db):
     Example: hds verify --expect 3aa085b181ca...  (the hash 'hds submit' printed)
     """
     from claims.ledger import anchor_path, submissions, verify as verify_ledger
+    from claims.ledger.invoices import invoices
 
     with reading_store(db) as r:
         problems = verify_ledger(r.store, anchor_path(db, config_beside(db).anchor), expect)
-        count, loads = len(submissions(r.store)), len(r.store.loads())
+        count, loads, issued = len(submissions(r.store)), len(r.store.loads()), len(invoices(r.store))
     if problems:
         raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in problems))
-    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact")
+    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact"
+               + (f"; {issued} issued invoice(s) too" if issued else ""))
 
 
 @main.command()
@@ -502,6 +504,66 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
 
 
 @main.command()
+@month_option()
+@click.option("--issue", is_flag=True,
+              help="Issue it: store it in the ledger, numbered in sequence, for good (the month must be submitted).")
+@output_options(["table", "json", "xlsx", "pdf"])
+@store_option
+@rules_option
+@domain_errors
+def invoice(month, issue, fmt, as_json, out, db, rules_dir):
+    """The invoice for a month's recharge, from the partner owed to the partner owing (agreement 5.3).
+
+    Its lines are the parts of the recharge; its total is the recharge's net.
+    Until issued it is a draft (number DRAFT-YYYY-MM). --issue numbers it in
+    sequence after hds.toml's [invoice] prefix and keeps it in the ledger;
+    a later change of its figures goes into the next invoice as its own line.
+    -o invoice.xlsx or -o invoice.pdf: one A4 page to send.
+
+    \b
+    Examples: hds invoice --month 2020-10
+              hds invoice --month 2020-10 --issue -o invoice-2020-10.pdf
+    """
+    from claims.commands.invoicing import month_invoice
+    from claims.report.deliver import deliver
+    from claims.report.invoice_doc import invoice_report, issued_line
+
+    fmt = chosen_format(fmt, out, False, as_json, ("table", "json", "xlsx", "pdf"))
+    result = month_invoice(db, library(rules_dir), month, issue)
+    if issue:
+        click.echo(issued_line(result), err=True)
+    deliver(invoice_report(result), fmt, out, default_out=Path(f"invoice-{month}.{fmt}"))
+
+
+@main.command()
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, metavar="YYYY",
+              help="The financial year starting in April of YYYY (2020: April 2020 to March 2021).")
+@output_options(["table", "json", "xlsx"])
+@data_options
+@rules_option
+@domain_errors
+def memorandum(year, fmt, as_json, out, db, data, as_of, rules_dir):
+    """The memorandum note of the pooled budget for a financial year (agreement 6.1-6.6).
+
+    One row per service line and organisation that incurred the cost, care
+    for individuals and block purchases apart (5.2): each month's own claim,
+    the year to date, the forecast to the year end and the outturn. Service
+    lines come from hds.toml [service_lines]; an unmapped service is a new cost.
+
+    \b
+    Example: hds memorandum --year 2020 -o memorandum-2020-21.xlsx
+    """
+    from claims.memorandum import memorandum as build
+    from claims.report.deliver import deliver
+    from claims.report.memorandum_doc import memorandum_report
+
+    fmt = chosen_format(fmt, out, False, as_json, ("table", "json", "xlsx"))
+    with reading(db, data, as_of, rules_dir) as r:
+        memo = build(r.source, library(rules_dir), year, config_beside(db), r.store if as_of is None else None)
+    deliver(memorandum_report(memo), fmt, out, default_out=Path(f"memorandum-{year}-{str(year + 1)[2:]}.xlsx"))
+
+
+@main.command()
 @store_option
 @domain_errors
 def log(db):
@@ -532,18 +594,17 @@ def status(fmt, as_json, out, db, rules_dir):
     from claims.report.deliver import deliver
     from claims.overview import overview
     from claims.report import status as report
-    from hds.month import Month
+    from hds import timetable
 
     fmt = chosen_format(fmt, out, False, as_json, ("table", "json"))
-    config = config_beside(db)
+    config, on = config_beside(db), timetable.today()
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db)
-        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
-        ov = overview(r.source, library(rules_dir), first, last, r.store, config)
+        ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
         load = r.store.loads()[-1]
-    steps = report.next_steps(ov, warnings)
+    steps = report.next_steps(ov, warnings, reminders=report.deadline_reminders(ov, config, on))
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text), fmt, out)
+    deliver(report.status_report(ov, config, steps, note_text, on), fmt, out)
 
 
 @main.command()
@@ -556,6 +617,8 @@ def status(fmt, as_json, out, db, rules_dir):
 @domain_errors
 def report(first, last, out, db, data, as_of, rules_dir):
     """A self-contained HTML report of a range of months, with charts, to mail or print.
+
+    It ends with the memorandum note of the financial year that --to falls in.
 
     \b
     Example: hds report --from 2020-09 --to 2021-03 -o report.html
@@ -572,12 +635,17 @@ def report(first, last, out, db, data, as_of, rules_dir):
     choose_format("html", out, ["html"], "html")
     config = config_beside(db) if data is None else Config()
     warnings: tuple[str, ...] = ()
+    from claims.memorandum import memorandum, year_of
+
     with reading(db, data, as_of, rules_dir) as r:
         if r.store is not None:
             warnings = ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
+        memo = memorandum(r.source, library(rules_dir), year_of(last), config_beside(db),
+                          r.store if as_of is None else None)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings), "html", out)
+    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings, memo),
+            "html", out)
 
 
 @main.command()

@@ -38,6 +38,9 @@ COMMANDS = {  # label: (arguments, the store has October submitted)
     "check": (["check", "--month", MONTH], False),
     "recharge": (["recharge", "--month", MONTH], True),
     "reconcile": (["reconcile", "--month", MONTH], True),
+    "invoice": (["invoice", "--month", MONTH], True),
+    "memorandum --year 2020": (["memorandum", "--year", MONTH[:4]], True),
+    "status": (["status"], True),
 }
 
 

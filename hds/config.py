@@ -16,6 +16,15 @@ ledger's anchor is kept and the thresholds of the checks.
 
     [checks]                              # thresholds of `hds check` (docs/checks.md)
 
+    [invoice]
+    prefix = "OCC-HDS-"                   # invoices are numbered OCC-HDS-0001, OCC-HDS-0002, ...
+
+    [service_lines]                       # service code = the pool's service line (memorandum note, 6.1-6.2)
+    residential = "Residential care"
+
+    [timetable]                           # month = NHS England's submission deadline for it
+    "2020-12" = "2020-12-29"              # a quoted ISO date, or a TOML date: "2021-03" = 2021-04-06
+
 Everything is checked when read: an unknown section or key, a value of the
 wrong kind, a fixed split without a share, and (once the data is known)
 partner codes that appear nowhere in it are errors naming the key, never
@@ -24,8 +33,9 @@ silently ignored or defaulted.
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -38,11 +48,15 @@ else:  # pragma: no cover
 
 SPLITS = ("cost_share", "fixed")
 KEYS = {
-    "partners": ("council", "council_name", "ccg", "ccg_name"),
+    "partners": ("council", "council_name", "ccg", "ccg_name", "council_address", "ccg_address"),
     "reconcile": ("shortfall_split", "council_share"),
     "ledger": ("anchor",),
     "checks": None,  # validated by claims.checks.Thresholds
+    "invoice": ("prefix",),
+    "service_lines": None,  # any service code -> its service line
+    "timetable": None,  # any month -> its deadline
 }
+INVOICE_PREFIX = "HDS-"  # invoice numbers without [invoice] prefix: HDS-0001, HDS-0002, ...
 
 
 @dataclass(frozen=True)
@@ -56,6 +70,11 @@ class Config:
     anchor: Path | None = None  # None: beside the store, <store>.anchor
     checks: dict = field(default_factory=dict)
     path: Path | None = None  # the file it came from, for messages
+    council_address: str = ""
+    ccg_address: str = ""
+    invoice_prefix: str = INVOICE_PREFIX
+    service_lines: dict = field(default_factory=dict)  # service code -> the pool's service line
+    timetable: dict = field(default_factory=dict)  # Month -> NHS England's submission deadline (date)
 
     @property
     def council_label(self) -> str:
@@ -123,6 +142,50 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     if not council or not ccg or council == ccg:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
     anchor = data.get("ledger", {}).get("anchor")
-    return Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split, share,
-                  (path.parent / Path(str(anchor)).expanduser()) if anchor else None, dict(data.get("checks", {})),
-                  path)
+    return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
+                          share, (path.parent / Path(str(anchor)).expanduser()) if anchor else None,
+                          dict(data.get("checks", {})), path), **_paperwork(path, data))
+
+
+def _paperwork(path: Path, data: dict) -> dict:
+    """The sections of the pool's paperwork: addresses, the invoice prefix, service lines, the timetable."""
+    partners, invoice = data.get("partners", {}), data.get("invoice", {})
+    for section, values in (("invoice", invoice), ("service_lines", data.get("service_lines", {}))):
+        for key, value in values.items():
+            if not isinstance(value, str) or not value.strip():
+                raise HdsError(f"{path}: [{section}] {key} must be a text value, e.g. {key} = \"...\"")
+    lines = {str(k).strip(): v.strip() for k, v in data.get("service_lines", {}).items()}
+    from hds.contract import SERVICES
+
+    known = (*SERVICES, "block")  # block costs have the service code `block`
+    for code in lines:
+        if code not in known:
+            raise HdsError(f"{path}: [service_lines] '{code}' is not a service code; the codes are {', '.join(known)}")
+    return {"council_address": str(partners.get("council_address", "")).strip(),
+            "ccg_address": str(partners.get("ccg_address", "")).strip(),
+            "invoice_prefix": invoice.get("prefix", INVOICE_PREFIX).strip(), "service_lines": lines,
+            "timetable": _timetable(path, data.get("timetable", {}))}
+
+
+def _timetable(path: Path, section: dict) -> dict:
+    """[timetable]: month = its submission deadline, a quoted ISO date or a TOML date."""
+    from hds.days import to_date
+    from hds.month import Month
+
+    found = {}
+    for key, value in section.items():
+        try:
+            month = Month.parse(key)
+        except ValueError:
+            raise HdsError(f"{path}: [timetable] '{key}' is not a month; write \"YYYY-MM\" = \"YYYY-MM-DD\", e.g. "
+                           "\"2020-12\" = \"2020-12-29\"") from None
+        if isinstance(value, dt.datetime) or not isinstance(value, (str, dt.date)):
+            raise HdsError(f"{path}: [timetable] \"{key}\" must be a date, e.g. \"{key}\" = \"{key}-15\"")
+        try:
+            deadline = value if isinstance(value, dt.date) else dt.date.fromisoformat(value.strip())
+        except ValueError:
+            raise HdsError(f"{path}: [timetable] \"{key}\" = '{value}' is not a date; expected YYYY-MM-DD") from None
+        if deadline < to_date(month.first_day):
+            raise HdsError(f"{path}: [timetable] \"{key}\" = {deadline} is before the month it is the deadline of")
+        found[month] = deadline
+    return dict(sorted(found.items()))

@@ -65,7 +65,7 @@ def test_claim_workbook_is_the_month_end_pack(sample_db, tmp_path):
     assert out.stat().st_mode & 0o777 == 0o600
     book = openpyxl.load_workbook(out)
     assert book.sheetnames == ["Summary", "Current lines", "Adjustments", "Block costs", "Reconciliation", "Recharge",
-                               "Findings"]
+                               "Findings", "Invoice", "Memorandum"]
     sheet = book["Current lines"]
     header_row = next(i for i, row in enumerate(sheet.iter_rows(values_only=True), 1) if "Amount" in row)
     amount_col = [c for c in sheet[header_row] if c.value == "Amount"][0].column

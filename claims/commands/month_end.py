@@ -24,6 +24,8 @@ class MonthClaim:
     reconciliation: object | None = None  # claims.reconcile.Reconciliation, once submitted
     recharge: object | None = None  # claims.recharge.Recharge
     findings: list | None = None  # claims.checks.Finding; None: the pack has no Findings sheet
+    invoice: object | None = None  # claims.invoice.Invoice: the one issued, or the draft
+    memorandum: tuple = ()  # claims.memorandum.MemoRow: the month's column of the memorandum note
 
 
 def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_submitted: bool = False,
@@ -33,8 +35,12 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     claim = _claim(r, lib, month, as_of, as_submitted)
     if not pack or as_submitted:
         return MonthClaim(claim, config, warnings)
+    from claims.memorandum import memo_rows
+
+    memo = memo_rows({month: claim.lines}, config)
     if r.store is None:
-        return MonthClaim(claim, config, warnings, findings=month_findings(r, lib, month, None))
+        return MonthClaim(claim, config, warnings, findings=month_findings(r, lib, month, None), memorandum=memo)
+    from claims.invoice import invoice
     from claims.ledger import submission_of
     from claims.recharge import recharge
     from claims.reconcile import reconcile
@@ -42,7 +48,9 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
     reuse = as_of is None  # the recharge states the month as the data stands now
     rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
-    return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config))
+    inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
+    return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config),
+                      inv, memo)
 
 
 def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):

@@ -23,10 +23,12 @@ def append_anchor(path: Path, header: dict) -> None:
 
 
 def read_anchor(path: Path) -> list[tuple[int, str, str]]:
-    """(submission id, month, hash) of each line of an anchor file."""
+    """(submission id, month, hash) of each submission's line of an anchor file."""
     entries = []
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         parts = line.split()
+        if len(parts) == 5 and parts[1] == "invoice":  # an issued invoice's hash (claims.ledger.invoices)
+            continue
         if len(parts) != 5 or parts[1] != "submission" or not parts[2].isdigit():
             raise HdsError(f"{path} line {number} is not an anchor line (time, 'submission', id, month, hash)")
         entries.append((int(parts[2]), parts[3], parts[4]))

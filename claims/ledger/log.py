@@ -1,9 +1,10 @@
-"""The log: the loads and the submissions, oldest first, as lines to print."""
+"""The log: the loads, the submissions and the issued invoices, oldest first, as lines to print."""
 
 from __future__ import annotations
 
 import json
 
+from claims.ledger.invoices import invoices
 from claims.ledger.read import stored_findings, submissions
 from hds.money import format_pounds
 from hds.store import Store
@@ -11,8 +12,17 @@ from hds.store import Store
 
 def log_lines(store: Store) -> list[str]:
     """Each load with its changes, files and hash; each submission with its total, hash and findings."""
+    issued = invoices(store)
     return ["Loads"] + [line for row in store.loads() for line in _load_lines(row)] + ["Submissions"] + [
-        line for row, kept in _with_findings(store) for line in _submission_lines(row, kept)]
+        line for row, kept in _with_findings(store) for line in _submission_lines(row, kept)] + (
+        ["Invoices"] + [_invoice_line(row) for row in issued] if issued else [])
+
+
+def _invoice_line(row: dict) -> str:
+    owed = (f"{row['to_partner']} owes {row['from_partner']} {format_pounds(row['total_pence'])}" if row["total_pence"]
+            else "nothing due either way")
+    return (f"  {row['number']}  {row['month']}  {row['issued_at']}  {row['issued_by']}  {owed}  ({row['line_count']} "
+            f"lines, submission {row['submission_id']})  hash {row['hash'][:16]}")
 
 
 def _load_lines(row: dict) -> list[str]:

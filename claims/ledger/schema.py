@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from sqlite_utils import Migrations
 
-from claims.ledger.store import HEADER_FIELDS, LINE_COLUMNS, PROTECTED, triggers
+from claims.ledger.store import HEADER_FIELDS, INVOICE_TABLES, LEDGER_TABLES, LINE_COLUMNS, PROTECTED, triggers
 from hds.store import pounds_sql
 
 migrations = Migrations("hds-ledger")
@@ -57,7 +57,7 @@ def ledger_integrity(db) -> None:
     conn.execute("CREATE TABLE submission_rules (submission_id INTEGER NOT NULL REFERENCES submissions(id), "
                  "path TEXT NOT NULL, text TEXT NOT NULL, PRIMARY KEY (submission_id, path))")
     present = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    for name, sql in triggers().items():
+    for name, sql in triggers(LEDGER_TABLES).items():
         if name not in present:
             conn.execute(sql)
 
@@ -75,3 +75,20 @@ def ledger_views(db) -> None:
                  f"l.kind, l.patient_id, l.discharge_id, l.episode_id, l.block_id, l.description, l.scheme, l.service, "
                  f"l.organisation, l.days, {pounds_sql('l.amount_pence')} AS amount, l.reason "
                  f"FROM submission_lines l JOIN submissions s ON s.id = l.submission_id")
+
+
+@migrations()
+def ledger_invoices(db) -> None:
+    """Invoices between the partners (agreement 5.3): each issued one with its lines, numbered in
+    sequence, chained by hash like the submissions and kept by triggers as issued."""
+    conn = db.conn
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, number TEXT NOT NULL UNIQUE, "
+                 "month TEXT NOT NULL UNIQUE, issued_at TEXT NOT NULL, issued_by TEXT NOT NULL, "
+                 "from_partner TEXT NOT NULL, to_partner TEXT NOT NULL, owed_by TEXT NOT NULL, total_pence INTEGER NOT NULL, "
+                 "line_count INTEGER NOT NULL, submission_id INTEGER NOT NULL REFERENCES submissions(id), "
+                 "submission_hash TEXT NOT NULL, prev_hash TEXT NOT NULL, hash TEXT NOT NULL)")
+    conn.execute("CREATE TABLE invoice_lines (invoice_id INTEGER NOT NULL REFERENCES invoices(id), "
+                 "line_no INTEGER NOT NULL, for_month TEXT NOT NULL, part TEXT NOT NULL, description TEXT NOT NULL, "
+                 "amount_pence INTEGER NOT NULL, line_hash TEXT NOT NULL, PRIMARY KEY (invoice_id, line_no))")
+    for sql in triggers(INVOICE_TABLES).values():
+        conn.execute(sql)

@@ -16,16 +16,20 @@ HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rule
 LINE_COLUMNS = {f: (int if f in LINE_TYPES else str) for f in LINE_FIELDS}  # a stored line's columns
 PROTECTED = ("submissions", "submission_lines")  # the tables of the earlier hds's first ledger
 LEDGER_TABLES = PROTECTED + ("submission_findings", "submission_rules")
+INVOICE_TABLES = ("invoices", "invoice_lines")  # issued invoices (migration ledger_invoices)
 MESSAGE = "submitted claims cannot be changed: correct a past month through an adjustment in the next claim"
+INVOICE_MESSAGE = "issued invoices cannot be changed: a change of the figures goes into the next invoice as its own line"
 
 
-def triggers() -> dict[str, str]:
-    """Every trigger of the ledger, by name, with its exact SQL: no UPDATE or DELETE of what was submitted."""
+def triggers(tables: tuple[str, ...] = LEDGER_TABLES + INVOICE_TABLES) -> dict[str, str]:
+    """Every trigger of the ledger (or of some of its tables), by name, with its exact SQL: no UPDATE
+    or DELETE of what was submitted or issued."""
     found = {}
-    for table in LEDGER_TABLES:
+    for table in tables:
+        message = INVOICE_MESSAGE if table in INVOICE_TABLES else MESSAGE
         for action in ("UPDATE", "DELETE"):
             name = f"{table}_no_{action.lower()}"
-            found[name] = f"CREATE TRIGGER {name} BEFORE {action} ON {table} BEGIN {raise_sql(MESSAGE)} END"
+            found[name] = f"CREATE TRIGGER {name} BEFORE {action} ON {table} BEGIN {raise_sql(message)} END"
     return found
 
 
@@ -35,8 +39,8 @@ def _migrations():
     return migrations
 
 
-LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5},
-                _migrations)
+LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5,
+                               "ledger_invoices": None}, _migrations)
 
 
 def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:

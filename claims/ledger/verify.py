@@ -7,6 +7,7 @@ from pathlib import Path
 
 from claims.ledger.anchor import read_anchor
 from claims.ledger.hashing import header_hash, line_hash, rows_hash
+from claims.ledger.invoices import invoice_problems
 from claims.ledger.read import kept_rows, line_rows, line_summary, orphan_lines, submissions
 from claims.ledger.store import triggers
 from hds import chain
@@ -40,7 +41,7 @@ def verify(store: Store, anchor: Path | None = None, expect: str | None = None, 
     for orphan in orphan_lines(store):
         problems.append(f"submission {orphan}: its header was deleted, its lines remain")
     problems += _anchor_problems(headers, anchor, expect)
-    return problems
+    return problems + invoice_problems(store, anchor)
 
 
 def _line_problems(store: Store, header: dict, name: str, full: bool) -> list[str]:

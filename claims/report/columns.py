@@ -55,6 +55,12 @@ FIELDS: dict[str, tuple[str, str]] = {
     "paragraphs": ("Paragraphs", "text"),
     "submission_id": ("Submission", "int"),
     "submission_month": ("Submitted in", "month"),
+    "service_line": ("Service line", "text"),
+    "new": ("New cost", "text"),
+    "individual": ("Individual or block", "text"),
+    "to_date": ("To date", "money"),
+    "forecast": ("Forecast", "money"),
+    "outturn": ("Outturn", "money"),
 }
 
 KINDS = ("text", "money", "int", "date", "month")

@@ -74,14 +74,14 @@ def _text(report: Report) -> str:
 
 
 def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None = None) -> None:
-    """Print the report in `fmt`, or write it to `out` (owner-only); xlsx needs a file
+    """Print the report in `fmt`, or write it to `out` (owner-only); xlsx and pdf need a file
     (`default_out` when given). 'Wrote FILE' goes to stderr."""
     import click
 
     from claims.report.output import write_output
 
     content = render(report, fmt)
-    out = out or (default_out if fmt == "xlsx" else None)
+    out = out or (default_out if isinstance(content, bytes) else None)
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")

@@ -93,6 +93,8 @@ class ClaimPack:
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
     findings: Report | None = None  # the checks' findings (FINDING_COLUMNS); None: not run, no rows: nothing found
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
+    invoice: Report | None = None  # the invoice's lines; data: its heading lines, the total's label and total
+    memorandum: Report | None = None  # the month's column of the memorandum note (MEMO_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -841,6 +843,8 @@ RECON_COLUMNS = columns("scheme", "claimed", "received", "difference", "status",
 RUNNING_COLUMNS = columns("month", "claimed", "received", "difference", "status")
 RECHARGE_COLUMNS = columns("item", "owed_by", "owed_to", "lines", "amount")
 FINDING_COLUMNS = columns("code", "severity", "paragraph", "ids", "amount", "message")
+INVOICE_COLUMNS = columns("claim_month", "description", "amount")
+MEMO_COLUMNS = columns("service_line", "new", "organisation", "individual", "amount")
 
 SUMMARY, CURRENT, ADJUSTMENTS, BLOCKS = "Summary", "Current lines", "Adjustments", "Block costs"
 RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
@@ -874,6 +878,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
         plans.append(_recharge_plan(pack, month_text))
     if pack.findings is not None:
         plans.append(_findings_plan(pack.findings, month_text))
+    plans += _paperwork_plans(pack)
     for plan in plans:
         plan.layout()
 
@@ -951,6 +956,30 @@ def _recharge_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
         sentence = "Net: nothing is due either way"
     plan.net(sentence, amount, "amount")
     return plan
+
+
+def _paperwork_plans(pack: ClaimPack) -> list[_SheetPlan]:
+    """The invoice between the partners and the month's column of the memorandum note, when given."""
+    plans = []
+    if pack.invoice is not None:
+        plan = _SheetPlan("Invoice", boxed=True)
+        for text in pack.invoice.data["heading"]:
+            plan.line(text, "value")
+        plan.blank()
+        plan.table(INVOICE_COLUMNS, _records(pack.invoice.rows, INVOICE_COLUMNS, "Invoice", mapping=True),
+                   total=False, empty_note="No lines")
+        plan.blank()
+        plan.net(pack.invoice.data["label"], _money(pack.invoice.data["total"]), "amount")
+        plans.append(plan)
+    if pack.memorandum is not None:
+        plan = _SheetPlan("Memorandum", boxed=True)
+        plan.line(pack.memorandum.title)
+        plan.table(MEMO_COLUMNS, _records(pack.memorandum.rows, MEMO_COLUMNS, "Memorandum", mapping=True),
+                   total=True, empty_note="No scheme costs this month")
+        plan.line("Service lines as hds.toml [service_lines] maps the services; a service mapped to none is a new "
+                  "cost (6.2). The rows add up to the month's own claim.", "note")
+        plans.append(plan)
+    return plans
 
 
 def _findings_plan(report: Report, month_text: str) -> _SheetPlan:

@@ -50,6 +50,28 @@ class ReportData:
     days_to_assessment: list[int]       # days from discharge to Care Act assessment, one per discharge
     days_to_chc_decision: list[int]     # days from discharge to CHC decision, one per discharge
     warnings: tuple[str, ...] = ()      # shown as a banner at the top
+    memorandum: "MemoTable | None" = None  # the memorandum note of a financial year, as a table
+
+
+@dataclass(frozen=True)
+class MemoRow:
+    service_line: str
+    new: bool                           # a service mapped to no service line: a new cost
+    organisation: str
+    individual: bool                    # individual care, or a block purchase
+    pence: tuple[int, ...]              # one per month of the MemoTable
+    to_date: int
+    forecast: int
+    outturn: int
+
+
+@dataclass(frozen=True)
+class MemoTable:
+    heading: str
+    months: tuple[str, ...]             # "YYYY-MM", April to March
+    forecast: frozenset[str]            # the months forecast
+    rows: tuple[MemoRow, ...]
+    note: str = ""
 
 
 # --- vocabulary and colours -------------------------------------------------------
@@ -781,6 +803,35 @@ def _care_table(rows: list[_Row]) -> str:
     )
 
 
+def _memorandum_block(memo: MemoTable | None) -> list[str]:
+    """The memorandum note of the pooled budget: a row per service line, organisation and kind, a
+    column per month, the year to date, the forecast and the outturn."""
+    if memo is None:
+        return []
+    head = ['<th scope="col" class="text">Service line</th>', '<th scope="col" class="text">Organisation</th>',
+            '<th scope="col" class="text">Individual or block</th>']
+    head += [f'<th scope="col">{_e(_month_short(m))}{" (forecast)" if m in memo.forecast else ""}</th>'
+             for m in memo.months]
+    head += ['<th scope="col">To date</th>', '<th scope="col">Forecast</th>', '<th scope="col">Outturn</th>']
+    body = []
+    for r in memo.rows:
+        line = _e(r.service_line) + (' <span class="note">(new cost)</span>' if r.new else "")
+        cells = [f'<th scope="row">{line}</th>', f'<td class="text">{_e(r.organisation)}</td>',
+                 f'<td class="text">{"individual" if r.individual else "block"}</td>']
+        cells += [_money_cell(p) for p in r.pence] + [_money_cell(r.to_date), _money_cell(r.forecast),
+                                                        _money_cell(r.outturn)]
+        body.append(f'<tr>{"".join(cells)}</tr>')
+    total = ['<th scope="row">Total</th>', "<td></td>", "<td></td>"]
+    total += [_money_cell(sum(r.pence[i] for r in memo.rows)) for i in range(len(memo.months))]
+    total += [_money_cell(sum(getattr(r, k) for r in memo.rows)) for k in ("to_date", "forecast", "outturn")]
+    return [f'<div class="table-block"><h3>{_e(memo.heading)}</h3>', f'<p class="note">{_e(memo.note)}</p>',
+            '<div class="table-wrap"><table id="table-memorandum">'
+            "<caption>Scheme costs by service line and the organisation that incurred them, month by "
+            "month.</caption>"
+            f'<thead><tr>{"".join(head)}</tr></thead><tbody>{"".join(body)}</tbody>'
+            f'<tfoot><tr>{"".join(total)}</tr></tfoot></table></div>', "</div>"]
+
+
 def _head(title: str) -> list[str]:
     """The document's head: the title, the inline style, and a policy that lets the page load nothing."""
     return [
@@ -827,6 +878,7 @@ def render_report(data: ReportData) -> str:
         '<div class="table-block"><h3>Care days and who paid</h3>',
         _care_table(rows),
         "</div>",
+        *_memorandum_block(data.memorandum),
         "</section>",
         f"<footer>{_e(data.title)} · generated {_e(data.generated_at)} · {_e(data.data_note)}</footer>",
         "</main>",

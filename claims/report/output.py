@@ -15,7 +15,7 @@ from pathlib import Path
 
 from hds.errors import HdsError
 
-SUFFIX_FORMAT = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".txt": "table", ".html": "html"}
+SUFFIX_FORMAT = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".txt": "table", ".html": "html", ".pdf": "pdf"}
 
 
 class FormatError(HdsError):

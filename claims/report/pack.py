@@ -40,7 +40,13 @@ def findings(found) -> Report | None:
          "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message} for f in found))
 
 
-def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> excel.ClaimPack:
+def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
+               memorandum: tuple = ()) -> excel.ClaimPack:
+    """The pack's values; `invoice` (claims.invoice.Invoice) and the month's `memorandum` rows
+    (claims.memorandum.MemoRow) become its Invoice and Memorandum sheets."""
+    from claims.report.invoice_doc import pack_report
+    from claims.report.memorandum_doc import month_column
+
     submission = None
     header = claim.submission or claim.carrier
     if claim.carried_in:
@@ -55,11 +61,13 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
-        findings(found), tuple(warnings))
+        findings(found), tuple(warnings), None if invoice is None else pack_report(invoice),
+        month_column(memorandum, claim.month) if memorandum else None)
 
 
-def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> bytes:
-    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings))
+def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
+                     memorandum: tuple = ()) -> bytes:
+    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings, invoice, memorandum))
 
 
 def sheet(title: str, records: list[dict], keys: list[str], heading: str = "", total: bool = False) -> excel.Sheet:

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from claims.overview import Overview
 from claims.report.deliver import Report
-from claims.report.html import MonthFigures, ReportData, render_report
+from claims.report.html import MemoRow, MemoTable, MonthFigures, ReportData, render_report
 from hds.store import now_utc
 
 
-def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> ReportData:
+def memo_table(memo) -> MemoTable:
+    """A ``claims.memorandum.Memorandum`` as the HTML report's table."""
+    from claims.report.memorandum_doc import basis, title
+
+    rows = tuple(MemoRow(r.service_line, r.new, r.organisation, r.individual,
+                         tuple(r.months.get(m, 0) for m in memo.months), memo.to_date(r), memo.forecast(r),
+                         memo.outturn(r)) for r in memo.rows)
+    return MemoTable(title(memo), tuple(memo.months), memo.forecast_months, rows, basis(memo))
+
+
+def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> ReportData:
     months = []
     for m in ov.months:
         claimed = m.claimed_by_scheme if m.submission else m.draft_by_scheme
@@ -19,14 +29,16 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = ())
     return ReportData(
         f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council, config.council_label),
         (config.ccg, config.ccg_label), ov.first, ov.last, now_utc(), note, months,
-        [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings))
+        [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings),
+        memo_table(memo) if memo is not None else None)
 
 
-def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> str:
-    return render_report(report_data(ov, config, note, warnings))
+def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> str:
+    return render_report(report_data(ov, config, note, warnings, memo))
 
 
-def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> Report:
-    """`hds report`: the months as one self-contained HTML page."""
+def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> Report:
+    """`hds report`: the months as one self-contained HTML page; with `memo` (a
+    ``claims.memorandum.Memorandum``), its memorandum note as a table."""
     return Report(f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (), sheet="Report",
-                  render={"html": lambda: report_html(ov, config, note, warnings)})
+                  render={"html": lambda: report_html(ov, config, note, warnings, memo)})

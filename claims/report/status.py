@@ -7,6 +7,13 @@ from claims.report.deliver import Report
 from claims.report.formats import pounds_text
 from claims.report.text import Shown, table, terminal_width
 from hds.money import format_pounds
+from hds.month import Month
+from hds.timetable import deadlines, spoken
+
+
+def _day(day) -> str:
+    """'Wed 23 Dec 2020', or blank."""
+    return spoken(day, "ddd D MMM YYYY") if day is not None else ""
 
 
 def _recharge_text(net: int | None, config) -> str:
@@ -18,8 +25,23 @@ def _recharge_text(net: int | None, config) -> str:
     return f"{payer} owes {payee} {format_pounds(abs(net))}"
 
 
+def status_span(source, config) -> tuple[Month, Month]:
+    """The months `hds status` lists: every month of the data, and every month of [timetable]."""
+    months = [Month.of_day(source.first_day()), Month.of_day(source.latest_day()), *config.timetable]
+    return min(months), max(months)
+
+
+def deadline_reminders(ov: Overview, config, on) -> list[str]:
+    """A month not yet submitted (nor claimed in a later submission) whose information is due to the
+    CCG within three working days of `on`: what to say about it, first."""
+    due = deadlines(config.timetable)
+    return [text for m in ov.months if m.month in due and not m.submission and not m.carried_in
+            for text in [due[m.month].reminder(on)] if text]
+
+
 def status_rows(ov: Overview, config) -> list[dict]:
     rows = []
+    due = deadlines(config.timetable)
     for m in ov.months:
         if m.submission:
             submitted = f"{m.submission['submitted_at'][:10]} #{m.submission['id']} {m.submission['hash'][:12]}"
@@ -33,12 +55,14 @@ def status_rows(ov: Overview, config) -> list[dict]:
             "submitted": submitted, "received": m.received_pence if m.received_any else None,
             "payment": m.payment if m.submission else "", "recharge": recharge_net(m, config),
             "to_partners": m.amount_by_funder.get("ccg", 0) + m.amount_by_funder.get("council", 0),
+            "deadline": due[m.month].deadline if m.month in due else None,
+            "due_to_ccg": due[m.month].due if m.month in due else None,
         })
     return rows
 
 
-def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "") -> list[str]:
-    steps = [f"run 'hds verify': {w}" for w in warnings]
+def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "", reminders: list[str] = ()) -> list[str]:
+    steps = list(reminders) + [f"run 'hds verify': {w}" for w in warnings]
     submitted = [m for m in ov.months if m.submission]
     if submitted:
         last = submitted[-1].month
@@ -61,7 +85,7 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "")
     return steps
 
 
-def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
+def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None) -> str:
     rows = status_rows(ov, config)
     columns = [
         Shown("Month", [r["month"] for r in rows]),
@@ -73,8 +97,13 @@ def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
         Shown("Recharge", [_recharge_text(r["recharge"], config) for r in rows]),
         Shown("To partners", [format_pounds(r["to_partners"]) if r["to_partners"] else "" for r in rows], "right"),
     ]
-    lines = [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
-             "Next:"] + [f"  - {step}" for step in steps]
+    if config.timetable:
+        columns += [Shown("Deadline", [_day(r["deadline"]) for r in rows]),
+                    Shown("Due to CCG", [_day(r["due_to_ccg"]) for r in rows])]
+    due_now = deadline_reminders(ov, config, on) if on is not None else []
+    lines = ([f"Due: {text}" for text in due_now] + ([""] if due_now else []) +
+             [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
+              "Next:"] + [f"  - {step}" for step in steps])
     return "\n".join(lines)
 
 
@@ -84,6 +113,8 @@ def status_json(ov: Overview, config, steps: list[str]) -> dict:
         for key in ("claim", "received", "recharge", "to_partners"):
             if r[key] is not None:
                 r[key] = pounds_text(r[key])
+        for key in ("deadline", "due_to_ccg"):
+            r[key] = r[key].isoformat() if r[key] is not None else None
     return {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
 
 
@@ -141,8 +172,8 @@ def months_report(ov: Overview) -> Report:
                   render={"table": lambda: summary_text(ov)})
 
 
-def status_report(ov: Overview, config, steps: list[str], load_note: str) -> Report:
+def status_report(ov: Overview, config, steps: list[str], load_note: str, on=None) -> Report:
     """`hds status`: the month-end checklist."""
     return Report(f"Month-end status, {ov.first} to {ov.last}", ("month", "claim", "state", "submitted", "received", "payment", "recharge",
                                                               "to_partners"),
-                  data=status_json(ov, config, steps), render={"table": lambda: status_text(ov, config, steps, load_note)})
+                  data=status_json(ov, config, steps), render={"table": lambda: status_text(ov, config, steps, load_note, on)})
