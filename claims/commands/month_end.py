@@ -24,6 +24,7 @@ class MonthClaim:
     reconciliation: object | None = None  # claims.reconcile.Reconciliation, once submitted
     recharge: object | None = None  # claims.recharge.Recharge
     findings: list | None = None  # claims.checks.Finding; None: the pack has no Findings sheet
+    fingerprint: str | None = None  # the figures' fingerprint: what submit stores (a draft) or stored
 
 
 def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_submitted: bool = False,
@@ -42,7 +43,19 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
     reuse = as_of is None  # the recharge states the month as the data stands now
     rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
-    return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config))
+    return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config),
+                      _fingerprint(r.store, lib, claim, as_of))
+
+
+def _fingerprint(store, lib, claim, as_of: int | None) -> str | None:
+    """The fingerprint of the claim's figures: the one submit would print for a draft of the latest
+    data, or the stored submission's."""
+    from claims.ledger.submit import draft_fingerprint, fingerprint_of
+    from rules.library import library_snapshot
+
+    if claim.submission is not None:
+        return fingerprint_of(store, claim.submission)
+    return draft_fingerprint(store, claim, library_snapshot(lib)) if as_of is None else None
 
 
 def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):

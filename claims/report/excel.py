@@ -93,6 +93,9 @@ class ClaimPack:
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
     findings: Report | None = None  # the checks' findings (FINDING_COLUMNS); None: not run, no rows: nothing found
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
+    # The fingerprint of the figures (claims.ledger.hashing.figures_fingerprint): for a draft, the one
+    # `hds submit` will print if it stores these figures; for a submission, the one it stored.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1058,6 +1061,9 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
         info.text("This pack read", f"load {pack.load_id if pack.load_id is not None else 'none'}, "
                                     f"rulebook version {pack.rulebook_version}")
     info.when("Generated", pack.generated_at)
+    if pack.fingerprint:
+        shown = _hash_lines(pack.fingerprint)
+        info("Fingerprint of the figures", _clean(shown), "hash", _height(shown.count("\n") + 1))
     if pack.findings is None:
         info.text("Checks", "Not run")
     elif not pack.findings.rows:

@@ -40,7 +40,8 @@ def findings(found) -> Report | None:
          "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message} for f in found))
 
 
-def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> excel.ClaimPack:
+def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (),
+               fingerprint: str | None = None) -> excel.ClaimPack:
     submission = None
     header = claim.submission or claim.carrier
     if claim.carried_in:
@@ -55,11 +56,12 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
-        findings(found), tuple(warnings))
+        findings(found), tuple(warnings), fingerprint)
 
 
-def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> bytes:
-    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings))
+def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (),
+                     fingerprint: str | None = None) -> bytes:
+    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings, fingerprint))
 
 
 def sheet(title: str, records: list[dict], keys: list[str], heading: str = "", total: bool = False) -> excel.Sheet:
