@@ -490,7 +490,7 @@ def verify(expect, db):
         raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in found.problems)
                        + (f"\nand {found.expected}" if found.expected else ""))
     if found.expected:
-        raise HdsError(found.expected)
+        raise HdsError(f"{found.expected}. The store itself verifies: nothing in it was found changed")
     click.echo(f"ok: {found.submissions} submission(s) and {found.loads} load(s) verified, every line, hash, "
                "trigger and table intact" + (f"; the chain's head is the expected hash" if expect else ""))
 

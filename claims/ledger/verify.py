@@ -110,8 +110,7 @@ def expect_problem(headers: list[dict], expect: str) -> str | None:
     if not matches:
         close = get_close_matches(expect, [h["hash"] for h in headers], n=1, cutoff=0.5)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        return (f"no submission has this hash: {expect}{hint}; 'hds log' shows each submission's full hash. The "
-                "store was not found changed")
+        return f"no submission has this hash: {expect}{hint}; 'hds log' shows each submission's full hash"
     at = matches[0]
     if at["hash"] != head:
         later = [h["id"] for h in headers if h["id"] > at["id"]]
