@@ -43,6 +43,7 @@ from hds.contract import CONTRACT, SPEC
 from hds.data import Data, dtypes, empty
 from hds.days import NEVER, iso_days
 from hds.errors import HdsError
+from hds.integrity import check_pages
 from hds.table import Table, group_starts
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
@@ -192,7 +193,8 @@ def open_store(path: Path | str, write: bool = False, create: bool = False, extr
     data, e.g. the claims ledger); `create` makes a new store (readable by its owner only).
     A store in a folder (or a file) the user cannot write is read as an immutable file, with no
     write-ahead log or lock files; a write to it is refused naming the permission. Every store is
-    checked page by page (SQLite's quick_check) when opened: a damaged one is refused."""
+    checked page by page (SQLite's quick_check, ``hds.integrity``) when opened: a damaged one is
+    refused."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path} is a folder; --db takes the store's file, e.g. {path / 'hds.db'}")
@@ -207,7 +209,7 @@ def open_store(path: Path | str, write: bool = False, create: bool = False, extr
     store = None
     try:
         store = Store(path, _connect(path, write), write)
-        _quick_check(store)
+        check_pages(store.conn, path)
         _check(store, write, (DATA, *extra))
     except BaseException as exc:
         if store is not None:
@@ -256,16 +258,6 @@ def _connect(path: Path, write: bool) -> sqlite3.Connection:
         conn = sqlite3.connect(f"file:{_uri_path(path)}?{mode}", uri=True, isolation_level=None, timeout=0.1)
     conn.execute("PRAGMA temp_store = MEMORY")  # set before anything uses temporary storage (it cannot change after)
     return conn
-
-
-def _quick_check(store: Store) -> None:
-    """SQLite's quick_check of every page: a store whose pages were damaged is refused, never summed."""
-    found = [row[0] for row in store.conn.execute("PRAGMA quick_check(3)")]
-    if found != ["ok"]:
-        said = [line for row in found for line in str(row).splitlines() if line and not line.startswith("***")]
-        raise StoreError(f"{store.path} is damaged: SQLite's check of its pages found faults, the first "
-                         f"'{said[0] if said else found[0]}'; hds does not use a damaged store: restore it from a "
-                         "backup (or the last copy 'hds verify' passed)")
 
 
 def _looks_like_sqlite(path: Path) -> bool:

@@ -354,6 +354,21 @@ def test_a_store_with_damaged_pages_is_refused_by_every_command(tmp_path, octobe
     assert result.output.count("\n") == 1
 
 
+def test_a_store_written_since_its_last_check_is_checked_again_and_verify_always_checks(tmp_path, october_store):
+    from hds import integrity
+
+    db = copy_store(october_store, tmp_path / "hds.db")
+    ok("log", "--db", db)
+    assert str(db.resolve()) in integrity._remembered()  # passed: not read again while unchanged
+    _damaged(db)  # a write changes the file's change time: the next command checks again
+    assert "is damaged" in hds("claim", "--month", "2020-10", "--db", db).output
+    integrity._remember(*integrity._identity(db))  # as if the damage had come silently, with no write
+    skipped = hds("log", "--db", db)  # the check is skipped; what reads a damaged page still says so plainly
+    assert "SQLite's check" not in skipped.output and "internal error" not in skipped.output
+    result = hds("verify", "--db", db)
+    assert result.exit_code == 1 and "is damaged" in result.output
+
+
 @pytest.mark.parametrize("toml, said", [
     ('[reconcile]\nshortfall_split = "fixed"\ncouncil_share = "nan"\n', "council_share must be between 0 and 1"),
     ("a = " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),

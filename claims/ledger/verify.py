@@ -30,6 +30,10 @@ class Verified:
 
 
 def verify_store(store: Store, anchor: Path | None, expect: str | None) -> Verified:
+    """`hds verify`: every page of the store checked again (not only when it changed), then the ledger."""
+    from hds.integrity import check_pages
+
+    check_pages(store.conn, store.path, always=True)
     headers = submissions(store)
     return Verified(verify(store, anchor), expect_problem(headers, expect) if expect is not None else None,
                     len(headers), len(store.loads()))
