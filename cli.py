@@ -764,7 +764,8 @@ def rules_show(rules_dir, scheme):
 def rules_check(files, rules_dir):
     """Check rulebooks for gaps and unreachable rules (default: the shipped ones).
 
-    With --rules DIR, the whole folder: every rulebook and parameter file.
+    A .yaml FILE is checked as a scheme's parameter file. With --rules DIR,
+    the whole folder: every rulebook and parameter file.
 
     \b
     Examples: hds rules check my-rules/rulebooks/common.rules
@@ -776,14 +777,10 @@ def rules_check(files, rules_dir):
         click.echo(f"{rules_dir}: ok: {len(lib.books)} rulebook(s) total and every rule reachable; schemes {schemes}")
         return
     from rules import RULEBOOK_DIR
-    from rules.check import check_rulebook
-    from rules.language import parse_rulebook
+    from rules.check import check_file
 
-    paths = list(files) or sorted(RULEBOOK_DIR.glob("*.rules"))
-    for path in paths:
-        report = check_rulebook(parse_rulebook(path))
-        click.echo(f"{path}: ok: {report.rules} rules decide all {report.combinations:,} combinations of facts, "
-                   "each rule reachable")
+    for path in list(files) or sorted(RULEBOOK_DIR.glob("*.rules")):
+        click.echo(check_file(path))
     if not files:
         library()
 

@@ -387,7 +387,7 @@ def test_a_free_period_beyond_reason_is_refused_by_rules_check_and_claim(tmp_pat
     ok("rules", "export", tmp_path / "what-if")
     params = tmp_path / "what-if" / "parameters" / "hds2.yaml"
     params.write_text(params.read_text().replace("value: 42", "value: 99999999999999999999999"))
-    for args in (("rules", "check", "--rules", tmp_path / "what-if"),
+    for args in (("rules", "check", "--rules", tmp_path / "what-if"), ("rules", "check", params),
                  ("claim", "--month", "2020-10", "--db", sample_store, "--rules", tmp_path / "what-if")):
         result = hds(*args)
         assert result.exit_code == 1 and "is not a number of days (a whole number from 1 to 3,650)" in result.output
