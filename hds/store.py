@@ -245,6 +245,22 @@ def _writable(path: Path) -> bool:
     return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
 
 
+def _read_mode(path: Path) -> str:
+    """How SQLite opens a store to read it: read-only; immutable (no lock or write-ahead log files)
+    when the user cannot write it, unless its write-ahead log still holds changes, which an
+    immutable store would silently leave out."""
+    if not read_only_for_me(path):
+        return "mode=ro"
+    wal = Path(f"{path}-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return "immutable=1"
+    if Path(f"{path}-shm").exists():
+        return "mode=ro"  # SQLite reads the log through its existing index
+    raise StoreError(f"{wal} holds changes not yet folded into {path}, and without its index file ({path}-shm) they "
+                     "cannot be read from a folder you cannot write; copy the store with its -wal file to a folder "
+                     "you can write, or ask the store's owner to run any hds command on it first")
+
+
 def read_only_for_me(path: Path) -> bool:
     """The store or its folder cannot be written by this user: it is read as an immutable file."""
     return not (_writable(path) and _writable(path.parent))
@@ -254,8 +270,8 @@ def _connect(path: Path, write: bool) -> sqlite3.Connection:
     if write:
         conn = sqlite3.connect(path, isolation_level=None, timeout=0.1)
     else:
-        mode = "immutable=1" if read_only_for_me(path) else "mode=ro"
-        conn = sqlite3.connect(f"file:{_uri_path(path)}?{mode}", uri=True, isolation_level=None, timeout=0.1)
+        conn = sqlite3.connect(f"file:{_uri_path(path)}?{_read_mode(path)}", uri=True, isolation_level=None,
+                               timeout=0.1)
     conn.execute("PRAGMA temp_store = MEMORY")  # set before anything uses temporary storage (it cannot change after)
     return conn
 

@@ -195,6 +195,28 @@ def test_a_store_that_cannot_be_written_is_read_and_writes_are_refused_naming_th
     assert submissions(db) == 1
 
 
+@pytest.mark.parametrize("index", [True, False])
+def test_a_read_only_store_with_changes_still_in_its_log_is_read_whole_or_refused(sample_store, shared_folder, index):
+    db = copy_store(sample_store, shared_folder / "rw" / "hds.db")
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as reader:
+        reader.execute("BEGIN")
+        reader.execute("SELECT COUNT(*) FROM loads").fetchone()  # holds its snapshot: the submit stays in the log
+        ok("submit", "--month", "2020-10", "--db", db)
+        copy = shared_folder / "ro"
+        copy.mkdir()
+        for suffix in ("", "-wal", ".anchor") + (("-shm",) if index else ()):
+            shutil.copyfile(f"{db}{suffix}", copy / f"hds.db{suffix}")
+    assert (copy / "hds.db-wal").stat().st_size > 0
+    ok("log", "--db", db)
+    with as_another_user(copy, *copy.iterdir()):
+        copy.chmod(0o555)
+        result = hds("log", "--db", copy / "hds.db")
+    if index:
+        assert result.exit_code == 0 and "2020-10" in result.output.split("Submissions")[1]
+    else:
+        assert result.exit_code == 1 and "holds changes not yet folded into" in result.output
+
+
 def test_a_first_load_into_a_read_only_folder_is_refused_naming_the_permission(shared_folder):
     folder = shared_folder / "ro"
     folder.mkdir()
@@ -326,6 +348,10 @@ def test_a_dry_run_stores_nothing_and_its_fingerprint_is_the_packs_and_the_submi
     assert submissions(db) == 0 and not Path(f"{db}.anchor").exists()
     done = ok("submit", "--month", "2020-10", "--db", db)
     assert f"Fingerprint of the figures: {in_pack}" in done and submissions(db) == 1
+    ok("claim", "--month", "2020-10", "--db", db, "-o", tmp_path / "submitted.xlsx")
+    summary = openpyxl.load_workbook(tmp_path / "submitted.xlsx")["Summary"]
+    assert in_pack == re.sub(r"\s", "", next(r[1] for r in summary.iter_rows(values_only=True)
+                                             if r[0] == "Fingerprint of the figures"))
     refused = hds("submit", "--month", "2020-12", "--dry-run", "--db", db)
     assert refused.exit_code == 1 and "2020-11 has not been submitted yet" in refused.output
 
