@@ -932,6 +932,7 @@ def acknowledgements(accepts, reasons, path) -> dict[str, str]:
     """CODE:SUBJECT -> why, from --accept/--because pairs (one --because for all, or one each) and a
     file (``read_acknowledgements``). A reason is kept in the ledger for good: one holding control
     characters or longer than hds.text.MAX_FREE_TEXT is refused, naming the option or the row."""
+    from claims.report.safe import unneutralise
     from hds.text import free_text_problem
 
     accepted = {}
@@ -941,7 +942,8 @@ def acknowledgements(accepts, reasons, path) -> dict[str, str]:
             problem = free_text_problem(text)
             if problem:
                 raise HdsError(f"{what} (for --accept {token[:60]!r}) {problem}; nothing was submitted")
-        accepted[token] = reason
+        code, _, subject = token.partition(":")
+        accepted[f"{code}:{unneutralise(subject.strip())}"] = reason  # a subject copied from hds's CSV
     if path is not None:
         accepted.update(read_acknowledgements(path))
     return accepted

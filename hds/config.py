@@ -93,14 +93,7 @@ def load_config(path: Path | str = "hds.toml") -> Config:
                        "plain keys in a few sections") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HdsError(f"{path}: cannot be read ({exc})") from exc
-    for section, values in data.items():
-        if section not in KEYS:
-            raise HdsError(f"{path}: unknown section [{section}]; hds.toml has {', '.join(f'[{k}]' for k in KEYS)}")
-        if not isinstance(values, dict):
-            raise HdsError(f"{path}: {section} must be a section, [{section}]")
-        for key in values:
-            if KEYS[section] is not None and key not in KEYS[section]:
-                raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
+    _check_sections(path, data)
     partners, reconcile = data.get("partners", {}), data.get("reconcile", {})
     for key, value in {**partners, **reconcile, **data.get("ledger", {})}.items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -127,6 +120,17 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
     return Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split, share,
                   _anchor(path, data.get("ledger", {}).get("anchor")), dict(data.get("checks", {})), path)
+
+
+def _check_sections(path: Path, data: dict) -> None:
+    for section, values in data.items():
+        if section not in KEYS:
+            raise HdsError(f"{path}: unknown section [{section}]; hds.toml has {', '.join(f'[{k}]' for k in KEYS)}")
+        if not isinstance(values, dict):
+            raise HdsError(f"{path}: {section} must be a section, [{section}]")
+        for key in values:
+            if KEYS[section] is not None and key not in KEYS[section]:
+                raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
 
 
 def _anchor(path: Path, anchor) -> Path | None:
