@@ -20,6 +20,8 @@ is written as a number, never as the text "-12.50".
 
 from __future__ import annotations
 
+import re
+
 FORMULA_LEADERS = ("=", "+", "-", "@", "\t", "\r")
 FULL_WIDTH_LEADERS = ("\uff1d", "\uff0b", "\uff0d", "\uff20")  # ＝ ＋ － ＠
 
@@ -61,10 +63,13 @@ _TERMINAL_UNSAFE = {c: f"\\x{c:02x}" for c in [*range(0x00, 0x09), *range(0x0b, 
 _TERMINAL_UNSAFE.update({c: f"\\u{c:04x}" for c in [*range(0x202a, 0x202f), *range(0x2066, 0x206a)]})
 
 
+_ANY_UNSAFE = re.compile("[" + "".join(re.escape(chr(c)) for c in _TERMINAL_UNSAFE) + "]")
+
+
 def printable(text: str) -> str:
     """`text` as it may be printed on a terminal: every control character (but tab and newline) written
     as an escape, e.g. ESC as \\x1b, so stored text can never recolour, hide or overwrite what is read."""
-    return text.translate(_TERMINAL_UNSAFE)
+    return text.translate(_TERMINAL_UNSAFE) if _ANY_UNSAFE.search(text) else text
 
 
 def printable_line(text: str) -> str:
