@@ -48,10 +48,11 @@ def store_of(size: str, work: Path) -> Path:
 def median_of(runs: int, command: list[str], inner: bool = False, fresh_cache: bool = False) -> float:
     times = []
     for _ in range(runs):
-        env = dict(os.environ, XDG_CACHE_HOME=tempfile.mkdtemp()) if fresh_cache else None
-        start = time.perf_counter()
-        done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=env)
-        times.append(float(done.stdout.strip()) if inner else time.perf_counter() - start)
+        with tempfile.TemporaryDirectory() as cache:
+            env = dict(os.environ, XDG_CACHE_HOME=cache) if fresh_cache else None
+            start = time.perf_counter()
+            done = subprocess.run(command, cwd=ROOT, check=True, capture_output=True, text=True, env=env)
+            times.append(float(done.stdout.strip()) if inner else time.perf_counter() - start)
     return statistics.median(times)
 
 
