@@ -29,17 +29,48 @@ class Hds(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort, SystemExit, KeyboardInterrupt):
             raise
-        except sqlite3.OperationalError as exc:
+        except BrokenPipeError:  # the reader went away (hds log | head -1): stop quietly, as git does
+            _quiet_exit_on_closed_pipe()
+        except sqlite3.DatabaseError as exc:
             if os.environ.get("HDS_DEBUG"):
                 raise
-            raise click.ClickException(f"the store could not be used ({exc}); if another hds command is writing to "
-                                       "it, wait for it to finish and try again") from exc
-        except Exception as exc:  # a fault of hds itself: say so, and lose nothing
+            raise click.ClickException(_store_failure(exc)) from exc
+        except Exception as exc:  # a fault of hds itself: say so, and claim nothing about what was stored
             if os.environ.get("HDS_DEBUG"):
                 raise
             raise click.ClickException(
-                f"internal error ({type(exc).__name__}: {exc}); nothing was changed by the failed step. Please report "
-                "it with the command you ran; HDS_DEBUG=1 shows the details") from exc
+                f"internal error ({type(exc).__name__}: {exc}); a load or a submission is stored whole or not at all "
+                "('hds log' shows what the store holds). Please report it with the command you ran; HDS_DEBUG=1 "
+                "shows the details") from exc
+
+    def main(self, *args, **kwargs):
+        try:
+            return super().main(*args, **kwargs)
+        except BrokenPipeError:  # raised while click printed an error or the version
+            _quiet_exit_on_closed_pipe()
+
+
+def _quiet_exit_on_closed_pipe():
+    """Exit as a program killed by SIGPIPE does (141), with nothing more written: what was stored
+    stays stored, and Python's flush at exit must not complain either."""
+    import sys
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor behind stdout (a test's runner)
+        pass
+    raise SystemExit(141)
+
+
+def _store_failure(exc) -> str:
+    """A store SQLite could not use, in words: damaged, read-only, or busy."""
+    text = str(exc)
+    if "malformed" in text or "not a database" in text:
+        return f"the store is damaged ({text}); hds does not use a damaged store: restore it from a backup"
+    if "readonly" in text or "read-only" in text:
+        return f"the store cannot be changed: permission denied ({text}); commands that only read it still work"
+    return (f"the store could not be used ({text}); if another hds command is writing to it, wait for it to "
+            "finish and try again")
 
 
 def domain_errors(func):
@@ -52,7 +83,9 @@ def domain_errors(func):
         except FormatError as exc:
             raise click.UsageError(str(exc)) from exc
         except HdsError as exc:
-            raise click.ClickException(str(exc)) from exc
+            from claims.report.safe import printable
+
+            raise click.ClickException(printable(str(exc))) from exc
 
     return wrapper
 
@@ -340,7 +373,7 @@ def _claim_pack(result) -> bytes:
     from claims.report.pack import claim_pack_bytes
 
     return claim_pack_bytes(result.claim, result.config, result.reconciliation, result.recharge, result.findings,
-                            result.warnings, result.invoice, result.memorandum)
+                            result.warnings, result.invoice, result.memorandum, result.fingerprint)
 
 
 @main.command()
@@ -388,12 +421,14 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
 @click.option("--because", "reasons", multiple=True, metavar="TEXT",
               help="Why the finding before it is right (one per --accept, or one for all).")
 @click.option("--acknowledgements", type=click.Path(path_type=Path, exists=True, dir_okay=False),
-              help="A CSV file of acknowledgements: 'hds check --csv' output with a column 'because' added "
-                   "(or columns finding, CODE:SUBJECT, and because).")
+              help="A file of acknowledgements (CSV in UTF-8 or Windows-1252, or .xlsx): 'hds check --csv' output "
+                   "with a column 'because' added (or columns finding, CODE:SUBJECT, and because).")
+@click.option("--dry-run", is_flag=True,
+              help="Check and compute everything submit would store, and show it; store nothing.")
 @store_option
 @rules_option
 @domain_errors
-def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir):
+def submit(month, skip_months, accepts, reasons, acknowledgements, dry_run, db, rules_dir):
     """Store the claim for a month, exactly as 'hds claim' shows it; it can never change afterwards.
 
     Months are submitted in order. The checks of 'hds check' run first: an
@@ -404,58 +439,86 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
     away from the store.
 
     \b
-    Examples: hds submit --month 2020-10
+    Examples: hds submit --month 2020-10 --dry-run
+              hds submit --month 2020-10
               hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by OCC"
     """
-    from claims.commands.submitting import open_warnings, submit_month, submitted_lines
-
+    from claims.commands.submitting import anchor_failure, open_warnings, submit_month, submitted_lines
     accepted = _acknowledgements(accepts, reasons, acknowledgements)
-    done = submit_month(db, library(rules_dir), month, skip_months, accepted)
+    done = submit_month(db, library(rules_dir), month, skip_months, accepted, dry_run)
     for text in open_warnings(done, month):
         warn(text)
     for line in submitted_lines(done, month):
         click.echo(line)
+    if anchor_failure(done, month):
+        raise HdsError(anchor_failure(done, month))
 
 
 def _acknowledgements(accepts, reasons, path) -> dict[str, str]:
-    """CODE:SUBJECT -> the reason given for it, from --accept/--because pairs or a CSV file."""
+    """CODE:SUBJECT -> the reason given for it, from --accept/--because pairs and a file."""
+    from claims.checks import acknowledgements
+
     if reasons and len(reasons) not in (1, len(accepts)):
         raise click.UsageError("give one --because for every --accept (or one for them all)")
     if accepts and not reasons:
         raise click.UsageError("--accept needs --because: say why the finding is right")
-    accepted = {token: (reasons[i] if len(reasons) > 1 else reasons[0]) for i, token in enumerate(accepts)}
-    if path is not None:
-        from claims.checks import read_acknowledgements
-
-        accepted.update(read_acknowledgements(path))
-    for token, reason in accepted.items():
+    for token, reason in zip(accepts, reasons * len(accepts) if len(reasons) == 1 else reasons):
         if ":" not in token:
             raise click.UsageError(f"--accept {token}: write the finding as CODE:SUBJECT, as 'hds check' shows it")
         if not reason.strip():
             raise click.UsageError(f"--accept {token}: the reason (--because) is empty")
-    return accepted
+    return acknowledgements(accepts, reasons, path)
 
 
 @main.command()
-@click.option("--expect", metavar="HASH", help="The chain's head must be this hash (recorded when it was submitted).")
+@click.option("--expect", metavar="HASH", help="The chain's head must be this hash (recorded when it was submitted; "
+                                               "its first 8 or more characters will do when they are unique).")
 @store_option
 @domain_errors
 def verify(expect, db):
-    """Check that nothing submitted or loaded was changed: every line, hash, trigger, load and the anchor.
+    """Check that nothing submitted or loaded was changed: every line, hash, trigger, load, the store's
+    tables and columns, and the anchor.
 
     \b
     Example: hds verify --expect 3aa085b181ca...  (the hash 'hds submit' printed)
     """
-    from claims.ledger import anchor_path, submissions, verify as verify_ledger
-    from claims.ledger.invoices import invoices
+    from claims.ledger import anchor_path, verify_store
 
     with reading_store(db) as r:
-        problems = verify_ledger(r.store, anchor_path(db, config_beside(db).anchor), expect)
-        count, loads, issued = len(submissions(r.store)), len(r.store.loads()), len(invoices(r.store))
-    if problems:
-        raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in problems))
-    click.echo(f"ok: {count} submission(s) and {loads} load(s) verified, every line, hash and trigger intact"
-               + (f"; {issued} issued invoice(s) too" if issued else ""))
+        found = verify_store(r.store, anchor_path(db, config_beside(db).anchor), expect)
+    if found.problems:
+        raise HdsError("the store was changed after hds wrote it:\n" + "\n".join(f"  {p}" for p in found.problems)
+                       + (f"\nand {found.expected}" if found.expected else ""))
+    if found.expected:
+        raise HdsError(f"{found.expected}. The store itself verifies: nothing in it was found changed")
+    click.echo(f"ok: {found.submissions} submission(s) and {found.loads} load(s) verified, every line, hash, "
+               "trigger and table intact" + (f"; {found.invoices} issued invoice(s) too" if found.invoices else "")
+               + ("; the chain's head is the expected hash" if expect else ""))
+
+
+@main.command()
+@click.option("--repair", is_flag=True,
+              help="Append the lines of submissions the anchor lacks (after a submit could not reach it).")
+@store_option
+@domain_errors
+def anchor(repair, db):
+    """The anchor file: which submissions it records; with --repair, append the ones it lacks.
+
+    A submit whose anchor could not be written after the submission was stored
+    (a share that went away) says so; once the anchor can be written again,
+    --repair appends the missing lines, provided the store verifies and every
+    line the anchor holds matches it.
+
+    \b
+    Example: hds anchor --repair
+    """
+    from claims.ledger import anchor_path
+    from claims.ledger.anchor import anchor_report
+
+    path = anchor_path(db, config_beside(db).anchor)
+    with reading_store(db) as r:
+        lines = anchor_report(r.store, path, repair)
+    click.echo("\n".join(lines))
 
 
 @main.command()
@@ -768,7 +831,8 @@ def rules_show(rules_dir, scheme):
 def rules_check(files, rules_dir):
     """Check rulebooks for gaps and unreachable rules (default: the shipped ones).
 
-    With --rules DIR, the whole folder: every rulebook and parameter file.
+    A .yaml FILE is checked as a scheme's parameter file. With --rules DIR,
+    the whole folder: every rulebook and parameter file.
 
     \b
     Examples: hds rules check my-rules/rulebooks/common.rules
@@ -780,14 +844,10 @@ def rules_check(files, rules_dir):
         click.echo(f"{rules_dir}: ok: {len(lib.books)} rulebook(s) total and every rule reachable; schemes {schemes}")
         return
     from rules import RULEBOOK_DIR
-    from rules.check import check_rulebook
-    from rules.language import parse_rulebook
+    from rules.check import check_file
 
-    paths = list(files) or sorted(RULEBOOK_DIR.glob("*.rules"))
-    for path in paths:
-        report = check_rulebook(parse_rulebook(path))
-        click.echo(f"{path}: ok: {report.rules} rules decide all {report.combinations:,} combinations of facts, "
-                   "each rule reachable")
+    for path in list(files) or sorted(RULEBOOK_DIR.glob("*.rules")):
+        click.echo(check_file(path))
     if not files:
         library()
 

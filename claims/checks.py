@@ -928,23 +928,83 @@ def totals(findings: list[Finding]) -> dict:
             "amount_at_stake_pence": sum(f.amount_pence for f in findings), "by_code": by_code}
 
 
-def read_acknowledgements(path) -> dict[str, str]:
-    """CODE:SUBJECT -> why, from a CSV file: 'hds check --csv' output with a column 'because' added (or
-    columns finding and because). A warning row left without a reason is not an acknowledgement; an
-    error row without one, or a row naming no finding, is refused with its row number."""
-    import csv
+def acknowledgements(accepts, reasons, path) -> dict[str, str]:
+    """CODE:SUBJECT -> why, from --accept/--because pairs (one --because for all, or one each) and a
+    file (``read_acknowledgements``). A reason is kept in the ledger for good: one holding control
+    characters or longer than hds.text.MAX_FREE_TEXT is refused, naming the option or the row."""
+    from claims.report.safe import unneutralise
+    from hds.text import free_text_problem
 
     accepted = {}
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        for number, row in enumerate(csv.DictReader(handle), start=2):
-            finding = (row.get("finding") or "").strip() or (
-                f"{row['code'].strip()}:{row['subject'].strip()}" if row.get("code") and row.get("subject") else "")
-            reason = (row.get("because") or "").strip()
-            if not reason and row.get("severity", "error") != "error":
-                continue  # a warning left without a reason (as 'hds check --csv' lists it): nothing to accept
-            if not finding or not reason:
-                raise HdsError(f"{path} row {number}: needs the finding (a column finding, CODE:SUBJECT, or "
-                               "columns code and subject, as 'hds check --csv' writes) and a because")
-            accepted[finding.lstrip("'")] = reason
+    for i, token in enumerate(accepts):
+        reason = reasons[i] if len(reasons) > 1 else reasons[0]
+        for what, text in (("--accept", token), ("--because", reason)):
+            problem = free_text_problem(text)
+            if problem:
+                raise HdsError(f"{what} (for --accept {token[:60]!r}) {problem}; nothing was submitted")
+        code, _, subject = token.partition(":")
+        accepted[f"{code}:{unneutralise(subject.strip())}"] = reason  # a subject copied from hds's CSV
+    if path is not None:
+        accepted.update(read_acknowledgements(path))
     return accepted
 
+
+def read_acknowledgements(path) -> dict[str, str]:
+    """CODE:SUBJECT -> why, from a file read as a load reads its files (CSV in UTF-8, UTF-16 or
+    Windows-1252, or an .xlsx workbook): 'hds check --csv' (or -o .xlsx) output with a column
+    'because' added, or columns finding and because. A warning row left without a reason is not an
+    acknowledgement; an error row without one, a row naming no finding, and a reason too long or
+    holding control characters are refused, every such row named in one message."""
+    from hds.sources import read_records
+
+    records, _ = read_records(path)
+    start, header = _acknowledgement_header(path, records)
+    accepted, problems = {}, []
+    for number, cells in records[start + 1:]:
+        row = dict(zip(header, cells))
+        if not any(cells):
+            continue
+        token, reason, problem = _acknowledgement(row)
+        if problem:
+            problems.append(f"  {path} row {number}: {problem}")
+        elif token:
+            accepted[token] = reason
+    if problems:
+        raise HdsError(f"{len(problems)} row(s) of the acknowledgements cannot be used; nothing was submitted:\n"
+                       + "\n".join(problems))
+    return accepted
+
+
+def _acknowledgement_header(path, records) -> tuple[int, list[str]]:
+    """Where the header is (a workbook may have a title above it) and its names, lower case."""
+    for index, (_, cells) in enumerate(records[:10]):
+        names = [c.strip().lower() for c in cells]
+        if "finding" in names or {"code", "subject"} <= set(names):
+            return index, names
+    raise HdsError(f"{path}: no header with the columns finding (CODE:SUBJECT), or code and subject, as 'hds check "
+                   "--csv' writes them, and a column because added")
+
+
+def _acknowledgement(row: dict) -> tuple[str | None, str, str | None]:
+    """(CODE:SUBJECT or None for a row that acknowledges nothing, the reason, what is wrong with it)."""
+    from claims.report.safe import unneutralise
+    from hds.text import free_text_problem
+
+    code, subject = unneutralise(row.get("code") or ""), unneutralise(row.get("subject") or "")
+    finding = unneutralise(row.get("finding") or "") or (f"{code}:{subject}" if code and subject else "")
+    if ":" in finding:
+        finding_code, _, finding_subject = finding.partition(":")
+        finding = f"{finding_code}:{unneutralise(finding_subject)}"
+    reason = row.get("because") or ""
+    if not reason and (row.get("severity") or "error").lower() != "error":
+        return None, "", None  # a warning left without a reason (as 'hds check --csv' lists it)
+    if not finding or ":" not in finding:
+        return None, "", ("names no finding (a column finding, CODE:SUBJECT, or columns code and subject, as "
+                          "'hds check --csv' writes)")
+    if not reason:
+        return None, "", f"the error {finding} has no reason in the column because"
+    for column, text in (("because", reason), ("finding", finding)):
+        problem = free_text_problem(text)
+        if problem:
+            return None, "", f"column {column} {problem}"
+    return finding, reason, None

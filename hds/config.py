@@ -107,16 +107,12 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise HdsError(f"{path}: not valid TOML ({exc})") from exc
+    except RecursionError:
+        raise HdsError(f"{path}: not a settings file hds can read (values nested too deeply); hds.toml holds "
+                       "plain keys in a few sections") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise HdsError(f"{path}: cannot be read ({exc})") from exc
-    for section, values in data.items():
-        if section not in KEYS:
-            raise HdsError(f"{path}: unknown section [{section}]; hds.toml has {', '.join(f'[{k}]' for k in KEYS)}")
-        if not isinstance(values, dict):
-            raise HdsError(f"{path}: {section} must be a section, [{section}]")
-        for key in values:
-            if KEYS[section] is not None and key not in KEYS[section]:
-                raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
+    _check_sections(path, data)
     partners, reconcile = data.get("partners", {}), data.get("reconcile", {})
     for key, value in {**partners, **reconcile, **data.get("ledger", {})}.items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
@@ -130,7 +126,7 @@ def load_config(path: Path | str = "hds.toml") -> Config:
             share = Decimal(str(reconcile["council_share"]))
         except InvalidOperation:
             raise HdsError(f"{path}: [reconcile] council_share must be a number between 0 and 1") from None
-        if not 0 <= share <= 1:
+        if not share.is_finite() or not 0 <= share <= 1:
             raise HdsError(f"{path}: [reconcile] council_share must be between 0 and 1, not {share}")
         if split != "fixed":
             raise HdsError(f"{path}: [reconcile] council_share is used only with shortfall_split = \"fixed\"; "
@@ -141,10 +137,9 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     council, ccg = str(partners.get("council", "OCC")).strip(), str(partners.get("ccg", "OCCG")).strip()
     if not council or not ccg or council == ccg:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
-    anchor = data.get("ledger", {}).get("anchor")
     return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
-                          share, (path.parent / Path(str(anchor)).expanduser()) if anchor else None,
-                          dict(data.get("checks", {})), path), **_paperwork(path, data))
+                          share, _anchor(path, data.get("ledger", {}).get("anchor")), dict(data.get("checks", {})),
+                          path), **_paperwork(path, data))
 
 
 def _paperwork(path: Path, data: dict) -> dict:
@@ -189,3 +184,25 @@ def _timetable(path: Path, section: dict) -> dict:
             raise HdsError(f"{path}: [timetable] \"{key}\" = {deadline} is before the month it is the deadline of")
         found[month] = deadline
     return dict(sorted(found.items()))
+
+
+def _check_sections(path: Path, data: dict) -> None:
+    for section, values in data.items():
+        if section not in KEYS:
+            raise HdsError(f"{path}: unknown section [{section}]; hds.toml has {', '.join(f'[{k}]' for k in KEYS)}")
+        if not isinstance(values, dict):
+            raise HdsError(f"{path}: {section} must be a section, [{section}]")
+        for key in values:
+            if KEYS[section] is not None and key not in KEYS[section]:
+                raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
+
+
+def _anchor(path: Path, anchor) -> Path | None:
+    """[ledger] anchor: a file (that may not exist yet), never a folder."""
+    if not anchor:
+        return None
+    file = path.parent / Path(str(anchor)).expanduser()
+    if file.is_dir():
+        raise HdsError(f"{path}: [ledger] anchor = '{anchor}' is a folder; name a file in it, e.g. "
+                       f"anchor = \"{Path(str(anchor)) / 'hds.anchor'}\"")
+    return file

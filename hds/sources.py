@@ -997,3 +997,54 @@ def _and(names) -> str:
 def _unexpected(source: str, exc: Exception) -> Problem:
     return Problem(source, None, None, f"could not be read: unexpected {type(exc).__name__} ({exc}); "
                                        "please report this with the file")
+
+
+# --------------------------------------------------------------------------- one table a person gave
+
+def read_records(path: Path | str) -> tuple[list[tuple[int, list[str]]], list[str]]:
+    """The rows of one table a person gave us, read as a load reads its files: a CSV file in UTF-8
+    (with or without a byte-order mark), UTF-16 or Windows-1252, or the first sheet of an .xlsx
+    workbook. Each row comes with its row number as a spreadsheet shows it, its cells as text (no
+    cell is too long to read: the caller limits what it keeps); and the notes worth telling."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise HdsError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",) or data.startswith(b"PK\x03\x04"):
+        return _workbook_records(path, data), []
+    decoded = _decode(path.name, data)
+    if decoded.problem:
+        raise HdsError(f"{path}: {decoded.problem.message}")
+    if decoded.bad is not None:
+        raise HdsError(f"{path}: holds bytes that are not {decoded.bad}; save it again as CSV (UTF-8) or CSV from Excel")
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(len(decoded.utf8), limit))  # any cell is read whole; its length is judged after
+    try:
+        text = decoded.utf8.decode("utf-8")
+        records = list(csv.reader(io.StringIO(text, newline="")))
+    except csv.Error as exc:
+        raise HdsError(f"{path}: not a CSV table ({exc}); save it again as CSV") from None
+    finally:
+        csv.field_size_limit(limit)
+    return [(n, [cell.strip() for cell in r]) for n, r in enumerate(records, start=1)], decoded.notes
+
+
+def _workbook_records(path: Path, data: bytes) -> list[tuple[int, list[str]]]:
+    import openpyxl
+
+    reason = _not_a_workbook(data)
+    if reason:
+        raise HdsError(f"{path}: {reason}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:
+        raise HdsError(f"{path}: cannot be opened as an Excel workbook ({type(exc).__name__}); save it again from "
+                       "Excel as Excel Workbook (.xlsx)") from None
+    try:
+        records = _sheet_records(book.worksheets[0])
+    finally:
+        book.close()
+    return [(n, [cell_text(v) for v in r]) for n, r in enumerate(records, start=1)]

@@ -43,6 +43,7 @@ from hds.contract import CONTRACT, SPEC
 from hds.data import Data, dtypes, empty
 from hds.days import NEVER, iso_days
 from hds.errors import HdsError
+from hds.integrity import check_pages
 from hds.table import Table, group_starts
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
@@ -93,10 +94,18 @@ def now_utc() -> str:
 
 
 def user_name() -> str:
+    """Who is running hds, as kept with each load and submission (free text: hds.text)."""
+    from hds.text import free_text_problem
+
     try:
-        return getpass.getuser()
+        name = getpass.getuser()
     except Exception:  # no user name in some containers
         return "unknown"
+    problem = free_text_problem(name)
+    if problem:
+        raise HdsError(f"the user name (from the environment's LOGNAME or USER) {problem}; set it to your name, "
+                       "which is kept with what you load or submit; nothing was stored")
+    return name
 
 
 class Store:
@@ -181,29 +190,90 @@ def _wait_for(store: Store, begin: str) -> None:
 def open_store(path: Path | str, write: bool = False, create: bool = False, extra: tuple[Schema, ...] = ()) -> Store:
     """Open a store. Reading never creates or changes a file; writing migrates it to this
     version's schema: the data's and the `extra` migration sets (of what keeps tables beside the
-    data, e.g. the claims ledger); `create` makes a new store (readable by its owner only)."""
+    data, e.g. the claims ledger); `create` makes a new store (readable by its owner only).
+    A store in a folder (or a file) the user cannot write is read as an immutable file, with no
+    write-ahead log or lock files; a write to it is refused naming the permission. Every store is
+    checked page by page (SQLite's quick_check, ``hds.integrity``) when opened: a damaged one is
+    refused."""
     path = Path(path)
     if path.is_dir():
         raise StoreError(f"{path} is a folder; --db takes the store's file, e.g. {path / 'hds.db'}")
+    if write:
+        check_writable(path, create)
     if not path.exists():
         if not create:
             raise StoreError(f"no store at {path}: run 'hds load DIR' first")
-        if not path.parent.exists():
-            raise StoreError(f"the folder {path.parent} does not exist; create it first or choose another --db")
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     elif path.stat().st_size and not _looks_like_sqlite(path):
         raise StoreError(f"{path} is not an hds store (it is not an SQLite database)")
+    store = None
     try:
-        if write:
-            conn = sqlite3.connect(path, isolation_level=None, timeout=0.1)
-        else:
-            conn = sqlite3.connect(f"file:{_uri_path(path)}?mode=ro", uri=True, isolation_level=None, timeout=0.1)
-        store = Store(path, conn, write)
+        store = Store(path, _connect(path, write), write)
+        check_pages(store.conn, path)
         _check(store, write, (DATA, *extra))
-    except sqlite3.DatabaseError as exc:
-        raise StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
-                         "restore it from a backup") from None
+    except BaseException as exc:
+        if store is not None:
+            store.close()
+        if isinstance(exc, sqlite3.DatabaseError):
+            raise StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
+                             "restore it from a backup") from None
+        raise
     return store
+
+
+def check_writable(path: Path, create: bool = False) -> None:
+    """Refuse, naming the permission, a store (or its first load) that cannot be written: SQLite
+    needs to write the file and, for its write-ahead log, its folder."""
+    folder = path.parent
+    if not path.exists():
+        if not create:
+            return  # open_store says there is no store
+        if not folder.is_dir():
+            raise StoreError(f"the folder {folder} does not exist; create it first or choose another --db")
+        if not _writable(folder):
+            raise StoreError(f"the folder {folder} cannot be written (permission denied), so no store can be made "
+                             "there; choose another --db in a folder you can write")
+        return
+    for what, where in (("file", path), ("folder", folder)):
+        if not _writable(where):
+            raise StoreError(f"{path} cannot be changed: permission denied (the {what} {where} is read-only for you); "
+                             "commands that only read it still work; ask its owner, or copy it to a folder you "
+                             "can write")
+
+
+def _writable(path: Path) -> bool:
+    return os.access(path, os.W_OK, effective_ids=os.access in os.supports_effective_ids)
+
+
+def _read_mode(path: Path) -> str:
+    """How SQLite opens a store to read it: read-only; immutable (no lock or write-ahead log files)
+    when the user cannot write it, unless its write-ahead log still holds changes, which an
+    immutable store would silently leave out."""
+    if not read_only_for_me(path):
+        return "mode=ro"
+    wal = Path(f"{path}-wal")
+    if not wal.exists() or wal.stat().st_size == 0:
+        return "immutable=1"
+    if Path(f"{path}-shm").exists():
+        return "mode=ro"  # SQLite reads the log through its existing index
+    raise StoreError(f"{wal} holds changes not yet folded into {path}, and without its index file ({path}-shm) they "
+                     "cannot be read from a folder you cannot write; copy the store with its -wal file to a folder "
+                     "you can write, or ask the store's owner to run any hds command on it first")
+
+
+def read_only_for_me(path: Path) -> bool:
+    """The store or its folder cannot be written by this user: it is read as an immutable file."""
+    return not (_writable(path) and _writable(path.parent))
+
+
+def _connect(path: Path, write: bool) -> sqlite3.Connection:
+    if write:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+    else:
+        conn = sqlite3.connect(f"file:{_uri_path(path)}?{_read_mode(path)}", uri=True, isolation_level=None,
+                               timeout=0.1)
+    conn.execute("PRAGMA temp_store = MEMORY")  # set before anything uses temporary storage (it cannot change after)
+    return conn
 
 
 def _looks_like_sqlite(path: Path) -> bool:
@@ -308,6 +378,43 @@ def migrate(path: Path | str, extra: tuple[Schema, ...] = ()) -> list[str]:
     store = open_store(path, write=True, extra=extra)
     store.close()
     return store.migrated
+
+
+def schema_problems(conn: sqlite3.Connection, extra: tuple[Schema, ...] = ()) -> list[str]:
+    """Every table, view and trigger of the store that this version's schema (the data's and the
+    `extra` migration sets) does not make, and every column a table has that it should not (or
+    lacks): a change of the store's shape made without a migration."""
+    expected, present = _shape(_built_schema(extra)), _shape(conn)
+    problems = []
+    for (kind, name), columns in sorted(present.items()):
+        if (kind, name) not in expected:
+            problems.append(f"the store holds a {kind} '{name}' that hds does not make: it was added without hds")
+        elif kind == "table" and set(columns) != set(expected[(kind, name)]):
+            added = [c for c in columns if c not in expected[(kind, name)]]
+            lost = [c for c in expected[(kind, name)] if c not in columns]
+            said = "; ".join(part for part in (f"column(s) {', '.join(added)} added" if added else "",
+                                               f"column(s) {', '.join(lost)} removed" if lost else "") if part)
+            problems.append(f"the table '{name}' does not have the columns hds made ({said})")
+    for kind, name in sorted(set(expected) - set(present)):
+        if kind == "trigger":
+            continue  # a missing trigger is named by the triggers' own check (hds.chain.trigger_problems)
+        problems.append(f"the store lacks the {kind} '{name}' that hds makes: it was removed")
+    return problems
+
+
+def _shape(conn: sqlite3.Connection) -> dict[tuple[str, str], list[str]]:
+    """(kind, name) -> columns (tables) of every table, view and trigger but SQLite's own."""
+    found = conn.execute("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'view', 'trigger') "
+                         "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall()
+    return {(kind, name): ([c[1] for c in conn.execute(f"PRAGMA table_info([{name}])")] if kind == "table" else [])
+            for kind, name in found}
+
+
+def _built_schema(extra: tuple[Schema, ...]) -> sqlite3.Connection:
+    """An empty store of this version's schema, in memory, to compare a store's shape with."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    _migrate(Store(Path(":memory:"), conn, True), (DATA, *extra))
+    return conn
 
 
 # --- reading data ----------------------------------------------------------------------
@@ -562,6 +669,17 @@ class LoadSummary:
 REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
 
 
+def _source_name(path) -> str:
+    """The loaded folder or workbook as the loads log keeps it (free text: hds.text)."""
+    from hds.text import free_text_problem
+
+    problem = free_text_problem(str(path))
+    if problem:
+        raise HdsError(f"the name of the source {path!r} {problem}; rename or move it and load it again; "
+                       "nothing was loaded")
+    return str(path)
+
+
 def save_load(store: Store, loaded, allow_removals: bool = False,
               record_touched: Callable[[Store], bool] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
@@ -572,7 +690,6 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
 
     with store.write():
         conn = store.conn
-        conn.execute("PRAGMA temp_store = MEMORY")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
         conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
@@ -603,7 +720,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         from hds import chain
 
         previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
-        entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(loaded.path),
+        entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
                  "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
                  "digest": digest, "touched_recorded": int(record),

@@ -97,3 +97,26 @@ def _unreachable_message(book: Rulebook, rule: Rule, table: int) -> str:
         f"rule {rule.id} is unreachable: every segment it matches is already decided by "
         f"earlier rule(s) {', '.join(earlier)}"
     )
+
+
+def check_file(path) -> str:
+    """Check one file: a rulebook (every combination of facts decided, every rule reachable) or a
+    scheme's parameter file (.yaml: every value of its kind and within bounds, the scheme derived);
+    what `hds rules check FILE` prints when it is right (RulebookError names the line when not)."""
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from rules.dated import derive_scheme, read_parameters
+
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise RulebookError(str(path), 1, f"cannot be read ({exc})") from None
+        parameters = read_parameters(path, text)
+        scheme = derive_scheme(parameters)
+        return f"{path}: ok: the parameters of {scheme.name} ({len(parameters.parameters)} of them) are valid"
+    from rules.language import parse_rulebook
+
+    report = check_rulebook(parse_rulebook(path))
+    return f"{path}: ok: {report.rules} rules decide all {report.combinations:,} combinations of facts, each rule reachable"

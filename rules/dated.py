@@ -47,6 +47,9 @@ class ParameterError(RulebookError):
     """A parameter file that cannot be used; names the file and line."""
 
 
+MAX_DAYS = 3_650  # the longest number of days a parameter may give (ten years; the schemes ran two)
+
+
 @dataclass(frozen=True)
 class Kind:
     unit: str
@@ -236,8 +239,9 @@ class _Reader:
         elif kind.unit == "date":
             if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
                 self.fail(entries["value"], f"'{value}' is not a date (YYYY-MM-DD) for {name}")
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            self.fail(entries["value"], f"'{value}' is not a number of days (a whole number, 1 or more) for {name}")
+        elif isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_DAYS:
+            self.fail(entries["value"], f"'{value}' is not a number of days (a whole number from 1 to {MAX_DAYS:,}) "
+                                        f"for {name}")
         reference = self.text(entries["reference"], f"the reference of {name} from {applies_from}")
         return DatedValue(applies_from, value, reference, line)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from hds.errors import HdsError
+from hds.files import private_folder, write_private
 from rules.library import RuleLibrary, library_from_snapshot, library_snapshot, load_library
 
 __all__ = ["export_rules", "library_snapshot", "library_from_snapshot"]
@@ -19,6 +20,8 @@ def export_rules(directory: Path | str, library: RuleLibrary | None = None) -> l
     """Write the shipped rulebooks and parameters (or those of `library`, e.g. one a submission pinned)
     to `directory`, which must not exist or be empty; return the files written."""
     directory = Path(directory)
+    if directory.is_symlink():
+        raise HdsError(f"{directory} is a symbolic link; hds does not write through links: give a real folder")
     if directory.exists():
         if not directory.is_dir():
             raise HdsError(f"{directory} is a file; export the rules to a new or empty folder")
@@ -28,7 +31,8 @@ def export_rules(directory: Path | str, library: RuleLibrary | None = None) -> l
     written = []
     for name, text in snapshot.items():
         path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8", newline="\n")
+        for folder in reversed([p for p in path.relative_to(directory).parents if p != Path(".")] + [Path(".")]):
+            private_folder(directory / folder)
+        write_private(path, text.encode("utf-8"))  # owner-only (0600), never through a link
         written.append(path)
     return written

@@ -15,6 +15,14 @@ from rules.engine import Engine
 from rules.library import load_library
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """hds's cache of stores that passed their page check (hds.integrity) kept apart from the user's."""
+    import os
+
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+
+
 @pytest.fixture(scope="session")
 def library():
     return load_library()

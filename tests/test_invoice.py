@@ -221,3 +221,39 @@ def test_verify_finds_an_invoice_missing_from_the_anchor(partners_store):
     anchor.write_text("".join(line for line in anchor.read_text().splitlines(keepends=True) if " invoice " not in line))
     result = hds("verify", "--db", db)
     assert result.exit_code == 1 and "invoice(s) OCC-HDS-0001 are not in the anchor file" in result.output
+
+
+def test_an_invoice_whose_anchor_fails_after_the_commit_says_it_is_issued_and_is_repaired(partners_store,
+                                                                                          monkeypatch):
+    import claims.ledger.anchor as anchor_module
+
+    db = partners_store
+    anchor = db.parent / "hds.db.anchor"
+
+    def unmounted(path, lines):
+        raise FileNotFoundError(2, "No such file or directory", str(path))
+
+    monkeypatch.setattr(anchor_module, "append_lines", unmounted)
+    result = hds("invoice", "--month", "2020-10", "--issue", "--db", db)
+    monkeypatch.undo()
+    assert result.exit_code == 1
+    assert "invoice OCC-HDS-0001 (2020-10) IS issued and stored" in result.output
+    assert "No such file or directory" in result.output and "hds anchor --repair" in result.output
+    assert " invoice " not in anchor.read_text()
+    failed = hds("verify", "--db", db)
+    assert failed.exit_code == 1 and "OCC-HDS-0001 are not in the anchor file" in failed.output
+    assert "Repaired: appended 1 line(s)" in ok("anchor", "--repair", "--db", db)
+    assert " invoice OCC-HDS-0001 2020-10 " in anchor.read_text()
+    assert ok("verify", "--db", db).rstrip().endswith("; 1 issued invoice(s) too")
+
+
+def test_an_anchor_that_cannot_be_written_refuses_the_invoice_up_front(partners_store):
+    db = partners_store
+    anchor = db.parent / "hds.db.anchor"
+    anchor.unlink()
+    anchor.mkdir()
+    result = hds("invoice", "--month", "2020-10", "--issue", "--db", db)
+    assert result.exit_code == 1 and "is a folder" in result.output and "no invoice was issued" in result.output
+    anchor.rmdir()
+    anchor.write_text("")
+    assert json.loads(hds("invoice", "--month", "2020-10", "--json", "--db", db).stdout)["issued"] is None

@@ -26,6 +26,7 @@ class MonthClaim:
     findings: list | None = None  # claims.checks.Finding; None: the pack has no Findings sheet
     invoice: object | None = None  # claims.invoice.Invoice: the one issued, or the draft
     memorandum: tuple = ()  # claims.memorandum.MemoRow: the month's column of the memorandum note
+    fingerprint: str | None = None  # the figures' fingerprint: what submit stores (a draft) or stored
 
 
 def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_submitted: bool = False,
@@ -50,7 +51,18 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
     inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
     return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config),
-                      inv, memo)
+                      inv, memo, _fingerprint(r.store, lib, claim, as_of))
+
+
+def _fingerprint(store, lib, claim, as_of: int | None) -> str | None:
+    """The fingerprint of the claim's figures: the one submit would print for a draft of the latest
+    data, or the stored submission's."""
+    from claims.ledger.submit import draft_fingerprint, fingerprint_of
+    from rules.library import library_snapshot
+
+    if claim.submission is not None:
+        return fingerprint_of(store, claim.submission)
+    return draft_fingerprint(store, claim, library_snapshot(lib)) if as_of is None else None
 
 
 def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):

@@ -56,6 +56,18 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
 
 
 @contextlib.contextmanager
+def opened(db: Path):
+    """The store opened for reading, without a transaction (the caller opens its own)."""
+    from claims.ledger.store import open_store
+
+    store = open_store(db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+@contextlib.contextmanager
 def writing(db: Path, create: bool = False):
     """The store opened for writing (migrated to this version's schema; created if asked)."""
     from claims.ledger.store import open_store
@@ -90,10 +102,11 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     from hds.load import read
     from claims.ledger.read import holds_submissions
     from claims.ledger.store import open_store
-    from hds.store import is_empty, known_discharges, save_load
+    from hds.store import check_writable, is_empty, known_discharges, save_load
 
     lib = lib or library()
     new = not db.exists()
+    check_writable(db, create=new)  # before the files are read: a read-only folder is refused at once
     if new:
         loaded = read(source, scheme_names(lib))  # validate before any file is made
         store = open_store(db, write=True, create=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-from claims.commands.session import config_beside, writing
+from claims.commands.session import config_beside, opened, writing
 
 
-def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, str]):
+def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, str], dry_run: bool = False):
     """Check and store the claim for `month` under the write lock (``claims.ledger.submit``), with the
-    findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result."""
+    findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result. `dry_run`:
+    the same checks and figures from the store opened for reading, nothing stored."""
     from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit
     from hds.store import user_name
@@ -22,9 +23,9 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     def checked(source):
         return review(month, source.everything(), lib, thresholds, accepted, user_name())
 
-    with writing(db) as store:
+    with (opened(db) if dry_run else writing(db)) as store:
         return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,
-                      rules=library_snapshot(lib))
+                      rules=library_snapshot(lib), dry_run=dry_run)
 
 
 def submitted_lines(done, month) -> list[str]:
@@ -33,12 +34,30 @@ def submitted_lines(done, month) -> list[str]:
 
     acknowledged = [f for f in done.findings if f["acknowledged"]]
     c = done.claim
-    return [f"Submitted {month} as submission {done.id}: {len(c.lines)} lines {format_pounds(c.current_pence)}, "
-            f"{len(c.adjustments)} adjustments {format_pounds(c.adjustments_pence)}, "
-            f"total {format_pounds(c.total_pence)}",
-            f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)",
-            f"Submission hash: {done.hash}",
-            f"Anchored in {done.anchor}"]
+    figures = (f"{len(c.lines)} lines {format_pounds(c.current_pence)}, {len(c.adjustments)} adjustments "
+               f"{format_pounds(c.adjustments_pence)}, total {format_pounds(c.total_pence)}")
+    if done.dry_run:
+        return [f"Dry run: {month} would be submitted as submission {done.id}: {figures}",
+                f"Findings that would be stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)",
+                f"Fingerprint of the figures: {done.fingerprint}",
+                f"Anchor: {done.anchor}",
+                "Nothing was stored: run the same command without --dry-run to submit"]
+    lines = [f"Submitted {month} as submission {done.id}: {figures}",
+             f"Findings stored with it: {len(done.findings)} ({len(acknowledged)} acknowledged)",
+             f"Fingerprint of the figures: {done.fingerprint} (the draft pack of {month} shows it)",
+             f"Submission hash: {done.hash}"]
+    return lines + ([] if done.anchor_error else [f"Anchored in {done.anchor}"])
+
+
+def anchor_failure(done, month) -> str | None:
+    """What to say when the submission was stored but its hash could not be anchored."""
+    if not done.anchor_error:
+        return None
+    from claims.ledger.anchor import REPAIR
+
+    return (f"submission {done.id} ({month}) IS stored, with the hash above, but the hash could not be appended "
+            f"to the anchor ({done.anchor_error}); keep the hash, and when the anchor can be written again run "
+            f"'{REPAIR}' to write the missing line ('hds verify' reports it until then)")
 
 
 def open_warnings(done, month, each: int = 3, all_up_to: int = 20) -> list[str]:

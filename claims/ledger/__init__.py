@@ -15,7 +15,7 @@ submission, a line, a finding or a stored rulebook (``read``). No SQL on the
 ``submission*`` tables lives outside this package.
 """
 
-from claims.ledger.anchor import anchor_path, append_anchor, read_anchor
+from claims.ledger.anchor import anchor_path, append_anchor, read_anchor, repair_anchor
 from claims.ledger.hashing import header_hash, line_hash, rows_hash
 from claims.ledger.log import log_lines
 from claims.ledger.read import (claimed_in, findings_of, holds_submissions, patient_findings, patient_history,
@@ -23,10 +23,11 @@ from claims.ledger.read import (claimed_in, findings_of, holds_submissions, pati
 from claims.ledger.state import LedgerState, ledger_state
 from claims.ledger.store import migrate, open_store
 from claims.ledger.stored import carried_claim, claim_for, replay, stored_claim
-from claims.ledger.submit import Submitted, submit
-from claims.ledger.verify import verify
+from claims.ledger.submit import Submitted, draft_fingerprint, submit
+from claims.ledger.verify import verify, verify_store
 
 __all__ = ["LedgerState", "Submitted", "anchor_path", "append_anchor", "carried_claim", "claim_for", "claimed_in",
            "findings_of", "header_hash", "holds_submissions", "ledger_state", "line_hash", "log_lines", "migrate",
-           "open_store", "patient_findings", "patient_history", "read_anchor", "replay", "rows_hash",
-           "stored_claim", "stored_findings", "stored_lines", "submission_of", "submissions", "submit", "verify"]
+           "open_store", "patient_findings", "patient_history", "read_anchor", "repair_anchor", "replay", "rows_hash",
+           "stored_claim", "stored_findings", "stored_lines", "submission_of", "submissions", "submit", "verify",
+           "verify_store", "draft_fingerprint"]

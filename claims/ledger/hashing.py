@@ -29,3 +29,18 @@ def line_hash(previous: str, row) -> str:
 def header_hash(header: dict, last_line_hash: str) -> str:
     fields = HEADER_FIELDS_V2 if header.get("hash_version") == 2 else HEADER_FIELDS
     return hashlib.sha256((json.dumps([header[f] for f in fields]) + last_line_hash).encode()).hexdigest()
+
+
+FINGERPRINT_FIELDS = ["id", "month", "load_id", "load_hash", "rulebook_version", "rules_hash", "prev_hash",
+                      "current_pence", "adjustments_pence", "total_pence", "line_count"]
+
+
+def figures_fingerprint(header: dict, last_line_hash: str) -> str | None:
+    """The fingerprint of a submission's figures: its place in the chain, the load and the rules it was
+    computed from, its totals and every line (through the last line's chained hash), but not when or
+    by whom it was made nor the findings acknowledged with it; so the draft pack of a month shows the
+    fingerprint that `hds submit` then prints, when nothing changed in between. None for a
+    submission made before hds kept the load's hash and the rules with it."""
+    if header.get("hash_version") != 2:
+        return None
+    return hashlib.sha256((json.dumps([header[f] for f in FINGERPRINT_FIELDS]) + last_line_hash).encode()).hexdigest()

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -61,7 +60,13 @@ def issue(store: Store, month: str, prefix: str, build: Callable[[], dict], anch
     """Store the invoice for `month` under the write lock: `build()` computes it there (a dict with
     from_partner, to_partner, owed_by and lines of (for_month, part, description, pence)); it is
     numbered `prefix` and the next number in sequence. Refused when the month is not submitted or
-    already has an invoice. The stored header (with its lines) is returned."""
+    already has an invoice. The stored header (with its lines) is returned. An anchor that could not
+    be appended to is refused before anything is stored; an append that fails after the commit is
+    reported as such (the invoice is issued; `hds anchor --repair` writes the line later)."""
+    from claims.ledger.anchor import check_anchor
+
+    if anchor is not None:
+        check_anchor(anchor, "no invoice was issued")
     with store.write():
         _check_can_issue(store, month)
         built = build()
@@ -84,8 +89,19 @@ def issue(store: Store, month: str, prefix: str, build: Callable[[], dict], anch
         store.conn.executemany(f"INSERT INTO invoice_lines ({', '.join(LINE)}, line_hash) VALUES "
                                f"({', '.join('?' * (len(LINE) + 1))})", rows)
     if anchor is not None:
-        _append_anchor(anchor, header)
+        _anchored(anchor, header)
     return invoice_of(store, month)
+
+
+def _anchored(anchor: Path, header: dict) -> None:
+    from claims.ledger.anchor import REPAIR, append_lines
+
+    try:
+        append_lines(anchor, [invoice_anchor_line(header)])
+    except OSError as exc:
+        raise HdsError(f"invoice {header['number']} ({header['month']}) IS issued and stored (hash {header['hash']}), "
+                       f"but its hash could not be appended to the anchor ({anchor}: {exc.strerror or exc}); when "
+                       f"the anchor can be written again run '{REPAIR}' to write the missing line") from None
 
 
 def _check_can_issue(store: Store, month: str) -> None:
@@ -99,13 +115,8 @@ def _check_can_issue(store: Store, month: str) -> None:
                        f"submit it first (hds submit --month {month}), or leave out --issue to see the draft")
 
 
-def _append_anchor(path: Path, header: dict) -> None:
-    line = f"{header['issued_at']} invoice {header['number']} {header['month']} {header['hash']}\n"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | getattr(os, "O_NOFOLLOW", 0), 0o600)
-    with os.fdopen(descriptor, "a", encoding="utf-8") as handle:
-        handle.write(line)
-        handle.flush()
-        os.fsync(handle.fileno())
+def invoice_anchor_line(header: dict) -> str:
+    return f"{header['issued_at']} invoice {header['number']} {header['month']} {header['hash']}\n"
 
 
 def anchored_invoices(path: Path | None) -> dict[str, str]:

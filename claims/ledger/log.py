@@ -6,23 +6,27 @@ import json
 
 from claims.ledger.invoices import invoices
 from claims.ledger.read import stored_findings, submissions
+from claims.report.safe import printable_line
 from hds.money import format_pounds
 from hds.store import Store
 
 
 def log_lines(store: Store) -> list[str]:
-    """Each load with its changes, files and hash; each submission with its total, hash and findings."""
+    """Each load with its changes, files and hash; each submission with its total, full hash (to give
+    'hds verify --expect') and findings; each issued invoice. Stored text is shown with its control
+    characters escaped."""
     issued = invoices(store)
-    return ["Loads"] + [line for row in store.loads() for line in _load_lines(row)] + ["Submissions"] + [
+    lines = ["Loads"] + [line for row in store.loads() for line in _load_lines(row)] + ["Submissions"] + [
         line for row, kept in _with_findings(store) for line in _submission_lines(row, kept)] + (
         ["Invoices"] + [_invoice_line(row) for row in issued] if issued else [])
+    return [printable_line(line) for line in lines]
 
 
 def _invoice_line(row: dict) -> str:
     owed = (f"{row['to_partner']} owes {row['from_partner']} {format_pounds(row['total_pence'])}" if row["total_pence"]
             else "nothing due either way")
     return (f"  {row['number']}  {row['month']}  {row['issued_at']}  {row['issued_by']}  {owed}  ({row['line_count']} "
-            f"lines, submission {row['submission_id']})  hash {row['hash'][:16]}")
+            f"lines, submission {row['submission_id']})  hash {row['hash']}")
 
 
 def _load_lines(row: dict) -> list[str]:
@@ -31,7 +35,7 @@ def _load_lines(row: dict) -> list[str]:
     lines = [f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})"]
     lines += [f"         {name} sha256 {digest}" for name, digest in json.loads(row["files"]).items()]
     if row.get("hash"):
-        lines.append(f"         load hash {row['hash'][:16]}")
+        lines.append(f"         load hash {row['hash']}")
     return lines
 
 
@@ -42,7 +46,8 @@ def _with_findings(store: Store) -> list[tuple[dict, list[dict]]]:
 
 def _submission_lines(row: dict, kept: list[dict]) -> list[str]:
     lines = [f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
-             f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}"]
+             f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)",
+             f"         hash {row['hash']}"]
     if kept:
         errors = sum(f["severity"] == "error" for f in kept)
         lines.append(f"         findings: {errors} error(s), {len(kept) - errors} warning(s)")

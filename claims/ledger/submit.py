@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from claims.claim import LINE_FIELDS, Claim, build_claim
-from claims.ledger.anchor import append_anchor
-from claims.ledger.hashing import header_hash, line_hash, rows_hash
-from claims.ledger.read import chain_head, claimed_in, months_submitted, submission_of
+from claims.ledger.anchor import append_anchor, check_anchor
+from claims.ledger.hashing import figures_fingerprint, header_hash, line_hash, rows_hash
+from claims.ledger.read import chain_head, claimed_in, line_summary, months_submitted, submission_of
 from claims.ledger.state import ledger_state
 from hds.chain import GENESIS
 from hds.errors import HdsError
@@ -24,56 +24,116 @@ class Submitted:
     id: int
     claim: Claim
     hash: str
-    anchor: Path | None = None  # the anchor file the hash was appended to
+    anchor: Path | None = None  # the anchor file the hash was appended to (or was to be)
     findings: list = ()  # the findings stored with it
+    anchor_error: str | None = None  # why the hash could not be appended after the commit (stored all the same)
+    fingerprint: str = ""  # the figures' fingerprint (hashing.figures_fingerprint), as the draft pack shows it
+    dry_run: bool = False  # True: everything was checked and computed, and nothing stored
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A submission as it would be stored: its header, its lines (each with its chained hash), the
+    findings and rule files kept with it."""
+
+    header: dict
+    lines: list[tuple]
+    finding_rows: list[tuple]
+    rule_rows: list[tuple]
+
+    @property
+    def fingerprint(self) -> str:
+        return figures_fingerprint(self.header, self.lines[-1][-1] if self.lines else self.header["prev_hash"])
 
 
 def submit(store: Store, library, month: str, skip_months: bool = False, anchor: Path | None = None,
-           review=None, rules: dict[str, str] | None = None) -> Submitted:
+           review=None, rules: dict[str, str] | None = None, dry_run: bool = False) -> Submitted:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
     computed from exactly the data and ledger it is stored against. `review(source)` gives the
     findings to store with it (and may refuse the submission); the rules' texts are pinned to it.
     The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
-    the store."""
-    with store.write():
+    the store: an anchor that could not be written is refused before anything is stored, and an
+    append that fails after the commit is returned in `anchor_error` (the submission is stored).
+    `dry_run`: everything checked and computed inside a read transaction, nothing stored."""
+    if anchor is not None:
+        check_anchor(anchor, "nothing was submitted" if not dry_run else "a submission would be refused")
+    with (store.read() if dry_run else store.write()):
         _check_can_submit(store, month, skip_months)
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
         findings = review(StoreSource(store)) if review is not None else []
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
-        previous, number = chain_head(store)
-        finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json.dumps(f["ids"]),
-                         f["amount_pence"], f["message"], f.get("acknowledged", "")) for n, f in enumerate(findings, 1)]
-        rule_rows = [(number, path, text) for path, text in sorted((rules or {}).items())]
-        header = {
-            "id": number, "month": month, "submitted_at": now_utc(), "submitted_by": user_name(), "load_id": load_id,
-            "rulebook_version": library.version, "current_pence": claim.current_pence,
-            "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
-            "line_count": len(claim.lines) + len(claim.adjustments),
-            "prev_hash": previous or GENESIS,
-            "load_hash": store.execute("SELECT hash FROM loads WHERE id = ?", [load_id]).fetchone()[0],
-            "findings_hash": rows_hash(finding_rows), "rules_hash": rows_hash(rule_rows), "hash_version": 2,
-        }
-        rows, chain = [], header["prev_hash"]
-        lines = Table.concat([claim.lines, claim.adjustments])
-        current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
-        for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
-            row = (header["id"], line_no, *values, is_current)
-            chain = line_hash(chain, row)
-            rows.append(row + (chain,))
-        header["hash"] = header_hash(header, chain)
-        names = list(header)
-        store.execute(f"INSERT INTO submissions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
-                      [header[n] for n in names])
-        columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
-        store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
-                               f"VALUES ({', '.join('?' * len(columns))})", rows)
-        store.conn.executemany("INSERT INTO submission_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", finding_rows)
-        store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", rule_rows)
-    if anchor is not None:
+        prepared = prepare(store, claim, findings, rules or {})
+        if not dry_run:
+            _store(store, prepared)
+    header = prepared.header
+    error = None if dry_run else _anchored(anchor, header)
+    return Submitted(header["id"], claim, header["hash"], anchor, list(findings), error, prepared.fingerprint, dry_run)
+
+
+def prepare(store: Store, claim: Claim, findings: list, rules: dict[str, str]) -> Prepared:
+    """The submission `claim` would be, stored next in the chain (inside the caller's transaction)."""
+    previous, number = chain_head(store)
+    finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json.dumps(f["ids"]),
+                     f["amount_pence"], f["message"], f.get("acknowledged", "")) for n, f in enumerate(findings, 1)]
+    rule_rows = [(number, path, text) for path, text in sorted(rules.items())]
+    header = {
+        "id": number, "month": claim.month, "submitted_at": now_utc(), "submitted_by": user_name(),
+        "load_id": claim.load_id, "rulebook_version": claim.rulebook_version, "current_pence": claim.current_pence,
+        "adjustments_pence": claim.adjustments_pence, "total_pence": claim.total_pence,
+        "line_count": len(claim.lines) + len(claim.adjustments),
+        "prev_hash": previous or GENESIS,
+        "load_hash": store.execute("SELECT hash FROM loads WHERE id = ?", [claim.load_id]).fetchone()[0],
+        "findings_hash": rows_hash(finding_rows), "rules_hash": rows_hash(rule_rows), "hash_version": 2,
+    }
+    rows, chain = [], header["prev_hash"]
+    lines = Table.concat([claim.lines, claim.adjustments])
+    current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
+    for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
+        row = (header["id"], line_no, *values, is_current)
+        chain = line_hash(chain, row)
+        rows.append(row + (chain,))
+    header["hash"] = header_hash(header, chain)
+    return Prepared(header, rows, finding_rows, rule_rows)
+
+
+def draft_fingerprint(store: Store, claim: Claim, rules: dict[str, str]) -> str | None:
+    """The fingerprint of the figures a draft claim would be submitted with (None for a claim that is
+    not a draft of the store's latest load: submit would compute another)."""
+    if claim.status != "draft" or claim.load_id is None or claim.load_id != store.latest_load():
+        return None
+    return prepare(store, claim, [], rules).fingerprint
+
+
+def fingerprint_of(store: Store, header: dict) -> str | None:
+    """The figures' fingerprint of a stored submission, from its header and its last line's hash."""
+    _, _, last = line_summary(store, header["id"])
+    return figures_fingerprint(header, last or header["prev_hash"])
+
+
+def _store(store: Store, prepared: Prepared) -> None:
+    header = prepared.header
+    names = list(header)
+    store.execute(f"INSERT INTO submissions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
+                  [header[n] for n in names])
+    columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
+    store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
+                           f"VALUES ({', '.join('?' * len(columns))})", prepared.lines)
+    store.conn.executemany("INSERT INTO submission_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                           prepared.finding_rows)
+    store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", prepared.rule_rows)
+
+
+def _anchored(anchor: Path | None, header: dict) -> str | None:
+    """Append the stored submission's hash to the anchor; what went wrong, if anything."""
+    if anchor is None:
+        return None
+    try:
         append_anchor(anchor, header)
-    return Submitted(header["id"], claim, header["hash"], anchor, list(findings))
+    except OSError as exc:
+        return f"{anchor}: {exc.strerror or exc}"
+    return None
 
 
 def _check_can_submit(store: Store, month: str, skip_months: bool) -> None:

@@ -5,23 +5,52 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claims.ledger.anchor import read_anchor
+from dataclasses import dataclass
+
+from claims.ledger.anchor import REPAIR, anchor_unusable, read_anchor
 from claims.ledger.hashing import header_hash, line_hash, rows_hash
-from claims.ledger.invoices import invoice_problems
+from claims.ledger.invoices import invoice_problems, invoices
 from claims.ledger.read import kept_rows, line_rows, line_summary, orphan_lines, submissions
-from claims.ledger.store import triggers
+from claims.ledger.store import LEDGER, triggers
 from hds import chain
 from hds.money import pounds
-from hds.store import Store
+from hds.store import Store, schema_problems
+
+MIN_PREFIX = 8  # the fewest characters of a hash --expect takes as its prefix
 
 
-def verify(store: Store, anchor: Path | None = None, expect: str | None = None, full: bool = True) -> list[str]:
+@dataclass(frozen=True)
+class Verified:
+    """What `hds verify` found: the ways the store was changed after hds wrote it, and, apart from
+    them, whether the hash the user expected is the chain's head."""
+
+    problems: list[str]
+    expected: str | None  # what is wrong with --expect (a typo is not a change to the store)
+    submissions: int
+    loads: int
+    invoices: int = 0
+
+
+def verify_store(store: Store, anchor: Path | None, expect: str | None) -> Verified:
+    """`hds verify`: every page of the store checked again (not only when it changed), then the ledger."""
+    from hds.integrity import check_pages
+
+    check_pages(store.conn, store.path, always=True)
+    headers = submissions(store)
+    return Verified(verify(store, anchor), expect_problem(headers, expect) if expect is not None else None,
+                    len(headers), len(store.loads()), len(invoices(store)))
+
+
+def verify(store: Store, anchor: Path | None = None, full: bool = True) -> list[str]:
     """Every way the store differs from what hds wrote; empty when intact. `full` re-hashes every
-    submitted line, finding and rule file and every load's data; without it (the check reports make
-    before they print, which must stay quick with hundreds of thousands of findings) the headers,
-    the chains, the line counts and totals, the triggers and the anchor are checked."""
+    submitted line, finding and rule file and every load's data, and compares the store's tables,
+    columns, views and triggers with the schema; without it (the check reports make before they
+    print, which must stay quick with hundreds of thousands of findings) the headers, the chains,
+    the line counts and totals, the triggers and the anchor are checked."""
     problems = (chain.trigger_problems(store.conn, triggers() | chain.triggers())
                 + chain.load_problems(store.conn, digests=full))
+    if full:
+        problems += schema_problems(store.conn, (LEDGER,))
     loads = {row["id"]: row["hash"] for row in store.query("SELECT id, hash FROM loads")}
     previous = chain.GENESIS
     headers = submissions(store)
@@ -40,7 +69,7 @@ def verify(store: Store, anchor: Path | None = None, expect: str | None = None, 
         previous = header["hash"]
     for orphan in orphan_lines(store):
         problems.append(f"submission {orphan}: its header was deleted, its lines remain")
-    problems += _anchor_problems(headers, anchor, expect)
+    problems += _anchor_problems(headers, anchor)
     return problems + invoice_problems(store, anchor)
 
 
@@ -72,24 +101,41 @@ def _line_problems(store: Store, header: dict, name: str, full: bool) -> list[st
     return problems
 
 
-def _anchor_problems(headers: list[dict], anchor: Path | None, expect: str | None) -> list[str]:
-    problems = []
+def expect_problem(headers: list[dict], expect: str) -> str | None:
+    """Why the chain's head is not the `expect`ed hash (or a unique prefix of it of MIN_PREFIX or more
+    characters); None when it is. A hash no submission has is most often a copying slip: the closest
+    one is suggested, and nothing is said about the store having changed."""
+    from difflib import get_close_matches
+
+    expect = expect.strip().lower()
+    head = headers[-1]["hash"] if headers else None
+    matches = [h for h in headers if h["hash"] == expect or (len(expect) >= MIN_PREFIX and h["hash"].startswith(expect))]
+    if len(matches) > 1:
+        return (f"--expect {expect} is the start of the hashes of submissions "
+                f"{', '.join(str(h['id']) for h in matches)}; give more of it")
+    if not matches:
+        close = get_close_matches(expect, [h["hash"] for h in headers], n=1, cutoff=0.5)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        return f"no submission has this hash: {expect}{hint}; 'hds log' shows each submission's full hash"
+    at = matches[0]
+    if at["hash"] != head:
+        later = [h["id"] for h in headers if h["id"] > at["id"]]
+        return (f"the expected hash is submission {at['id']} ({at['month']}), but {len(later)} submission(s) "
+                f"follow it (up to {later[-1]}); give the latest recorded hash")
+    return None
+
+
+def _anchor_problems(headers: list[dict], anchor: Path | None) -> list[str]:
+    if anchor is None:
+        return []
+    unusable = anchor_unusable(anchor)
+    if unusable is not None and (anchor.exists() or anchor.is_symlink() or headers):
+        return [unusable]
+    if not anchor.exists():
+        return [f"the anchor file {anchor} is missing: it should hold the hash of every submission; if it was never "
+                f"written (a submit that could not reach it), '{REPAIR}' writes it"] if headers else []
     stored = {h["id"]: h for h in headers}
-    head = headers[-1]["hash"] if headers else chain.GENESIS
-    if expect is not None:
-        expect = expect.strip().lower()
-        at = next((h for h in headers if h["hash"] == expect), None)
-        if at is None:
-            problems.append(f"no submission in the ledger has the expected hash {expect[:16]}...: the ledger was "
-                            "rewritten, or that hash belongs to another store")
-        elif at["hash"] != head:
-            later = [h["id"] for h in headers if h["id"] > at["id"]]
-            problems.append(f"the expected hash is submission {at['id']} ({at['month']}), but {len(later)} "
-                            f"submission(s) follow it (up to {later[-1]}); give the latest recorded hash")
-    if anchor is None or not anchor.exists():
-        if headers and anchor is not None:
-            problems.append(f"the anchor file {anchor} is missing: it should hold the hash of every submission")
-        return problems
+    problems = []
     entries = read_anchor(anchor)
     for number, month, digest in entries:
         header = stored.get(number)
@@ -102,6 +148,7 @@ def _anchor_problems(headers: list[dict], anchor: Path | None, expect: str | Non
     anchored = {number for number, _, _ in entries}
     missing = [h["id"] for h in headers if h["id"] not in anchored]
     if missing:
-        problems.append(f"submission(s) {', '.join(map(str, missing))} are not in the anchor file {anchor}; if a "
-                        "submit was interrupted, compare with the hash it printed")
+        problems.append(f"submission(s) {', '.join(map(str, missing))} are not in the anchor file {anchor}: a submit "
+                        "could not append to it, or was interrupted after storing; compare with the hash it printed, "
+                        f"then '{REPAIR}' appends the missing line(s)")
     return problems

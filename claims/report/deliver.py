@@ -85,7 +85,18 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
-        click.echo(content)
+        click.echo(_for_screen(content, fmt))
         return
     write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
     click.echo(f"Wrote {out}", err=True)
+
+
+def _for_screen(content: str, fmt: str) -> str:
+    """What is printed: a table (and anything else going to a terminal) with the control characters of
+    stored text escaped, so that none can recolour, hide or overwrite what is read; CSV or JSON piped
+    on to a program as it is."""
+    import sys
+
+    from claims.report.safe import printable
+
+    return printable(content) if fmt == "table" or sys.stdout.isatty() else content

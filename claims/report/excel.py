@@ -95,6 +95,9 @@ class ClaimPack:
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
     invoice: Report | None = None  # the invoice's lines; data: its heading lines, the total's label and total
     memorandum: Report | None = None  # the month's column of the memorandum note (MEMO_COLUMNS)
+    # The fingerprint of the figures (claims.ledger.hashing.figures_fingerprint): for a draft, the one
+    # `hds submit` will print if it stores these figures; for a submission, the one it stored.
+    fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -1087,6 +1090,9 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
         info.text("This pack read", f"load {pack.load_id if pack.load_id is not None else 'none'}, "
                                     f"rulebook version {pack.rulebook_version}")
     info.when("Generated", pack.generated_at)
+    if pack.fingerprint:
+        shown = _hash_lines(pack.fingerprint)
+        info("Fingerprint of the figures", _clean(shown), "hash", _height(shown.count("\n") + 1))
     if pack.findings is None:
         info.text("Checks", "Not run")
     elif not pack.findings.rows:

@@ -10,10 +10,10 @@ extension is refused rather than writing, say, text into a .xlsx file.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from hds.errors import HdsError
+from hds.files import private_folder, write_private
 
 SUFFIX_FORMAT = {".csv": "csv", ".json": "json", ".xlsx": "xlsx", ".txt": "table", ".html": "html", ".pdf": "pdf"}
 
@@ -47,29 +47,9 @@ def write_output(path: Path, content: bytes | str) -> None:
         raise HdsError(f"{path} is a folder; give a file name for --out")
     if not path.parent.exists():
         raise HdsError(f"the folder {path.parent} does not exist; create it first or choose another --out")
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
-    try:
-        descriptor = os.open(path, flags, 0o600)
-    except OSError as exc:
-        raise HdsError(f"cannot write {path}: {exc.strerror}") from None
-    try:
-        os.fchmod(descriptor, 0o600)  # an existing file keeps no wider permissions either
-        with os.fdopen(descriptor, "wb") as handle:
-            descriptor = None
-            handle.write(data)
-    finally:
-        if descriptor is not None:
-            os.close(descriptor)
+    write_private(path, content.encode("utf-8") if isinstance(content, str) else content)
 
 
 def make_private_folder(path: Path) -> Path:
     """A folder for an evidence pack or similar: created owner-only (0700); its parent must exist."""
-    path = Path(path)
-    if path.is_symlink():
-        raise HdsError(f"{path} is a symbolic link; give the real folder's path")
-    if not path.parent.exists():
-        raise HdsError(f"the folder {path.parent} does not exist; create it first")
-    path.mkdir(mode=0o700, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
+    return private_folder(path)

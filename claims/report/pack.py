@@ -41,9 +41,10 @@ def findings(found) -> Report | None:
 
 
 def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
-               memorandum: tuple = ()) -> excel.ClaimPack:
+               memorandum: tuple = (), fingerprint: str | None = None) -> excel.ClaimPack:
     """The pack's values; `invoice` (claims.invoice.Invoice) and the month's `memorandum` rows
-    (claims.memorandum.MemoRow) become its Invoice and Memorandum sheets."""
+    (claims.memorandum.MemoRow) become its Invoice and Memorandum sheets; `fingerprint` is the
+    figures' fingerprint (claims.ledger.hashing.figures_fingerprint)."""
     from claims.report.invoice_doc import pack_report
     from claims.report.memorandum_doc import month_column
 
@@ -62,12 +63,13 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
         findings(found), tuple(warnings), None if invoice is None else pack_report(invoice),
-        month_column(memorandum, claim.month) if memorandum else None)
+        month_column(memorandum, claim.month) if memorandum else None, fingerprint)
 
 
 def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
-                     memorandum: tuple = ()) -> bytes:
-    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings, invoice, memorandum))
+                     memorandum: tuple = (), fingerprint: str | None = None) -> bytes:
+    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings, invoice, memorandum,
+                                             fingerprint))
 
 
 def sheet(title: str, records: list[dict], keys: list[str], heading: str = "", total: bool = False) -> excel.Sheet:
