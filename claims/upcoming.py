@@ -22,7 +22,7 @@ import numpy as np
 
 from claims.allocate import HDS, decide
 from hds.data import Data, empty
-from hds.days import NEVER
+from hds.days import NEVER, iso
 from hds.facts import FUNDER_NAMES
 
 FIELDS = ("discharge_id", "patient_id", "scheme", "pays_from", "next_funder", "weekly_cost", "outstanding")
@@ -40,6 +40,7 @@ class Person:
     next_funder: str
     weekly_pence: int
     outstanding: str
+    discharge_date: int  # day number
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def people_of(decided, as_of: int) -> list[Person]:
         next_funder = "+".join(sorted({FUNDER_NAMES[f] for day, f in stops if day == pays_from}))
         discharges = decided.data.discharges
         people.append(Person(discharges["discharge_id"][d], discharges["patient_id"][d], schemes[d], pays_from,
-                             next_funder, int(e["weekly_pence"][episodes].sum()), _outstanding(t, d, as_of)))
+                             next_funder, int(e["weekly_pence"][episodes].sum()), _outstanding(t, d, as_of),
+                             int(t.D[d])))
     return sorted(people, key=lambda p: (p.pays_from, p.discharge_id))
 
 
@@ -105,7 +107,12 @@ def _outstanding(t, d: int, as_of: int) -> str:
     """What is not done by the as-of date that would decide where the care goes next."""
     missing = []
     if t.A[d] > as_of:
-        missing.append("Care Act assessment")
+        missing.append("Care Act assessment" + _dated(t.A[d]))
     if t.K[d] <= as_of and t.C[d] > as_of:
-        missing.append("CHC decision")
+        missing.append("CHC decision" + _dated(t.C[d]))
     return "; ".join(missing)
+
+
+def _dated(day: int) -> str:
+    """' dated YYYY-MM-DD' for a date already recorded for a later day (booked), '' for none."""
+    return "" if day == NEVER else f" dated {iso(int(day))}"

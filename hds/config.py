@@ -16,6 +16,9 @@ ledger's anchor is kept and the thresholds of the checks.
 
     [checks]                              # thresholds of `hds check` (docs/checks.md)
 
+    [notices]
+    template = "letters/free-care-ends.docx"  # the letter `hds notices` fills (docxtpl); relative to hds.toml
+
 Everything is checked when read: an unknown section or key, a value of the
 wrong kind, a fixed split without a share, and (once the data is known)
 partner codes that appear nowhere in it are errors naming the key, never
@@ -42,6 +45,7 @@ KEYS = {
     "reconcile": ("shortfall_split", "council_share"),
     "ledger": ("anchor",),
     "checks": None,  # validated by claims.checks.Thresholds
+    "notices": ("template",),
 }
 
 
@@ -56,6 +60,7 @@ class Config:
     anchor: Path | None = None  # None: beside the store, <store>.anchor
     checks: dict = field(default_factory=dict)
     path: Path | None = None  # the file it came from, for messages
+    notices_template: Path | None = None  # None: the letter hds ships
 
     @property
     def council_label(self) -> str:
@@ -99,7 +104,7 @@ def load_config(path: Path | str = "hds.toml") -> Config:
             if KEYS[section] is not None and key not in KEYS[section]:
                 raise HdsError(f"{path}: unknown key '{key}' in [{section}]; it takes {', '.join(KEYS[section])}")
     partners, reconcile = data.get("partners", {}), data.get("reconcile", {})
-    for key, value in {**partners, **reconcile, **data.get("ledger", {})}.items():
+    for key, value in {**partners, **reconcile, **data.get("ledger", {}), **data.get("notices", {})}.items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise HdsError(f"{path}: '{key}' must be a text value, e.g. {key} = \"...\"")
     split = reconcile.get("shortfall_split", "cost_share")
@@ -123,6 +128,7 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     if not council or not ccg or council == ccg:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
     anchor = data.get("ledger", {}).get("anchor")
+    template = data.get("notices", {}).get("template")
     return Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split, share,
                   (path.parent / Path(str(anchor)).expanduser()) if anchor else None, dict(data.get("checks", {})),
-                  path)
+                  path, (path.parent / Path(str(template)).expanduser()) if template else None)
