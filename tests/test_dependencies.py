@@ -18,7 +18,7 @@ ROOT = Path(__file__).resolve().parent.parent
 PRODUCT = ("hds", "rules", "claims", "fixtures", "cli.py")
 OURS = {"hds", "rules", "claims", "fixtures", "tests", "cli", "benchmarks"}
 # distribution name (as pyproject.toml writes it, normalised) -> the module it is imported as
-IMPORT_NAME = {"durable-rules": "durable", "pyyaml": "yaml", "sqlite-utils": "sqlite_utils", "pillow": "PIL",
+IMPORT_NAME = {"durable-rules": "durable", "pyyaml": "yaml", "sqlite-utils": "sqlite_utils", "pillow": "PIL", "python-docx": "docx",
                "dask": "dask"}
 
 
