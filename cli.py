@@ -530,7 +530,7 @@ def status(fmt, as_json, out, db, rules_dir):
     Example: hds status
     """
     from claims.report.deliver import deliver
-    from claims.overview import overview
+    from claims.overview import free_care_ending, overview
     from claims.report import status as report
     from hds.month import Month
 
@@ -540,10 +540,11 @@ def status(fmt, as_json, out, db, rules_dir):
         warnings = ledger_warnings(r.store, db)
         first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
         ov = overview(r.source, library(rules_dir), first, last, r.store, config)
+        ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings)
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text), fmt, out)
+    deliver(report.status_report(ov, config, steps, note_text, ending), fmt, out)
 
 
 @main.command()

@@ -158,3 +158,24 @@ def test_table_and_csv_carry_the_same_people(sample_store, sample_json):
 def test_a_bad_date_is_a_usage_error(sample_store):
     result = hds("upcoming", "--as-of", "2020-02-30", "--db", sample_store)
     assert result.exit_code == 2 and "is not a date" in result.output
+
+
+def test_status_counts_the_people_whose_free_care_ends_in_the_next_14_days(tmp_path):
+    folder = tmp_path / "extract"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text("discharge_id,patient_id,discharge_date\nD1,P1,2020-10-01\n"
+                                           "D2,P2,2020-10-20\nD3,P3,2020-10-01\n")
+    (folder / "episodes.csv").write_text(
+        "episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation\n"
+        "E1,D1,home_care,2020-10-01,,700,OCC\nE2,D2,home_care,2020-10-20,,700,OCC\n"
+        "E3,D3,home_care,2020-10-01,,700,OCC\n")
+    (folder / "events.csv").write_text("event_id,discharge_id,event,date,outcome\nV1,D3,death,2020-10-31,\n"
+                                       "V2,D1,chc_checklist,2020-11-01,negative\n")
+    db = tmp_path / "hds.db"
+    ok("load", folder, "--db", db)
+    # the latest date in the data is 1 November; D1's free period ends on 11 November, D2's on 30 November
+    status = json.loads(ok("status", "--json", "--db", db))
+    assert status["free_care_ending"] == {"as_of": "2020-11-01", "days": 14, "people": 1}
+    table = " ".join(ok("status", "--db", db, env={"COLUMNS": "200"}).split())
+    assert ("Free care ending within 14 days of 2020-11-01 (the latest date in the data): 1 people; "
+            "hds upcoming --as-of 2020-11-01 --days 14 lists them") in table

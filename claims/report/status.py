@@ -6,6 +6,7 @@ from claims.overview import Overview, recharge_net
 from claims.report.deliver import Report
 from claims.report.formats import pounds_text
 from claims.report.text import Shown, table, terminal_width
+from hds.days import iso
 from hds.money import format_pounds
 
 
@@ -61,7 +62,13 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "")
     return steps
 
 
-def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
+def ending_text(ending) -> str:
+    """The status line of the people whose free care ends soon."""
+    return (f"Free care ending within {ending.days} days of {iso(ending.as_of)} (the latest date in the data): "
+            f"{ending.people} people; hds upcoming --as-of {iso(ending.as_of)} --days {ending.days} lists them")
+
+
+def status_text(ov: Overview, config, steps: list[str], load_note: str, ending=None) -> str:
     rows = status_rows(ov, config)
     columns = [
         Shown("Month", [r["month"] for r in rows]),
@@ -73,18 +80,25 @@ def status_text(ov: Overview, config, steps: list[str], load_note: str) -> str:
         Shown("Recharge", [_recharge_text(r["recharge"], config) for r in rows]),
         Shown("To partners", [format_pounds(r["to_partners"]) if r["to_partners"] else "" for r in rows], "right"),
     ]
-    lines = [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
-             "Next:"] + [f"  - {step}" for step in steps]
+    lines = [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), ""]
+    if ending is not None:
+        import textwrap
+
+        lines += [textwrap.fill(ending_text(ending), terminal_width(), subsequent_indent="  "), ""]
+    lines += ["Next:"] + [f"  - {step}" for step in steps]
     return "\n".join(lines)
 
 
-def status_json(ov: Overview, config, steps: list[str]) -> dict:
+def status_json(ov: Overview, config, steps: list[str], ending=None) -> dict:
     rows = status_rows(ov, config)
     for r in rows:
         for key in ("claim", "received", "recharge", "to_partners"):
             if r[key] is not None:
                 r[key] = pounds_text(r[key])
-    return {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
+    value = {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
+    if ending is not None:
+        value["free_care_ending"] = {"as_of": iso(ending.as_of), "days": ending.days, "people": ending.people}
+    return value
 
 
 def summary_rows(ov: Overview) -> list[dict]:
@@ -141,8 +155,9 @@ def months_report(ov: Overview) -> Report:
                   render={"table": lambda: summary_text(ov)})
 
 
-def status_report(ov: Overview, config, steps: list[str], load_note: str) -> Report:
+def status_report(ov: Overview, config, steps: list[str], load_note: str, ending=None) -> Report:
     """`hds status`: the month-end checklist."""
     return Report(f"Month-end status, {ov.first} to {ov.last}", ("month", "claim", "state", "submitted", "received", "payment", "recharge",
                                                               "to_partners"),
-                  data=status_json(ov, config, steps), render={"table": lambda: status_text(ov, config, steps, load_note)})
+                  data=status_json(ov, config, steps, ending),
+                  render={"table": lambda: status_text(ov, config, steps, load_note, ending)})
