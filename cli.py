@@ -565,6 +565,7 @@ def report(first, last, out, db, data, as_of, rules_dir):
     from claims.overview import overview
     from claims.report.output import choose_format
     from claims.report.period import period_report
+    from claims.forecast import for_report
 
     if last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
@@ -577,8 +578,10 @@ def report(first, last, out, db, data, as_of, rules_dir):
         if r.store is not None:
             warnings = ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
+        forecast = for_report(r.source, library(rules_dir), last)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings), "html", out)
+    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings, forecast),
+            "html", out)
 
 
 @main.command()

@@ -134,6 +134,16 @@ def forecast(source, library, as_of: int | None, last: Month, first: Month | Non
                     commitments_of(decided, as_of, last.last_day), trend, actual)
 
 
+def for_report(source, library, last: Month) -> tuple[Forecast, int]:
+    """The forecast the HTML report draws: as known at the end of the report's last month (or on the
+    latest date in the data, when that is earlier), at least three months long, with what actually
+    happened; and the latest date in the data (later months' actual figures are not known yet)."""
+    latest = source.latest_day()
+    as_of = min(latest, last.last_day)
+    horizon = max(last, Month(Month.of_day(as_of).number + 2))
+    return forecast(source, library, as_of, horizon, backtest=True), latest
+
+
 def by_month(rows: Table, months: list[Month]) -> dict[Month, Figures]:
     """An allocation table's days and pence per month and funder (every funder, zero when none)."""
     result = {m: Figures.zero() for m in months}

@@ -138,3 +138,25 @@ def test_forecast_table_and_csv(sample_store):
     csv = ok("forecast", "--as-of", AS_OF, "--to", "2020-12", "--csv", "--db", sample_store).split()
     assert csv[0] == "month,funder,known_days,known,new_days,new,new_low,new_high,forecast"
     assert len([line for line in csv[1:] if line]) == 2 * len(FUNDER_NAMES)
+
+
+def test_the_html_report_and_the_forecast_page_draw_the_forecast(sample_store, tmp_path):
+    import re
+
+    ok("report", "--from", "2020-09", "--to", "2021-03", "-o", tmp_path / "report.html", "--db", sample_store)
+    page = (tmp_path / "report.html").read_text()
+    figure = re.search(r'<figure class="chart" id="chart-forecast">(.*?)</figure>', page, flags=re.S).group(1)
+    assert "<h3>Forecast as of 2021-03-31: the pool's money by month</h3>" in figure
+    assert figure.count("<svg") == 1 and ">Actual</text>" in figure and ">New people (central)</text>" in figure
+    ok("forecast", "--as-of", AS_OF, "--to", "2021-01", "--backtest", "-o", tmp_path / "forecast.html",
+       "--db", sample_store)
+    own = (tmp_path / "forecast.html").read_text()
+    assert own.count('id="chart-forecast"') == 1 and "<h2>Assumptions</h2>" in own and "Backtest, every funder" in own
+
+
+def test_the_forecast_workbook_has_the_commitments_sheet(sample_store, tmp_path):
+    import openpyxl
+
+    ok("forecast", "--as-of", AS_OF, "--to", "2020-12", "-o", tmp_path / "forecast.xlsx", "--db", sample_store)
+    book = openpyxl.load_workbook(tmp_path / "forecast.xlsx")
+    assert book.sheetnames == ["Forecast", "Commitments"]

@@ -31,14 +31,15 @@ class ForecastSeries:
     actual: list[int | None]
 
 
-def series_of(fc, actual: dict | None = None) -> ForecastSeries:
-    """The chart's series of a forecast; `actual` (month -> pence) when known, else the backtest's."""
+def series_of(fc, known_until: int | None = None) -> ForecastSeries:
+    """The chart's series of a forecast; actual figures (a backtest's) for the months that ended by
+    `known_until` (a day number; None: every month)."""
     def pool(figures: dict) -> int:
         return sum(figures[f] for f in POOL_FUNDERS)
 
-    if actual is None and fc.actual is not None:
-        actual = {m: pool(fc.actual[m].pence) for m in fc.months}
-    actual = actual or {}
+    actual = {}
+    if fc.actual is not None:
+        actual = {m: pool(fc.actual[m].pence) for m in fc.months if known_until is None or m.last_day <= known_until}
     return ForecastSeries(iso(fc.as_of), list(fc.months), [pool(fc.known[m].pence) for m in fc.months],
                           [pool(fc.new[m].pence) for m in fc.months], [pool(fc.new[m].low) for m in fc.months],
                           [pool(fc.new[m].high) for m in fc.months], [actual.get(m) for m in fc.months])
@@ -100,20 +101,22 @@ def forecast_figure(series: ForecastSeries) -> str:
     """The chart as a figure of a page (the report's and the forecast's own)."""
     from claims.report.html import _e
 
-    return (f'<figure class="chart" id="chart-forecast"><h3>Forecast: the pool\'s money by month</h3>\n'
+    return (f'<figure class="chart" id="chart-forecast"><h3>Forecast as of {_e(series.as_of)}: the pool\'s money '
+            'by month</h3>\n'
             f"{chart_svg(series)}\n<figcaption>{_e(caption(series))}</figcaption></figure>")
 
 
 def forecast_page(fc, title: str, notes: tuple[str, ...]) -> str:
     """`hds forecast -o forecast.html`: the chart, the figures per month and funder, and the assumptions."""
     from claims.report.forward import FORECAST_COLUMNS, BACKTEST_COLUMNS, forecast_rows
-    from claims.report.columns import heading
+    from claims.report.columns import heading, kind
     from claims.report.html import _e, _head
 
     columns = FORECAST_COLUMNS + (BACKTEST_COLUMNS if fc.actual is not None else ())
-    head = "".join(f"<th>{_e(heading(c))}</th>" for c in columns)
-    body = "".join("<tr>" + "".join(f"<td>{_e(_cell(row[c]))}</td>" for c in columns) + "</tr>"
-                   for row in forecast_rows(fc))
+    css = {c: "num" if kind(c) in ("money", "int") else "text" for c in columns}
+    head = "".join(f'<th class="{css[c]}">{_e(heading(c))}</th>' for c in columns)
+    body = "".join("<tr>" + "".join(f'<td class="{css[c]}" style="white-space: nowrap">{_e(_cell(row[c]))}</td>'
+                                    for c in columns) + "</tr>" for row in forecast_rows(fc))
     return "\n".join([
         *_head(title), "<body>", "<main>", f"<h1>{_e(title)}</h1>", forecast_figure(series_of(fc)),
         f'<div class="table-wrap"><table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>',

@@ -8,7 +8,8 @@ from claims.report.html import MonthFigures, ReportData, render_report
 from hds.store import now_utc
 
 
-def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> ReportData:
+def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), forecast=None) -> ReportData:
+    """The report's figures; `forecast`: (claims.forecast.Forecast, the latest date in the data), or None."""
     months = []
     for m in ov.months:
         claimed = m.claimed_by_scheme if m.submission else m.draft_by_scheme
@@ -19,14 +20,24 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = ())
     return ReportData(
         f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council, config.council_label),
         (config.ccg, config.ccg_label), ov.first, ov.last, now_utc(), note, months,
-        [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings))
+        [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings),
+        _series(forecast))
 
 
-def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> str:
-    return render_report(report_data(ov, config, note, warnings))
+def _series(forecast):
+    if forecast is None:
+        return None
+    from claims.report.forecast_page import series_of
+
+    fc, latest = forecast
+    return series_of(fc, latest)
 
 
-def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = ()) -> Report:
-    """`hds report`: the months as one self-contained HTML page."""
+def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), forecast=None) -> str:
+    return render_report(report_data(ov, config, note, warnings, forecast))
+
+
+def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), forecast=None) -> Report:
+    """`hds report`: the months as one self-contained HTML page (with the forecast's chart when given)."""
     return Report(f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (), sheet="Report",
-                  render={"html": lambda: report_html(ov, config, note, warnings)})
+                  render={"html": lambda: report_html(ov, config, note, warnings, forecast)})
