@@ -119,8 +119,9 @@ def forecast(source, library, as_of: int | None, last: Month, first: Month | Non
     if last < first:
         raise HdsError(f"--to {last} is before --from {first}")
     window_first = max(as_of - window_days + 1, source.first_day())
-    read = source.period(min(first.first_day, window_first), last.last_day)
-    known = read.known_on(as_of).linked()
+    # what the cut keeps and the months need: episodes started by the as-of date that overlap the months or
+    # the window; those running after it overlap the as-of date itself
+    known = source.period(min(first.first_day, window_first), as_of).known_on(as_of).linked()
     decided = decide(known, library, last.last_day + 7)  # a week past the horizon: whole weeks of the trend
     rows = Table.concat([allocate(decided, first.number, last.number),
                          block_allocation(known.block_costs, first.number, last.number)])
