@@ -118,6 +118,9 @@ def forecast(source, library, as_of: int | None, last: Month, first: Month | Non
         raise HdsError(f"--to {last} is before the as-of date {iso(as_of)}: a forecast looks forward from it")
     if last < first:
         raise HdsError(f"--to {last} is before --from {first}")
+    if as_of < source.first_day():
+        raise HdsError(f"the as-of date {iso(as_of)} is before the first discharge in the data "
+                       f"({iso(source.first_day())}): nothing was known then")
     window_first = max(as_of - window_days + 1, source.first_day())
     # what the cut keeps and the months need: episodes started by the as-of date that overlap the months or
     # the window; those running after it overlap the as-of date itself
@@ -135,12 +138,15 @@ def forecast(source, library, as_of: int | None, last: Month, first: Month | Non
                     commitments_of(decided, as_of, last.last_day), trend, actual)
 
 
-def for_report(source, library, last: Month) -> tuple[Forecast, int]:
+def for_report(source, library, last: Month) -> tuple[Forecast, int] | None:
     """The forecast the HTML report draws: as known at the end of the report's last month (or on the
     latest date in the data, when that is earlier), at least three months long, with what actually
-    happened; and the latest date in the data (later months' actual figures are not known yet)."""
+    happened; and the latest date in the data (later months' actual figures are not known yet). None for
+    a report that ends before the first discharge."""
     latest = source.latest_day()
     as_of = min(latest, last.last_day)
+    if as_of < source.first_day():
+        return None  # a report of months before the data: nothing to look forward from
     horizon = max(last, Month(Month.of_day(as_of).number + 2))
     return forecast(source, library, as_of, horizon, backtest=True), latest
 

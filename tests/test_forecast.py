@@ -160,3 +160,9 @@ def test_the_forecast_workbook_has_the_commitments_sheet(sample_store, tmp_path)
     ok("forecast", "--as-of", AS_OF, "--to", "2020-12", "-o", tmp_path / "forecast.xlsx", "--db", sample_store)
     book = openpyxl.load_workbook(tmp_path / "forecast.xlsx")
     assert book.sheetnames == ["Forecast", "Commitments"]
+
+
+def test_an_as_of_date_before_the_data_is_refused(sample_store):
+    result = hds("forecast", "--as-of", "2019-01-01", "--to", "2019-03", "--db", sample_store)
+    assert result.exit_code == 1
+    assert "the as-of date 2019-01-01 is before the first discharge in the data (2020-03-10)" in result.output
