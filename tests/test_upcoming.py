@@ -177,5 +177,5 @@ def test_status_counts_the_people_whose_free_care_ends_in_the_next_14_days(tmp_p
     status = json.loads(ok("status", "--json", "--db", db))
     assert status["free_care_ending"] == {"as_of": "2020-11-01", "days": 14, "people": 1}
     table = " ".join(ok("status", "--db", db, env={"COLUMNS": "200"}).split())
-    assert ("Free care ending within 14 days of 2020-11-01 (the latest date in the data): 1 people; "
+    assert ("Free care ending within 14 days of 2020-11-01 (the latest date in the data): 1 person; "
             "hds upcoming --as-of 2020-11-01 --days 14 lists them") in table

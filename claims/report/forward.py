@@ -30,8 +30,9 @@ def people_records(up: Upcoming) -> list[dict]:
 def upcoming_report(up: Upcoming) -> Report:
     """`hds upcoming`: the worklist, sorted by the day the scheme stops paying."""
     records = people_records(up)
-    title = (f"Free care ending: {len(records)} people the scheme pays for on {iso(up.as_of)} whose scheme "
-             f"payment stops by {iso(up.as_of + up.days)}")
+    who = "1 person" if len(records) == 1 else f"{len(records)} people"
+    title = (f"Free care ending: {who} the scheme pays for on {iso(up.as_of)} whose scheme payment stops by "
+             f"{iso(up.as_of + up.days)}")
     return Report(title, PEOPLE_FIELDS, records, data={"as_of": iso(up.as_of), "days": up.days, "people": records},
                   sheet="Free care ending")
 
@@ -159,7 +160,7 @@ def commitments_report(fc: Forecast) -> Report:
                   sheet="Commitments")
 
 
-def forecast_report(fc: Forecast, note: str = "") -> Report:
+def forecast_report(fc: Forecast) -> Report:
     """`hds forecast`: per month and funder; the commitments below (or on their own sheet); the assumptions as notes."""
     columns = FORECAST_COLUMNS + (BACKTEST_COLUMNS if fc.actual is not None else ())
     title = f"Forecast as of {iso(fc.as_of)}, {fc.months[0]} to {fc.months[-1]}, per funder"
@@ -169,8 +170,6 @@ def forecast_report(fc: Forecast, note: str = "") -> Report:
         shown = {k: format_pounds(int(Decimal(overall[k]) * 100)) for k in ("forecast", "actual", "error")}
         notes += (f"Backtest, every funder: forecast {shown['forecast']}, actual {shown['actual']} (the data as it "
                   f"stands now), error {shown['error']} ({overall['error_percent'] or '-'}% of actual).",)
-    if note:
-        notes += (note,)
     from claims.report.forecast_page import forecast_page
 
     return Report(title, columns, forecast_rows(fc), notes, data=forecast_json(fc), more=(commitments_report(fc),),

@@ -65,7 +65,7 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "")
 def ending_text(ending) -> str:
     """The status line of the people whose free care ends soon."""
     return (f"Free care ending within {ending.days} days of {iso(ending.as_of)} (the latest date in the data): "
-            f"{ending.people} people; hds upcoming --as-of {iso(ending.as_of)} --days {ending.days} lists them")
+            f"{ending.people} {'person' if ending.people == 1 else 'people'}; hds upcoming --as-of {iso(ending.as_of)} --days {ending.days} lists them")
 
 
 def status_text(ov: Overview, config, steps: list[str], load_note: str, ending=None) -> str:
