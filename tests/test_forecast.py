@@ -166,3 +166,19 @@ def test_an_as_of_date_before_the_data_is_refused(sample_store):
     result = hds("forecast", "--as-of", "2019-01-01", "--to", "2019-03", "--db", sample_store)
     assert result.exit_code == 1
     assert "the as-of date 2019-01-01 is before the first discharge in the data (2020-03-10)" in result.output
+
+
+def test_the_forecast_page_opens_in_a_real_browser(sample_store, tmp_path, chromium):
+    from tests import browser
+
+    browser.require_chromium()
+    out = tmp_path / "forecast.html"
+    ok("forecast", "--as-of", AS_OF, "--to", "2021-02", "--backtest", "-o", out, "--db", sample_store)
+    assert out.stat().st_mode & 0o777 == 0o600
+    with browser.open_file(out, chromium, width=1100, height=900) as view:
+        assert view.errors() == []
+        marks = view.evaluate("() => document.querySelector('#chart-forecast svg').querySelectorAll('path, rect, use')"
+                              ".length")
+        assert marks >= 12
+        view.screenshot(tmp_path / "forecast.png")
+    assert browser.distinct_colours(tmp_path / "forecast.png") > 16
