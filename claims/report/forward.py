@@ -33,8 +33,10 @@ def upcoming_report(up: Upcoming) -> Report:
     who = "1 person" if len(records) == 1 else f"{len(records)} people"
     title = (f"Free care ending: {who} the scheme pays for on {iso(up.as_of)} whose scheme payment stops by "
              f"{iso(up.as_of + up.days)}")
-    return Report(title, PEOPLE_FIELDS, records, data={"as_of": iso(up.as_of), "days": up.days, "people": records},
-                  sheet="Free care ending")
+    notes = () if records else (f"No one the scheme pays for on {iso(up.as_of)} stops being paid for by it by "
+                                f"{iso(up.as_of + up.days)}.",)
+    return Report(title, PEOPLE_FIELDS, records, notes, data={"as_of": iso(up.as_of), "days": up.days,
+                                                              "people": records}, sheet="Free care ending")
 
 
 # --- forecast ---------------------------------------------------------------------
