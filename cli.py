@@ -180,6 +180,7 @@ def main():
     Month end:  hds load DIR; hds claim --month 2020-10; hds submit --month 2020-10;
                 hds reconcile --month 2020-10; hds recharge --month 2020-10; hds verify
     Auditors:   hds trace P000123 (or an NHS number); hds log
+    Forward:    hds forecast --to 2021-03; hds upcoming --days 14; hds notices -o letters
     """
     # hds makes few reference cycles and its processes are short: the cyclic collector only costs
     # (loading a million discharges took 42 s with it and 28 s without; see the README)
