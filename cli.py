@@ -213,6 +213,7 @@ def main():
     Month end:  hds load DIR; hds claim --month 2020-10; hds submit --month 2020-10;
                 hds reconcile --month 2020-10; hds recharge --month 2020-10; hds verify
     Auditors:   hds trace P000123 (or an NHS number); hds log
+    Forward:    hds forecast --to 2021-03; hds upcoming --days 14; hds notices -o letters
     """
     # hds makes few reference cycles and its processes are short: the cyclic collector only costs
     # (loading a million discharges took 42 s with it and 28 s without; see the README)
@@ -655,7 +656,7 @@ def status(fmt, as_json, out, db, rules_dir):
     Example: hds status
     """
     from claims.report.deliver import deliver
-    from claims.overview import overview
+    from claims.overview import free_care_ending, overview
     from claims.report import status as report
     from hds import timetable
 
@@ -664,10 +665,11 @@ def status(fmt, as_json, out, db, rules_dir):
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db)
         ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
+        ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings, reminders=report.deadline_reminders(ov, config, on))
     note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text, on), fmt, out)
+    deliver(report.status_report(ov, config, steps, note_text, on, ending), fmt, out)
 
 
 @main.command()
@@ -690,6 +692,7 @@ def report(first, last, out, db, data, as_of, rules_dir):
     from claims.overview import overview
     from claims.report.output import choose_format
     from claims.report.period import period_report
+    from claims.forecast import for_report
 
     if last < first:
         raise click.UsageError(f"--to {last} is before --from {first}")
@@ -706,8 +709,10 @@ def report(first, last, out, db, data, as_of, rules_dir):
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
         memo = memorandum(r.source, library(rules_dir), year_of(last), config_beside(db),
                           r.store if as_of is None else None)
+        forecast = for_report(r.source, library(rules_dir), last)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"
-    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings, memo),
+    deliver(period_report(ov, config, f"{where}; rulebooks {library(rules_dir).version[:12]}", warnings, memo,
+                          forecast),
             "html", out)
 
 
@@ -956,6 +961,112 @@ def compare(month, rules_dir, fmt, as_csv, as_json, out, db, data, as_of):
         tables = month_allocations(r.source.period(*month.days), month, library(), library(rules_dir))
     result = compare_tables(*tables, month)
     deliver(views.comparison_report(result, rules_dir), fmt, out)
+
+
+# --- looking forward ---------------------------------------------------------------
+
+def _date(ctx, param, value):
+    from hds.dates import parse_date
+    from hds.days import day_number
+
+    try:
+        return day_number(parse_date(value)) if value else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+def as_of_option(func):
+    return click.option("--as-of", "as_of_day", callback=_date, metavar="DATE",
+                        help="What was known on this day, YYYY-MM-DD (default: the latest date in the data).")(func)
+
+
+@main.command()
+@as_of_option
+@click.option("--to", "last", callback=_month, required=True, metavar="YYYY-MM", help="The last month (the horizon).")
+@click.option("--from", "first", callback=_month, metavar="YYYY-MM", help="The first month (default: the as-of month).")
+@click.option("--backtest", is_flag=True,
+              help="Set what actually happened (the data as it stands now) beside the forecast, with the error.")
+@output_options(["table", "csv", "json", "xlsx", "html"])
+@data_options
+@rules_option
+@domain_errors
+def forecast(as_of_day, last, first, backtest, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+    """Months ahead per funder: the people known on the as-of date, new people from the recent trend, and the
+    commitments to the pool.
+
+    The known people's figures are the claim's own rules and engine on the data
+    as it stood on the as-of date; the new people's come from the discharges
+    and costs of the eight weeks before it, with a low and a high figure. Every
+    assumption is stated in the output.
+
+    \b
+    Examples: hds forecast --as-of 2020-11-15 --to 2021-03
+              hds forecast --as-of 2020-11-15 --to 2021-03 --backtest --json
+              hds forecast --to 2021-06 -o forecast.html
+    """
+    from claims.commands.forward import forecast_report
+    from claims.report.deliver import deliver
+
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json", "xlsx", "html"))
+    with reading(db, data, as_of, rules_dir) as r:
+        report = forecast_report(r, library(rules_dir), as_of_day, last, first, backtest)
+    deliver(report, fmt, out)
+
+
+@main.command()
+@as_of_option
+@click.option("--days", type=click.IntRange(min=0), default=14, show_default=True,
+              help="List the people whose scheme payment stops within this many days.")
+@output_options(["table", "csv", "json", "xlsx"])
+@data_options
+@rules_option
+@domain_errors
+def upcoming(as_of_day, days, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+    """The worklist: people the scheme pays for whose free care ends soon, the day it ends, who pays next
+    and what is outstanding.
+
+    \b
+    Example: hds upcoming --as-of 2020-11-15 --days 14 --csv -o worklist.csv
+    """
+    from claims.commands.forward import worklist
+    from claims.report.deliver import deliver
+    from claims.report.forward import upcoming_report
+
+    fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "csv", "json", "xlsx"))
+    with reading(db, data, as_of, rules_dir) as r:
+        up = worklist(r, library(rules_dir), as_of_day, days)
+    deliver(upcoming_report(up), fmt, out)
+
+
+@main.command()
+@as_of_option
+@click.option("--days", type=click.IntRange(min=0), default=14, show_default=True,
+              help="Write to the people whose scheme payment stops within this many days.")
+@click.option("-o", "--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="The folder for the letters (made owner-only).")
+@click.option("--force", is_flag=True, help="Write into a folder that already holds files.")
+@data_options
+@rules_option
+@domain_errors
+def notices(as_of_day, days, out, force, db, data, as_of, rules_dir):
+    """One letter per person of 'hds upcoming': when the free care ends, who pays then, the weekly cost and
+    what happens next; .docx, PDF where LibreOffice is installed, and notices.csv for a mail merge.
+
+    The letter is hds.toml's [notices] template (a .docx with docxtpl fields),
+    or the one hds ships. Letters are personal data: the folder and its files
+    are readable by their owner only.
+
+    \b
+    Example: hds notices --as-of 2020-11-15 --days 14 -o letters-2020-11-15
+    """
+    from claims.commands.forward import notices as write_letters
+
+    with reading(db, data, as_of, rules_dir) as r:
+        written = write_letters(r, library(rules_dir), as_of_day, days, out, config_beside(db), force)
+    if written.pdf_note:
+        note(written.pdf_note)
+    click.echo(f"Wrote {len(written.letters)} letter(s) ({len(written.pdfs)} as PDF) and {written.csv.name} "
+               f"to {written.folder}")
 
 
 if __name__ == "__main__":

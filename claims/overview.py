@@ -111,6 +111,23 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
                     (t.C - t.D)[decided].tolist(), source.load_id)
 
 
+@dataclass(frozen=True)
+class FreeCareEnding:
+    """How many people the scheme pays for on `as_of` (the latest date in the data) whose scheme payment
+    stops within `days` days (`hds upcoming`)."""
+
+    as_of: int
+    days: int
+    people: int
+
+
+def free_care_ending(source, library, days: int = 14) -> FreeCareEnding:
+    from claims.upcoming import upcoming
+
+    as_of = source.latest_day()
+    return FreeCareEnding(as_of, days, len(upcoming(source, library, as_of, days).people))
+
+
 def _aggregate(rows: Table, months: dict[str, MonthOverview]) -> None:
     """Days and money by month and funder, and the months' own hds money by scheme."""
     days, pence, schemes, organisations = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)

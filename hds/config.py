@@ -25,6 +25,9 @@ ledger's anchor is kept and the thresholds of the checks.
     [timetable]                           # month = NHS England's submission deadline for it
     "2020-12" = "2020-12-29"              # a quoted ISO date, or a TOML date: "2021-03" = 2021-04-06
 
+    [notices]
+    template = "letters/free-care-ends.docx"  # the letter `hds notices` fills (docxtpl); relative to hds.toml
+
 Everything is checked when read: an unknown section or key, a value of the
 wrong kind, a fixed split without a share, and (once the data is known)
 partner codes that appear nowhere in it are errors naming the key, never
@@ -55,6 +58,7 @@ KEYS = {
     "invoice": ("prefix",),
     "service_lines": None,  # any service code -> its service line
     "timetable": None,  # any month -> its deadline
+    "notices": ("template",),
 }
 INVOICE_PREFIX = "HDS-"  # invoice numbers without [invoice] prefix: HDS-0001, HDS-0002, ...
 
@@ -75,6 +79,7 @@ class Config:
     invoice_prefix: str = INVOICE_PREFIX
     service_lines: dict = field(default_factory=dict)  # service code -> the pool's service line
     timetable: dict = field(default_factory=dict)  # Month -> NHS England's submission deadline (date)
+    notices_template: Path | None = None  # None: the letter hds ships
 
     @property
     def council_label(self) -> str:
@@ -114,7 +119,7 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         raise HdsError(f"{path}: cannot be read ({exc})") from exc
     _check_sections(path, data)
     partners, reconcile = data.get("partners", {}), data.get("reconcile", {})
-    for key, value in {**partners, **reconcile, **data.get("ledger", {})}.items():
+    for key, value in {**partners, **reconcile, **data.get("ledger", {}), **data.get("notices", {})}.items():
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise HdsError(f"{path}: '{key}' must be a text value, e.g. {key} = \"...\"")
     split = reconcile.get("shortfall_split", "cost_share")
@@ -139,7 +144,8 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
     return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
                           share, _anchor(path, data.get("ledger", {}).get("anchor")), dict(data.get("checks", {})),
-                          path), **_paperwork(path, data))
+                          path), notices_template=_template(path, data.get("notices", {}).get("template")),
+                   **_paperwork(path, data))
 
 
 def _paperwork(path: Path, data: dict) -> dict:
@@ -206,3 +212,8 @@ def _anchor(path: Path, anchor) -> Path | None:
         raise HdsError(f"{path}: [ledger] anchor = '{anchor}' is a folder; name a file in it, e.g. "
                        f"anchor = \"{Path(str(anchor)) / 'hds.anchor'}\"")
     return file
+
+
+def _template(path: Path, template) -> Path | None:
+    """[notices] template: the council's own letter, relative to hds.toml."""
+    return (path.parent / Path(str(template)).expanduser()) if template else None

@@ -77,6 +77,19 @@ class Data:
         e = self.episodes
         return self._for_episodes(e.take((e["start_date"] <= last) & (e["end_date"] >= first)))
 
+    def known_on(self, day: int) -> "Data":
+        """The dataset as it was known on `day` (a day number), unlinked: discharges dated on or before
+        it; their episodes started on or before it, an end date after it not yet known (open); their
+        events dated on or before it; block costs started and receipts received on or before it."""
+        d = self.discharges
+        kept = d["discharge_date"] <= day
+        e, v = self.episodes, self.events
+        e = e.take((e["start_date"] <= day) & _follows(e, kept, d))
+        e = e.with_columns(end_date=np.where(e["end_date"] > day, NEVER, e["end_date"]))
+        v = v.take((v["date"] <= day) & _follows(v, kept, d))
+        b, r = self.block_costs, self.receipts
+        return Data(d.take(kept), e, v, b.take(b["start_date"] <= day), r.take(r["received_date"] <= day))
+
     def for_patient(self, patient_id: str) -> "Data":
         d = self.discharges
         discharges = d.take(d["patient_id"] == patient_id)
@@ -99,6 +112,13 @@ def _objects(values) -> np.ndarray:
 
 def _member(values: np.ndarray, wanted: set) -> np.ndarray:
     return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
+
+
+def _follows(table: Table, kept: np.ndarray, discharges: Table) -> np.ndarray:
+    """Which rows of episodes or events follow a kept discharge (by the link `d` when there is one)."""
+    if "d" in table:
+        return kept[table["d"]]
+    return _member(table["discharge_id"], set(discharges["discharge_id"][kept].tolist()))
 
 
 def _point(table: Table, position: dict) -> Table:

@@ -19,7 +19,7 @@ PRODUCT = ("hds", "rules", "claims", "fixtures", "cli.py")
 OURS = {"hds", "rules", "claims", "fixtures", "tests", "cli", "benchmarks"}
 # distribution name (as pyproject.toml writes it, normalised) -> the module it is imported as
 IMPORT_NAME = {"durable-rules": "durable", "pyyaml": "yaml", "sqlite-utils": "sqlite_utils", "pillow": "PIL",
-               "dask": "dask", "fpdf2": "fpdf"}
+               "dask": "dask", "fpdf2": "fpdf", "python-docx": "docx"}
 
 
 def normalised(name: str) -> str:

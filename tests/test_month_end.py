@@ -87,7 +87,8 @@ def test_the_report_opens_in_a_real_browser_with_every_chart_drawn(store, tmp_pa
             return {id: f.id, marks: svg ? svg.querySelectorAll('path, rect, use').length : -1,
                     empty: f.querySelector('p.empty') ? f.querySelector('p.empty').textContent : null}; })""")
         drawn = [c for c in charts if c["marks"] >= 0]
-        assert len(charts) == 7 and len(drawn) >= 6, charts
+        assert len(charts) == 8 and len(drawn) >= 7, charts  # the seven of the months, and the forecast
+        assert [c for c in charts if c["id"] == "chart-forecast" and c["marks"] >= 12], charts
         assert all(c["marks"] >= 12 for c in drawn), charts  # no chart is drawn empty
         assert all(c["empty"] for c in charts if c["marks"] < 0), charts  # a chart with nothing says so
         view.screenshot(tmp_path / "report.png")

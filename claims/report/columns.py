@@ -61,6 +61,21 @@ FIELDS: dict[str, tuple[str, str]] = {
     "to_date": ("To date", "money"),
     "forecast": ("Forecast", "money"),
     "outturn": ("Outturn", "money"),
+    "pays_from": ("Others pay from", "date"),
+    "next_funder": ("Next funder", "text"),
+    "weekly_cost": ("Weekly cost", "money"),
+    "outstanding": ("Outstanding", "text"),
+    "known_days": ("Known days", "int"),
+    "known": ("Known", "money"),
+    "new_days": ("New days", "int"),
+    "new_low": ("New, low", "money"),
+    "new_high": ("New, high", "money"),
+    "actual_days": ("Actual days", "int"),
+    "actual": ("Actual", "money"),
+    "error": ("Error", "money"),
+    "people": ("People", "int"),
+    "full_year_cost": ("Full year", "money"),
+    "moving_after_as_of": ("Moving after as-of", "int"),
 }
 
 KINDS = ("text", "money", "int", "date", "month")

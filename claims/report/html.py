@@ -51,6 +51,7 @@ class ReportData:
     days_to_chc_decision: list[int]     # days from discharge to CHC decision, one per discharge
     warnings: tuple[str, ...] = ()      # shown as a banner at the top
     memorandum: "MemoTable | None" = None  # the memorandum note of a financial year, as a table
+    forecast: object | None = None      # claims.report.forecast_page.ForecastSeries: drawn after the other charts
 
 
 @dataclass(frozen=True)
@@ -848,6 +849,14 @@ def _head(title: str) -> list[str]:
     ]
 
 
+def _forecast_figure(data: ReportData) -> list[str]:
+    if data.forecast is None:
+        return []
+    from claims.report.forecast_page import forecast_figure
+
+    return [forecast_figure(data.forecast)]
+
+
 def render_report(data: ReportData) -> str:
     """One self-contained HTML document (UTF-8 text)."""
     _check(data)
@@ -868,6 +877,7 @@ def render_report(data: ReportData) -> str:
         '<section class="charts" id="charts">',
         "<h2>Charts</h2>",
         *(_chart_html(chart) for chart in charts),
+        *_forecast_figure(data),
         "</section>",
         '<section class="tables" id="tables">',
         "<h2>Figures by month</h2>",

@@ -18,7 +18,10 @@ def memo_table(memo) -> MemoTable:
     return MemoTable(title(memo), tuple(memo.months), memo.forecast_months, rows, basis(memo))
 
 
-def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> ReportData:
+def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None,
+                forecast=None) -> ReportData:
+    """The report's figures; `memo`: a ``claims.memorandum.Memorandum`` or None; `forecast`:
+    (claims.forecast.Forecast, the latest date in the data), or None."""
     months = []
     for m in ov.months:
         claimed = m.claimed_by_scheme if m.submission else m.draft_by_scheme
@@ -30,15 +33,25 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (),
         f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council, config.council_label),
         (config.ccg, config.ccg_label), ov.first, ov.last, now_utc(), note, months,
         [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings),
-        memo_table(memo) if memo is not None else None)
+        memo_table(memo) if memo is not None else None, _series(forecast))
 
 
-def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> str:
-    return render_report(report_data(ov, config, note, warnings, memo))
+def _series(forecast):
+    if forecast is None:
+        return None
+    from claims.report.forecast_page import series_of
+
+    fc, latest = forecast
+    return series_of(fc, latest)
 
 
-def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None) -> Report:
+def report_html(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None, forecast=None) -> str:
+    return render_report(report_data(ov, config, note, warnings, memo, forecast))
+
+
+def period_report(ov: Overview, config, note: str, warnings: tuple[str, ...] = (), memo=None,
+                  forecast=None) -> Report:
     """`hds report`: the months as one self-contained HTML page; with `memo` (a
-    ``claims.memorandum.Memorandum``), its memorandum note as a table."""
+    ``claims.memorandum.Memorandum``), its memorandum note as a table; with `forecast`, its chart."""
     return Report(f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (), sheet="Report",
-                  render={"html": lambda: report_html(ov, config, note, warnings, memo)})
+                  render={"html": lambda: report_html(ov, config, note, warnings, memo, forecast)})

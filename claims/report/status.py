@@ -6,6 +6,7 @@ from claims.overview import Overview, recharge_net
 from claims.report.deliver import Report
 from claims.report.formats import pounds_text
 from claims.report.text import Shown, table, terminal_width
+from hds.days import iso
 from hds.money import format_pounds
 from hds.month import Month
 from hds.timetable import deadlines, spoken
@@ -85,7 +86,13 @@ def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "",
     return steps
 
 
-def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None) -> str:
+def ending_text(ending) -> str:
+    """The status line of the people whose free care ends soon."""
+    return (f"Free care ending within {ending.days} days of {iso(ending.as_of)} (the latest date in the data): "
+            f"{ending.people} {'person' if ending.people == 1 else 'people'}; hds upcoming --as-of {iso(ending.as_of)} --days {ending.days} lists them")
+
+
+def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None, ending=None) -> str:
     rows = status_rows(ov, config)
     columns = [
         Shown("Month", [r["month"] for r in rows]),
@@ -102,12 +109,16 @@ def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None)
                     Shown("Due to CCG", [_day(r["due_to_ccg"]) for r in rows])]
     due_now = deadline_reminders(ov, config, on) if on is not None else []
     lines = ([f"Due: {text}" for text in due_now] + ([""] if due_now else []) +
-             [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), "",
-              "Next:"] + [f"  - {step}" for step in steps])
+             [f"Month-end status, {ov.first} to {ov.last}", load_note, "", table(columns, terminal_width()), ""])
+    if ending is not None:
+        import textwrap
+
+        lines += [textwrap.fill(ending_text(ending), terminal_width() or 80, subsequent_indent="  "), ""]
+    lines += ["Next:"] + [f"  - {step}" for step in steps]
     return "\n".join(lines)
 
 
-def status_json(ov: Overview, config, steps: list[str]) -> dict:
+def status_json(ov: Overview, config, steps: list[str], ending=None) -> dict:
     rows = status_rows(ov, config)
     for r in rows:
         for key in ("claim", "received", "recharge", "to_partners"):
@@ -115,7 +126,10 @@ def status_json(ov: Overview, config, steps: list[str]) -> dict:
                 r[key] = pounds_text(r[key])
         for key in ("deadline", "due_to_ccg"):
             r[key] = r[key].isoformat() if r[key] is not None else None
-    return {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
+    value = {"first_month": ov.first, "last_month": ov.last, "load": ov.load_id, "months": rows, "next": steps}
+    if ending is not None:
+        value["free_care_ending"] = {"as_of": iso(ending.as_of), "days": ending.days, "people": ending.people}
+    return value
 
 
 def summary_rows(ov: Overview) -> list[dict]:
@@ -172,8 +186,9 @@ def months_report(ov: Overview) -> Report:
                   render={"table": lambda: summary_text(ov)})
 
 
-def status_report(ov: Overview, config, steps: list[str], load_note: str, on=None) -> Report:
+def status_report(ov: Overview, config, steps: list[str], load_note: str, on=None, ending=None) -> Report:
     """`hds status`: the month-end checklist."""
     return Report(f"Month-end status, {ov.first} to {ov.last}", ("month", "claim", "state", "submitted", "received", "payment", "recharge",
                                                               "to_partners"),
-                  data=status_json(ov, config, steps), render={"table": lambda: status_text(ov, config, steps, load_note, on)})
+                  data=status_json(ov, config, steps, ending),
+                  render={"table": lambda: status_text(ov, config, steps, load_note, on, ending)})
