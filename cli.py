@@ -229,14 +229,15 @@ def refresh(db):
     A load does this itself for stores of up to 200,000 discharges.
 
     \b
-    Example: hds refresh --db hds.db; then datasette hds.db --metadata docs/datasette.json
+    Example: hds refresh --db hds.db; then datasette hds.db --metadata hds.db.datasette.json
     """
-    from claims.analysts import refresh as refresh_table
+    from claims.analysts import refresh as refresh_table, write_metadata
     from claims.commands.session import writing
 
     with writing(db) as store:
         rows = refresh_table(store)
-    click.echo(f"{db}: the allocation table holds {rows:,} rows, every month of the data")
+    click.echo(f"{db}: the allocation table holds {rows:,} rows, every month of the data; "
+               f"Datasette's titles in {write_metadata(db)}")
 
 
 @main.command()

@@ -81,3 +81,13 @@ def chromium():
     browser.require_chromium()
     with browser.session() as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def paid_store(tmp_path_factory, october_store) -> Path:
+    """October 2020 submitted and NHS England's receipts for it loaded (under-paid by £2,846.82). Copy it."""
+    from tests.cli_helpers import ok
+
+    db = copy_store(october_store, tmp_path_factory.mktemp("paid-store") / "hds.db")
+    ok("load", SAMPLE_DIR.parent / "receipts", "--db", db)
+    return _checkpointed(db)

@@ -35,8 +35,9 @@ def _migrations():
     return migrations
 
 
-LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5},
-                _migrations)
+LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5,
+                                "ledger_money_as_numbers": None},
+                _migrations, frozenset({"ledger_money_as_numbers"}))
 
 
 def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:

@@ -55,6 +55,19 @@ FIELDS: dict[str, tuple[str, str]] = {
     "paragraphs": ("Paragraphs", "text"),
     "submission_id": ("Submission", "int"),
     "submission_month": ("Submitted in", "month"),
+    "adjustments": ("Adjustments", "money"),
+    "base_days": ("Base days", "int"),
+    "base_amount": ("Base amount", "money"),
+    "alternative_days": ("Alternative days", "int"),
+    "alternative_amount": ("Alternative amount", "money"),
+    "days_moved": ("Days moved", "int"),
+    "amount_moved": ("Amount moved", "money"),
+    "sole_days": ("Days decided alone", "int"),
+    "sole_amount": ("Amount decided alone", "money"),
+    "rows": ("Rows", "int"),
+    "claim": ("Claim", "money"),
+    "to_partners": ("To partners", "money"),
+    "weekly_cost": ("Weekly cost", "money"),
 }
 
 KINDS = ("text", "money", "int", "date", "month")
