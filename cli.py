@@ -171,7 +171,7 @@ def ledger_warnings(store, db: Path) -> tuple[str, ...]:
     return problems
 
 
-@click.group(cls=Hds)
+@click.group(cls=Hds, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hds")
 def main():
     """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme.
@@ -284,12 +284,15 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
 @click.option("--to", "last", callback=_month, metavar="YYYY-MM", help="The last month of --from.")
 @click.option("--as-submitted", is_flag=True,
               help="Recompute a submitted month under the rules pinned to its submission, from the data it used.")
+@click.option("--summary", is_flag=True, help="In the terminal, only the totals (by scheme, month, service, "
+                                              "organisation), not every line.")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @parallel_options
 @rules_option
 @domain_errors
-def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler, rules_dir):
+def claim(month, first, last, as_submitted, summary, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler,
+          rules_dir):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted. With --format xlsx
@@ -318,7 +321,7 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
         warnings = ledger_warnings(r.store, db) if r.store is not None and not as_submitted else ()
         result = month_claim(r, library(rules_dir), month, config_beside(db) if pack else None, as_of, as_submitted,
                              pack, warnings)
-    deliver(views.claim_report(result.claim, lambda: _claim_pack(result)), fmt, out,
+    deliver(views.claim_report(result.claim, lambda: _claim_pack(result), summary), fmt, out,
             default_out=Path(f"claim-{month}.xlsx"))
 
 
@@ -543,8 +546,7 @@ def status(fmt, as_json, out, db, rules_dir):
         ov = overview(r.source, library(rules_dir), first, last, r.store, config)
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings)
-    note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text), fmt, out)
+    deliver(report.status_report(ov, config, steps, report.load_note(load)), fmt, out)
 
 
 @main.command()
@@ -583,18 +585,22 @@ def report(first, last, out, db, data, as_of, rules_dir):
 
 @main.command()
 @month_option()
+@click.option("--summary", is_flag=True, help="In the terminal, only the findings by code, not every finding.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
+              help="Exit with code 1 when there is a finding of this severity or worse (for scripts).")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @rules_option
 @domain_errors
-def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+def check(month, summary, fail_on, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     """The checks to run before submitting a month: coded findings, each citing the paragraph it protects.
 
     Errors (double funding) stop 'hds submit' until corrected or acknowledged;
     warnings are stored with the submission. docs/checks.md explains every code.
 
     \b
-    Example: hds check --month 2020-10 --json -o findings-2020-10.json
+    Examples: hds check --month 2020-10 --json -o findings-2020-10.json
+              hds check --month 2020-10 --summary --fail-on error   (exit 1 on an error: for scripts)
     """
     from claims.report.deliver import deliver
     from claims.report import views
@@ -605,7 +611,10 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     config = config_beside(db) if data is None else None  # with --data: the default thresholds
     with reading(db, data, as_of, rules_dir) as r:
         findings = month_findings(r, library(rules_dir), month, config=config)
-    deliver(views.findings_report(findings, month, totals(findings)), fmt, out)
+    deliver(views.findings_report(findings, month, totals(findings), summary), fmt, out)
+    failing = views.failing(findings, fail_on)
+    if failing:
+        raise HdsError(failing)
 
 
 @main.group()

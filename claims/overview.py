@@ -32,6 +32,13 @@ class MonthOverview:
     amount_by_funder_and_organisation: dict[tuple[str, str], int] = field(default_factory=dict)
     submitted_by_organisation: dict[str, int] = field(default_factory=dict)  # own lines and adjustments
     council_shortfall_pence: int = 0  # the council's share of an under-payment (5.4), once reconciled
+    first_submitted: str | None = None  # the first month the ledger holds a submission for (any month's)
+
+    @property
+    def state(self) -> str:
+        """One of MONTH_STATES: what became, or will become, of this month's claim."""
+        return month_state(self.month, self.submission is not None, self.carried_in is not None,
+                           self.first_submitted, bool(self.draft_by_scheme) or bool(self.claimed_by_scheme))
 
     @property
     def claimed_pence(self) -> int:
@@ -51,6 +58,26 @@ class MonthOverview:
         from claims.reconcile import status_of
 
         return status_of(self.total_pence, self.received_pence, self.received_any)
+
+
+MONTH_STATES = {
+    "submitted": "submitted to NHS England and stored for good",
+    "claimed later": "never submitted on its own: a later submission claimed it as adjustments",
+    "not claimed": "before the first month submitted: claimed outside hds, and hds never claims it",
+    "draft": "not submitted yet: figures recomputed from the data as it stands",
+    "nothing to claim": "no care the scheme pays for",
+}
+
+
+def month_state(month: str, submitted: bool, carried: bool, first_submitted: str | None, anything: bool) -> str:
+    """The state of a month's claim, in the one vocabulary of MONTH_STATES."""
+    if submitted:
+        return "submitted"
+    if carried:
+        return "claimed later"
+    if first_submitted is not None and month < first_submitted:
+        return "not claimed"
+    return "draft" if anything else "nothing to claim"
 
 
 @dataclass
@@ -132,8 +159,9 @@ def _aggregate(rows: Table, months: dict[str, MonthOverview]) -> None:
 
 
 def _ledger(store, months: dict[str, MonthOverview]) -> None:
-    from claims.ledger.read import claimed_in, submissions_of, sums_by_organisation, sums_by_scheme
+    from claims.ledger.read import claimed_in, months_submitted, submissions_of, sums_by_organisation, sums_by_scheme
 
+    first_submitted = months_submitted(store)[0]
     for header in submissions_of(store, list(months)):
         target = months[header["month"]]
         target.submission = header
@@ -143,5 +171,6 @@ def _ledger(store, months: dict[str, MonthOverview]) -> None:
         for organisation, pence in sums_by_organisation(store, header["id"]):
             target.submitted_by_organisation[organisation] = pence
     for month, target in months.items():
+        target.first_submitted = first_submitted
         if target.submission is None:
             target.carried_in = claimed_in(store, month)

@@ -6,7 +6,8 @@ format asked for: the terminal table, CSV, JSON, an Excel workbook or HTML.
 The generic renderings are:
 
 - table: the title, the rows under their headings, each further table (`more`)
-  under its own title, then the notes;
+  under its own title, then the notes; fitted to the terminal's width (80 when
+  not known) and paged when longer than the screen (``claims.report.text``);
 - csv: the rows' columns, field names as the header;
 - json: `data` (the JSON value, when it carries more than the rows), else the rows;
 - xlsx: a sheet per table (the report and each of `more`), with readable headings.
@@ -80,12 +81,19 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
 
     from claims.report.output import write_output
 
+    from claims.report.text import fit, show
+
     content = render(report, fmt)
     out = out or (default_out if fmt == "xlsx" else None)
+    if fmt == "table":
+        content = fit(content)
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
-        click.echo(content)
+        if fmt == "table":
+            show(content)  # fitted to the terminal, paged when long; plain when piped
+        else:
+            click.echo(content)
         return
     write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
     click.echo(f"Wrote {out}", err=True)

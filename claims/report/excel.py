@@ -80,7 +80,7 @@ class Submission:
 @dataclass(frozen=True)
 class ClaimPack:
     month: str
-    status: str  # "draft" | "submitted"
+    status: str  # "draft" | "submitted" | "not claimed" (before the first submitted month: hds never claims it)
     council: Partner
     ccg: Partner
     generated_at: str
@@ -757,7 +757,7 @@ def _write_total(writer: _Writer, table: _Table, box: str) -> None:
 
 # --- printing -------------------------------------------------------------------------
 
-def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, footer_left: str = "",
+def _print_setup(sheet, *, centre: str, right: str = "", mark: str = "", footer_left: str = "",
                  footer_right: str = "", grid: bool = True) -> None:
     sheet.set_landscape()
     sheet.set_paper(A4)
@@ -765,8 +765,8 @@ def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, fo
     sheet.hide_gridlines(0 if grid else 2)  # gridlines on screen and printed, or neither
     sheet.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
     bold = f'&"{FONT},Bold"'
-    if draft:
-        header_right = f"{bold}&14 &K{RED}DRAFT"
+    if mark:  # DRAFT, NOT CLAIMED: in red at the top right of every page
+        header_right = f"{bold}&14 &K{RED}{mark}"
     else:
         header_right = _hf(right) if right else None
     header = _header_footer(f"{bold}&A", _hf(centre), header_right)
@@ -846,11 +846,12 @@ SUMMARY, CURRENT, ADJUSTMENTS, BLOCKS = "Summary", "Current lines", "Adjustments
 RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
 TITLE = "Hospital Discharge Scheme claim to NHS England"
 SIGNERS = ("Prepared by", "Checked by", "Approved by")
+PACK_STATES = ("draft", "submitted", "not claimed")
 
 
 def _check(pack: ClaimPack) -> None:
-    if pack.status not in ("draft", "submitted"):
-        raise ValueError(f"status must be 'draft' or 'submitted', not {pack.status!r}")
+    if pack.status not in PACK_STATES:
+        raise ValueError(f"status must be one of {', '.join(PACK_STATES)}, not {pack.status!r}")
     _month(pack.month)
     for where, lines in (("lines", pack.lines), ("adjustments", pack.adjustments)):
         for n, line in enumerate(lines, 1):
@@ -863,7 +864,7 @@ def _check(pack: ClaimPack) -> None:
 def claim_pack_bytes(pack: ClaimPack) -> bytes:
     """The month-end claim pack as .xlsx bytes (the caller writes them to disk)."""
     _check(pack)
-    draft = pack.status == "draft"
+    draft = pack.status != "submitted"
     month_text = month_name(pack.month)
     book = _new_book()
     summary_ws = book.add_worksheet(SUMMARY)
@@ -877,7 +878,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     for plan in plans:
         plan.layout()
 
-    hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
+    hf = dict(mark=pack.status.upper() if draft else "", right="" if draft else f"Submission {pack.submission.id}",
               footer_left=f"Generated {_when_text(pack.generated_at)}",
               footer_right=f"{pack.council.code} / {pack.ccg.code}")
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
@@ -1038,9 +1039,12 @@ class _Info:
 
 def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     """The title, the draft or submitted banner, and what the claim is: month, partners, submission, checks."""
-    draft = pack.status == "draft"
+    draft = pack.status != "submitted"
     w.append([w.cell(TITLE, "title")], height=26, merge="A{r}:E{r}")
-    if draft:
+    if pack.status == "not claimed":
+        w.append([w.cell("NOT CLAIMED: before the first month submitted; hds never claims it", "banner/draft")],
+                 height=24, merge="A{r}:E{r}")
+    elif draft:
         w.append([w.cell("DRAFT: not submitted to NHS England", "banner/draft")], height=24, merge="A{r}:E{r}")
     else:
         w.append([w.cell(f"SUBMITTED to NHS England as submission {pack.submission.id}", "banner/submitted")],
@@ -1048,7 +1052,8 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     w.append([], height=8)
     info = _Info(w)
     info("Claim month", _month(pack.month), "value/month")
-    info("Status", "DRAFT" if draft else "Submitted", "value/draft" if draft else "value")
+    info("Status", {"draft": "DRAFT", "not claimed": "Not claimed"}.get(pack.status, "Submitted"),
+         "value/draft" if draft else "value")
     info.text("Council", f"{pack.council.name} ({pack.council.code})")
     info.text("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
     load, rulebook = _summary_submission(pack, info)
@@ -1069,7 +1074,8 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
 def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
     """The submission's rows (or that there is none); the load and rulebook the claim stands on."""
     if pack.submission is None:
-        info("Submission", "None: this is a draft", "value/draft")
+        info("Submission", "None: this is a draft" if pack.status == "draft" else "None: not claimed by hds",
+             "value/draft")
         return pack.load_id, pack.rulebook_version
     sub = pack.submission
     info("Submission", sub.id, "value/int")

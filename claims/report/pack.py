@@ -51,7 +51,7 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         submission = excel.Submission(s["id"], s["submitted_at"], s["submitted_by"], s["hash"], s["load_id"],
                                       s["rulebook_version"])
     return excel.ClaimPack(
-        claim.month, "submitted" if header else "draft",
+        claim.month, "submitted" if header else ("not claimed" if claim.status == "not claimed" else "draft"),
         excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
