@@ -515,11 +515,12 @@ def log(db):
     Example: hds log --db hds.db
     """
     from claims.ledger import log_lines
+    from claims.report.deliver import Report, deliver
 
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         lines = log_lines(r.store)
-    click.echo("\n".join(lines))
+    deliver(Report("", (), render={"table": lambda: "\n".join(lines)}), "table", None)
 
 
 @main.command()
@@ -665,15 +666,16 @@ def rules_list(rules_dir):
     Example: hds rules list
     """
     from claims.report import views
+    from claims.report.text import show
 
     lib = library(rules_dir)
+    lines = []
     for name, book in lib.books.items():
         params = ", ".join(f"{p.name}={p.value}" for p in book.parameters.values())
-        click.echo(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
-    click.echo("")
-    click.echo(views.to_table(
+        lines.append(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
+    show("\n".join(lines + ["", views.to_table(
         [{"rule": r.id, "funder": r.funder, "cites": ", ".join(r.cites), "when": r.when}
-         for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"]))
+         for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"])]))
 
 
 def _rulebook(ctx, param, value):

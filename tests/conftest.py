@@ -15,6 +15,21 @@ from rules.engine import Engine
 from rules.library import load_library
 
 
+@pytest.fixture(autouse=True, scope="session")
+def wide_terminal():
+    """Tests read hds's terminal output as a wide terminal shows it (a line a record), so that what they
+    pin is the content; tests of the fitting itself set COLUMNS (80, 60 ...) for their call."""
+    import os
+
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "250"
+    yield
+    if before is None:
+        del os.environ["COLUMNS"]
+    else:
+        os.environ["COLUMNS"] = before
+
+
 @pytest.fixture(scope="session")
 def library():
     return load_library()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from claims.ledger.read import stored_findings, submissions
+from claims.report.labels import user_text, when_text
 from hds.money import format_pounds
 from hds.store import Store
 
@@ -18,7 +19,7 @@ def log_lines(store: Store) -> list[str]:
 def _load_lines(row: dict) -> list[str]:
     changes = json.loads(row["changes"])
     summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
-    lines = [f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})"]
+    lines = [f"  {row['id']:>3}  {when_text(row['loaded_at'])}  {user_text(row['loaded_by'])}  {row['source']}  ({summary})"]
     lines += [f"         {name} sha256 {digest}" for name, digest in json.loads(row["files"]).items()]
     if row.get("hash"):
         lines.append(f"         load hash {row['hash'][:16]}")
@@ -31,7 +32,8 @@ def _with_findings(store: Store) -> list[tuple[dict, list[dict]]]:
 
 
 def _submission_lines(row: dict, kept: list[dict]) -> list[str]:
-    lines = [f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
+    lines = [f"  {row['id']:>3}  {row['month']}  {when_text(row['submitted_at'])}  {user_text(row['submitted_by'])}  "
+             f"load {row['load_id']}  "
              f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)  hash {row['hash'][:16]}"]
     if kept:
         errors = sum(f["severity"] == "error" for f in kept)

@@ -38,6 +38,8 @@ class Report:
     heading: str | None = None  # the sheet's heading line (None: the title)
     total: bool = False  # the sheet gets a =SUM row under its money columns
     render: Mapping[str, Callable[[], str | bytes]] = field(default_factory=dict)  # format -> own renderer
+    shown: tuple[str, ...] | None = None  # the columns the terminal table shows (None: all); the others are
+    # said once in the title (a reconciliation's month), or are for programs
 
 
 def render(report: Report, fmt: str) -> str | bytes:
@@ -66,9 +68,9 @@ def _text(report: Report) -> str:
     from claims.report.views import to_table
 
     parts = [report.title, ""] if report.title else []
-    parts.append(to_table(list(report.rows), list(report.columns)))
+    parts.append(to_table(list(report.rows), list(report.shown or report.columns)))
     for more in report.more:
-        parts += ["", more.title, to_table(list(more.rows), list(more.columns))]
+        parts += ["", more.title, to_table(list(more.rows), list(more.shown or more.columns))]
     for note in report.notes:
         parts += ["", note]
     return "\n".join(parts)

@@ -56,24 +56,29 @@ class Shown:
         return max([len(self.heading)] + [len(v) for v in self.values]) if self.values else len(self.heading)
 
     def least(self) -> int:
-        """The narrowest this column may be: all of a number; a text column's longest word, at most FOLD."""
+        """The narrowest this column may be: all of each number (its heading may wrap at spaces); a text
+        column's longest word, at most FOLD."""
+        words = max((len(w) for w in self.heading.split()), default=1)
         if self.align == "right":
-            return self.natural()
-        return max(1, min(FOLD, max((len(w) for v in [self.heading, *self.values] for w in v.split()), default=1)))
+            return max([words] + [len(v) for v in self.values])
+        return max(1, min(FOLD, max([words] + [len(w) for v in self.values for w in v.split()])))
 
 
 def table(columns: list[Shown], width: int | None = None) -> str:
-    """The columns side by side under their headings, fitted to `width` (default: the terminal's)."""
+    """The columns side by side under their headings, fitted to `width` (default: the terminal's). A
+    table that cannot fit without cutting a number is shown a row at a time, a field to a line."""
     width = width or terminal_width()
     for column in columns:
         column.values = ["" if v is None else str(v) for v in column.values]
+        column.width = column.natural()
+    if not _fit(columns, width):
+        return _stacked(columns, width)
     rows = len(columns[0].values) if columns else 0
-    if rows > RICH_ROWS:
-        return _plain(columns, width)
-    return _rich(columns, width)
+    return _plain(columns, width) if rows > RICH_ROWS else _rich(columns, width)
 
 
 def _rich(columns: list[Shown], width: int) -> str:
+    """rich draws the table in the widths `_fit` chose."""
     from rich import box
     from rich.table import Table
 
@@ -81,11 +86,22 @@ def _rich(columns: list[Shown], width: int) -> str:
                  collapse_padding=True, header_style="", expand=False)
     for c in columns:
         right = c.align == "right"
-        grid.add_column(c.heading, justify="right" if right else "left", no_wrap=right, overflow="fold",
-                        min_width=c.natural() if right else None)
+        grid.add_column(c.heading, justify="right" if right else "left", no_wrap=False, overflow="fold",
+                        min_width=c.width, max_width=c.width)
     for row in zip(*(c.values for c in columns)):
         grid.add_row(*row)
     return render_text(grid, width)
+
+
+def _stacked(columns: list[Shown], width: int) -> str:
+    """Each row as 'Heading: value' lines, rows apart: for a table too wide for the terminal."""
+    label = max(len(c.heading) for c in columns) + 2
+    out = []
+    for i in range(len(columns[0].values) if columns else 0):
+        out += [""] if i else []
+        for c in columns:
+            out.append(fit(f"{(c.heading + ':').ljust(label)}{c.values[i]}".rstrip(), width))
+    return "\n".join(out)
 
 
 def render_text(renderable, width: int) -> str:
@@ -99,10 +115,8 @@ def render_text(renderable, width: int) -> str:
 
 
 def _plain(columns: list[Shown], width: int) -> str:
-    """A long table in rich's look, fast: one format for the rows that fit, wrapping for the rest."""
-    for column in columns:
-        column.width = column.natural()
-    _fit(columns, width)
+    """A long table in rich's look, fast, in the widths `_fit` chose: one format for the rows that fit,
+    wrapping for the rest."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
     lines = _cells([c.heading for c in columns], columns) + [RULE * total]
     template = (" " * GAP).join(f"{{:{'>' if c.align == 'right' else '<'}{c.width}}}" for c in columns)
@@ -115,20 +129,22 @@ def _plain(columns: list[Shown], width: int) -> str:
     return "\n".join(lines)
 
 
-def _fit(columns: list[Shown], width: int) -> None:
-    """Narrow the widest text columns until the table fits (or each reaches its least width)."""
+def _fit(columns: list[Shown], width: int) -> bool:
+    """Narrow the widest text columns (and headings wider than their values) until the table fits
+    `width`; False when it cannot without cutting a number or a word longer than FOLD."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
     while total > width:
-        text = [c for c in columns if c.align != "right" and c.width > c.least()]
-        if not text:
-            return
-        widest = max(text, key=lambda c: c.width)
-        others = sorted((c.width for c in text if c is not widest), reverse=True)
+        narrower = [c for c in columns if c.width > c.least()]
+        if not narrower:
+            return False
+        widest = max(narrower, key=lambda c: (c.align != "right", c.width))
+        others = sorted((c.width for c in narrower if c is not widest), reverse=True)
         cut = min(total - width, widest.width - widest.least())
         if others and widest.width - cut < others[0]:
             cut = max(1, widest.width - others[0])
         widest.width -= cut
         total -= cut
+    return True
 
 
 def _wrap(value: str, width: int) -> list[str]:
@@ -138,7 +154,7 @@ def _wrap(value: str, width: int) -> list[str]:
 
 
 def _cells(values: list[str], columns: list[Shown]) -> list[str]:
-    parts = [_wrap(v, c.width) if c.align != "right" else [v] for v, c in zip(values, columns)]
+    parts = [_wrap(v, c.width) if c.align != "right" or len(v) > c.width else [v] for v, c in zip(values, columns)]
     height = max(len(p) for p in parts)
     out = []
     for i in range(height):

@@ -48,7 +48,8 @@ def allocation_records(rows: Table) -> list[dict]:
 
 
 def allocations_report(rows: Table) -> Report:
-    return Report("", tuple(ALLOCATION_COLUMNS), allocation_records(rows), sheet="Allocations")
+    return Report("", tuple(ALLOCATION_COLUMNS), allocation_records(rows), sheet="Allocations",
+                  shown=("patient_id", "episode_id", "block_id", "scheme", "funder", "days", "amount", "rule"))
 
 
 # --- claims -------------------------------------------------------------------------
@@ -191,7 +192,7 @@ def reconciliation_report(rec: Reconciliation) -> Report:
         {"month": rec.month, "submission": rec.submission_id, "schemes": records, "running": running,
          "shortfall_split": rec.split_rule},
         (Report("Running position", tuple(RUNNING_COLUMNS), running, sheet="Running position", heading=rule),),
-        sheet="Reconciliation", total=True,
+        sheet="Reconciliation", total=True, shown=tuple(RECONCILE_COLUMNS[1:]),
         heading=f"Submission {rec.submission_id} ({rec.month}) and the money received from NHS England")
 
 
@@ -267,6 +268,17 @@ def comparison_columns(result: dict) -> list[str]:
         "patient_id", "discharge_id", "episode_id", "block_id", "funder", "base_days", "alternative_days", "days_moved"]
 
 
+def pennies_note(result: dict) -> str:
+    """Why the amounts moved need not add up to nothing: each (episode, month, funder) is rounded to the
+    penny on its own, so the same days split differently between funders can cost a few pence more or less."""
+    moved = sum(int(Decimal(d["amount"]) * 100) for d in result["difference"].values())
+    if moved == 0:
+        return "The amounts moved add up to £0.00."
+    return (f"The amounts moved add up to {format_pounds(moved)}, not £0.00: each episode's money is rounded to "
+            "the penny once for each month and funder, so the same days split differently between funders can "
+            "round to a few pence more or less.")
+
+
 def comparison_table(result: dict, rules_dir) -> str:
     from claims.report.text import Shown, table, terminal_width
 
@@ -285,7 +297,8 @@ def comparison_table(result: dict, rules_dir) -> str:
                     Shown("Amount moved", [pence(result["difference"][f]["amount"]) for f in funders], "right")],
                    terminal_width()), "",
              f"Days moved between funders add up to {sum(d['days'] for d in result['difference'].values()):+,} "
-             f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed."]
+             f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed.",
+             pennies_note(result)]
     lines = result["lines"]
     if lines:
         shown = lines[:200]
