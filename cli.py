@@ -22,7 +22,20 @@ from hds.errors import HdsError
 
 
 class Hds(click.Group):
-    """The group that turns what goes wrong into one clear line."""
+    """The group that turns what goes wrong into one clear line, and takes --quiet anywhere."""
+
+    def parse_args(self, ctx, args):
+        """--quiet (or -q) before or after the command: no progress shown (hds.progress)."""
+        if "--" in args:
+            head, tail = args[:args.index("--")], args[args.index("--"):]
+        else:
+            head, tail = args, []
+        if any(a in ("--quiet", "-q") for a in head):
+            from hds import progress
+
+            progress.quiet()
+            args = [a for a in head if a not in ("--quiet", "-q")] + tail
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -173,6 +186,8 @@ def ledger_warnings(store, db: Path) -> tuple[str, ...]:
 
 @click.group(cls=Hds, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hds")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False,
+              help="Show no progress on long work (given anywhere on the line; piped output never shows it).")
 def main():
     """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme.
 

@@ -37,12 +37,15 @@ def refresh(store, lib=None) -> int:
 def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
     """After a load: refresh the analysts' table when the store is small enough to do it at once;
     (rows written or None, discharges in the store). The Datasette metadata is written beside it."""
+    from hds import progress
+
     write_metadata(db)
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
         if count > REFRESH_AT_LOAD:
             return None, count
-        return refresh(store, lib), count
+        with progress.step("Refreshing the analysts' allocation table"):
+            return refresh(store, lib), count
 
 
 def metadata_path(db: Path) -> Path:

@@ -111,9 +111,12 @@ def months_between(first: str, last: str) -> list[Month]:
 def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
     """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
     with `config`, each under-paid submitted month's shortfall split as reconcile splits it."""
+    from hds import progress
+
     first, last = Month(first), Month(last)
-    data = source.period(first.first_day, last.last_day)
-    rows = allocations(data, library, first.number, last.number)
+    with progress.step(f"Allocating every day of care, {first} to {last}"):
+        data = source.period(first.first_day, last.last_day)
+        rows = allocations(data, library, first.number, last.number)
     months = {m: MonthOverview(m) for m in months_between(first, last)}
     _aggregate(rows, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
@@ -122,7 +125,8 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
             target.received_by_scheme[scheme] = target.received_by_scheme.get(scheme, 0) + pence
             target.received_any = True
     if store is not None:
-        _ledger(store, months)
+        with progress.step("Reading the ledger and reconciling"):
+            _ledger(store, months)
         if config is not None:
             from claims.reconcile import reconcile
 

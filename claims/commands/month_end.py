@@ -30,7 +30,10 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
                 pack: bool = False, warnings: tuple[str, ...] = ()) -> MonthClaim:
     """The claim for `month` from what `r` reads (a store, or files with --data); with `pack`, the
     rest of the month-end pack."""
-    claim = _claim(r, lib, month, as_of, as_submitted)
+    from hds import progress
+
+    with progress.step(f"Computing the claim for {month}"):
+        claim = _claim(r, lib, month, as_of, as_submitted)
     if not pack or as_submitted:
         return MonthClaim(claim, config, warnings)
     if r.store is None:
@@ -39,9 +42,10 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     from claims.recharge import recharge
     from claims.reconcile import reconcile
 
-    rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
-    reuse = as_of is None  # the recharge states the month as the data stands now
-    rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
+    with progress.step(f"Reconciling and recharging {month}"):
+        rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
+        reuse = as_of is None  # the recharge states the month as the data stands now
+        rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
     return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config))
 
 
@@ -67,6 +71,8 @@ def month_findings(r: Reading, lib, month, submission: dict | None = None, confi
 
         return findings_of(r.store, submission["id"])
     from claims.checks import Thresholds, run_checks
+    from hds import progress
 
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
-    return run_checks(month, r.source.everything(), lib, thresholds)
+    with progress.step(f"Running the checks on {month}"):
+        return run_checks(month, r.source.everything(), lib, thresholds)

@@ -85,8 +85,11 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
 
     from claims.report.text import fit, show
 
-    content = render(report, fmt)
+    from hds import progress
+
     out = out or (default_out if fmt == "xlsx" else None)
+    with progress.step(f"Writing {out}" if out is not None else "Laying out the report"):
+        content = render(report, fmt)
     if fmt == "table":
         content = fit(content)
     if out is None:
