@@ -38,6 +38,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
+from claims.report.labels import partner_text, service_text, user_text
 from claims.report.safe import neutralise
 from hds.dates import MONTH_NAMES
 
@@ -91,8 +92,10 @@ class ClaimPack:
     adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
     reconciliation: Report | None = None  # hds reconcile's report: per scheme, the running position in `more`
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
-    findings: Report | None = None  # the checks' findings (FINDING_COLUMNS); None: not run, no rows: nothing found
+    findings: Report | None = None  # the checks' findings (FINDING_COLUMNS, with subject and acknowledged);
+    # None: not run, no rows: nothing found
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
+    fingerprint: str | None = None  # a draft's fingerprint: the hash of what submit would store (page 1 shows it)
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,8 @@ class Sheet:
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 INT_FORMAT = "#,##0"
 DATE_FORMAT = "dd mmm yyyy"
-DATETIME_FORMAT = "dd mmm yyyy hh:mm"
-UTC_FORMAT = 'dd mmm yyyy hh:mm "UTC"'
+DATETIME_FORMAT = "d mmmm yyyy, hh:mm"  # 3 December 2026, 21:14
+UTC_FORMAT = 'd mmmm yyyy, hh:mm "UTC"'
 MONTH_FORMAT = "mmm yyyy"
 LONG_MONTH_FORMAT = "mmmm yyyy"
 
@@ -362,9 +365,8 @@ def _when_text(value: Any) -> str:
     if when is None:
         return ""
     if isinstance(when, datetime):
-        return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year} {when:%H:%M}" + (
-            " UTC" if style == "utc" else "")
-    return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year}"
+        return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}, {when:%H:%M}" + (" UTC" if style == "utc" else "")
+    return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}"
 
 
 def _hf(text: str) -> str:
@@ -487,7 +489,7 @@ class _SheetPlan:
 
     def table(self, columns: Sequence[Column], records: Sequence, *, total: bool, empty_note: str,
               no_total: tuple[str, ...] = ()) -> _Table:
-        table = _Table(tuple(columns), records, total, empty_note, no_total)
+        table = _Table(tuple(columns), records, total and bool(records), empty_note, no_total)  # no "Total" under a note
         self.blocks.append(("table", table))
         self.tables.append(table)
         return table
@@ -847,6 +849,8 @@ RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
 TITLE = "Hospital Discharge Scheme claim to NHS England"
 SIGNERS = ("Prepared by", "Checked by", "Approved by")
 PACK_STATES = ("draft", "submitted", "not claimed")
+PRINT_PAGES = 12  # the printed pack's most pages: longer line and finding sheets stay in the workbook, unprinted
+DETAIL_SHEETS = (CURRENT, ADJUSTMENTS, BLOCKS, FINDINGS)
 
 
 def _check(pack: ClaimPack) -> None:
@@ -862,7 +866,9 @@ def _check(pack: ClaimPack) -> None:
 
 
 def claim_pack_bytes(pack: ClaimPack) -> bytes:
-    """The month-end claim pack as .xlsx bytes (the caller writes them to disk)."""
+    """The month-end claim pack as .xlsx bytes (the caller writes them to disk): page 1 a certificate, the
+    totals, the reconciliation and the recharge printed; every line and finding in the workbook, printed
+    too when the whole pack still prints on PRINT_PAGES pages."""
     _check(pack)
     draft = pack.status != "submitted"
     month_text = month_name(pack.month)
@@ -877,17 +883,25 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
         plans.append(_findings_plan(pack.findings, month_text))
     for plan in plans:
         plan.layout()
-
+    printed = _pages(plans) + 2 + len(_errors(pack)) // 30 <= PRINT_PAGES
     hf = dict(mark=pack.status.upper() if draft else "", right="" if draft else f"Submission {pack.submission.id}",
               footer_left=f"Generated {_when_text(pack.generated_at)}",
               footer_right=f"{pack.council.code} / {pack.ccg.code}")
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
-    _write_summary(pack, summary_ws, styles, month_text, *tables)
+    _write_summary(pack, summary_ws, styles, month_text, *tables, printed)
     for plan in plans:
         ws = book.add_worksheet(plan.title)
         _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
         _write_plan(plan, ws, styles)
+        if plan.title in DETAIL_SHEETS and not printed:
+            ws.hide()  # kept, with every line, but not printed: a hidden sheet is neither printed nor exported
     return _save(book)
+
+
+def _pages(plans: list[_SheetPlan]) -> int:
+    """About how many pages the sheets print on (rows of one line each; one page at least per sheet)."""
+    rows_per_page = int(PAGE_HEIGHT // ROW_HEIGHT) - 2
+    return sum(max(1, -(-sum(len(t.records) + 2 for t in plan.tables) // rows_per_page)) for plan in plans)
 
 
 def _line_plans(pack: ClaimPack, month_text: str) -> tuple[list[_SheetPlan], tuple[_Table, _Table, _Table]]:
@@ -937,8 +951,8 @@ def _reconciliation_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
 def _recharge_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
     recharge = pack.recharge
     plan = _SheetPlan(RECHARGE, boxed=True)
-    plan.line(f"Recharges between {pack.council.name} ({pack.council.code}) and {pack.ccg.name} "
-              f"({pack.ccg.code}) for {month_text}")
+    plan.line(f"Recharges between {partner_text(pack.council.code, pack.council.name, 'council')} and "
+              f"{partner_text(pack.ccg.code, pack.ccg.name, 'CCG')} for {month_text}")
     plan.table(RECHARGE_COLUMNS, _records(recharge.rows, RECHARGE_COLUMNS, RECHARGE, mapping=True), total=False,
                empty_note="No recharge items")
     plan.blank()
@@ -968,7 +982,7 @@ def _findings_plan(report: Report, month_text: str) -> _SheetPlan:
 
 # The summary is laid out by hand on five columns.
 SUMMARY_WIDTHS = {"A": 34.0, "B": 24.0, "C": 22.0, "D": 30.0, "E": 18.0}
-SIGN_HEIGHT = 32.0
+SIGN_HEIGHT = 30.0
 
 
 def _label_formula(sum_range: str, criteria_range: str, label: str | None, label_ref: str,
@@ -995,9 +1009,10 @@ def _plain_labels(labels: list[str | None]) -> set[str]:
 
 
 def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, current: _Table, adjust: _Table,
-                   blocks: _Table) -> None:
-    """Page 1: what is claimed, by whom, the totals and the sign-off; then a page
-    of totals by scheme, service and organisation."""
+                   blocks: _Table, printed: bool = True) -> None:
+    """Page 1, a certificate: what is claimed, by whom, the totals, the sign-off and every error finding
+    with its acknowledgement (continued overleaf when there are many), the findings by code and the
+    adjustments by month; then a page of totals by scheme, service and organisation."""
     for index, width in enumerate(SUMMARY_WIDTHS.values()):
         _set_width(ws, index, width)
     w = _Writer(ws, styles)
@@ -1005,7 +1020,12 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
     _summary_warnings(pack, w)
     w.append([])
     _summary_totals(pack, w, month_text, current, adjust, blocks)
-    moved = _summary_sign_off(ws, w, month_text)
+    moved = _summary_sign_off(ws, w, month_text + (" and the error findings below" if _errors(pack) else ""))
+    _summary_errors(pack, w)
+    _summary_findings_by_code(pack, w)
+    _summary_adjustments_by_month(pack, w)
+    if not printed:
+        _summary_unprinted(pack, w, month_text)
     # the breakdowns start on a page of their own (or follow a sign-off moved to page 2)
     if moved:
         w.append([])
@@ -1054,8 +1074,8 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     info("Claim month", _month(pack.month), "value/month")
     info("Status", {"draft": "DRAFT", "not claimed": "Not claimed"}.get(pack.status, "Submitted"),
          "value/draft" if draft else "value")
-    info.text("Council", f"{pack.council.name} ({pack.council.code})")
-    info.text("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
+    info.text("Council", partner_text(pack.council.code, pack.council.name))
+    info.text("CCG", partner_text(pack.ccg.code, pack.ccg.name))
     load, rulebook = _summary_submission(pack, info)
     info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
     info.text("Rulebook version", rulebook)
@@ -1068,7 +1088,10 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     elif not pack.findings.rows:
         info.text("Checks", "Run: no findings")
     else:
-        info.text("Checks", f"{len(pack.findings.rows):,} finding(s): see the Findings sheet")
+        errors = len(_errors(pack))
+        info.text("Checks", f"{len(pack.findings.rows):,} finding(s): {errors:,} error(s), listed below with their "
+                            f"acknowledgements; {len(pack.findings.rows) - errors:,} warning(s), counted by code below; "
+                            "every finding on the Findings sheet")
 
 
 def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
@@ -1076,11 +1099,14 @@ def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
     if pack.submission is None:
         info("Submission", "None: this is a draft" if pack.status == "draft" else "None: not claimed by hds",
              "value/draft")
+        if pack.fingerprint:  # what `hds submit` would store, so that the signed draft can be matched to it
+            shown = _hash_lines(pack.fingerprint)
+            info("Fingerprint (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
         return pack.load_id, pack.rulebook_version
     sub = pack.submission
     info("Submission", sub.id, "value/int")
     info.when("Submitted at", sub.submitted_at)
-    info.text("Submitted by", sub.submitted_by)
+    info.text("Submitted by", user_text(sub.submitted_by))
     shown = _hash_lines(sub.hash)
     info("Hash (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
     return sub.load_id, sub.rulebook_version
@@ -1148,8 +1174,13 @@ def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _
         for label in labels:
             row = w.row + 1
             ref = f"$A{row}"
+            if key == "service" and label is not None and service_text(label) != label:
+                ref = '"' + label.replace('"', '""') + '"'  # the service by its name; the formula by its code
+                label_cell = w.text(service_text(label))
+            else:
+                label_cell = w.text(label) if label is not None else w.cell("(blank)", "note")
             w.append([
-                w.text(label) if label is not None else w.cell("(blank)", "note"),
+                label_cell,
                 w.cell(_label_formula(cur_amount, current.range(key, CURRENT), label, ref, label in plain), "money"),
                 w.cell(_label_formula(adj_amount, adjust.range(key, ADJUSTMENTS), label, ref, label in plain),
                        "money"),
@@ -1166,3 +1197,92 @@ def _hash_lines(digest: str) -> str:
     digest = digest.strip()
     groups = [digest[i:i + 8] for i in range(0, len(digest), 8)]
     return "\n".join(" ".join(groups[i:i + 4]) for i in range(0, len(groups), 4)) or "(none)"
+
+
+ERROR_HEADINGS = ("Error finding (CODE:SUBJECT)", "At stake (£)", "Acknowledged by", "Reason")
+
+
+def _errors(pack: ClaimPack) -> list[dict]:
+    """The pack's error findings, as the Findings report lists them (with subject and acknowledged)."""
+    return [f for f in (pack.findings.rows if pack.findings is not None else ()) if f.get("severity") == "error"]
+
+
+def _acknowledgement(text: str | None, draft: bool) -> tuple[str, str]:
+    """(who, why) from a stored acknowledgement, 'accepted by jsmith: two carers agreed'."""
+    if not text:
+        return ("not yet" if draft else "not acknowledged"), ""
+    head, _, reason = text.partition(": ")
+    return head.removeprefix("accepted by ").strip(), reason.strip()
+
+
+def _summary_errors(pack: ClaimPack, w: _Writer) -> None:
+    """Every error finding, each with its acknowledgement and reason in their own columns."""
+    errors = _errors(pack)
+    if pack.findings is None:
+        return
+    w.append([])
+    w.append([w.cell(ERROR_HEADINGS[0], "section"), w.cell(ERROR_HEADINGS[1], "section/right"),
+              w.cell(ERROR_HEADINGS[2], "section"), w.cell(ERROR_HEADINGS[3], "section"), w.cell(None, "section")],
+             merge="D{r}:E{r}")
+    if not errors:
+        w.append([w.cell("No error findings", "note")], merge="A{r}:E{r}")
+        return
+    widths = list(SUMMARY_WIDTHS.values())
+    for f in errors:
+        key = _clean(f"{f['code']}:{f.get('subject', '')}") or ""
+        who, why = _acknowledgement(f.get("acknowledged"), pack.status != "submitted")
+        lines = max(_lines_needed(key, widths[0]), _lines_needed(who, widths[2]), _lines_needed(why, widths[3] + widths[4]))
+        w.append([w.text(key, "value"), w.cell(_money(f.get("amount")), "money/top"), w.text(_clean(who), "value"),
+                  w.text(_clean(why), "value")], height=_height(lines) if lines > 1 else None, merge="D{r}:E{r}")
+
+
+def _summary_unprinted(pack: ClaimPack, w: _Writer, month_text: str) -> None:
+    """Where the lines and findings that are not printed are."""
+    note = (f"Every line ({len(pack.lines):,} for {month_text}, {len(pack.adjustments):,} adjustments) and every "
+            f"finding is in this workbook on the sheets {', '.join(DETAIL_SHEETS[:-1])} and {DETAIL_SHEETS[-1]}, "
+            "which are not printed (too long to print): right-click a sheet tab and choose Unhide (Show Sheet).")
+    w.append([], height=6)
+    w.append([w.text(note, "note")], height=_height(_lines_needed(note, sum(SUMMARY_WIDTHS.values()))),
+             merge="A{r}:E{r}")
+
+
+def _summary_adjustments_by_month(pack: ClaimPack, w: _Writer) -> None:
+    """The adjustments summed by the month they correct and by scheme (every line is on the Adjustments sheet)."""
+    totals: dict[tuple[str, str], list] = {}
+    for line in pack.adjustments:
+        entry = totals.setdefault((line.claim_month, line.scheme), [0, Decimal(0)])
+        entry[0] += 1
+        entry[1] += line.amount
+    w.append([])
+    w.append([w.cell("Adjustments by month corrected", "section"), w.cell("Scheme", "section"),
+              w.cell("Lines", "section/right"), w.cell("Amount (£)", "section/right"), w.cell(None, "section")])
+    for (month, scheme), (count, amount) in sorted(totals.items()):
+        w.append([w.cell(_month(month), "month"), w.text(_clean(scheme)), w.cell(count, "int"), w.cell(amount, "money")])
+    if not totals:
+        w.append([w.cell("No adjustments to earlier months", "note")])
+        return
+    w.append([w.cell("Total", "total"), w.cell(None, "total"), w.cell(len(pack.adjustments), "total/int"),
+              w.cell(sum((a for _, a in totals.values()), Decimal(0)), "total/money")])
+
+
+def _summary_findings_by_code(pack: ClaimPack, w: _Writer) -> None:
+    """The findings counted by code, with the money at stake (every finding is on the Findings sheet)."""
+    if pack.findings is None:
+        return
+    codes: dict[str, list] = {}
+    for f in pack.findings.rows:
+        entry = codes.setdefault(f["code"], [f["severity"], f["paragraph"], 0, Decimal(0)])
+        entry[2] += 1
+        entry[3] += _money(f.get("amount")) or Decimal(0)
+    w.append([])
+    w.append([w.cell("Findings by code", "section"), w.cell("Severity", "section"), w.cell("Paragraph", "section"),
+              w.cell("Findings", "section/right"), w.cell("At stake (£)", "section/right")])
+    for code, (severity, paragraph, count, amount) in sorted(codes.items(), key=lambda c: (c[1][0] != "error", c[0])):
+        w.append([w.text(_clean(code)), w.text(_clean(severity)), w.text(_clean(paragraph)), w.cell(count, "int"),
+                  w.cell(amount, "money")])
+    if not codes:
+        w.append([w.cell("No findings", "note")])
+        return
+    w.append([w.cell("Total", "total"), w.cell(None, "total"), w.cell(None, "total"),
+              w.cell(len(pack.findings.rows), "total/int"),
+              w.cell(sum((c[3] for c in codes.values()), Decimal(0)), "total/money")])

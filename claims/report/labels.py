@@ -33,10 +33,10 @@ def month_text(month: str) -> str:
 
 def partner_text(code: str, name: str = "", role: str = "") -> str:
     """A partner as people know it: 'Oxfordshire County Council (OCC)' when hds.toml names it, else its
-    role and code ('the council, OCC'); never the code twice ('OCC (OCC)')."""
+    role and code ('the council OCC'); never the code twice ('OCC (OCC)')."""
     if name and name != code:
         return f"{name} ({code})"
-    return f"the {role}, {code}" if role else code
+    return f"the {role} {code}" if role else code
 
 
 def service_text(service: str) -> str:

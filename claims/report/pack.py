@@ -35,9 +35,10 @@ def findings(found) -> Report | None:
     if found is None:
         return None
     return Report("Findings", tuple(c.key for c in excel.FINDING_COLUMNS), tuple(
-        {"code": f.code, "severity": f.severity, "paragraph": f.paragraph,
+        {"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
          "ids": "; ".join(f"{k} {ids_cell(v, ', ')}" for k, v in f.ids.items() if v),
-         "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message} for f in found))
+         "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message,
+         "acknowledged": f.acknowledged} for f in found))
 
 
 def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = ()) -> excel.ClaimPack:

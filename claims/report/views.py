@@ -327,7 +327,7 @@ def finding_records(findings) -> list[dict]:
 def finding_json(findings) -> list[dict]:
     return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
              "ids": {k: list(v) for k, v in f.ids.items()}, "amount": Pounds.of(f.amount_pence),
-             "message": f.message} for f in findings]
+             "message": f.message, "acknowledged": f.acknowledged or None} for f in findings]
 
 
 def finding_totals(totals: dict) -> dict:
@@ -350,7 +350,8 @@ def findings_table(findings, month: str, summary: bool = False) -> str:
             Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]),
             Shown("Severity", [f.severity for f in findings]), Shown("Para", [f.paragraph for f in findings]),
             Shown("At stake", [format_pounds(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
-            Shown("What it means", [f.message for f in findings])], terminal_width()), ""]
+            Shown("What it means", [f.message + (f" Acknowledged: {f.acknowledged}." if f.acknowledged else "")
+                                     for f in findings])], terminal_width()), ""]
     return "\n".join(parts + findings_summary(findings, month))
 
 
