@@ -32,6 +32,8 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     rest of the month-end pack."""
     from hds import progress
 
+    if not as_submitted:
+        within_data(r.source, month)
     with progress.step(f"Computing the claim for {month}"):
         claim = _claim(r, lib, month, as_of, as_submitted)
     if not pack or as_submitted:
@@ -73,6 +75,23 @@ def month_findings(r: Reading, lib, month, submission: dict | None = None, confi
     from claims.checks import Thresholds, run_checks
     from hds import progress
 
+    within_data(r.source, month)
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
     with progress.step(f"Running the checks on {month}"):
         return run_checks(month, r.source.everything(), lib, thresholds)
+
+
+def within_data(source, month) -> None:
+    """Refuse a month outside the data: a claim or checks for it would only restate the months before it
+    (a month after the data would claim every unsubmitted month as an adjustment)."""
+    from claims.report.labels import month_text
+    from hds.errors import HdsError
+    from hds.month import Month
+
+    first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+    if month > last:
+        raise HdsError(f"{month} is after the data, which ends in {month_text(last)}; give a month from "
+                       f"{first} to {last}")
+    if month < first:
+        raise HdsError(f"{month} is before the data, which starts in {month_text(first)}; give a month from "
+                       f"{first} to {last}")
