@@ -87,7 +87,7 @@ def _rich(columns: list[Shown], width: int) -> str:
     for c in columns:
         right = c.align == "right"
         grid.add_column(c.heading, justify="right" if right else "left", no_wrap=False, overflow="fold",
-                        min_width=c.width, max_width=c.width)
+                        min_width=c.width, max_width=c.width)  # the widths _fit chose
     for row in zip(*(c.values for c in columns)):
         grid.add_row(*row)
     return render_text(grid, width)
@@ -133,13 +133,14 @@ def _fit(columns: list[Shown], width: int) -> bool:
     """Narrow the widest text columns (and headings wider than their values) until the table fits
     `width`; False when it cannot without cutting a number or a word longer than FOLD."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
+    least = [c.least() for c in columns] if total > width else []  # each column's words counted once
     while total > width:
-        narrower = [c for c in columns if c.width > c.least()]
+        narrower = [(c, low) for c, low in zip(columns, least) if c.width > low]
         if not narrower:
             return False
-        widest = max(narrower, key=lambda c: (c.align != "right", c.width))
-        others = sorted((c.width for c in narrower if c is not widest), reverse=True)
-        cut = min(total - width, widest.width - widest.least())
+        widest, low = max(narrower, key=lambda pair: (pair[0].align != "right", pair[0].width))
+        others = sorted((c.width for c, _ in narrower if c is not widest), reverse=True)
+        cut = min(total - width, widest.width - low)
         if others and widest.width - cut < others[0]:
             cut = max(1, widest.width - others[0])
         widest.width -= cut
