@@ -120,6 +120,8 @@ LONG_MONTH_FORMAT = "mmmm yyyy"
 FONT = "Arial"  # metric twin of Liberation Sans, so widths hold in Excel and LibreOffice alike
 MONO = "Courier New"
 SIZE = 10
+SMALL = 8  # the certificate's list of errors when it is long: more to a page
+SMALL_LINE = 10.5  # points per line of 8pt text
 LINE_HEIGHT = 13.0  # points per line of 10pt text
 ROW_HEIGHT = 12.8  # a row of one line, as LibreOffice and Excel draw Arial 10
 CHARS_PER_UNIT = 1.1  # characters of ordinary text per unit of column width (a unit is one digit), erring low
@@ -209,6 +211,7 @@ _STYLES: dict[str, dict] = {
     "subheading": _font(bold=True),
     "section": _SECTION,
     "section/right": {**_SECTION, **_align("right")},
+    "section/pad": {**_SECTION, **_align("left", indent=1)},
     "banner/draft": {**_font(14, bold=True, color=RED), **_fill("FDE9E9"), **_border(_BOX, _BOX),
                      **_align("center", "center")},
     "banner/submitted": {**_font(12, bold=True, color="375623"), **_fill("E2EFDA"), **_border(_BOX, _BOX),
@@ -223,6 +226,10 @@ _STYLES: dict[str, dict] = {
     "hash": {**_font(name=MONO), **_align("left", "top", wrap=True)},
     "warning": {**_font(bold=True, color=RED), **_align(vertical="top", wrap=True)},
     "note": {**_font(italic=True, color="595959"), **_align(vertical="top", wrap=True)},
+    "small": {**_font(SMALL), **_align("left", "top", wrap=True)},
+    "small/pad": {**_font(SMALL), **_align("left", "top", wrap=True, indent=1)},
+    "value/pad": _align("left", "top", wrap=True, indent=1),
+    "small/money": {**_font(SMALL), "num_format": MONEY_FORMAT, **_align(vertical="top")},
     "net/label": {**_font(11, bold=True), **_TOP_DOUBLE, **_align(vertical="center", wrap=True)},
     "net/money": {**_font(11, bold=True), **_TOP_DOUBLE, "num_format": MONEY_FORMAT, **_align(vertical="center")},
     "net/blank": _TOP_DOUBLE,
@@ -893,7 +900,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
         ws = book.add_worksheet(plan.title)
         _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
         _write_plan(plan, ws, styles)
-        if plan.title in DETAIL_SHEETS and not printed:
+        if (plan.title in DETAIL_SHEETS and not printed) or (plan.title == RECONCILIATION and pack.reconciliation is None):
             ws.hide()  # kept, with every line, but not printed: a hidden sheet is neither printed nor exported
     return _save(book)
 
@@ -1092,6 +1099,9 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
         info.text("Checks", f"{len(pack.findings.rows):,} finding(s): {errors:,} error(s), listed below with their "
                             f"acknowledgements; {len(pack.findings.rows) - errors:,} warning(s), counted by code below; "
                             "every finding on the Findings sheet")
+    if pack.reconciliation is None:
+        info.text("Reconciliation", "None yet: a month is reconciled once it has been submitted and NHS England "
+                                    "has paid")
 
 
 def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
@@ -1200,6 +1210,7 @@ def _hash_lines(digest: str) -> str:
 
 
 ERROR_HEADINGS = ("Error finding (CODE:SUBJECT)", "At stake (£)", "Acknowledged by", "Reason")
+SMALL_FROM = 20  # more error findings than this are listed in small print
 
 
 def _errors(pack: ClaimPack) -> list[dict]:
@@ -1216,24 +1227,29 @@ def _acknowledgement(text: str | None, draft: bool) -> tuple[str, str]:
 
 
 def _summary_errors(pack: ClaimPack, w: _Writer) -> None:
-    """Every error finding, each with its acknowledgement and reason in their own columns."""
+    """Every error finding, each with its acknowledgement and reason in their own columns (in small print
+    when there are many, so that a national month's errors take a few pages, not dozens)."""
     errors = _errors(pack)
     if pack.findings is None:
         return
     w.append([])
     w.append([w.cell(ERROR_HEADINGS[0], "section"), w.cell(ERROR_HEADINGS[1], "section/right"),
-              w.cell(ERROR_HEADINGS[2], "section"), w.cell(ERROR_HEADINGS[3], "section"), w.cell(None, "section")],
+              w.cell(ERROR_HEADINGS[2], "section/pad"), w.cell(ERROR_HEADINGS[3], "section"), w.cell(None, "section")],
              merge="D{r}:E{r}")
     if not errors:
         w.append([w.cell("No error findings", "note")], merge="A{r}:E{r}")
         return
-    widths = list(SUMMARY_WIDTHS.values())
+    small = len(errors) > SMALL_FROM
+    text, money, scale = ("small", "small/money", SIZE / SMALL) if small else ("value", "money/top", 1.0)
+    pad = text + "/pad"  # the acknowledgement a little away from the amount before it
+    widths = [width * scale for width in SUMMARY_WIDTHS.values()]
     for f in errors:
         key = _clean(f"{f['code']}:{f.get('subject', '')}") or ""
         who, why = _acknowledgement(f.get("acknowledged"), pack.status != "submitted")
         lines = max(_lines_needed(key, widths[0]), _lines_needed(who, widths[2]), _lines_needed(why, widths[3] + widths[4]))
-        w.append([w.text(key, "value"), w.cell(_money(f.get("amount")), "money/top"), w.text(_clean(who), "value"),
-                  w.text(_clean(why), "value")], height=_height(lines) if lines > 1 else None, merge="D{r}:E{r}")
+        height = round(lines * SMALL_LINE + 1, 1) if small else (_height(lines) if lines > 1 else None)
+        w.append([w.text(key, text), w.cell(_money(f.get("amount")), money), w.text(_clean(who), pad),
+                  w.text(_clean(why), text)], height=height, merge="D{r}:E{r}")
 
 
 def _summary_unprinted(pack: ClaimPack, w: _Writer, month_text: str) -> None:
