@@ -101,3 +101,22 @@ def test_check_fails_on_errors_for_scripts(paid_store):
 def test_dash_h_is_help():
     assert ok("-h") == ok("--help") and ok("claim", "-h") == ok("claim", "--help")
     assert "Examples: hds claim --month 2020-10" in ok("claim", "-h")
+
+
+def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monkeypatch):
+    import click
+
+    from claims.report import text as terminal
+
+    paged, echoed = [], []
+    monkeypatch.setattr(click, "echo_via_pager", lambda content: paged.append(content))
+    monkeypatch.setattr(click, "echo", lambda content, **kw: echoed.append(content))
+    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
+    long, short = "\n".join(f"line {n}" for n in range(100)), "one line"
+    monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: True)
+    terminal.show(long)
+    terminal.show(short)
+    assert paged == [long] and echoed == [short]
+    monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: False)
+    terminal.show(long)
+    assert paged == [long] and echoed == [short, long]  # piped: never paged
