@@ -22,7 +22,20 @@ from hds.errors import HdsError
 
 
 class Hds(click.Group):
-    """The group that turns what goes wrong into one clear line."""
+    """The group that turns what goes wrong into one clear line, and takes --quiet anywhere."""
+
+    def parse_args(self, ctx, args):
+        """--quiet (or -q) before or after the command: no progress shown (hds.progress)."""
+        if "--" in args:
+            head, tail = args[:args.index("--")], args[args.index("--"):]
+        else:
+            head, tail = args, []
+        if any(a in ("--quiet", "-q") for a in head):
+            from hds import progress
+
+            progress.quiet()
+            args = [a for a in head if a not in ("--quiet", "-q")] + tail
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -204,8 +217,10 @@ def ledger_warnings(store, db: Path) -> tuple[str, ...]:
     return problems
 
 
-@click.group(cls=Hds)
+@click.group(cls=Hds, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="hds")
+@click.option("-q", "--quiet", is_flag=True, expose_value=False,
+              help="Show no progress on long work (given anywhere on the line; piped output never shows it).")
 def main():
     """hds: claims engine for the NHS COVID-19 Hospital Discharge Scheme.
 
@@ -263,14 +278,15 @@ def refresh(db):
     A load does this itself for stores of up to 200,000 discharges.
 
     \b
-    Example: hds refresh --db hds.db; then datasette hds.db --metadata docs/datasette.json
+    Example: hds refresh --db hds.db; then datasette hds.db --metadata hds.db.datasette.json
     """
-    from claims.analysts import refresh as refresh_table
+    from claims.analysts import refresh as refresh_table, write_metadata
     from claims.commands.session import writing
 
     with writing(db) as store:
         rows = refresh_table(store)
-    click.echo(f"{db}: the allocation table holds {rows:,} rows, every month of the data")
+    click.echo(f"{db}: the allocation table holds {rows:,} rows, every month of the data; "
+               f"Datasette's titles in {write_metadata(db)}")
 
 
 @main.command()
@@ -317,12 +333,15 @@ def allocations(month, fmt, as_csv, as_json, out, db, data, as_of, workers, sche
 @click.option("--to", "last", callback=_month, metavar="YYYY-MM", help="The last month of --from.")
 @click.option("--as-submitted", is_flag=True,
               help="Recompute a submitted month under the rules pinned to its submission, from the data it used.")
+@click.option("--summary", is_flag=True, help="In the terminal, only the totals (by scheme, month, service, "
+                                              "organisation), not every line.")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @parallel_options
 @rules_option
 @domain_errors
-def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler, rules_dir):
+def claim(month, first, last, as_submitted, summary, fmt, as_csv, as_json, out, db, data, as_of, workers, scheduler,
+          rules_dir):
     """The claim to NHS England for a month: its lines, adjustments for earlier months, and totals.
 
     A month already submitted shows what was submitted. With --format xlsx
@@ -351,7 +370,7 @@ def claim(month, first, last, as_submitted, fmt, as_csv, as_json, out, db, data,
         warnings = ledger_warnings(r.store, db) if r.store is not None and not as_submitted else ()
         result = month_claim(r, library(rules_dir), month, config_beside(db) if pack else None, as_of, as_submitted,
                              pack, warnings)
-    deliver(views.claim_report(result.claim, lambda: _claim_pack(result)), fmt, out,
+    deliver(views.claim_report(result.claim, lambda: _claim_pack(result), summary), fmt, out,
             default_out=Path(f"claim-{month}.xlsx"))
 
 
@@ -637,11 +656,12 @@ def log(db):
     Example: hds log --db hds.db
     """
     from claims.ledger import log_lines
+    from claims.report.deliver import Report, deliver
 
     with reading_store(db) as r:
         ledger_warnings(r.store, db)
         lines = log_lines(r.store)
-    click.echo("\n".join(lines))
+    deliver(Report("", (), render={"table": lambda: "\n".join(lines)}), "table", None)
 
 
 @main.command()
@@ -668,8 +688,7 @@ def status(fmt, as_json, out, db, rules_dir):
         ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
     steps = report.next_steps(ov, warnings, reminders=report.deadline_reminders(ov, config, on))
-    note_text = f"Latest load: {load['id']} ({load['loaded_at']}, {load['source']})"
-    deliver(report.status_report(ov, config, steps, note_text, on, ending), fmt, out)
+    deliver(report.status_report(ov, config, steps, report.load_note(load), on, ending), fmt, out)
 
 
 @main.command()
@@ -718,18 +737,22 @@ def report(first, last, out, db, data, as_of, rules_dir):
 
 @main.command()
 @month_option()
+@click.option("--summary", is_flag=True, help="In the terminal, only the findings by code, not every finding.")
+@click.option("--fail-on", type=click.Choice(["error", "warning"]), default=None,
+              help="Exit with code 1 when there is a finding of this severity or worse (for scripts).")
 @output_options(["table", "csv", "json", "xlsx"])
 @data_options
 @rules_option
 @domain_errors
-def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
+def check(month, summary, fail_on, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     """The checks to run before submitting a month: coded findings, each citing the paragraph it protects.
 
     Errors (double funding) stop 'hds submit' until corrected or acknowledged;
     warnings are stored with the submission. docs/checks.md explains every code.
 
     \b
-    Example: hds check --month 2020-10 --json -o findings-2020-10.json
+    Examples: hds check --month 2020-10 --json -o findings-2020-10.json
+              hds check --month 2020-10 --summary --fail-on error   (exit 1 on an error: for scripts)
     """
     from claims.report.deliver import deliver
     from claims.report import views
@@ -740,7 +763,10 @@ def check(month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
     config = config_beside(db) if data is None else None  # with --data: the default thresholds
     with reading(db, data, as_of, rules_dir) as r:
         findings = month_findings(r, library(rules_dir), month, config=config)
-    deliver(views.findings_report(findings, month, totals(findings)), fmt, out)
+    deliver(views.findings_report(findings, month, totals(findings), summary), fmt, out)
+    failing = views.failing(findings, fail_on)
+    if failing:
+        raise HdsError(failing)
 
 
 @main.group()
@@ -791,15 +817,16 @@ def rules_list(rules_dir):
     Example: hds rules list
     """
     from claims.report import views
+    from claims.report.text import show
 
     lib = library(rules_dir)
+    lines = []
     for name, book in lib.books.items():
         params = ", ".join(f"{p.name}={p.value}" for p in book.parameters.values())
-        click.echo(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
-    click.echo("")
-    click.echo(views.to_table(
+        lines.append(f"{name}: {book.title}" + (f" [{params}]" if params else ""))
+    show("\n".join(lines + ["", views.to_table(
         [{"rule": r.id, "funder": r.funder, "cites": ", ".join(r.cites), "when": r.when}
-         for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"]))
+         for r in lib.books["common"].rules], ["rule", "funder", "cites", "when"])]))
 
 
 def _rulebook(ctx, param, value):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from claims.commands.session import library, writing
 
+METADATA = Path(__file__).with_name("datasette.json")  # the titles of the views and tables, for any store name
 REFRESH_AT_LOAD = 200_000  # discharges: up to this many, a load refreshes the analysts' allocation table itself
 
 
@@ -35,9 +36,31 @@ def refresh(store, lib=None) -> int:
 
 def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
     """After a load: refresh the analysts' table when the store is small enough to do it at once;
-    (rows written or None, discharges in the store)."""
+    (rows written or None, discharges in the store). The Datasette metadata is written beside it."""
+    from hds import progress
+
+    write_metadata(db)
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
         if count > REFRESH_AT_LOAD:
             return None, count
-        return refresh(store, lib), count
+        with progress.step("Refreshing the analysts' allocation table"):
+            return refresh(store, lib), count
+
+
+def metadata_path(db: Path) -> Path:
+    return Path(f"{db}.datasette.json")
+
+
+def write_metadata(db: Path) -> Path:
+    """`<store>.datasette.json`: Datasette's titles and descriptions, keyed by the name Datasette gives
+    this store (its file name without the extension), views first and the tables behind them hidden."""
+    import json
+
+    from claims.report.output import write_output
+
+    metadata = json.loads(METADATA.read_text(encoding="utf-8"))
+    metadata["databases"] = {Path(db).stem: metadata["databases"].pop("STORE")}
+    path = metadata_path(db)
+    write_output(path, json.dumps(metadata, indent=2, ensure_ascii=False) + "\n")
+    return path

@@ -58,6 +58,7 @@ class Finding:
     ids: dict[str, list[str]]  # the records involved, by kind (ID_KINDS)
     amount_pence: int  # the scheme money of the month in doubt (0 if none)
     message: str  # one plain sentence; never an NHS number
+    acknowledged: str = ""  # stored with a submission: who accepted it and why ("" when nobody did)
 
     @property
     def key(self) -> str:

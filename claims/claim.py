@@ -73,6 +73,7 @@ class Claim:
     carried_in: tuple[int, str] | None = None  # a month skipped over: the submission that claimed it
     carrier: dict | None = None  # that submission's header
     computed: Table | None = None  # the allocation rows (every funder) this claim was computed from, if it was
+    first_submitted: str | None = None  # the ledger's first submitted month: a month before it is not claimed
 
     @property
     def allocation(self) -> Table | None:
@@ -84,9 +85,13 @@ class Claim:
 
     @property
     def status(self) -> str:
+        """submitted, carried (claimed later, as adjustments), not claimed (before the first submitted
+        month: hds never claims it) or draft."""
         if self.submission:
             return "submitted"
-        return "carried" if self.carried_in else "draft"
+        if self.carried_in:
+            return "carried"
+        return "not claimed" if self.first_submitted is not None and self.month < self.first_submitted else "draft"
 
     def _lines(self, which: str) -> Table:
         return {"current": self.lines, "adjustments": self.adjustments,

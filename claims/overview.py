@@ -32,6 +32,13 @@ class MonthOverview:
     amount_by_funder_and_organisation: dict[tuple[str, str], int] = field(default_factory=dict)
     submitted_by_organisation: dict[str, int] = field(default_factory=dict)  # own lines and adjustments
     council_shortfall_pence: int = 0  # the council's share of an under-payment (5.4), once reconciled
+    first_submitted: str | None = None  # the first month the ledger holds a submission for (any month's)
+
+    @property
+    def state(self) -> str:
+        """One of MONTH_STATES: what became, or will become, of this month's claim."""
+        return month_state(self.month, self.submission is not None, self.carried_in is not None,
+                           self.first_submitted, bool(self.draft_by_scheme) or bool(self.claimed_by_scheme))
 
     @property
     def claimed_pence(self) -> int:
@@ -51,6 +58,26 @@ class MonthOverview:
         from claims.reconcile import status_of
 
         return status_of(self.total_pence, self.received_pence, self.received_any)
+
+
+MONTH_STATES = {
+    "submitted": "submitted to NHS England and stored for good",
+    "claimed later": "never submitted on its own: a later submission claimed it as adjustments",
+    "not claimed": "before the first month submitted: claimed outside hds, and hds never claims it",
+    "draft": "not submitted yet: figures recomputed from the data as it stands",
+    "nothing to claim": "no care the scheme pays for",
+}
+
+
+def month_state(month: str, submitted: bool, carried: bool, first_submitted: str | None, anything: bool) -> str:
+    """The state of a month's claim, in the one vocabulary of MONTH_STATES."""
+    if submitted:
+        return "submitted"
+    if carried:
+        return "claimed later"
+    if first_submitted is not None and month < first_submitted:
+        return "not claimed"
+    return "draft" if anything else "nothing to claim"
 
 
 @dataclass
@@ -84,9 +111,12 @@ def months_between(first: str, last: str) -> list[Month]:
 def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
     """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
     with `config`, each under-paid submitted month's shortfall split as reconcile splits it."""
+    from hds import progress
+
     first, last = Month(first), Month(last)
-    data = source.period(first.first_day, last.last_day)
-    rows = allocations(data, library, first.number, last.number)
+    with progress.step(f"Allocating every day of care, {first} to {last}"):
+        data = source.period(first.first_day, last.last_day)
+        rows = allocations(data, library, first.number, last.number)
     months = {m: MonthOverview(m) for m in months_between(first, last)}
     _aggregate(rows, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
@@ -95,7 +125,8 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
             target.received_by_scheme[scheme] = target.received_by_scheme.get(scheme, 0) + pence
             target.received_any = True
     if store is not None:
-        _ledger(store, months)
+        with progress.step("Reading the ledger and reconciling"):
+            _ledger(store, months)
         if config is not None:
             from claims.reconcile import reconcile
 
@@ -149,8 +180,9 @@ def _aggregate(rows: Table, months: dict[str, MonthOverview]) -> None:
 
 
 def _ledger(store, months: dict[str, MonthOverview]) -> None:
-    from claims.ledger.read import claimed_in, submissions_of, sums_by_organisation, sums_by_scheme
+    from claims.ledger.read import claimed_in, months_submitted, submissions_of, sums_by_organisation, sums_by_scheme
 
+    first_submitted = months_submitted(store)[0]
     for header in submissions_of(store, list(months)):
         target = months[header["month"]]
         target.submission = header
@@ -160,5 +192,6 @@ def _ledger(store, months: dict[str, MonthOverview]) -> None:
         for organisation, pence in sums_by_organisation(store, header["id"]):
             target.submitted_by_organisation[organisation] = pence
     for month, target in months.items():
+        target.first_submitted = first_submitted
         if target.submission is None:
             target.carried_in = claimed_in(store, month)

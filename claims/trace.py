@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from claims.allocate import Decided, allocate, decide
+from claims.report.labels import service_text
 from hds.days import NEVER, iso
 from hds.errors import HdsError
 from hds.facts import ENDED_BY
@@ -128,7 +129,7 @@ def _discharge_lines(decided: Decided, d: int) -> list[str]:
         end = iso(e["end_date"][i]) if e["end_date"][i] != NEVER else "open"
         restart = ", restart of an existing package" if e["restart"][i] else ""
         bau = ", business-as-usual commissioned" if e["bau_commissioned"][i] else ""
-        lines.append(f"  Episode {e['episode_id'][i]}: {e['service'][i]}, {e['organisation'][i]}, "
+        lines.append(f"  Episode {e['episode_id'][i]}: {service_text(e['service'][i])}, {e['organisation'][i]}, "
                      f"{format_pounds(int(e['weekly_pence'][i]))}/week, {iso(e['start_date'][i])} .. {end}"
                      f"{restart}{bau}")
         mine = np.flatnonzero(s.episode == i)

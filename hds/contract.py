@@ -24,6 +24,9 @@ from dataclasses import dataclass
 
 SERVICES = ("interim_bed", "residential", "nursing", "home_care", "live_in",
             "reablement", "isolation", "one_to_one", "other")
+SERVICE_NAMES = {"interim_bed": "Interim bed", "residential": "Residential care", "nursing": "Nursing care",
+                 "home_care": "Home care", "live_in": "Live-in care", "reablement": "Reablement",
+                 "isolation": "Isolation care", "one_to_one": "One-to-one care", "other": "Other care"}
 DISCHARGE_KINDS = ("hospital", "admission_avoidance")
 EVENT_KINDS = ("care_act_assessment", "chc_checklist", "chc_decision", "self_funder_charge_from", "death")
 OUTCOMES = {"chc_checklist": ("positive", "negative"), "chc_decision": ("chc", "fnc", "not_eligible")}

@@ -86,12 +86,6 @@ def data_views(db) -> None:
     and the allocation table of every month, kept in a table the engine refreshes (the earlier hds's
     migration 5, but for the ledger's views)."""
     conn = db.conn
-    for spec in CONTRACT:
-        fields = [f"{pounds_sql(c.field)} AS [{c.name}]" if c.kind == "money" else f"[{c.field}]" for c in spec.columns]
-        conn.execute(f"CREATE VIEW current_{spec.name} AS SELECT {', '.join(fields)}, _load AS loaded_in "
-                     f"FROM [{spec.name}] WHERE _until_load IS NULL")
-    conn.execute(f"CREATE VIEW receipts_by_month AS SELECT claim_month, scheme, {pounds_sql('SUM(amount_pence)')} "
-                 "AS received, COUNT(*) AS receipts FROM receipts WHERE _until_load IS NULL GROUP BY claim_month, scheme")
     conn.execute("CREATE TABLE allocation_rows (patient_id TEXT, discharge_id TEXT, episode_id TEXT, block_id TEXT, "
                  "scheme TEXT, month TEXT, funder TEXT, days INTEGER, amount_pence INTEGER, rule TEXT, service TEXT, "
                  "organisation TEXT)")
@@ -99,11 +93,36 @@ def data_views(db) -> None:
     conn.execute("CREATE INDEX allocation_rows_patient ON allocation_rows (patient_id)")
     conn.execute("CREATE TABLE derived (name TEXT PRIMARY KEY, load_id INTEGER, rulebook_version TEXT, "
                  "computed_at TEXT, rows INTEGER)")
-    conn.execute(f"CREATE VIEW allocations AS SELECT patient_id, discharge_id, episode_id, block_id, scheme, month, "
-                 f"funder, days, {pounds_sql('amount_pence')} AS amount, rule, service, organisation FROM allocation_rows")
-    conn.execute(f"CREATE VIEW allocations_by_month AS SELECT month, funder, scheme, SUM(days) AS days, "
-                 f"{pounds_sql('SUM(amount_pence)')} AS amount FROM allocation_rows GROUP BY month, funder, scheme")
+    for sql in money_views().values():
+        conn.execute(sql)
     conn.execute("CREATE VIEW allocations_status AS SELECT d.load_id AS computed_from_load, "
                  "(SELECT MAX(id) FROM loads) AS latest_load, d.computed_at, d.rows, d.rulebook_version, "
                  "CASE WHEN d.load_id = (SELECT MAX(id) FROM loads) THEN 'current' ELSE 'out of date: run hds refresh' "
                  "END AS state FROM derived d WHERE d.name = 'allocations'")
+
+
+def money_views() -> dict[str, str]:
+    """The analysts' views that show money, by name, with their SQL: money in pounds as numbers."""
+    views = {}
+    for spec in CONTRACT:
+        fields = [f"{pounds_sql(c.field)} AS [{c.name}]" if c.kind == "money" else f"[{c.field}]" for c in spec.columns]
+        views[f"current_{spec.name}"] = (f"CREATE VIEW current_{spec.name} AS SELECT {', '.join(fields)}, "
+                                         f"_load AS loaded_in FROM [{spec.name}] WHERE _until_load IS NULL")
+    views["receipts_by_month"] = (
+        f"CREATE VIEW receipts_by_month AS SELECT claim_month, scheme, {pounds_sql('SUM(amount_pence)')} AS received, "
+        "COUNT(*) AS receipts FROM receipts WHERE _until_load IS NULL GROUP BY claim_month, scheme")
+    views["allocations"] = (
+        f"CREATE VIEW allocations AS SELECT patient_id, discharge_id, episode_id, block_id, scheme, month, "
+        f"funder, days, {pounds_sql('amount_pence')} AS amount, rule, service, organisation FROM allocation_rows")
+    views["allocations_by_month"] = (
+        f"CREATE VIEW allocations_by_month AS SELECT month, funder, scheme, SUM(days) AS days, "
+        f"{pounds_sql('SUM(amount_pence)')} AS amount FROM allocation_rows GROUP BY month, funder, scheme")
+    return views
+
+
+@migrations()
+def data_money_as_numbers(db) -> None:
+    """The views give money as numbers in pounds (they gave exact text, which sorted and summed as text)."""
+    for name, sql in money_views().items():
+        db.conn.execute(f"DROP VIEW IF EXISTS [{name}]")
+        db.conn.execute(sql)

@@ -56,9 +56,9 @@ class StoreError(HdsError):
 # --- schema ------------------------------------------------------------------------
 
 def pounds_sql(column: str) -> str:
-    """Pence as exact pounds text in SQL, e.g. -248.38."""
-    return (f"(CASE WHEN {column} < 0 THEN '-' ELSE '' END || (abs({column}) / 100) || '.' || "
-            f"printf('%02d', abs({column}) % 100))")
+    """Pence as pounds in SQL, a number (-248.38) that sorts, sums and compares as money does: the
+    analysts' views give money this way. hds itself never reads these views; it reads pence."""
+    return f"ROUND({column} / 100.0, 2)"
 
 
 @dataclass(frozen=True)
@@ -71,6 +71,7 @@ class Schema:
     name: str
     earlier: dict[str, int | None]
     load: Callable[[], object]
+    readable_without: frozenset[str] = frozenset()  # migrations a reader can do without (views; tables read as empty)
 
 
 def _data_migrations():
@@ -79,8 +80,9 @@ def _data_migrations():
     return migrations
 
 
-DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5},
-              _data_migrations)
+DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
+                           "data_money_as_numbers": None},
+              _data_migrations, frozenset({"data_money_as_numbers"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -307,7 +309,8 @@ def _check(store: Store, write: bool, schema: tuple[Schema, ...]) -> None:
             if unknown:
                 raise StoreError(f"{store.path} was written by a newer version of hds (its migration {part.name} "
                                  f"{unknown[0]} is unknown to this version); upgrade hds to use it")
-            pending += [f"{part.name} {name}" for name in part.earlier if name not in applied]
+            pending += [f"{part.name} {name}" for name in part.earlier
+                        if name not in applied and (write or name not in part.readable_without)]
         if not pending and (not write or FENCE in earlier):
             conn.execute("PRAGMA busy_timeout = 100")
             return

@@ -23,6 +23,21 @@ def private_cache(tmp_path_factory):
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
 
 
+@pytest.fixture(autouse=True, scope="session")
+def wide_terminal():
+    """Tests read hds's terminal output as a wide terminal shows it (a line a record), so that what they
+    pin is the content; tests of the fitting itself set COLUMNS (80, 60 ...) for their call."""
+    import os
+
+    before = os.environ.get("COLUMNS")
+    os.environ["COLUMNS"] = "250"
+    yield
+    if before is None:
+        del os.environ["COLUMNS"]
+    else:
+        os.environ["COLUMNS"] = before
+
+
 @pytest.fixture(scope="session")
 def library():
     return load_library()
@@ -89,3 +104,13 @@ def chromium():
     browser.require_chromium()
     with browser.session() as started:
         yield started
+
+
+@pytest.fixture(scope="session")
+def paid_store(tmp_path_factory, october_store) -> Path:
+    """October 2020 submitted and NHS England's receipts for it loaded (under-paid by £2,846.82). Copy it."""
+    from tests.cli_helpers import ok
+
+    db = copy_store(october_store, tmp_path_factory.mktemp("paid-store") / "hds.db")
+    ok("load", SAMPLE_DIR.parent / "receipts", "--db", db)
+    return _checkpointed(db)

@@ -150,8 +150,10 @@ def column_of(ws, heading: str, header_row: int) -> int:
 
 
 def row_labelled(ws, label: str, column: int = 1, after: int = 0) -> int:
+    """The row whose cell is `label` (a label ending in '...': the row whose cell starts so)."""
     for row in ws.iter_rows(min_row=after + 1, min_col=column, max_col=column):
-        if row[0].value == label:
+        value = row[0].value
+        if value == label or (label.endswith("...") and isinstance(value, str) and value.startswith(label[:-3])):
             return row[0].row
     raise AssertionError(f"no row labelled {label!r} in {ws.title}")
 
@@ -344,6 +346,10 @@ def test_summary_breakdowns_add_up_by_label(pack, book, key, title):
     evaluate = Evaluator(book)
     table = breakdown(ws, title)
     current, adjusted = expected_by(pack, key, "lines"), expected_by(pack, key, "adjustments")
+    if key == "service":  # services are shown by their names (interim_bed: Interim bed)
+        from claims.report.labels import service_text
+
+        current, adjusted = ({service_text(k): v for k, v in t.items()} for t in (current, adjusted))
     assert set(table) - {"Total"} == set(current) | set(adjusted)
     for label, (row, _) in table.items():
         for column, sheet in ((2, "'Current lines'!"), (3, "'Adjustments'!")):
@@ -513,7 +519,7 @@ def test_draft_pack_says_draft_everywhere():
 
 def test_sign_off_has_empty_boxes_for_three_signatures(book):
     ws = book["Summary"]
-    header = row_labelled(ws, "Sign-off: the claim for October 2020")
+    header = row_labelled(ws, "Sign-off: the claim for October 2020...")
     assert [c.value for c in ws[header + 1]][1:5] == ["Name", "Role", "Signature", "Date"]
     for offset, role in enumerate(("Prepared by", "Checked by", "Approved by"), 2):
         row = header + offset
@@ -529,7 +535,7 @@ def test_sign_off_moves_whole_to_the_next_page_when_page_one_is_full():
     many = tuple(f"warning number {n}: something the finance officer must look at before signing" for n in range(8))
     wb = read(claim_pack_bytes(make_pack(warnings=many)))
     ws = wb["Summary"]
-    sign = row_labelled(ws, "Sign-off: the claim for October 2020")
+    sign = row_labelled(ws, "Sign-off: the claim for October 2020...")
     breaks = [b.id for b in ws.row_breaks.brk]
     assert breaks[0] == sign - 1
 
@@ -749,6 +755,18 @@ class Conversion:
         return converted
 
 
+def large_pack(errors: int = 60, warnings: int = 3_000, lines: int = 16_000) -> ClaimPack:
+    """A national-size month: thousands of lines and findings, some errors acknowledged with a reason."""
+    base = make_pack(lines=lines, adjustments=1_500, findings=None)
+    rows = [{**finding("HDS-DOUBLE-FREE", "error", "4.4", f"episode E{n:07d}", money(10_000 + n), "paid twice"),
+             "subject": f"D{n:07d}+D{n + 1:07d}",
+             "acknowledged": f"accepted by j.smith: both packages agreed with the provider ({n})" if n % 2 else ""}
+            for n in range(errors)]
+    rows += [{**finding("HDS-NO-NHS", "warning", "3.5", f"discharge D{n:07d}", None, "no NHS number"),
+              "subject": f"D{n:07d}", "acknowledged": ""} for n in range(warnings)]
+    return replace(base, findings=Report("Findings", keys(FINDING_COLUMNS), tuple(rows)))
+
+
 def short_pack() -> ClaimPack:
     return make_pack(lines=60, adjustments=8, blocks=3)
 
@@ -774,7 +792,8 @@ def office(tmp_path_factory):
         return
     base = tmp_path_factory.mktemp("office")
     conversions = {"print": Conversion(base / "print", short_pack(), "pdf"),
-                   "recalculate": Conversion(base / "recalculate", odd_pack(), "xlsx")}
+                   "recalculate": Conversion(base / "recalculate", odd_pack(), "xlsx"),
+                   "large": Conversion(base / "large", large_pack(), "pdf")}
     yield conversions
     for conversion in conversions.values():
         conversion.process.communicate(timeout=240)
@@ -810,7 +829,7 @@ def test_libreoffice_prints_a_short_pack_on_few_pages(office):
     by_sheet: dict[str, list[str]] = defaultdict(list)
     for page in pages:
         by_sheet[page.strip().split("  ")[0]].append(page)
-    assert len(by_sheet["Summary"]) == 2
+    assert len(by_sheet["Summary"]) == 3  # the certificate, its error findings and counts, the breakdowns
     assert len(by_sheet["Current lines"]) == 2 and len(by_sheet["Adjustments"]) == 1
     # one page wide: every page of a line sheet carries the header row and the last column
     for page in by_sheet["Current lines"] + by_sheet["Adjustments"]:
@@ -857,3 +876,67 @@ def test_a_pack_read_from_a_later_load_says_so(pack):
     assert ws.cell(rows["Load"], 2).value == 15  # what was submitted
     assert ws.cell(rows["This pack read"], 2).value == "load 16, rulebook version 2020.4"
     assert "This pack read" not in summary_rows(read(claim_pack_bytes(pack))["Summary"])
+
+
+# --- a pack that prints: the certificate, summaries, every line kept ------------------------
+
+DETAIL = ("Current lines", "Adjustments", "Block costs", "Findings")
+
+
+def test_a_large_pack_keeps_every_line_and_finding_on_sheets_that_do_not_print():
+    pack = large_pack()
+    wb = read(claim_pack_bytes(pack))
+    assert [wb[t].sheet_state for t in DETAIL] == ["hidden"] * 4
+    assert all(wb[t].sheet_state == "visible" for t in ("Summary", "Reconciliation", "Recharge"))
+    patients = {c.value for (c,) in wb["Current lines"].iter_rows(min_row=3, min_col=2, max_col=2) if c.value}
+    assert patients == {line.patient_id for line in pack.lines if line.patient_id}
+    codes = [c.value for (c,) in wb["Findings"].iter_rows(min_row=3, min_col=1, max_col=1) if c.value]
+    assert len(codes) == len(pack.findings.rows)
+    summary = [c.value for (c,) in wb["Summary"].iter_rows(min_col=1, max_col=1) if isinstance(c.value, str)]
+    assert any(v.startswith("Every line (16,000 for October 2020, 1,500 adjustments) and every finding") for v in summary)
+
+
+def test_a_short_pack_prints_its_lines():
+    wb = read(claim_pack_bytes(short_pack()))
+    assert all(wb[t].sheet_state == "visible" for t in wb.sheetnames)
+
+
+def test_page_one_lists_every_error_with_its_acknowledgement_and_reason_in_their_own_columns():
+    pack = large_pack(errors=6, warnings=4, lines=40)
+    ws = read(claim_pack_bytes(pack))["Summary"]
+    head = row_labelled(ws, "Error finding (CODE:SUBJECT)")
+    assert [ws.cell(head, c).value for c in (2, 3, 4)] == ["At stake (£)", "Acknowledged by", "Reason"]
+    rows = [[ws.cell(head + n, c).value for c in range(1, 5)] for n in range(1, 7)]
+    assert rows[0] == ["HDS-DOUBLE-FREE:D0000000+D0000001", 100.0, "not acknowledged", None]
+    assert rows[1] == ["HDS-DOUBLE-FREE:D0000001+D0000002", 100.01, "j.smith",
+                       "both packages agreed with the provider (1)"]
+    assert ws.cell(head + 7, 1).value is None or not str(ws.cell(head + 7, 1).value).startswith("HDS-")
+    sign = row_labelled(ws, "Sign-off: the claim for October 2020...")
+    assert sign < head  # the sign-off stays on page 1, above the errors it covers
+    codes = row_labelled(ws, "Findings by code")
+    assert [ws.cell(codes + 1, c).value for c in range(1, 5)] == ["HDS-DOUBLE-FREE", "error", "4.4", 6]
+
+
+def test_a_draft_pack_has_a_place_for_its_fingerprint():
+    draft = replace(make_pack(status="draft"), fingerprint="ab" * 32)
+    rows = summary_rows(read(claim_pack_bytes(draft))["Summary"])
+    assert "Fingerprint of the figures" in rows
+    assert "Fingerprint (SHA-256)" not in summary_rows(read(claim_pack_bytes(make_pack(status="draft")))["Summary"])
+
+
+def test_an_empty_adjustments_sheet_has_no_total_under_its_note():
+    ws = read(claim_pack_bytes(make_pack(adjustments=0)))["Adjustments"]
+    values = [c.value for row in ws.iter_rows() for c in row if c.value is not None]
+    assert "No adjustments to earlier months" in values and "Total" not in values
+
+
+@needs_office
+def test_libreoffice_prints_a_national_month_on_at_most_twelve_pages(office):
+    pages = pdf_pages(converted(office, "large"))
+    assert len(pages) <= 12, len(pages)
+    if any(pages):
+        certificate = "".join(p for p in pages if p.strip().startswith("Summary"))  # errors run on overleaf
+        for words in ("Total claim", "Prepared by", "Approved by", "Error finding", "Acknowledged by", "Reason",
+                      "both packages agreed with the provider (59)", "Findings by code"):
+            assert words in certificate, words
+        assert "Prepared by" in pages[0] and "Page 1 of" in pages[0]

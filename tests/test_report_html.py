@@ -140,14 +140,17 @@ def test_key_figures_sum_the_months(page, data):
     assert cards["Awaiting payment"] == format_pounds(sum(sum(m.claimed_by_scheme.values()) + m.adjustments_pence
                                                           for m in awaiting))
     assert cards["Fell to the CCG"] == format_pounds(sum(m.amount_by_funder.get("ccg", 0) for m in data.months))
-    assert cards["Draft months"] == "1 month"
+    drafts = [m for m in data.months if not m.submitted]
+    assert cards["Drafts, not submitted"] == format_pounds(sum(sum(m.claimed_by_scheme.values()) + m.adjustments_pence
+                                                               for m in drafts))
+    assert "Not claimed by hds" not in cards  # no month before the first submission in this period
 
 
 def test_header_names_partners_period_provenance_and_warning(page):
     assert "Hospital Discharge Scheme claims, 2020-10 to 2021-02" in page
     assert "October 2020 to February 2021 (5 months)" in page
     assert "NHS Test CCG" in page and "(OCC)" in page
-    assert "2026-11-23T10:00:00+00:00" in page
+    assert '<time datetime="2026-11-23T10:00:00+00:00">23 November 2026, 10:00</time>' in page
     assert "store hds.db, load 3 (2026-11-20), rulebooks 3f2a" in page
     banner = re.search(r'<div class="warnings" role="alert">(.*?)</div>', page, flags=re.S)
     assert banner and "the ledger fails verification: &lt;submission 2&gt;" in banner.group(1)
@@ -176,11 +179,12 @@ def test_claims_table_rows_and_totals_equal_the_inputs(page, data):
             assert row["Difference"] == format_pounds(m.received_pence - total)
     assert [r["Status"] for r in rows] == ["Matched", "Under-paid", "Awaiting", "Over-paid", "Draft"]
 
-    [foot] = as_dicts(table, "foot")
-    assert foot["Month"] == "Total"
-    assert foot["HDS2"] == format_pounds(5_000_000 + 4_000_000 + 2_000_000 + 1_500_000)
-    assert foot["Adjustments"] == format_pounds(-24_838 + 1_000 - 500)
-    claimed = sum(sum(m.claimed_by_scheme.values()) + m.adjustments_pence for m in data.months)
+    foot, drafts = as_dicts(table, "foot")  # the total claimed counts submitted months only; drafts apart
+    assert foot["Month"] == "Total claimed" and drafts["Month"] == "Drafts, not submitted"
+    assert foot["HDS2"] == format_pounds(5_000_000 + 4_000_000 + 2_000_000)
+    assert (drafts["HDS2"], drafts["Total claimed"]) == (format_pounds(1_500_000), format_pounds(1_500_000 - 500))
+    assert foot["Adjustments"] == format_pounds(-24_838 + 1_000)
+    claimed = sum(sum(m.claimed_by_scheme.values()) + m.adjustments_pence for m in data.months if m.submitted)
     assert foot["Total claimed"] == format_pounds(claimed)
     received = sum(m.received_pence for m in data.months if m.received_pence is not None)
     assert foot["Received"] == format_pounds(received)
@@ -222,7 +226,8 @@ def test_money_cells_are_right_aligned_in_one_format(page):
 
 def test_charts_mark_draft_and_awaiting_months_and_state_the_median(page):
     received = figure(page, "chart-received")
-    assert ">awaiting</text>" in received and ">draft</text>" in received
+    assert 'id="received-awaiting-2020-12"' in received and 'id="received-draft-2021-02"' in received
+    assert 'id="received-awaiting-2021-02"' not in received  # a draft awaits nothing: it is not claimed yet
     assert ">draft</text>" in figure(page, "chart-claimed")
     assert ">none</text>" in figure(page, "chart-claimed")   # December claimed nothing for its own care
     assert "the median is 5 days" in figure(page, "chart-assessment")
@@ -265,7 +270,8 @@ def test_ids_are_unique_and_every_reference_resolves(page):
 
 def test_output_is_deterministic_apart_from_generated_at(data, page):
     again = render_report(dataclasses.replace(data, generated_at="2027-01-01T00:00:00+00:00"))
-    assert again.replace("2027-01-01T00:00:00+00:00", "2026-11-23T10:00:00+00:00") == page
+    assert again.replace("2027-01-01T00:00:00+00:00", "2026-11-23T10:00:00+00:00").replace(
+        "1 January 2027, 00:00", "23 November 2026, 10:00") == page
 
 
 # --- empty cases -------------------------------------------------------------------
@@ -284,9 +290,9 @@ def test_nothing_received_at_all():
     page = render_report(dataclasses.replace(base, months=months))
     rows = as_dicts(tables(page)["table-claims"], "body")
     assert [r["Status"] for r in rows] == ["Awaiting"] * 4 + ["Draft"]
-    [foot] = as_dicts(tables(page)["table-claims"], "foot")
+    foot = as_dicts(tables(page)["table-claims"], "foot")[0]
     assert foot["Received"] == "£0.00" and foot["Difference"] == "£0.00"
-    assert figure(page, "chart-received").count(">awaiting</text>") == 4
+    assert len(re.findall(r'id="received-awaiting-\d{4}-\d\d"', figure(page, "chart-received"))) == 4
 
 
 def test_a_period_with_nothing_in_it_renders_messages_not_charts():
@@ -296,7 +302,7 @@ def test_a_period_with_nothing_in_it_renders_messages_not_charts():
     assert "<svg" not in page
     for chart_id in CHART_IDS:
         assert '<p class="empty">' in figure(page, chart_id)
-    [foot] = as_dicts(tables(page)["table-claims"], "foot")
+    foot = as_dicts(tables(page)["table-claims"], "foot")[0]
     assert foot["Total claimed"] == "£0.00"
 
 

@@ -191,7 +191,7 @@ def test_a_store_that_cannot_be_written_is_read_and_writes_are_refused_naming_th
             refused = hds(*args, "--db", db)
             assert refused.exit_code == 1 and "permission denied" in refused.output, refused.output
             assert "wait for it" not in refused.output and "backup" not in refused.output
-    assert sorted(p.name for p in db.parent.iterdir()) == ["hds.db", "hds.db.anchor"]  # no -wal or -shm
+    assert not [p.name for p in db.parent.iterdir() if p.name.endswith(("-wal", "-shm"))]  # no -wal or -shm
     assert submissions(db) == 1
 
 

@@ -33,7 +33,12 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
                 pack: bool = False, warnings: tuple[str, ...] = ()) -> MonthClaim:
     """The claim for `month` from what `r` reads (a store, or files with --data); with `pack`, the
     rest of the month-end pack."""
-    claim = _claim(r, lib, month, as_of, as_submitted)
+    from hds import progress
+
+    if not as_submitted:
+        within_data(r.source, month)
+    with progress.step(f"Computing the claim for {month}"):
+        claim = _claim(r, lib, month, as_of, as_submitted)
     if not pack or as_submitted:
         return MonthClaim(claim, config, warnings)
     from claims.memorandum import memo_rows
@@ -46,10 +51,11 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     from claims.recharge import recharge
     from claims.reconcile import reconcile
 
-    rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
-    reuse = as_of is None  # the recharge states the month as the data stands now
-    rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
-    inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
+    with progress.step(f"Reconciling and recharging {month}"):
+        rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
+        reuse = as_of is None  # the recharge states the month as the data stands now
+        rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
+        inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
     return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config),
                       inv, memo, _fingerprint(r.store, lib, claim, as_of))
 
@@ -87,6 +93,25 @@ def month_findings(r: Reading, lib, month, submission: dict | None = None, confi
 
         return findings_of(r.store, submission["id"])
     from claims.checks import Thresholds, run_checks
+    from hds import progress
 
+    within_data(r.source, month)
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
-    return run_checks(month, r.source.everything(), lib, thresholds)
+    with progress.step(f"Running the checks on {month}"):
+        return run_checks(month, r.source.everything(), lib, thresholds)
+
+
+def within_data(source, month) -> None:
+    """Refuse a month outside the data: a claim or checks for it would only restate the months before it
+    (a month after the data would claim every unsubmitted month as an adjustment)."""
+    from claims.report.labels import month_text
+    from hds.errors import HdsError
+    from hds.month import Month
+
+    first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+    if month > last:
+        raise HdsError(f"{month} is after the data, which ends in {month_text(last)}; give a month from "
+                       f"{first} to {last}")
+    if month < first:
+        raise HdsError(f"{month} is before the data, which starts in {month_text(first)}; give a month from "
+                       f"{first} to {last}")

@@ -104,18 +104,23 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     from claims.ledger.store import open_store
     from hds.store import check_writable, is_empty, known_discharges, save_load
 
+    from hds import progress
+
     lib = lib or library()
     new = not db.exists()
     check_writable(db, create=new)  # before the files are read: a read-only folder is refused at once
     if new:
-        loaded = read(source, scheme_names(lib))  # validate before any file is made
+        with progress.step(f"Reading and checking {source}"):
+            loaded = read(source, scheme_names(lib))  # validate before any file is made
         store = open_store(db, write=True, create=True)
     else:
         store = open_store(db, write=True)
         first = is_empty(store)
-        loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
+        with progress.step(f"Reading and checking {source}"):
+            loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
     try:
-        return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
+        with progress.step(f"Writing the load into {db}"):
+            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
     except BaseException:
         if new:
             store.close()

@@ -23,14 +23,20 @@ HEADER = ["id", "number", "month", "issued_at", "issued_by", "from_partner", "to
 LINE = ["invoice_id", "line_no", "for_month", "part", "description", "amount_pence"]
 
 
+def kept(store: Store) -> bool:
+    """Whether the store has the invoices' tables: a store of an earlier hds, read without migrating
+    (hds.store readable_without), has none, and so no invoice was issued from it."""
+    return store.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'invoices'").fetchone() is not None
+
+
 def invoices(store: Store) -> list[dict]:
     """Every issued invoice's header, in the order issued."""
-    return store.query("SELECT * FROM invoices ORDER BY id")
+    return store.query("SELECT * FROM invoices ORDER BY id") if kept(store) else []
 
 
 def invoice_of(store: Store, month: str) -> dict | None:
     """The invoice issued for a month (its header, with its `lines`), if one was."""
-    found = store.query("SELECT * FROM invoices WHERE month = ?", [month])
+    found = store.query("SELECT * FROM invoices WHERE month = ?", [month]) if kept(store) else []
     if not found:
         return None
     return {**found[0], "lines": invoice_lines(store, found[0]["id"])}
@@ -43,6 +49,8 @@ def invoice_lines(store: Store, invoice_id: int) -> list[dict]:
 def invoiced_by_month(store: Store) -> dict[str, int]:
     """For each month any issued invoice carried money for: what the CCG was invoiced to pay the council
     for it, over all invoices (negative: the council was invoiced to pay the CCG)."""
+    if not kept(store):
+        return {}
     return dict(store.execute(
         "SELECT l.for_month, SUM(CASE i.owed_by WHEN 'ccg' THEN l.amount_pence ELSE -l.amount_pence END) "
         "FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id GROUP BY l.for_month ORDER BY l.for_month"))
@@ -134,6 +142,8 @@ def anchored_invoices(path: Path | None) -> dict[str, str]:
 def invoice_problems(store: Store, anchor: Path | None = None) -> list[str]:
     """Every way the issued invoices differ from what hds wrote: the chain, each line, the totals, the
     submission each states, and the anchor."""
+    if not kept(store):
+        return []
     problems, previous = [], GENESIS
     submitted = dict(store.execute("SELECT id, hash FROM submissions"))
     headers = invoices(store)

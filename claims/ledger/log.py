@@ -7,6 +7,7 @@ import json
 from claims.ledger.invoices import invoices
 from claims.ledger.read import stored_findings, submissions
 from claims.report.safe import printable_line
+from claims.report.labels import user_text, when_text
 from hds.money import format_pounds
 from hds.store import Store
 
@@ -32,7 +33,7 @@ def _invoice_line(row: dict) -> str:
 def _load_lines(row: dict) -> list[str]:
     changes = json.loads(row["changes"])
     summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
-    lines = [f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})"]
+    lines = [f"  {row['id']:>3}  {when_text(row['loaded_at'])}  {user_text(row['loaded_by'])}  {row['source']}  ({summary})"]
     lines += [f"         {name} sha256 {digest}" for name, digest in json.loads(row["files"]).items()]
     if row.get("hash"):
         lines.append(f"         load hash {row['hash']}")
@@ -45,8 +46,8 @@ def _with_findings(store: Store) -> list[tuple[dict, list[dict]]]:
 
 
 def _submission_lines(row: dict, kept: list[dict]) -> list[str]:
-    lines = [f"  {row['id']:>3}  {row['month']}  {row['submitted_at']}  {row['submitted_by']}  load {row['load_id']}  "
-             f"{format_pounds(row['total_pence'])}  ({row['line_count']} lines)",
+    lines = [f"  {row['id']:>3}  {row['month']}  {when_text(row['submitted_at'])}  {user_text(row['submitted_by'])}  "
+             f"load {row['load_id']}  {format_pounds(row['total_pence'])}  ({row['line_count']} lines)",
              f"         hash {row['hash']}"]
     if kept:
         errors = sum(f["severity"] == "error" for f in kept)

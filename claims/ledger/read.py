@@ -146,13 +146,12 @@ def _findings(store: Store, where: str, params: list) -> list[dict]:
 
 
 def findings_of(store: Store, submission_id: int) -> list:
-    """The findings stored with a submission as ``claims.checks.Finding``s, each acknowledged one's
-    message followed by who accepted it and why."""
+    """The findings stored with a submission as ``claims.checks.Finding``s, each with who accepted it
+    and why (when someone did)."""
     from claims.checks import Finding
 
     return [Finding(f["code"], f["severity"], f["paragraph"], f["subject"], f["ids"], f["amount_pence"],
-                    f["message"] + (f" ({f['acknowledged']})" if f["acknowledged"] else ""))
-            for f in stored_findings(store, submission_id)]
+                    f["message"], f["acknowledged"]) for f in stored_findings(store, submission_id)]
 
 
 def patient_history(store: Store, patient_id: str) -> list[dict]:

@@ -66,15 +66,32 @@ def ledger_integrity(db) -> None:
 def ledger_views(db) -> None:
     """For analysts (and Datasette): the claims by month in pounds and every claim line (the ledger's
     part of the earlier hds's migration 5)."""
-    conn = db.conn
-    conn.execute(f"CREATE VIEW claims_by_month AS SELECT month, id AS submission, submitted_at, submitted_by, "
-                 f"load_id, {pounds_sql('current_pence')} AS current, {pounds_sql('adjustments_pence')} AS adjustments, "
-                 f"{pounds_sql('total_pence')} AS total, line_count AS lines, hash FROM submissions")
-    conn.execute(f"CREATE VIEW claim_lines AS SELECT l.submission_id AS submission, s.month AS submitted_for, "
-                 f"l.claim_month, CASE l.current WHEN 1 THEN 'claimed' ELSE 'adjustment' END AS kind_of_line, "
-                 f"l.kind, l.patient_id, l.discharge_id, l.episode_id, l.block_id, l.description, l.scheme, l.service, "
-                 f"l.organisation, l.days, {pounds_sql('l.amount_pence')} AS amount, l.reason "
-                 f"FROM submission_lines l JOIN submissions s ON s.id = l.submission_id")
+    for sql in money_views().values():
+        db.conn.execute(sql)
+
+
+def money_views() -> dict[str, str]:
+    """The ledger's views for analysts, by name, with their SQL: money in pounds as numbers."""
+    return {
+        "claims_by_month": (
+            f"CREATE VIEW claims_by_month AS SELECT month, id AS submission, submitted_at, submitted_by, load_id, "
+            f"{pounds_sql('current_pence')} AS current, {pounds_sql('adjustments_pence')} AS adjustments, "
+            f"{pounds_sql('total_pence')} AS total, line_count AS lines, hash FROM submissions"),
+        "claim_lines": (
+            f"CREATE VIEW claim_lines AS SELECT l.submission_id AS submission, s.month AS submitted_for, "
+            f"l.claim_month, CASE l.current WHEN 1 THEN 'claimed' ELSE 'adjustment' END AS kind_of_line, "
+            f"l.kind, l.patient_id, l.discharge_id, l.episode_id, l.block_id, l.description, l.scheme, l.service, "
+            f"l.organisation, l.days, {pounds_sql('l.amount_pence')} AS amount, l.reason "
+            f"FROM submission_lines l JOIN submissions s ON s.id = l.submission_id"),
+    }
+
+
+@migrations()
+def ledger_money_as_numbers(db) -> None:
+    """The ledger's views give money as numbers in pounds (they gave exact text)."""
+    for name, sql in money_views().items():
+        db.conn.execute(f"DROP VIEW IF EXISTS [{name}]")
+        db.conn.execute(sql)
 
 
 @migrations()

@@ -40,7 +40,8 @@ def _migrations():
 
 
 LEDGER = Schema("hds-ledger", {"ledger_tables": 2, "ledger_indexes": 3, "ledger_integrity": 4, "ledger_views": 5,
-                               "ledger_invoices": None}, _migrations)
+                               "ledger_money_as_numbers": None, "ledger_invoices": None},
+                _migrations, frozenset({"ledger_money_as_numbers", "ledger_invoices"}))  # no invoices: none issued
 
 
 def open_store(path: Path | str, write: bool = False, create: bool = False) -> Store:

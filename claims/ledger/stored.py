@@ -4,7 +4,7 @@ later submissions carried it, a draft with its adjustments, a submission replaye
 from __future__ import annotations
 
 from claims.claim import Claim, build_claim, empty_lines
-from claims.ledger.read import claimed_in, lines_for_month, rules_of, stored_lines, submission, submission_of
+from claims.ledger.read import claimed_in, lines_for_month, months_submitted, rules_of, stored_lines, submission, submission_of
 from claims.ledger.state import ledger_state
 from hds.errors import HdsError
 from hds.money import pounds
@@ -21,7 +21,9 @@ def claim_for(store: Store, library, month: str, as_of: int | None = None) -> Cl
         return carried_claim(store, month, carried)
     source = StoreSource(store, as_of)
     state = ledger_state(store, library, month, up_to_load=as_of)
-    return build_claim(source, library, month, state, source.load_id)
+    claim = build_claim(source, library, month, state, source.load_id)
+    claim.first_submitted = months_submitted(store)[0]
+    return claim
 
 
 def replay(store: Store, month: str) -> Claim:
@@ -67,6 +69,9 @@ def stored_claim(store: Store, submission_id: int) -> Claim:
     lines, current = stored_lines(store, submission_id)
     claim = Claim(header["month"], lines.take(current), lines.take(~current), header["rulebook_version"],
                   header["load_id"], submission=header)
-    claim.notes.append(f"{header['month']} was submitted as submission {header['id']} on {header['submitted_at']} "
-                       f"by {header['submitted_by']} from load {header['load_id']}; this is what was claimed.")
+    from claims.report.labels import user_text, when_text
+
+    claim.notes.append(f"{header['month']} was submitted as submission {header['id']} on "
+                       f"{when_text(header['submitted_at'])} by {user_text(header['submitted_by'])} from load "
+                       f"{header['load_id']}; this is what was claimed.")
     return claim

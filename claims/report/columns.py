@@ -56,7 +56,8 @@ FIELDS: dict[str, tuple[str, str]] = {
     "submission_id": ("Submission", "int"),
     "submission_month": ("Submitted in", "month"),
     "service_line": ("Service line", "text"),
-    "new": ("New cost", "text"),
+    "new_cost": ("New cost", "text"),
+    "new": ("New", "money"),
     "individual": ("Individual or block", "text"),
     "to_date": ("To date", "money"),
     "forecast": ("Forecast", "money"),
@@ -76,6 +77,18 @@ FIELDS: dict[str, tuple[str, str]] = {
     "people": ("People", "int"),
     "full_year_cost": ("Full year", "money"),
     "moving_after_as_of": ("Moving after as-of", "int"),
+    "adjustments": ("Adjustments", "money"),
+    "base_days": ("Base days", "int"),
+    "base_amount": ("Base amount", "money"),
+    "alternative_days": ("Alternative days", "int"),
+    "alternative_amount": ("Alternative amount", "money"),
+    "days_moved": ("Days moved", "int"),
+    "amount_moved": ("Amount moved", "money"),
+    "sole_days": ("Days decided alone", "int"),
+    "sole_amount": ("Amount decided alone", "money"),
+    "rows": ("Rows", "int"),
+    "claim": ("Claim", "money"),
+    "to_partners": ("To partners", "money"),
 }
 
 KINDS = ("text", "money", "int", "date", "month")

@@ -6,7 +6,8 @@ format asked for: the terminal table, CSV, JSON, an Excel workbook or HTML.
 The generic renderings are:
 
 - table: the title, the rows under their headings, each further table (`more`)
-  under its own title, then the notes;
+  under its own title, then the notes; fitted to the terminal's width (80 when
+  not known) and paged when longer than the screen (``claims.report.text``);
 - csv: the rows' columns, field names as the header;
 - json: `data` (the JSON value, when it carries more than the rows), else the rows;
 - xlsx: a sheet per table (the report and each of `more`), with readable headings.
@@ -37,6 +38,8 @@ class Report:
     heading: str | None = None  # the sheet's heading line (None: the title)
     total: bool = False  # the sheet gets a =SUM row under its money columns
     render: Mapping[str, Callable[[], str | bytes]] = field(default_factory=dict)  # format -> own renderer
+    shown: tuple[str, ...] | None = None  # the columns the terminal table shows (None: all); the others are
+    # said once in the title (a reconciliation's month), or are for programs
 
 
 def render(report: Report, fmt: str) -> str | bytes:
@@ -65,9 +68,9 @@ def _text(report: Report) -> str:
     from claims.report.views import to_table
 
     parts = [report.title, ""] if report.title else []
-    parts.append(to_table(list(report.rows), list(report.columns)))
+    parts.append(to_table(list(report.rows), list(report.shown or report.columns)))
     for more in report.more:
-        parts += ["", more.title, to_table(list(more.rows), list(more.columns))]
+        parts += ["", more.title, to_table(list(more.rows), list(more.shown or more.columns))]
     for note in report.notes:
         parts += ["", note]
     return "\n".join(parts)
@@ -80,12 +83,22 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
 
     from claims.report.output import write_output
 
-    content = render(report, fmt)
-    out = out or (default_out if isinstance(content, bytes) else None)
+    from claims.report.text import fit, show
+
+    from hds import progress
+
+    out = out or (default_out if fmt in ("xlsx", "pdf") else None)
+    with progress.step(f"Writing {out}" if out is not None else "Laying out the report"):
+        content = render(report, fmt)
+    if fmt == "table":
+        content = fit(_for_screen(content, fmt))
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
-        click.echo(_for_screen(content, fmt))
+        if fmt == "table":
+            show(content)  # fitted to the terminal, paged when long; plain when piped
+        else:
+            click.echo(_for_screen(content, fmt))
         return
     write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
     click.echo(f"Wrote {out}", err=True)

@@ -38,6 +38,7 @@ from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
 
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
+from claims.report.labels import partner_text, service_text, user_text
 from claims.report.safe import neutralise
 from hds.dates import MONTH_NAMES
 
@@ -80,7 +81,7 @@ class Submission:
 @dataclass(frozen=True)
 class ClaimPack:
     month: str
-    status: str  # "draft" | "submitted"
+    status: str  # "draft" | "submitted" | "not claimed" (before the first submitted month: hds never claims it)
     council: Partner
     ccg: Partner
     generated_at: str
@@ -91,7 +92,8 @@ class ClaimPack:
     adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
     reconciliation: Report | None = None  # hds reconcile's report: per scheme, the running position in `more`
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
-    findings: Report | None = None  # the checks' findings (FINDING_COLUMNS); None: not run, no rows: nothing found
+    findings: Report | None = None  # the checks' findings (FINDING_COLUMNS, with subject and acknowledged);
+    # None: not run, no rows: nothing found
     warnings: tuple[str, ...] = ()  # shown in red on the Summary
     invoice: Report | None = None  # the invoice's lines; data: its heading lines, the total's label and total
     memorandum: Report | None = None  # the month's column of the memorandum note (MEMO_COLUMNS)
@@ -114,14 +116,16 @@ class Sheet:
 MONEY_FORMAT = "£#,##0.00;-£#,##0.00"
 INT_FORMAT = "#,##0"
 DATE_FORMAT = "dd mmm yyyy"
-DATETIME_FORMAT = "dd mmm yyyy hh:mm"
-UTC_FORMAT = 'dd mmm yyyy hh:mm "UTC"'
+DATETIME_FORMAT = "d mmmm yyyy, hh:mm"  # 3 December 2026, 21:14
+UTC_FORMAT = 'd mmmm yyyy, hh:mm "UTC"'
 MONTH_FORMAT = "mmm yyyy"
 LONG_MONTH_FORMAT = "mmmm yyyy"
 
 FONT = "Arial"  # metric twin of Liberation Sans, so widths hold in Excel and LibreOffice alike
 MONO = "Courier New"
 SIZE = 10
+SMALL = 8  # the certificate's list of errors when it is long: more to a page
+SMALL_LINE = 10.5  # points per line of 8pt text
 LINE_HEIGHT = 13.0  # points per line of 10pt text
 ROW_HEIGHT = 12.8  # a row of one line, as LibreOffice and Excel draw Arial 10
 CHARS_PER_UNIT = 1.1  # characters of ordinary text per unit of column width (a unit is one digit), erring low
@@ -211,6 +215,7 @@ _STYLES: dict[str, dict] = {
     "subheading": _font(bold=True),
     "section": _SECTION,
     "section/right": {**_SECTION, **_align("right")},
+    "section/pad": {**_SECTION, **_align("left", indent=1)},
     "banner/draft": {**_font(14, bold=True, color=RED), **_fill("FDE9E9"), **_border(_BOX, _BOX),
                      **_align("center", "center")},
     "banner/submitted": {**_font(12, bold=True, color="375623"), **_fill("E2EFDA"), **_border(_BOX, _BOX),
@@ -225,6 +230,10 @@ _STYLES: dict[str, dict] = {
     "hash": {**_font(name=MONO), **_align("left", "top", wrap=True)},
     "warning": {**_font(bold=True, color=RED), **_align(vertical="top", wrap=True)},
     "note": {**_font(italic=True, color="595959"), **_align(vertical="top", wrap=True)},
+    "small": {**_font(SMALL), **_align("left", "top", wrap=True)},
+    "small/pad": {**_font(SMALL), **_align("left", "top", wrap=True, indent=1)},
+    "value/pad": _align("left", "top", wrap=True, indent=1),
+    "small/money": {**_font(SMALL), "num_format": MONEY_FORMAT, **_align(vertical="top")},
     "net/label": {**_font(11, bold=True), **_TOP_DOUBLE, **_align(vertical="center", wrap=True)},
     "net/money": {**_font(11, bold=True), **_TOP_DOUBLE, "num_format": MONEY_FORMAT, **_align(vertical="center")},
     "net/blank": _TOP_DOUBLE,
@@ -367,9 +376,8 @@ def _when_text(value: Any) -> str:
     if when is None:
         return ""
     if isinstance(when, datetime):
-        return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year} {when:%H:%M}" + (
-            " UTC" if style == "utc" else "")
-    return f"{when.day:02d} {MONTH_NAMES[when.month - 1][:3]} {when.year}"
+        return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}, {when:%H:%M}" + (" UTC" if style == "utc" else "")
+    return f"{when.day} {MONTH_NAMES[when.month - 1]} {when.year}"
 
 
 def _hf(text: str) -> str:
@@ -492,7 +500,7 @@ class _SheetPlan:
 
     def table(self, columns: Sequence[Column], records: Sequence, *, total: bool, empty_note: str,
               no_total: tuple[str, ...] = ()) -> _Table:
-        table = _Table(tuple(columns), records, total, empty_note, no_total)
+        table = _Table(tuple(columns), records, total and bool(records), empty_note, no_total)  # no "Total" under a note
         self.blocks.append(("table", table))
         self.tables.append(table)
         return table
@@ -762,7 +770,7 @@ def _write_total(writer: _Writer, table: _Table, box: str) -> None:
 
 # --- printing -------------------------------------------------------------------------
 
-def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, footer_left: str = "",
+def _print_setup(sheet, *, centre: str, right: str = "", mark: str = "", footer_left: str = "",
                  footer_right: str = "", grid: bool = True) -> None:
     sheet.set_landscape()
     sheet.set_paper(A4)
@@ -770,8 +778,8 @@ def _print_setup(sheet, *, centre: str, right: str = "", draft: bool = False, fo
     sheet.hide_gridlines(0 if grid else 2)  # gridlines on screen and printed, or neither
     sheet.set_margins(left=MARGIN_SIDE, right=MARGIN_SIDE, top=MARGIN_TOP, bottom=MARGIN_TOP)
     bold = f'&"{FONT},Bold"'
-    if draft:
-        header_right = f"{bold}&14 &K{RED}DRAFT"
+    if mark:  # DRAFT, NOT CLAIMED: in red at the top right of every page
+        header_right = f"{bold}&14 &K{RED}{mark}"
     else:
         header_right = _hf(right) if right else None
     header = _header_footer(f"{bold}&A", _hf(centre), header_right)
@@ -847,17 +855,20 @@ RUNNING_COLUMNS = columns("month", "claimed", "received", "difference", "status"
 RECHARGE_COLUMNS = columns("item", "owed_by", "owed_to", "lines", "amount")
 FINDING_COLUMNS = columns("code", "severity", "paragraph", "ids", "amount", "message")
 INVOICE_COLUMNS = columns("claim_month", "description", "amount")
-MEMO_COLUMNS = columns("service_line", "new", "organisation", "individual", "amount")
+MEMO_COLUMNS = columns("service_line", "new_cost", "organisation", "individual", "amount")
 
 SUMMARY, CURRENT, ADJUSTMENTS, BLOCKS = "Summary", "Current lines", "Adjustments", "Block costs"
 RECONCILIATION, RECHARGE, FINDINGS = "Reconciliation", "Recharge", "Findings"
 TITLE = "Hospital Discharge Scheme claim to NHS England"
 SIGNERS = ("Prepared by", "Checked by", "Approved by")
+PACK_STATES = ("draft", "submitted", "not claimed")
+PRINT_PAGES = 12  # the printed pack's most pages: longer line and finding sheets stay in the workbook, unprinted
+DETAIL_SHEETS = (CURRENT, ADJUSTMENTS, BLOCKS, FINDINGS)
 
 
 def _check(pack: ClaimPack) -> None:
-    if pack.status not in ("draft", "submitted"):
-        raise ValueError(f"status must be 'draft' or 'submitted', not {pack.status!r}")
+    if pack.status not in PACK_STATES:
+        raise ValueError(f"status must be one of {', '.join(PACK_STATES)}, not {pack.status!r}")
     _month(pack.month)
     for where, lines in (("lines", pack.lines), ("adjustments", pack.adjustments)):
         for n, line in enumerate(lines, 1):
@@ -868,9 +879,11 @@ def _check(pack: ClaimPack) -> None:
 
 
 def claim_pack_bytes(pack: ClaimPack) -> bytes:
-    """The month-end claim pack as .xlsx bytes (the caller writes them to disk)."""
+    """The month-end claim pack as .xlsx bytes (the caller writes them to disk): page 1 a certificate, the
+    totals, the reconciliation and the recharge printed; every line and finding in the workbook, printed
+    too when the whole pack still prints on PRINT_PAGES pages."""
     _check(pack)
-    draft = pack.status == "draft"
+    draft = pack.status != "submitted"
     month_text = month_name(pack.month)
     book = _new_book()
     summary_ws = book.add_worksheet(SUMMARY)
@@ -884,17 +897,25 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     plans += _paperwork_plans(pack)
     for plan in plans:
         plan.layout()
-
-    hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
+    printed = _pages(plans) + 2 + len(_errors(pack)) // 30 <= PRINT_PAGES
+    hf = dict(mark=pack.status.upper() if draft else "", right="" if draft else f"Submission {pack.submission.id}",
               footer_left=f"Generated {_when_text(pack.generated_at)}",
               footer_right=f"{pack.council.code} / {pack.ccg.code}")
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
-    _write_summary(pack, summary_ws, styles, month_text, *tables)
+    _write_summary(pack, summary_ws, styles, month_text, *tables, printed)
     for plan in plans:
         ws = book.add_worksheet(plan.title)
         _print_setup(ws, centre=f"{plan.title}, {month_text}", grid=not plan.boxed, **hf)
         _write_plan(plan, ws, styles)
+        if (plan.title in DETAIL_SHEETS and not printed) or (plan.title == RECONCILIATION and pack.reconciliation is None):
+            ws.hide()  # kept, with every line, but not printed: a hidden sheet is neither printed nor exported
     return _save(book)
+
+
+def _pages(plans: list[_SheetPlan]) -> int:
+    """About how many pages the sheets print on (rows of one line each; one page at least per sheet)."""
+    rows_per_page = int(PAGE_HEIGHT // ROW_HEIGHT) - 2
+    return sum(max(1, -(-sum(len(t.records) + 2 for t in plan.tables) // rows_per_page)) for plan in plans)
 
 
 def _line_plans(pack: ClaimPack, month_text: str) -> tuple[list[_SheetPlan], tuple[_Table, _Table, _Table]]:
@@ -944,8 +965,8 @@ def _reconciliation_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
 def _recharge_plan(pack: ClaimPack, month_text: str) -> _SheetPlan:
     recharge = pack.recharge
     plan = _SheetPlan(RECHARGE, boxed=True)
-    plan.line(f"Recharges between {pack.council.name} ({pack.council.code}) and {pack.ccg.name} "
-              f"({pack.ccg.code}) for {month_text}")
+    plan.line(f"Recharges between {partner_text(pack.council.code, pack.council.name, 'council')} and "
+              f"{partner_text(pack.ccg.code, pack.ccg.name, 'CCG')} for {month_text}")
     plan.table(RECHARGE_COLUMNS, _records(recharge.rows, RECHARGE_COLUMNS, RECHARGE, mapping=True), total=False,
                empty_note="No recharge items")
     plan.blank()
@@ -999,7 +1020,7 @@ def _findings_plan(report: Report, month_text: str) -> _SheetPlan:
 
 # The summary is laid out by hand on five columns.
 SUMMARY_WIDTHS = {"A": 34.0, "B": 24.0, "C": 22.0, "D": 30.0, "E": 18.0}
-SIGN_HEIGHT = 32.0
+SIGN_HEIGHT = 30.0
 
 
 def _label_formula(sum_range: str, criteria_range: str, label: str | None, label_ref: str,
@@ -1026,9 +1047,10 @@ def _plain_labels(labels: list[str | None]) -> set[str]:
 
 
 def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, current: _Table, adjust: _Table,
-                   blocks: _Table) -> None:
-    """Page 1: what is claimed, by whom, the totals and the sign-off; then a page
-    of totals by scheme, service and organisation."""
+                   blocks: _Table, printed: bool = True) -> None:
+    """Page 1, a certificate: what is claimed, by whom, the totals, the sign-off and every error finding
+    with its acknowledgement (continued overleaf when there are many), the findings by code and the
+    adjustments by month; then a page of totals by scheme, service and organisation."""
     for index, width in enumerate(SUMMARY_WIDTHS.values()):
         _set_width(ws, index, width)
     w = _Writer(ws, styles)
@@ -1036,7 +1058,12 @@ def _write_summary(pack: ClaimPack, ws, styles: _Styles, month_text: str, curren
     _summary_warnings(pack, w)
     w.append([])
     _summary_totals(pack, w, month_text, current, adjust, blocks)
-    moved = _summary_sign_off(ws, w, month_text)
+    moved = _summary_sign_off(ws, w, month_text + (" and the error findings below" if _errors(pack) else ""))
+    _summary_errors(pack, w)
+    _summary_findings_by_code(pack, w)
+    _summary_adjustments_by_month(pack, w)
+    if not printed:
+        _summary_unprinted(pack, w, month_text)
     # the breakdowns start on a page of their own (or follow a sign-off moved to page 2)
     if moved:
         w.append([])
@@ -1070,9 +1097,12 @@ class _Info:
 
 def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     """The title, the draft or submitted banner, and what the claim is: month, partners, submission, checks."""
-    draft = pack.status == "draft"
+    draft = pack.status != "submitted"
     w.append([w.cell(TITLE, "title")], height=26, merge="A{r}:E{r}")
-    if draft:
+    if pack.status == "not claimed":
+        w.append([w.cell("NOT CLAIMED: before the first month submitted; hds never claims it", "banner/draft")],
+                 height=24, merge="A{r}:E{r}")
+    elif draft:
         w.append([w.cell("DRAFT: not submitted to NHS England", "banner/draft")], height=24, merge="A{r}:E{r}")
     else:
         w.append([w.cell(f"SUBMITTED to NHS England as submission {pack.submission.id}", "banner/submitted")],
@@ -1080,9 +1110,10 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     w.append([], height=8)
     info = _Info(w)
     info("Claim month", _month(pack.month), "value/month")
-    info("Status", "DRAFT" if draft else "Submitted", "value/draft" if draft else "value")
-    info.text("Council", f"{pack.council.name} ({pack.council.code})")
-    info.text("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
+    info("Status", {"draft": "DRAFT", "not claimed": "Not claimed"}.get(pack.status, "Submitted"),
+         "value/draft" if draft else "value")
+    info.text("Council", partner_text(pack.council.code, pack.council.name))
+    info.text("CCG", partner_text(pack.ccg.code, pack.ccg.name))
     load, rulebook = _summary_submission(pack, info)
     info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
     info.text("Rulebook version", rulebook)
@@ -1098,18 +1129,25 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     elif not pack.findings.rows:
         info.text("Checks", "Run: no findings")
     else:
-        info.text("Checks", f"{len(pack.findings.rows):,} finding(s): see the Findings sheet")
+        errors = len(_errors(pack))
+        info.text("Checks", f"{len(pack.findings.rows):,} finding(s): {errors:,} error(s), listed below with their "
+                            f"acknowledgements; {len(pack.findings.rows) - errors:,} warning(s), counted by code below; "
+                            "every finding on the Findings sheet")
+    if pack.reconciliation is None:
+        info.text("Reconciliation", "None yet: a month is reconciled once it has been submitted and NHS England "
+                                    "has paid")
 
 
 def _summary_submission(pack: ClaimPack, info: _Info) -> tuple[int | None, str]:
     """The submission's rows (or that there is none); the load and rulebook the claim stands on."""
     if pack.submission is None:
-        info("Submission", "None: this is a draft", "value/draft")
+        info("Submission", "None: this is a draft" if pack.status == "draft" else "None: not claimed by hds",
+             "value/draft")
         return pack.load_id, pack.rulebook_version
     sub = pack.submission
     info("Submission", sub.id, "value/int")
     info.when("Submitted at", sub.submitted_at)
-    info.text("Submitted by", sub.submitted_by)
+    info.text("Submitted by", user_text(sub.submitted_by))
     shown = _hash_lines(sub.hash)
     info("Hash (SHA-256)", _clean(shown), "hash", _height(shown.count("\n") + 1))
     return sub.load_id, sub.rulebook_version
@@ -1177,8 +1215,13 @@ def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _
         for label in labels:
             row = w.row + 1
             ref = f"$A{row}"
+            if key == "service" and label is not None and service_text(label) != label:
+                ref = '"' + label.replace('"', '""') + '"'  # the service by its name; the formula by its code
+                label_cell = w.text(service_text(label))
+            else:
+                label_cell = w.text(label) if label is not None else w.cell("(blank)", "note")
             w.append([
-                w.text(label) if label is not None else w.cell("(blank)", "note"),
+                label_cell,
                 w.cell(_label_formula(cur_amount, current.range(key, CURRENT), label, ref, label in plain), "money"),
                 w.cell(_label_formula(adj_amount, adjust.range(key, ADJUSTMENTS), label, ref, label in plain),
                        "money"),
@@ -1195,3 +1238,98 @@ def _hash_lines(digest: str) -> str:
     digest = digest.strip()
     groups = [digest[i:i + 8] for i in range(0, len(digest), 8)]
     return "\n".join(" ".join(groups[i:i + 4]) for i in range(0, len(groups), 4)) or "(none)"
+
+
+ERROR_HEADINGS = ("Error finding (CODE:SUBJECT)", "At stake (£)", "Acknowledged by", "Reason")
+SMALL_FROM = 20  # more error findings than this are listed in small print
+
+
+def _errors(pack: ClaimPack) -> list[dict]:
+    """The pack's error findings, as the Findings report lists them (with subject and acknowledged)."""
+    return [f for f in (pack.findings.rows if pack.findings is not None else ()) if f.get("severity") == "error"]
+
+
+def _acknowledgement(text: str | None, draft: bool) -> tuple[str, str]:
+    """(who, why) from a stored acknowledgement, 'accepted by jsmith: two carers agreed'."""
+    if not text:
+        return ("not yet" if draft else "not acknowledged"), ""
+    head, _, reason = text.partition(": ")
+    return head.removeprefix("accepted by ").strip(), reason.strip()
+
+
+def _summary_errors(pack: ClaimPack, w: _Writer) -> None:
+    """Every error finding, each with its acknowledgement and reason in their own columns (in small print
+    when there are many, so that a national month's errors take a few pages, not dozens)."""
+    errors = _errors(pack)
+    if pack.findings is None:
+        return
+    w.append([])
+    w.append([w.cell(ERROR_HEADINGS[0], "section"), w.cell(ERROR_HEADINGS[1], "section/right"),
+              w.cell(ERROR_HEADINGS[2], "section/pad"), w.cell(ERROR_HEADINGS[3], "section"), w.cell(None, "section")],
+             merge="D{r}:E{r}")
+    if not errors:
+        w.append([w.cell("No error findings", "note")], merge="A{r}:E{r}")
+        return
+    small = len(errors) > SMALL_FROM
+    text, money, scale = ("small", "small/money", SIZE / SMALL) if small else ("value", "money/top", 1.0)
+    pad = text + "/pad"  # the acknowledgement a little away from the amount before it
+    widths = [width * scale for width in SUMMARY_WIDTHS.values()]
+    for f in errors:
+        key = _clean(f"{f['code']}:{f.get('subject', '')}") or ""
+        who, why = _acknowledgement(f.get("acknowledged"), pack.status != "submitted")
+        lines = max(_lines_needed(key, widths[0]), _lines_needed(who, widths[2]), _lines_needed(why, widths[3] + widths[4]))
+        height = round(lines * SMALL_LINE + 1, 1) if small else (_height(lines) if lines > 1 else None)
+        w.append([w.text(key, text), w.cell(_money(f.get("amount")), money), w.text(_clean(who), pad),
+                  w.text(_clean(why), text)], height=height, merge="D{r}:E{r}")
+
+
+def _summary_unprinted(pack: ClaimPack, w: _Writer, month_text: str) -> None:
+    """Where the lines and findings that are not printed are."""
+    note = (f"Every line ({len(pack.lines):,} for {month_text}, {len(pack.adjustments):,} adjustments) and every "
+            f"finding is in this workbook on the sheets {', '.join(DETAIL_SHEETS[:-1])} and {DETAIL_SHEETS[-1]}, "
+            "which are not printed (too long to print): right-click a sheet tab and choose Unhide (Show Sheet).")
+    w.append([], height=6)
+    w.append([w.text(note, "note")], height=_height(_lines_needed(note, sum(SUMMARY_WIDTHS.values()))),
+             merge="A{r}:E{r}")
+
+
+def _summary_adjustments_by_month(pack: ClaimPack, w: _Writer) -> None:
+    """The adjustments summed by the month they correct and by scheme (every line is on the Adjustments sheet)."""
+    totals: dict[tuple[str, str], list] = {}
+    for line in pack.adjustments:
+        entry = totals.setdefault((line.claim_month, line.scheme), [0, Decimal(0)])
+        entry[0] += 1
+        entry[1] += line.amount
+    w.append([])
+    w.append([w.cell("Adjustments by month corrected", "section"), w.cell("Scheme", "section"),
+              w.cell("Lines", "section/right"), w.cell("Amount (£)", "section/right"), w.cell(None, "section")])
+    for (month, scheme), (count, amount) in sorted(totals.items()):
+        w.append([w.cell(_month(month), "month"), w.text(_clean(scheme)), w.cell(count, "int"), w.cell(amount, "money")])
+    if not totals:
+        w.append([w.cell("No adjustments to earlier months", "note")])
+        return
+    w.append([w.cell("Total", "total"), w.cell(None, "total"), w.cell(len(pack.adjustments), "total/int"),
+              w.cell(sum((a for _, a in totals.values()), Decimal(0)), "total/money")])
+
+
+def _summary_findings_by_code(pack: ClaimPack, w: _Writer) -> None:
+    """The findings counted by code, with the money at stake (every finding is on the Findings sheet)."""
+    if pack.findings is None:
+        return
+    codes: dict[str, list] = {}
+    for f in pack.findings.rows:
+        entry = codes.setdefault(f["code"], [f["severity"], f["paragraph"], 0, Decimal(0)])
+        entry[2] += 1
+        entry[3] += _money(f.get("amount")) or Decimal(0)
+    w.append([])
+    w.append([w.cell("Findings by code", "section"), w.cell("Severity", "section"), w.cell("Paragraph", "section"),
+              w.cell("Findings", "section/right"), w.cell("At stake (£)", "section/right")])
+    for code, (severity, paragraph, count, amount) in sorted(codes.items(), key=lambda c: (c[1][0] != "error", c[0])):
+        w.append([w.text(_clean(code)), w.text(_clean(severity)), w.text(_clean(paragraph)), w.cell(count, "int"),
+                  w.cell(amount, "money")])
+    if not codes:
+        w.append([w.cell("No findings", "note")])
+        return
+    w.append([w.cell("Total", "total"), w.cell(None, "total"), w.cell(None, "total"),
+              w.cell(len(pack.findings.rows), "total/int"),
+              w.cell(sum((c[3] for c in codes.values()), Decimal(0)), "total/money")])

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from decimal import Decimal
 from json.encoder import encode_basestring_ascii
 
@@ -104,12 +105,22 @@ def to_json(value) -> str:
 # --- CSV --------------------------------------------------------------------------------
 
 def to_csv(records: list[dict], columns: list[str]) -> str:
-    """A header and a row per record; text neutralised, numbers and pounds as they are."""
+    """A header and a row per record; text neutralised, numbers and pounds as they are.
+
+    A column whose field is money or a count (``claims.report.columns``) holds numbers: its cells
+    are written as plain numbers (-2846.82), never neutralised into text."""
+    from claims.report.columns import kind
+
+    numeric = [kind(c) in ("money", "int") for c in columns]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([[_cell(r.get(c, "")) for c in columns] for r in records])
+    writer.writerows([[_number(r.get(c, "")) if n else _cell(r.get(c, "")) for c, n in zip(columns, numeric)]
+                      for r in records])
     return buffer.getvalue()
+
+
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def _cell(value):
@@ -118,6 +129,13 @@ def _cell(value):
     if isinstance(value, Decimal):
         return format(value, "f")
     return value
+
+
+def _number(value):
+    """A cell of a money or count column: a number as it is; anything else (a blank, a word) as text."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value):
+        return value
+    return _cell(value)
 
 
 _LEADERS = tuple(FORMULA_LEADERS + FULL_WIDTH_LEADERS)

@@ -22,6 +22,7 @@ from hds.dates import MONTH_NAMES
 from hds.errors import HdsError
 from hds.facts import FUNDER_NAMES as FUNDERS
 from hds.money import format_pounds
+from claims.report.labels import when_text
 
 __all__ = ["MonthFigures", "ReportData", "render_report"]
 
@@ -35,6 +36,12 @@ class MonthFigures:
     submitted: bool                     # True when the month's claim is submitted; False = draft figures
     days_by_funder: dict[str, int]      # care days in the month by funder
     amount_by_funder: dict[str, int]    # pence of those days by funder
+    state: str = ""                     # claims.overview.MONTH_STATES ("": submitted or draft, from `submitted`)
+
+    @property
+    def shown_state(self) -> str:
+        """submitted, draft, not claimed, claimed later or nothing to claim."""
+        return self.state or ("submitted" if self.submitted else "draft")
 
 
 @dataclass(frozen=True)
@@ -106,6 +113,9 @@ INK = "#1d2530"
 MUTED = "#5a6570"
 
 _MONTH = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+STATES = ("submitted", "draft", "not claimed", "claimed later", "nothing to claim")
+STATE_WORDS = {"submitted": "Submitted", "draft": "Draft", "not claimed": "Not claimed",
+               "claimed later": "Claimed later", "nothing to claim": "Nothing to claim"}
 
 
 # --- checking the input -----------------------------------------------------------
@@ -175,6 +185,8 @@ def _check_figures(figures: MonthFigures) -> None:
     _require(figures.received_pence is None or _is_int(figures.received_pence),
              f"{month}: received must be whole pence or None, not {figures.received_pence!r}")
     _require(isinstance(figures.submitted, bool), f"{month}: submitted must be True or False")
+    _require(figures.shown_state in STATES, f"{month}: state {figures.state!r} is not one of {', '.join(STATES)}")
+    _require(figures.submitted == (figures.shown_state == "submitted"), f"{month}: submitted and state disagree")
     for name, values in (("days_by_funder", figures.days_by_funder),
                          ("amount_by_funder", figures.amount_by_funder)):
         _require(isinstance(values, dict), f"{month}: {name} must be a dict")
@@ -250,7 +262,9 @@ def _rows(months: list[MonthFigures]) -> list[_Row]:
         received = figures.received_pence
         difference = None if received is None else received - total
         status = status_of(total, received or 0, received is not None)
-        if figures.submitted or received is not None:  # a draft is not claimed yet: it does not move the position
+        # a draft is not claimed yet, and a month before the first submission was claimed outside hds:
+        # neither moves the position
+        if figures.submitted or (received is not None and figures.shown_state != "not claimed"):
             position += (received or 0) - total
         rows.append(_Row(figures, own, total, difference, status, position))
     return rows
@@ -381,10 +395,11 @@ class _Plotter:
                       frameon=False, handlelength=1.4, columnspacing=1.6)
 
     def _draft_marks(self, axes, tops: list[float]) -> None:
+        """Months not submitted say what they are: draft, or not claimed (before the first submission)."""
         for i, figures in enumerate(self.months):
-            if not figures.submitted:
-                axes.annotate("draft", (i, max(tops[i], 0)), xytext=(0, 3), textcoords="offset points",
-                              ha="center", va="bottom", fontsize=8, color=MUTED, style="italic")
+            if figures.shown_state in ("draft", "not claimed") and tops[i] > 0:
+                axes.annotate(figures.shown_state, (i, max(tops[i], 0)), xytext=(0, 3), textcoords="offset points",
+                              ha="center", va="bottom", fontsize=8, color=MUTED, style="italic", rotation=90)
 
     def _svg(self, figure, key: str, label: str) -> str:
         import io
@@ -421,6 +436,7 @@ class _Plotter:
                       for s in self.schemes]
             tops = self._stacked(axes, series)
             self._draft_marks(axes, tops)
+            axes.margins(y=0.3 if any(m.shown_state != "submitted" for m in self.months) else 0.05)
             for i, row in enumerate(self.rows):
                 if row.own_care == 0:
                     axes.annotate("none", (i, 0), xytext=(0, 3), textcoords="offset points", ha="center",
@@ -467,42 +483,52 @@ class _Plotter:
 
     def claimed_received(self) -> _Chart:
         heading = "Claimed versus received from NHS England"
-        caption = ("Each month's total claim (own care plus adjustments) beside what NHS England paid for it; "
-                   "hatched outlines are claims still awaiting payment, and the red line is the running "
-                   "position: everything received so far minus everything claimed.")
+        caption = ("Each submitted month's total claim (own care plus adjustments) beside what NHS England paid "
+                   "for it; hatched outlines are submitted claims still awaiting payment, and dotted outlines are "
+                   "drafts, not yet claimed. The red line, on its own scale at the right, is the running position: "
+                   "everything received so far minus everything claimed.")
         if all(r.total_claimed == 0 and not r.figures.received_pence for r in self.rows):
             return _Chart("received", heading, caption, None, "Nothing was claimed or received in the period.")
         with self.matplotlib.rc_context(_RC):
             figure, axes = self._figure(height=3.5)
-            width = 0.38
-            claimed = [r.total_claimed / 100 for r in self.rows]
-            axes.bar([i - width / 2 for i in range(self.n)], claimed, width, color=CLAIMED_COLOUR)
-            paid = [(i, r.figures.received_pence / 100) for i, r in enumerate(self.rows)
-                    if r.figures.received_pence is not None]
-            waiting = [(i, r.total_claimed / 100) for i, r in enumerate(self.rows) if r.figures.received_pence is None]
-            if paid:
-                axes.bar([i + width / 2 for i, _ in paid], [v for _, v in paid], width, color=RECEIVED_COLOUR)
-            if waiting:
-                axes.bar([i + width / 2 for i, _ in waiting], [v for _, v in waiting], width, fill=False,
-                         hatch="///", edgecolor=AWAITING_COLOUR, linewidth=0.9, linestyle=(0, (3, 2)))
-                for i, v in waiting:
-                    word = "awaiting" if self.months[i].submitted else "draft"
-                    axes.annotate(word, (i + width / 2, max(v, 0)), xytext=(0, 3), textcoords="offset points",
-                                  ha="center", va="bottom", fontsize=8, color=AWAITING_COLOUR, rotation=90,
-                                  style="normal" if self.months[i].submitted else "italic")
+            self._claimed_bars(axes)
             axes.axhline(0, color="#4a545e", linewidth=0.9)
-            positions = [r.position / 100 for r in self.rows]
-            axes.plot(range(self.n), positions, color=POSITION_COLOUR, linewidth=1.8, marker="o", markersize=3.5,
-                      zorder=4)
             axes.margins(y=0.12)
             self._month_axis(axes)
             self._pounds_axis(axes, "Amount (£)")
+            position = axes.twinx()  # the running position is pounds of another size: its own axis
+            position.spines["top"].set_visible(False)
+            position.plot(range(self.n), [r.position / 100 for r in self.rows], color=POSITION_COLOUR,
+                          linewidth=1.8, marker="o", markersize=3.5, zorder=4, gid="running-position")
+            position.axhline(0, color=POSITION_COLOUR, linewidth=0.6, linestyle=(0, (2, 2)))
+            position.margins(y=0.25)
+            self._pounds_axis(position, "Running position (£)")
+            position.yaxis.label.set_color(POSITION_COLOUR)
             handles = [self.Patch(color=CLAIMED_COLOUR), self.Patch(color=RECEIVED_COLOUR),
                        self.Patch(fill=False, hatch="///", edgecolor=AWAITING_COLOUR, linestyle=(0, (3, 2))),
+                       self.Patch(fill=False, edgecolor=MUTED, linestyle=(0, (1, 1.5))),
                        self.Line2D([], [], color=POSITION_COLOUR, linewidth=1.8, marker="o", markersize=3.5)]
-            labels = ["Claimed", "Received", "Awaiting payment", "Running position (received − claimed)"]
+            labels = ["Claimed", "Received", "Awaiting payment", "Draft", "Running position"]
             self._legend(figure, handles, labels)
             return _Chart("received", heading, caption, self._svg(figure, "received", heading))
+
+    def _claimed_bars(self, axes) -> None:
+        """Submitted months: claimed, and received or awaiting; drafts: a dotted outline; months hds does
+        not claim: nothing. Each bar's id names its kind and month (the browser test reads them)."""
+        width = 0.38
+        for i, row in enumerate(self.rows):
+            state, claimed, received = row.figures.shown_state, row.total_claimed / 100, row.figures.received_pence
+            month = row.figures.month
+            if state == "submitted":
+                axes.bar(i - width / 2, claimed, width, color=CLAIMED_COLOUR, gid=f"claimed-{month}")
+                if received is None:
+                    axes.bar(i + width / 2, claimed, width, fill=False, hatch="///", edgecolor=AWAITING_COLOUR,
+                             linewidth=0.9, linestyle=(0, (3, 2)), gid=f"awaiting-{month}")
+            elif state == "draft" and claimed:
+                axes.bar(i - width / 2, claimed, width, fill=False, edgecolor=MUTED, linewidth=0.9,
+                         linestyle=(0, (1, 1.5)), gid=f"draft-{month}")
+            if received is not None:
+                axes.bar(i + width / 2, received / 100, width, color=RECEIVED_COLOUR, gid=f"received-{month}")
 
     def distribution(self, key: str, values: list[int], what: str, colour: str) -> _Chart:
         heading = f"Days from discharge to {what}"
@@ -663,6 +689,13 @@ def _count_cell(count: int) -> str:
     return f'<td class="num">{count:,}</td>'
 
 
+def _partner(code: str, name: str, role: str) -> str:
+    """'Oxfordshire County Council (OCC)' with the code muted; without a name, 'the council OCC'."""
+    if name and name != code:
+        return f'{_e(name)} <span class="code">({_e(code)})</span>'
+    return f'the {_e(role)} {_e(code)}'
+
+
 def _swatch(colour: str) -> str:
     return f'<span class="swatch" style="background:{colour}" aria-hidden="true"></span>'
 
@@ -676,10 +709,10 @@ def _header(data: ReportData, rows: list[_Row]) -> str:
     parts = [
         f"<h1>{_e(data.title)}</h1>",
         '<dl class="meta">',
-        f'<dt>Partners</dt><dd>{_e(council_name)} <span class="code">({_e(council_code)})</span> and '
-        f'{_e(ccg_name)} <span class="code">({_e(ccg_code)})</span></dd>',
+        f"<dt>Partners</dt><dd>{_partner(council_code, council_name, 'council')} and "
+        f"{_partner(ccg_code, ccg_name, 'CCG')}</dd>",
         f"<dt>Period</dt><dd>{_e(period)}</dd>",
-        f"<dt>Generated</dt><dd><time>{_e(data.generated_at)}</time></dd>",
+        f'<dt>Generated</dt><dd><time datetime="{_e(data.generated_at)}">{_e(when_text(data.generated_at))}</time></dd>',
         f"<dt>Data</dt><dd>{_e(data.data_note)}</dd>",
         "</dl>",
     ]
@@ -691,27 +724,31 @@ def _header(data: ReportData, rows: list[_Row]) -> str:
 
 
 def _key_figures(rows: list[_Row]) -> str:
+    """The tiles: one 'total claimed' (submitted months only), drafts and months hds does not claim apart."""
     claimed = sum(r.total_claimed for r in rows if r.figures.submitted)
     received = sum(r.figures.received_pence for r in rows if r.figures.received_pence is not None)
     awaiting = [r for r in rows if r.status == "awaiting" and r.figures.submitted]
-    drafts = [r for r in rows if not r.figures.submitted]
+    drafts = [r for r in rows if r.figures.shown_state == "draft"]
+    outside = [r for r in rows if r.figures.shown_state == "not claimed"]
     ccg = sum(r.figures.amount_by_funder.get("ccg", 0) for r in rows)
     council = sum(r.figures.amount_by_funder.get("council", 0) for r in rows)
-    position = rows[-1].position
     cards = [
-        ("Total claimed", format_pounds(claimed), "submitted: own care plus adjustments"),
+        ("Total claimed", format_pounds(claimed), "submitted months: own care plus adjustments"),
         ("Received from NHS England", format_pounds(received), ""),
-        ("Running position", format_pounds(position), "received minus claimed"),
+        ("Running position", format_pounds(rows[-1].position), "received minus claimed"),
         ("Awaiting payment", format_pounds(sum(r.total_claimed for r in awaiting)),
          _plural(len(awaiting), "month") if awaiting else "nothing outstanding"),
         ("Fell to the CCG", format_pounds(ccg), ""),
         ("Fell to the council", format_pounds(council), ""),
     ]
     if drafts:
-        cards.append(("Draft months", _plural(len(drafts), "month"),
-                      f"not yet submitted: {format_pounds(sum(r.total_claimed for r in drafts))} to claim"))
+        cards.append(("Drafts, not submitted", format_pounds(sum(r.total_claimed for r in drafts)),
+                      f"{_plural(len(drafts), 'month')} still to claim"))
+    if outside:
+        cards.append(("Not claimed by hds", format_pounds(sum(r.total_claimed for r in outside)),
+                      f"{_plural(len(outside), 'month')} before the first submission, claimed outside hds"))
     body = "".join(
-        f'<div><dt>{_e(label)}</dt><dd>{_e(value)}'
+        f'<div data-key="{_e(label)}"><dt>{_e(label)}</dt><dd>{_e(value)}'
         + (f'<br><span class="note">{_e(note)}</span>' if note else "")
         + "</dd></div>"
         for label, value, note in cards
@@ -729,10 +766,11 @@ _STATUS_TEXT = {"matched": "Matched", "under-paid": "Under-paid", "over-paid": "
 
 
 def _status_text(row: _Row) -> str:
-    """Submitted months: how NHS England paid. Draft months: 'Draft', plus any payment already seen."""
+    """Submitted months: how NHS England paid. Other months: their state, plus any payment already seen."""
     if row.figures.submitted:
         return _STATUS_TEXT[row.status]
-    return "Draft" if row.status == "awaiting" else f"Draft; {row.status}"
+    word = STATE_WORDS[row.figures.shown_state]
+    return word if row.status == "awaiting" else f"{word}; {row.status}"
 
 
 def _status_cell(row: _Row) -> str:
@@ -755,24 +793,35 @@ def _claims_table(rows: list[_Row], schemes: list[str], colours: dict[str, str])
                   _money_cell(r.difference),
                   _status_cell(r)]
         css = "" if m.submitted else ' class="draft"'
-        body.append(f'<tr{css} data-month="{_e(m.month)}">{"".join(cells)}</tr>')
-    received = [r.figures.received_pence for r in rows if r.figures.received_pence is not None]
-    total = ['<th scope="row">Total</th>']
-    total += [_money_cell(sum(r.figures.claimed_by_scheme.get(s, 0) for r in rows)) for s in schemes]
-    total += [_money_cell(sum(r.figures.adjustments_pence for r in rows)),
-              _money_cell(sum(r.total_claimed for r in rows)),
-              _money_cell(sum(received)),
-              _money_cell(sum(r.difference for r in rows if r.difference is not None)),
-              "<td></td>"]
+        body.append(f'<tr{css} data-month="{_e(m.month)}" data-state="{_e(m.shown_state)}">{"".join(cells)}</tr>')
+    totals = [_claims_total(label, [r for r in rows if r.figures.shown_state == state], schemes)
+              for state, label in (("submitted", "Total claimed"), ("draft", "Drafts, not submitted"),
+                                   ("not claimed", "Not claimed by hds"))]
+    totals = totals[:1] + [t for t in totals[1:] if t]
     return (
         '<div class="table-wrap"><table id="table-claims">'
         "<caption>Claims and payments by month. Difference is received minus total claimed, for months "
         "NHS England has paid; its total covers those months only. Status: matched, under-paid or over-paid "
-        "once paid, awaiting until then; draft for a month not yet submitted.</caption>"
+        "once paid, awaiting until then; draft for a month not yet submitted; not claimed for a month before "
+        "the first submission, which was claimed outside hds. Total claimed counts submitted months only; "
+        "drafts and months not claimed are totalled apart.</caption>"
         f'<thead><tr>{"".join(head)}</tr></thead>'
         f'<tbody>{"".join(body)}</tbody>'
-        f'<tfoot><tr>{"".join(total)}</tr></tfoot></table></div>'
+        f'<tfoot>{"".join(totals)}</tfoot></table></div>'
     )
+
+
+def _claims_total(label: str, rows: list[_Row], schemes: list[str]) -> str:
+    """A footer row: the months of one state summed ('' for none, except the total claimed)."""
+    if not rows and label != "Total claimed":
+        return ""
+    received = [r.figures.received_pence for r in rows if r.figures.received_pence is not None]
+    cells = [f'<th scope="row">{_e(label)}</th>']
+    cells += [_money_cell(sum(r.figures.claimed_by_scheme.get(s, 0) for r in rows)) for s in schemes]
+    cells += [_money_cell(sum(r.figures.adjustments_pence for r in rows)), _money_cell(sum(r.total_claimed for r in rows)),
+              _money_cell(sum(received)), _money_cell(sum(r.difference for r in rows if r.difference is not None)),
+              "<td></td>"]
+    return f'<tr data-total="{_e(label)}">{"".join(cells)}</tr>'
 
 
 def _care_table(rows: list[_Row]) -> str:
@@ -864,8 +913,8 @@ def render_report(data: ReportData) -> str:
     plotter = _Plotter(data, rows)
     charts = plotter.all()
     has_drafts = any(not r.figures.submitted for r in rows)
-    draft_note = (" Rows shaded yellow, and bars marked “draft”, are draft figures for months not yet submitted."
-                  if has_drafts else "")
+    draft_note = (" Rows shaded yellow are months not submitted: drafts, or months before the first submission "
+                  "that hds does not claim." if has_drafts else "")
     page = [
         *_head(data.title),
         "<body>",
@@ -890,7 +939,7 @@ def render_report(data: ReportData) -> str:
         "</div>",
         *_memorandum_block(data.memorandum),
         "</section>",
-        f"<footer>{_e(data.title)} · generated {_e(data.generated_at)} · {_e(data.data_note)}</footer>",
+        f"<footer>{_e(data.title)} · generated {_e(when_text(data.generated_at))} · {_e(data.data_note)}</footer>",
         "</main>",
         "</body>",
         "</html>",

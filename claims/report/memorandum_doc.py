@@ -40,7 +40,7 @@ def basis(memo: Memorandum) -> str:
 
 
 def _label(row: MemoRow) -> dict:
-    return {"service_line": row.service_line, "new": "new" if row.new else "", "organisation": row.organisation,
+    return {"service_line": row.service_line, "new_cost": "new" if row.new else "", "organisation": row.organisation,
             "individual": KIND[row.individual]}
 
 
@@ -73,7 +73,7 @@ def memorandum_sheet(memo: Memorandum):
     """The year as one printable sheet: a row per service line, organisation and kind; a column a month."""
     from claims.report.excel import Sheet
 
-    columns = (*fields.columns("service_line", "new", "organisation", "individual"),
+    columns = (*fields.columns("service_line", "new_cost", "organisation", "individual"),
                *(Column(m, short_month(m) + (" (forecast)" if m in memo.forecast_months else ""), "money")
                  for m in memo.months), *fields.columns("to_date", "forecast", "outturn"))
     rows = tuple({**_label(r), **{m: pounds(r.months.get(m, 0)) for m in memo.months},
@@ -89,7 +89,7 @@ def memorandum_report(memo: Memorandum) -> Report:
     from claims.report.excel import table_workbook_bytes
     from claims.report.formats import to_json
 
-    return Report(title(memo), ("service_line", "new", "organisation", "individual"),
+    return Report(title(memo), ("service_line", "new_cost", "organisation", "individual"),
                   tuple(_label(r) for r in memo.rows), (basis(memo),), memorandum_json(memo), sheet="Memorandum",
                   render={"table": lambda: memorandum_table(memo), "json": lambda: to_json(memorandum_json(memo)),
                           "xlsx": lambda: table_workbook_bytes([memorandum_sheet(memo)])})
@@ -99,4 +99,4 @@ def month_column(rows: tuple[MemoRow, ...], month: str) -> Report:
     """The month-end pack's Memorandum sheet: the month's column of the memorandum note."""
     records = tuple({**_label(r), "amount": pounds(r.months.get(month, 0))} for r in rows)
     return Report(f"Memorandum note: the scheme's costs of {short_month(month)} by service line and organisation",
-                  ("service_line", "new", "organisation", "individual", "amount"), records, sheet="Memorandum")
+                  ("service_line", "new_cost", "organisation", "individual", "amount"), records, sheet="Memorandum")

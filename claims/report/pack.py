@@ -35,9 +35,10 @@ def findings(found) -> Report | None:
     if found is None:
         return None
     return Report("Findings", tuple(c.key for c in excel.FINDING_COLUMNS), tuple(
-        {"code": f.code, "severity": f.severity, "paragraph": f.paragraph,
+        {"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
          "ids": "; ".join(f"{k} {ids_cell(v, ', ')}" for k, v in f.ids.items() if v),
-         "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message} for f in found))
+         "amount": pounds(f.amount_pence) if f.amount_pence else None, "message": f.message,
+         "acknowledged": f.acknowledged} for f in found))
 
 
 def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
@@ -58,7 +59,7 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         submission = excel.Submission(s["id"], s["submitted_at"], s["submitted_by"], s["hash"], s["load_id"],
                                       s["rulebook_version"])
     return excel.ClaimPack(
-        claim.month, "submitted" if header else "draft",
+        claim.month, "submitted" if header else ("not claimed" if claim.status == "not claimed" else "draft"),
         excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),

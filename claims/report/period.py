@@ -28,7 +28,7 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (),
         months.append(MonthFigures(
             m.month, dict(claimed), m.adjustments_pence if m.submission else 0,
             m.received_pence if m.received_any else None, m.submission is not None,
-            dict(m.days_by_funder), dict(m.amount_by_funder)))
+            dict(m.days_by_funder), dict(m.amount_by_funder), m.state))
     return ReportData(
         f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council, config.council_label),
         (config.ccg, config.ccg_label), ov.first, ov.last, now_utc(), note, months,

@@ -1,33 +1,45 @@
-"""Tables for the terminal: aligned, money right-aligned in one format, fitted to the width.
+"""Text for the terminal: tables laid out by rich, fitted to the width; long output paged.
 
-The width is the terminal's (or ``COLUMNS``); output that goes to a file or
-a pipe is not cut unless ``COLUMNS`` is set. When a table is too wide, its
-long text columns are narrowed: text is wrapped where a column asks for it
-(reasons) and otherwise shortened with an ellipsis; numbers and money are
-never cut. A hundred thousand rows format in well under a second.
+The width is ``COLUMNS`` when set, else the terminal's, else 80 (a pipe or a
+file gets what an 80-column terminal would). Every table fits it: text
+columns wrap at spaces (an id too long for its column folds onto the next
+line, it is never shortened), while numbers and money are never wrapped or
+cut. Lines of prose wider than the terminal are wrapped under their own
+indent (`fit`). On a terminal, output taller than the screen goes through a
+pager (``$PAGER``, else ``less -FRX``, as git does); piped, it is printed
+plainly, without colour or control codes.
+
+rich lays out every table up to RICH_ROWS rows. A national month's claim can
+list a hundred thousand lines, which rich would take minutes over (about 80
+microseconds a cell), so a longer table is written by `_plain` with the same
+look and the same rules: widths from the longest value and the longest word,
+text columns narrowed widest first, rows that fit written with one format.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 import sys
 import textwrap
 from dataclasses import dataclass, field
 
-GAP = "  "
-ELLIPSIS = "…"
-MIN_TEXT = 8  # a text column is never narrowed below this
+DEFAULT_WIDTH = 80
+RICH_ROWS = 2_000  # tables longer than this are laid out by _plain
+GAP = 2  # spaces between columns
+RULE = "─"
+FOLD = 12  # a text column is narrowed to its longest word, or to this when that word is longer (it then folds)
 
 
-def terminal_width() -> int | None:
-    """COLUMNS if set; the terminal's width when writing to one; otherwise no limit."""
+def terminal_width() -> int:
+    """COLUMNS if set; the terminal's width when writing to one; otherwise 80."""
     columns = os.environ.get("COLUMNS", "")
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     if sys.stdout.isatty():
-        return shutil.get_terminal_size((100, 24)).columns
-    return None
+        return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
+    return DEFAULT_WIDTH
 
 
 @dataclass
@@ -36,62 +48,147 @@ class Shown:
 
     heading: str
     values: list  # plain values; money already as text (hds.money.format_pounds)
-    align: str = "left"  # or "right"
-    wrap: bool = False  # too long: wrap over several lines (otherwise: shorten)
+    align: str = "left"  # or "right": numbers and money, never wrapped
+    wrap: bool = True  # kept for callers; every text column wraps when the table is too wide
     width: int = field(default=0, init=False)
 
     def natural(self) -> int:
         return max([len(self.heading)] + [len(v) for v in self.values]) if self.values else len(self.heading)
 
+    def least(self) -> int:
+        """The narrowest this column may be: all of each number (its heading may wrap at spaces); a text
+        column's longest word, at most FOLD."""
+        words = max((len(w) for w in self.heading.split()), default=1)
+        if self.align == "right":
+            return max([words] + [len(v) for v in self.values])
+        return max(1, min(FOLD, max([words] + [len(w) for v in self.values for w in v.split()])))
+
 
 def table(columns: list[Shown], width: int | None = None) -> str:
-    """The columns side by side under their headings, fitted to `width` (None: no limit)."""
+    """The columns side by side under their headings, fitted to `width` (default: the terminal's). A
+    table that cannot fit without cutting a number is shown a row at a time, a field to a line."""
+    width = width or terminal_width()
     for column in columns:
         column.values = ["" if v is None else str(v) for v in column.values]
         column.width = column.natural()
-    if width is not None:
-        _fit(columns, width)
+    if not _fit(columns, width):
+        return _stacked(columns, width)
     rows = len(columns[0].values) if columns else 0
-    lines = [_line([c.heading for c in columns], columns), _line(["-" * c.width for c in columns], columns)]
-    if not any(c.wrap and any(len(v) > c.width for v in c.values) for c in columns) and all(
-            c.natural() <= c.width for c in columns):
-        template = GAP.join(f"{{:{'>' if c.align == 'right' else '<'}{c.width}}}" for c in columns)
-        lines += [template.format(*row).rstrip() for row in zip(*(c.values for c in columns))]
-    else:
-        for i in range(rows):
-            lines += _cells([c.values[i] for c in columns], columns)
+    return _plain(columns, width) if rows > RICH_ROWS else _rich(columns, width)
+
+
+def _rich(columns: list[Shown], width: int) -> str:
+    """rich draws the table in the widths `_fit` chose."""
+    from rich import box
+    from rich.table import Table
+
+    grid = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, GAP // 2),
+                 collapse_padding=True, header_style="", expand=False)
+    for c in columns:
+        right = c.align == "right"
+        grid.add_column(c.heading, justify="right" if right else "left", no_wrap=False, overflow="fold",
+                        min_width=c.width, max_width=c.width)  # the widths _fit chose
+    for row in zip(*(c.values for c in columns)):
+        grid.add_row(*row)
+    return render_text(grid, width)
+
+
+def _stacked(columns: list[Shown], width: int) -> str:
+    """Each row as 'Heading: value' lines, rows apart: for a table too wide for the terminal."""
+    label = max(len(c.heading) for c in columns) + 2
+    out = []
+    for i in range(len(columns[0].values) if columns else 0):
+        out += [""] if i else []
+        for c in columns:
+            out.append(fit(f"{(c.heading + ':').ljust(label)}{c.values[i]}".rstrip(), width))
+    return "\n".join(out)
+
+
+def render_text(renderable, width: int) -> str:
+    """A rich renderable as plain text at `width` (no colour, no control codes), trailing spaces trimmed."""
+    from rich.console import Console
+
+    console = Console(file=io.StringIO(), width=width, color_system=None, force_terminal=False,
+                      legacy_windows=False, highlight=False, emoji=False, markup=False)
+    console.print(renderable)
+    return "\n".join(line.rstrip() for line in console.file.getvalue().rstrip("\n").split("\n"))
+
+
+def _plain(columns: list[Shown], width: int) -> str:
+    """A long table in rich's look, fast, in the widths `_fit` chose: one format for the rows that fit,
+    wrapping for the rest."""
+    total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
+    lines = _cells([c.heading for c in columns], columns) + [RULE * total]
+    template = (" " * GAP).join(f"{{:{'>' if c.align == 'right' else '<'}{c.width}}}" for c in columns)
+    widths = [c.width for c in columns]
+    for row in zip(*(c.values for c in columns)):
+        if all(len(v) <= w for v, w in zip(row, widths)):
+            lines.append(template.format(*row).rstrip())
+        else:
+            lines += _cells(list(row), columns)
     return "\n".join(lines)
 
 
-def _fit(columns: list[Shown], width: int) -> None:
-    """Narrow the widest text columns until the table fits (or they reach MIN_TEXT)."""
-    total = sum(c.width for c in columns) + len(GAP) * (len(columns) - 1)
+def _fit(columns: list[Shown], width: int) -> bool:
+    """Narrow the widest text columns (and headings wider than their values) until the table fits
+    `width`; False when it cannot without cutting a number or a word longer than FOLD."""
+    total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
+    least = [c.least() for c in columns] if total > width else []  # each column's words counted once
     while total > width:
-        text = [c for c in columns if c.align == "left" and c.width > max(MIN_TEXT, len(c.heading))]
-        if not text:
-            return
-        widest = max(text, key=lambda c: c.width)
-        cut = min(total - width, widest.width - max(MIN_TEXT, len(widest.heading)))
-        others = sorted((c.width for c in text if c is not widest), reverse=True)
+        narrower = [(c, low) for c, low in zip(columns, least) if c.width > low]
+        if not narrower:
+            return False
+        widest, low = max(narrower, key=lambda pair: (pair[0].align != "right", pair[0].width))
+        others = sorted((c.width for c, _ in narrower if c is not widest), reverse=True)
+        cut = min(total - width, widest.width - low)
         if others and widest.width - cut < others[0]:
             cut = max(1, widest.width - others[0])
         widest.width -= cut
         total -= cut
+    return True
 
 
-def _line(cells: list[str], columns: list[Shown]) -> str:
-    return GAP.join(cell.rjust(c.width) if c.align == "right" else cell.ljust(c.width)
-                    for cell, c in zip(cells, columns)).rstrip()
+def _wrap(value: str, width: int) -> list[str]:
+    if len(value) <= width:
+        return [value]
+    return textwrap.wrap(value, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 def _cells(values: list[str], columns: list[Shown]) -> list[str]:
-    parts = []
-    for value, column in zip(values, columns):
-        if len(value) <= column.width:
-            parts.append([value])
-        elif column.wrap:
-            parts.append(textwrap.wrap(value, column.width) or [""])
-        else:
-            parts.append([value[:column.width - 1] + ELLIPSIS])
+    parts = [_wrap(v, c.width) if c.align != "right" or len(v) > c.width else [v] for v, c in zip(values, columns)]
     height = max(len(p) for p in parts)
-    return [_line([p[i] if i < len(p) else "" for p in parts], columns) for i in range(height)]
+    out = []
+    for i in range(height):
+        cells = [p[i] if i < len(p) else "" for p in parts]
+        out.append((" " * GAP).join(cell.rjust(c.width) if c.align == "right" else cell.ljust(c.width)
+                                    for cell, c in zip(cells, columns)).rstrip())
+    return out
+
+
+def fit(text: str, width: int | None = None) -> str:
+    """Every line of `text` within `width`: a longer line wraps at spaces under its own indent (two more
+    for a continued list item); words are never cut, so neither is an amount or an id."""
+    width = width or terminal_width()
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
+        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=" " * min(more, width // 2),
+                             break_long_words=False, break_on_hyphens=False, drop_whitespace=True) or [""]
+    return "\n".join(out)
+
+
+def show(text: str) -> None:
+    """Print `text` to the terminal: fitted to its width, paged when it is taller than the screen (on a
+    terminal only), plain when piped."""
+    import click
+
+    text = fit(text)
+    if sys.stdout.isatty() and text.count("\n") + 1 > shutil.get_terminal_size((DEFAULT_WIDTH, 24)).lines - 1:
+        os.environ.setdefault("LESS", "FRX")  # as git does: quit if it fits, keep colours, leave the screen
+        click.echo_via_pager(text)
+        return
+    click.echo(text)

@@ -137,10 +137,43 @@ def trace_workbook(trace, source_rows: dict | None = None) -> bytes:
     ]
     for table, rows in (record["source_rows"] or {}).items():
         if rows:
-            keys = list(rows[0])
-            sheets.append(excel.Sheet(f"Source {table}", tuple(Column(k, k, "text") for k in keys),
-                                      tuple({k: "" if v is None else str(v) for k, v in r.items()} for r in rows)))
+            typed = [_source_column(table, k) for k in rows[0]]
+            sheets.append(excel.Sheet(f"Source {table}", tuple(Column(k, h, kind) for k, h, kind, _ in typed),
+                                      tuple({k: convert(r[k]) for k, _, _, convert in typed} for r in rows),
+                                      heading=f"The {table} rows as loaded, with the file and load each came from"))
     return excel.table_workbook_bytes(sheets)
+
+
+SOURCE_HEADINGS = {"_load": "Load", "_row": "Row in its file", "_file": "File", "_sha256": "File SHA-256"}
+CONTRACT_HEADINGS = {"nhs_number": "NHS number", "bau_commissioned": "Normally commissioned", "discharge_id": "Discharge",
+                     "patient_id": "Patient", "episode_id": "Episode", "event_id": "Event id"}
+
+
+def _source_column(table: str, key: str) -> tuple:
+    """(key, heading, kind, convert) of a source row's field: the contract's heading and kind (dates as dates,
+    money in pounds, flags as yes/no), the provenance fields under readable names."""
+    from decimal import Decimal
+
+    from hds.contract import SPEC
+
+    if key in SOURCE_HEADINGS:
+        return key, SOURCE_HEADINGS[key], "int" if key in ("_load", "_row") else "text", _plain
+    try:
+        column = SPEC[table].column(key)
+    except (KeyError, StopIteration):
+        return key, key.replace("_", " ").capitalize(), "text", _plain
+    heading = CONTRACT_HEADINGS.get(column.name, column.name.replace("_", " ").capitalize())
+    if column.kind == "date":
+        return key, heading, "date", lambda v: v or None
+    if column.kind == "money":
+        return key, f"{heading} (£)", "money", lambda v: None if v is None else Decimal(int(v)) / 100
+    if column.kind == "flag":
+        return key, heading, "text", lambda v: "yes" if v else "no"
+    return key, heading, "text", _plain
+
+
+def _plain(value):
+    return None if value is None else value if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _decimal(text: str):

@@ -48,7 +48,8 @@ def allocation_records(rows: Table) -> list[dict]:
 
 
 def allocations_report(rows: Table) -> Report:
-    return Report("", tuple(ALLOCATION_COLUMNS), allocation_records(rows), sheet="Allocations")
+    return Report("", tuple(ALLOCATION_COLUMNS), allocation_records(rows), sheet="Allocations",
+                  shown=("patient_id", "episode_id", "block_id", "scheme", "funder", "days", "amount", "rule"))
 
 
 # --- claims -------------------------------------------------------------------------
@@ -90,37 +91,75 @@ def claim_csv(claim: Claim) -> str:
 
 
 def lines_table(lines: Table, columns: list[str]) -> str:
-    """Claim lines for the terminal, straight from their columns."""
+    """Claim lines for the terminal, straight from their columns: services by name, an episode or a
+    block cost in one column ("item")."""
     from claims.report import columns as fields
+    from claims.report.labels import service_text
     from claims.report.text import Shown, table, terminal_width
 
-    return table([Shown(fields.heading(c),
-                         [format_pounds(p) for p in lines["amount_pence"].tolist()] if c == "amount" else lines[c].tolist(),
-                         "right" if fields.kind(c) in ("money", "int") else "left", wrap=c == "reason")
-                  for c in columns], terminal_width())
+    def values(c):
+        if c == "amount":
+            return [format_pounds(p) for p in lines["amount_pence"].tolist()]
+        if c == "item":
+            return [e or b for e, b in zip(lines["episode_id"].tolist(), lines["block_id"].tolist())]
+        if c == "service":
+            return [service_text(v) for v in lines["service"].tolist()]
+        return lines[c].tolist()
+
+    return table([Shown(fields.heading(c) if c != "item" else "Episode", values(c),
+                        "right" if fields.kind(c) in ("money", "int") else "left") for c in columns], terminal_width())
 
 
-def claim_table(claim: Claim) -> str:
-    totals = claim_totals(claim)
+TERMINAL_LINE_COLUMNS = ["patient_id", "item", "scheme", "service", "organisation", "days", "amount"]
+TERMINAL_ADJUSTMENT_COLUMNS = ["claim_month", "patient_id", "item", "scheme", "days", "amount", "reason"]
+
+
+def claim_heading(claim: Claim) -> list[str]:
+    counts = f"{len(claim.lines):,} line(s), {len(claim.adjustments):,} adjustment(s)"
+    if claim.status == "not claimed":
+        return [f"Not claimed: {claim.month} is before {claim.first_submitted}, the first month submitted; it was "
+                f"claimed outside hds and hds never claims it. What the data gives for it: {counts}"] + claim.notes
     title = {"submitted": "Claim", "draft": "Draft claim", "carried": "What was claimed"}[claim.status]
-    parts = [f"{title} to NHS England for {claim.month}: "
-             f"{len(claim.lines)} line(s), {len(claim.adjustments)} adjustment(s)"] + claim.notes + [""]
-    if claim.lines:
-        parts += [lines_table(claim.lines, [c for c in CLAIM_COLUMNS if c != "description"]), ""]
-    if claim.adjustments:
-        parts += ["Adjustments for earlier months",
-                  lines_table(claim.adjustments,
-                           ["claim_month", "kind", "patient_id", "episode_id", "block_id", "scheme", "days", "amount",
-                            "reason"]), ""]
-    from claims.report.text import Shown, table
+    return [f"{title} to NHS England for {claim.month}: {counts}"] + claim.notes
 
-    for title, key in (("Scheme", "by_scheme"), ("Service", "by_service"), ("Organisation", "by_organisation")):
-        parts += [table([Shown(title, list(totals[key])),
-                         Shown("Amount", [format_pounds(int(v * 100)) for v in totals[key].values()], "right")]), ""]
-    parts.append(f"Individual lines: {format_pounds(claim.total_of_kind('individual'))}   "
-                 f"Block lines: {format_pounds(claim.total_of_kind('block'))}   Adjustments: {format_pounds(claim.adjustments_pence)}")
-    parts.append(f"Total claim for {claim.month}: {format_pounds(claim.total_pence)}")
-    return "\n".join(parts)
+
+def claim_table(claim: Claim, summary: bool = False) -> str:
+    """The claim for the terminal: its lines and adjustments (unless `summary`), then its summary."""
+    parts = claim_heading(claim) + [""]
+    if claim.lines and not summary:
+        parts += [lines_table(claim.lines, TERMINAL_LINE_COLUMNS), ""]
+    if claim.adjustments and not summary:
+        parts += ["Adjustments for earlier months", lines_table(claim.adjustments, TERMINAL_ADJUSTMENT_COLUMNS), ""]
+    return "\n".join(parts + claim_summary(claim))
+
+
+def claim_summary(claim: Claim) -> list[str]:
+    """The claim's totals: by scheme (this month, adjustments, total), by earlier month, service and organisation."""
+    from claims.report.labels import service_text
+    from claims.report.text import Shown, table, terminal_width
+
+    current, adjusted = claim.totals_by("scheme", "current"), claim.totals_by("scheme", "adjustments")
+    schemes = sorted(set(current) | set(adjusted))
+    money = [format_pounds(current.get(s, 0)) for s in schemes], [format_pounds(adjusted.get(s, 0)) for s in schemes]
+    parts = [f"Summary of the claim for {claim.month}", "", table([
+        Shown("Scheme", schemes + ["Total"]), Shown("This month", money[0] + [format_pounds(claim.current_pence)], "right"),
+        Shown("Adjustments", money[1] + [format_pounds(claim.adjustments_pence)], "right"),
+        Shown("Total", [format_pounds(current.get(s, 0) + adjusted.get(s, 0)) for s in schemes]
+              + [format_pounds(claim.total_pence)], "right")], terminal_width()), ""]
+    if len(claim.adjustments):
+        by_month = claim.totals_by("claim_month", "adjustments")
+        parts += [table([Shown("Adjusted month", list(by_month)),
+                         Shown("Amount", [format_pounds(v) for v in by_month.values()], "right")], terminal_width()), ""]
+    for title, key, label in (("Service", "service", service_text), ("Organisation", "organisation", str)):
+        totals = claim.totals_by(key)
+        parts += [table([Shown(title, [label(k) for k in totals]),
+                         Shown("Amount", [format_pounds(v) for v in totals.values()], "right")], terminal_width()), ""]
+    parts += [f"Individual lines: {format_pounds(claim.total_of_kind('individual'))}",
+              f"Block lines: {format_pounds(claim.total_of_kind('block'))}",
+              f"Adjustments: {format_pounds(claim.adjustments_pence)}"]
+    if claim.status == "not claimed":
+        return parts + [f"Not claimed by hds; the data gives {claim.month}: {format_pounds(claim.total_pence)}"]
+    return parts + [f"Total claim for {claim.month}: {format_pounds(claim.total_pence)}"]
 
 
 # --- reconciliation -------------------------------------------------------------
@@ -153,7 +192,7 @@ def reconciliation_report(rec: Reconciliation) -> Report:
         {"month": rec.month, "submission": rec.submission_id, "schemes": records, "running": running,
          "shortfall_split": rec.split_rule},
         (Report("Running position", tuple(RUNNING_COLUMNS), running, sheet="Running position", heading=rule),),
-        sheet="Reconciliation", total=True,
+        sheet="Reconciliation", total=True, shown=tuple(RECONCILE_COLUMNS[1:]),
         heading=f"Submission {rec.submission_id} ({rec.month}) and the money received from NHS England")
 
 
@@ -229,6 +268,17 @@ def comparison_columns(result: dict) -> list[str]:
         "patient_id", "discharge_id", "episode_id", "block_id", "funder", "base_days", "alternative_days", "days_moved"]
 
 
+def pennies_note(result: dict) -> str:
+    """Why the amounts moved need not add up to nothing: each (episode, month, funder) is rounded to the
+    penny on its own, so the same days split differently between funders can cost a few pence more or less."""
+    moved = sum(int(Decimal(d["amount"]) * 100) for d in result["difference"].values())
+    if moved == 0:
+        return "The amounts moved add up to £0.00."
+    return (f"The amounts moved add up to {format_pounds(moved)}, not £0.00: each episode's money is rounded to "
+            "the penny once for each month and funder, so the same days split differently between funders can "
+            "round to a few pence more or less.")
+
+
 def comparison_table(result: dict, rules_dir) -> str:
     from claims.report.text import Shown, table, terminal_width
 
@@ -247,7 +297,8 @@ def comparison_table(result: dict, rules_dir) -> str:
                     Shown("Amount moved", [pence(result["difference"][f]["amount"]) for f in funders], "right")],
                    terminal_width()), "",
              f"Days moved between funders add up to {sum(d['days'] for d in result['difference'].values()):+,} "
-             f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed."]
+             f"(rules move days, they never add or remove them); {result['episodes_changed']:,} episode(s) changed.",
+             pennies_note(result)]
     lines = result["lines"]
     if lines:
         shown = lines[:200]
@@ -276,7 +327,7 @@ def finding_records(findings) -> list[dict]:
 def finding_json(findings) -> list[dict]:
     return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
              "ids": {k: list(v) for k, v in f.ids.items()}, "amount": Pounds.of(f.amount_pence),
-             "message": f.message} for f in findings]
+             "message": f.message, "acknowledged": f.acknowledged or None} for f in findings]
 
 
 def finding_totals(totals: dict) -> dict:
@@ -284,7 +335,8 @@ def finding_totals(totals: dict) -> dict:
             "amount_at_stake": Pounds.of(totals["amount_at_stake_pence"]), "by_code": totals["by_code"]}
 
 
-def findings_table(findings, month: str) -> str:
+def findings_table(findings, month: str, summary: bool = False) -> str:
+    """The findings for the terminal, a row each (unless `summary`), then their summary by code."""
     from claims.report.text import Shown, table, terminal_width
 
     if not findings:
@@ -292,18 +344,53 @@ def findings_table(findings, month: str) -> str:
     errors = sum(f.severity == "error" for f in findings)
     head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
             + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
-    return "\n".join([head, "", table([
-        Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]), Shown("Severity", [f.severity for f in findings]),
-        Shown("Para", [f.paragraph for f in findings]),
-        Shown("At stake", [format_pounds(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
-        Shown("What it means", [f.message for f in findings], wrap=True)], terminal_width())])
+    parts = [head, ""]
+    if not summary:
+        parts += [table([
+            Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]),
+            Shown("Severity", [f.severity for f in findings]), Shown("Para", [f.paragraph for f in findings]),
+            Shown("At stake", [format_pounds(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
+            Shown("What it means", [f.message + (f" Acknowledged: {f.acknowledged}." if f.acknowledged else "")
+                                     for f in findings])], terminal_width()), ""]
+    return "\n".join(parts + findings_summary(findings, month))
 
 
-def findings_report(findings, month: str, totals: dict) -> Report:
-    """`hds check`: a finding a row; JSON lists every id, the table reads as sentences."""
+def findings_summary(findings, month: str) -> list[str]:
+    """The findings by code: severity, paragraph, how many, the money at stake."""
+    from claims.report.text import Shown, table, terminal_width
+
+    codes: dict[str, list] = {}
+    for f in findings:
+        codes.setdefault(f.code, []).append(f)
+    rows = sorted(codes.items(), key=lambda item: (item[1][0].severity != "error", item[0]))
+    return [f"Summary of the findings for {month}, by code", "", table([
+        Shown("Code", [code for code, _ in rows] + ["Total"]),
+        Shown("Severity", [found[0].severity for _, found in rows] + [""]),
+        Shown("Para", [found[0].paragraph for _, found in rows] + [""]),
+        Shown("Findings", [f"{len(found):,}" for _, found in rows] + [f"{len(findings):,}"], "right"),
+        Shown("At stake", [format_pounds(sum(f.amount_pence for f in found)) for _, found in rows]
+              + [format_pounds(sum(f.amount_pence for f in findings))], "right")], terminal_width())]
+
+
+SEVERITIES = ("error", "warning")  # worst first
+
+
+def failing(findings, fail_on: str | None) -> str:
+    """For `hds check --fail-on SEVERITY`: why the check fails (empty when it passes)."""
+    if fail_on is None:
+        return ""
+    worse = SEVERITIES[:SEVERITIES.index(fail_on) + 1]
+    count = sum(f.severity in worse for f in findings)
+    return (f"{count} finding(s) of severity {' or '.join(worse)} (--fail-on {fail_on}); the findings are listed above"
+            if count else "")
+
+
+def findings_report(findings, month: str, totals: dict, summary: bool = False) -> Report:
+    """`hds check`: a finding a row; JSON lists every id, the table reads as sentences (with `summary`,
+    only the summary by code)."""
     return Report(f"Findings of the checks for {month}", tuple(FINDING_COLUMNS), finding_records(findings),
                   data={"month": month, "findings": finding_json(findings), "totals": finding_totals(totals)},
-                  sheet="Findings", total=True, render={"table": lambda: findings_table(findings, month)})
+                  sheet="Findings", total=True, render={"table": lambda: findings_table(findings, month, summary)})
 
 
 def coverage_report(result: dict, month: str) -> Report:
@@ -320,10 +407,11 @@ def comparison_report(result: dict, rules_dir) -> Report:
                   render={"table": lambda: comparison_table(result, rules_dir)})
 
 
-def claim_report(claim: Claim, pack=None) -> Report:
+def claim_report(claim: Claim, pack=None, summary: bool = False) -> Report:
     """`hds claim --month`: its lines and adjustments, drawn their own way (the CSV column by column);
-    `pack()`, when given, writes the month-end pack."""
-    render = {"table": lambda: claim_table(claim), "csv": lambda: claim_csv(claim), "json": lambda: claim_json(claim)}
+    `pack()`, when given, writes the month-end pack; `summary`: the table without the lines."""
+    render = {"table": lambda: claim_table(claim, summary), "csv": lambda: claim_csv(claim),
+              "json": lambda: claim_json(claim)}
     if pack is not None:
         render["xlsx"] = pack
     return Report(f"Claim to NHS England for {claim.month}", tuple(ADJUSTMENT_COLUMNS), sheet="Claim", render=render)

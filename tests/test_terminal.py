@@ -1,0 +1,122 @@
+"""The terminal: every table fits the width (COLUMNS, 80 when unknown), text wraps, no amount is ever cut;
+claim and check end with a summary and can show only it."""
+
+import re
+from collections import Counter
+
+import pytest
+
+from claims.report.text import RICH_ROWS, Shown, fit, table
+from tests.cli_helpers import hds, ok
+
+AMOUNT = re.compile(r"-?£[0-9,]+\.[0-9]{2}(?![0-9])")
+
+
+def amounts(text: str) -> Counter:
+    return Counter(AMOUNT.findall(text))
+
+
+def assert_no_amount_cut(text: str) -> None:
+    for line in text.splitlines():
+        for at in [m.start() for m in re.finditer("£", line)]:
+            assert AMOUNT.match(line, at - (1 if at and line[at - 1] == "-" else 0)), line
+
+
+COMMANDS = [("status",), ("claim", "--month", "2020-10"), ("claim", "--month", "2020-11"),
+            ("claim", "--month", "2020-09"), ("reconcile", "--month", "2020-10"), ("recharge", "--month", "2020-10"),
+            ("log",), ("trace", "P000000"), ("check", "--month", "2020-11"), ("claim", "--from", "2020-09", "--to",
+                                                                              "2020-12"), ("rules", "list")]
+
+
+@pytest.mark.parametrize("args", COMMANDS, ids=[" ".join(a) for a in COMMANDS])
+def test_with_80_columns_no_line_is_wider_and_no_amount_is_cut(paid_store, args):
+    narrow = ok(*args, "--db", paid_store, env={"COLUMNS": "80"}) if args[0] != "rules" else ok(
+        *args, env={"COLUMNS": "80"})
+    assert max(len(line) for line in narrow.splitlines()) <= 80
+    assert_no_amount_cut(narrow)
+    wide = ok(*args, "--db", paid_store, env={"COLUMNS": "250"}) if args[0] != "rules" else ok(
+        *args, env={"COLUMNS": "250"})
+    assert amounts(narrow) == amounts(wide)  # every amount still there, whole
+
+
+def test_without_columns_a_pipe_gets_80(paid_store, monkeypatch):
+    monkeypatch.delenv("COLUMNS")
+    text = ok("status", "--db", paid_store)
+    assert max(len(line) for line in text.splitlines()) <= 80
+
+
+def test_a_table_too_wide_for_the_terminal_is_shown_a_row_at_a_time():
+    columns = [Shown("Reason", ["a reason that is long"]), Shown("Amount", ["£1,234,567.89"], "right"),
+               Shown("Other", ["£2,000.00"], "right")]
+    text = table(columns, 20)
+    assert text.splitlines() == ["Reason: a reason", "  that is long", "Amount:", "  £1,234,567.89",
+                                 "Other:  £2,000.00"]  # the amount moves to a line of its own, whole
+
+
+def test_text_columns_wrap_and_numbers_keep_their_width():
+    columns = [Shown("Item", ["care after the free period, paid by the council"]), Shown("Amount", ["£12.50"], "right")]
+    lines = table(columns, 30).splitlines()
+    assert max(len(line) for line in lines) <= 30
+    assert lines[2].endswith("£12.50") and len(lines) > 3  # the item wrapped under its column
+
+
+def test_a_long_table_is_laid_out_the_same_way_without_rich():
+    rows = RICH_ROWS + 1
+    columns = [Shown("Patient", [f"P{i:06d}" for i in range(rows)]),
+               Shown("Reason", ["weekly cost changed in load 2" if i % 2 else "new" for i in range(rows)]),
+               Shown("Amount", [f"£{i % 10}.00" for i in range(rows)], "right")]
+    long = table(columns, 30).splitlines()
+    short = table([Shown(c.heading, c.values[:4], c.align) for c in columns], 30).splitlines()
+    assert long[:len(short)] == short  # the fast path draws what rich draws
+    assert max(len(line) for line in long) <= 30
+
+
+def test_prose_wraps_under_its_indent_and_never_cuts_a_word():
+    text = fit("  - 2020-10: under-paid by £2,846.82: hds reconcile --month 2020-10 and agree the split (5.4)", 40)
+    assert text.splitlines() == ["  - 2020-10: under-paid by £2,846.82:", "    hds reconcile --month 2020-10 and",
+                                 "    agree the split (5.4)"]
+
+
+def test_claim_and_check_end_with_a_summary_and_can_show_only_it(paid_store):
+    full = ok("claim", "--month", "2020-11", "--db", paid_store)
+    summary = ok("claim", "--month", "2020-11", "--summary", "--db", paid_store)
+    assert "Summary of the claim for 2020-11" in full and full.endswith(summary.split("\n", 2)[2])
+    assert "P000000" in full and "P000000" not in summary
+    assert "Total claim for 2020-11: £657,963.47" in summary and "Interim bed" in summary
+    check = ok("check", "--month", "2020-11", "--summary", "--db", paid_store)
+    assert "Summary of the findings for 2020-11, by code" in check
+    assert re.search(r"HDS-DOUBLE-FREE\s+error\s+4\.4\s+5\s+£4,094\.22", check)
+    assert "HDS-DOUBLE-FREE:" not in check  # no finding listed one by one
+
+
+def test_check_fails_on_errors_for_scripts(paid_store):
+    failed = hds("check", "--month", "2020-11", "--summary", "--fail-on", "error", "--db", paid_store)
+    assert failed.exit_code == 1 and "5 finding(s) of severity error (--fail-on error)" in failed.output
+    passed = hds("check", "--month", "2020-10", "--summary", "--fail-on", "error", "--db", paid_store)
+    assert passed.exit_code == 0
+    warned = hds("check", "--month", "2020-10", "--summary", "--fail-on", "warning", "--db", paid_store)
+    assert warned.exit_code == 1 and "64 finding(s) of severity error or warning" in warned.output
+
+
+def test_dash_h_is_help():
+    assert ok("-h") == ok("--help") and ok("claim", "-h") == ok("claim", "--help")
+    assert "Examples: hds claim --month 2020-10" in ok("claim", "-h")
+
+
+def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monkeypatch):
+    import click
+
+    from claims.report import text as terminal
+
+    paged, echoed = [], []
+    monkeypatch.setattr(click, "echo_via_pager", lambda content: paged.append(content))
+    monkeypatch.setattr(click, "echo", lambda content, **kw: echoed.append(content))
+    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
+    long, short = "\n".join(f"line {n}" for n in range(100)), "one line"
+    monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: True)
+    terminal.show(long)
+    terminal.show(short)
+    assert paged == [long] and echoed == [short]
+    monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: False)
+    terminal.show(long)
+    assert paged == [long] and echoed == [short, long]  # piped: never paged
