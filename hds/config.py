@@ -1,11 +1,11 @@
 """Local settings from `hds.toml`, beside the store: who is who, how shortfalls split, where the
 ledger's anchor is kept and the thresholds of the checks.
 
-    [partners]
-    council = "OCC"                       # the council's organisation code, as in the data
-    council_name = "Oxfordshire County Council"
-    ccg = "OCCG"                          # the CCG's organisation code, as in the data
-    ccg_name = "Oxfordshire CCG"
+    [partners]                            # only the recharge and the shortfall's split need them
+    council = "XCC"                       # the council's organisation code, as in the data
+    council_name = "Xshire County Council"
+    ccg = "XCCG"                          # the CCG's organisation code, as in the data
+    ccg_name = "Xshire CCG"
 
     [reconcile]
     shortfall_split = "cost_share"        # or "fixed", with council_share
@@ -16,10 +16,14 @@ ledger's anchor is kept and the thresholds of the checks.
 
     [checks]                              # thresholds of `hds check` (docs/checks.md)
 
+    [input.episodes]                      # how the extract reads as the contract (hds.mapping)
+
 Everything is checked when read: an unknown section or key, a value of the
 wrong kind, a fixed split without a share, and (once the data is known)
 partner codes that appear nowhere in it are errors naming the key, never
-silently ignored or defaulted.
+silently ignored or defaulted. No council is built in: without [partners]
+everything that does not need to know who is who works, and what does
+refuses, naming [partners] and the organisation codes of the data.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from hds.errors import HdsError
+from hds.mapping import InputMapping, parse_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,13 +47,14 @@ KEYS = {
     "reconcile": ("shortfall_split", "council_share"),
     "ledger": ("anchor",),
     "checks": None,  # validated by claims.checks.Thresholds
+    "input": None,  # validated by hds.mapping
 }
 
 
 @dataclass(frozen=True)
 class Config:
-    council: str = "OCC"
-    ccg: str = "OCCG"
+    council: str | None = None  # None: hds.toml names no partners
+    ccg: str | None = None
     council_name: str = ""
     ccg_name: str = ""
     shortfall_split: str = "cost_share"
@@ -56,6 +62,7 @@ class Config:
     anchor: Path | None = None  # None: beside the store, <store>.anchor
     checks: dict = field(default_factory=dict)
     path: Path | None = None  # the file it came from, for messages
+    input: InputMapping = field(default_factory=InputMapping)  # [input]: how the extract reads
 
     @property
     def council_label(self) -> str:
@@ -68,9 +75,18 @@ class Config:
     def where(self, section: str, key: str) -> str:
         return f"{self.path or 'hds.toml'} [{section}] {key}"
 
-    def check_partners(self, organisations: set[str]) -> None:
-        """The partners' codes must be organisations of the data: a code that appears nowhere would
-        silently turn every recharge around."""
+    @property
+    def has_partners(self) -> bool:
+        return self.council is not None
+
+    def check_partners(self, organisations: set[str], needed_by: str = "the recharge") -> None:
+        """The partners must be named (`needed_by` says what needs them), and their codes must be
+        organisations of the data: a code that appears nowhere would silently turn every recharge around."""
+        if not self.has_partners:
+            codes = ", ".join(sorted(organisations)) or "none"
+            raise HdsError(f"{needed_by} needs to know which organisation is the council and which the CCG: name them "
+                           f"in [partners] of {self.path or 'hds.toml'} beside the store (council = \"...\", "
+                           f"ccg = \"...\"); the data's organisation codes are {codes}")
         if not organisations:
             return
         for key, code in (("council", self.council), ("ccg", self.ccg)):
@@ -119,10 +135,18 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     elif split == "fixed":
         raise HdsError(f"{path}: [reconcile] shortfall_split = \"fixed\" needs council_share, the council's part of a "
                        "shortfall between 0 and 1, e.g. council_share = \"0.6\"")
-    council, ccg = str(partners.get("council", "OCC")).strip(), str(partners.get("ccg", "OCCG")).strip()
-    if not council or not ccg or council == ccg:
-        raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
+    council, ccg = _partners(partners, path)
     anchor = data.get("ledger", {}).get("anchor")
     return Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split, share,
                   (path.parent / Path(str(anchor)).expanduser()) if anchor else None, dict(data.get("checks", {})),
-                  path)
+                  path, parse_input(data.get("input", {}), str(path)))
+
+
+def _partners(partners: dict, path: Path) -> tuple[str | None, str | None]:
+    """The council's and the CCG's codes; (None, None) when hds.toml names no partners."""
+    if not partners:
+        return None, None
+    council, ccg = str(partners.get("council", "")).strip(), str(partners.get("ccg", "")).strip()
+    if not council or not ccg or council == ccg:
+        raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
+    return council, ccg

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fnmatch
 import hashlib
 import io
 import itertools
@@ -90,12 +91,18 @@ class Source:
     kind: str  # "folder" or "workbook"
     tables: dict[str, RawTable] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of every file read
+    parts: dict[str, list[RawTable]] = field(default_factory=dict)  # a table's further files (a mapped glob)
     notes: list[str] = field(default_factory=list)  # worth telling the user; not errors
     problems: list[Problem] = field(default_factory=list)  # file-level problems
 
 
-def read_source(path: Path | str, tables: tuple[str, ...] = TABLES) -> Source:
+def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None) -> Source:
     """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables.
+
+    `files` names, for some tables, their own file: a glob in the folder (any
+    case; several files matched are read as one table, in `parts`) or a sheet
+    name of the workbook (the mapping's ``[input.<table>] file``); the others
+    are found by their contract name.
 
     Raises HdsError only when `path` is not something we can read at all.
     Tables found but not readable as a table at all (binary data, the wrong
@@ -104,41 +111,58 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES) -> Source:
     """
     path = Path(path)
     wanted = tuple(t.lower() for t in tables)
+    files = files or {}
     try:
         if not path.exists():
             raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
         if path.is_dir():
-            return _read_folder(path, wanted)
+            return _read_folder(path, wanted, files)
     except OSError as exc:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
-        return _read_workbook(path, wanted)
+        return _read_workbook(path, wanted, files)
     hint = "; give the folder that holds it" if path.suffix.lower() == ".csv" else ""
     raise HdsError(f"{path}: expected a folder of CSV files or an .xlsx workbook{hint}")
 
 
 # --------------------------------------------------------------------------- folder of CSV files
 
-def _read_folder(folder: Path, wanted: tuple[str, ...]) -> Source:
+def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str]) -> Source:
     source = Source(folder, "folder")
-    found = _csv_files_by_table(folder, wanted, source.notes)
-    if not found:
+    found = _csv_files_by_table(folder, wanted, source.notes, files, source.problems)
+    if not found and not source.problems:
         source.problems.append(Problem(str(folder), None, None, NO_TABLE))
     for table in wanted:
-        _read_table_files(table, found.get(table, []), folder, source)
+        _read_table_files(table, found.get(table, []), folder, source, table in files)
     return source
 
 
-def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list[Path]]:
+def _mapped_table(name: str, files: dict[str, str], problems: list[Problem]) -> str | None:
+    """The table whose mapped glob matches the file `name` (any case); a file two globs match is a problem."""
+    tables = [t for t, glob in files.items() if fnmatch.fnmatchcase(name.casefold(), glob.strip().casefold())]
+    if len(tables) > 1:
+        problems.append(Problem(name, None, None, f"the file of {_and(f'[input.{t}]' for t in tables)} in hds.toml "
+                                                  "(their file globs both match it); make each glob match one table"))
+    return tables[0] if tables else None
+
+
+def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str], files: dict[str, str],
+                        problems: list[Problem]) -> dict[str, list[Path]]:
     """The folder's CSV files of each wanted table; every other entry gets a note saying it is not loaded."""
     found: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         name = entry.name
         stem = entry.stem.strip().lower()
-        if entry.is_dir():
+        mapped = _mapped_table(name, files, problems) if files and not entry.is_dir() else None
+        if mapped is not None:
+            if mapped in wanted:
+                found.setdefault(mapped, []).append(entry)
+        elif name == "hds.toml":
+            notes.append(f"{name}: settings, not a table; not loaded (hds reads the hds.toml beside the store)")
+        elif entry.is_dir():
             notes.append(f"{name}: a folder; not loaded")
         elif entry.suffix.lower() == ".csv":
-            if stem in wanted:
+            if stem in wanted and stem not in files:
                 found.setdefault(stem, []).append(entry)
             else:
                 notes.append(f"{name}: not a table of the data contract; not loaded")
@@ -153,9 +177,10 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str])
     return found
 
 
-def _read_table_files(table: str, files: list[Path], folder: Path, source: Source) -> None:
-    """Hash every file found for a table and read the first into `source`."""
-    if len(files) > 1:
+def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False) -> None:
+    """Hash every file found for a table and read the first into `source`; with a mapped `glob`, every
+    file it matched (the further ones into `source.parts`)."""
+    if len(files) > 1 and not glob:
         source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
                                        f"{_and(f.name for f in files)}; keep one"))
     for number, file in enumerate(files):
@@ -165,7 +190,7 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
             source.problems.append(Problem(file.name, None, None, f"cannot be read ({exc.strerror or exc})"))
             continue
         source.files[file.name] = hashlib.sha256(data).hexdigest()
-        if number:  # a second file for the table: hashed, named in the problem above, not parsed
+        if number and not glob:  # a second file for the table: hashed, named in the problem above, not parsed
             continue
         try:
             raw, problem = _read_csv(table, file.name, data, source.notes)
@@ -173,7 +198,9 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
             raw, problem = None, _unexpected(file.name, exc)
         if problem:
             source.problems.append(problem)
-        if raw is not None:
+        if raw is not None and table in source.tables:
+            source.parts.setdefault(table, []).append(raw)
+        elif raw is not None:
             source.tables[table] = raw
 
 
@@ -436,7 +463,7 @@ def _csv_records(text: str, strict: bool) -> tuple[list[list[str]], csv.Error | 
 
 # --------------------------------------------------------------------------- workbook
 
-def _read_workbook(path: Path, wanted: tuple[str, ...]) -> Source:
+def _read_workbook(path: Path, wanted: tuple[str, ...], files: dict[str, str]) -> Source:
     source = Source(path, "workbook")
     try:
         data = path.read_bytes()
@@ -444,7 +471,7 @@ def _read_workbook(path: Path, wanted: tuple[str, ...]) -> Source:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     source.files[path.name] = hashlib.sha256(data).hexdigest()
     try:
-        _read_sheets(path.name, data, wanted, source)
+        _read_sheets(path.name, data, wanted, source, files)
     except Exception as exc:
         source.problems.append(_unexpected(path.name, exc))
     if not source.tables and not source.problems:
@@ -466,7 +493,7 @@ def _not_a_workbook(data: bytes) -> str | None:
     return None
 
 
-def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: Source) -> None:
+def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: Source, files: dict[str, str]) -> None:
     import openpyxl  # only workbooks need it
 
     archive = _open_archive(book_name, data, source)
@@ -482,7 +509,7 @@ def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: S
                                                               "from Excel as Excel Workbook (.xlsx)"))
         return
     try:
-        found = _sheets_by_table(book_name, book, wanted, source.notes)
+        found = _sheets_by_table(book_name, book, wanted, source.notes, files)
         for table in wanted:
             _read_table_sheet(table, found.get(table, []), book_name, archive, source)
     finally:
@@ -511,11 +538,15 @@ def _open_archive(book_name: str, data: bytes, source: Source) -> zipfile.ZipFil
     return archive
 
 
-def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list]:
-    """The workbook's sheets of each wanted table; every other sheet gets a note saying it is not loaded."""
+def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str],
+                     files: dict[str, str]) -> dict[str, list]:
+    """The workbook's sheets of each wanted table (by the mapping's sheet name, else the table's own name);
+    every other sheet gets a note saying it is not loaded."""
     found: dict[str, list] = {}
+    named = {sheet.strip().casefold(): table for table, sheet in files.items()}
     for sheet in book.worksheets:
-        key = sheet.title.strip().lower()
+        key = named.get(sheet.title.strip().casefold())
+        key = key or (sheet.title.strip().lower() if sheet.title.strip().lower() not in files else None)
         if key in wanted:
             found.setdefault(key, []).append(sheet)
         else:
