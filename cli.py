@@ -405,7 +405,7 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, db, rules_dir
 
     \b
     Examples: hds submit --month 2020-10
-              hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by OCC"
+              hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by the council"
     """
     from claims.commands.submitting import open_warnings, submit_month, submitted_lines
 

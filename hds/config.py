@@ -66,11 +66,11 @@ class Config:
 
     @property
     def council_label(self) -> str:
-        return self.council_name or self.council
+        return self.council_name or self.council or "the council"
 
     @property
     def ccg_label(self) -> str:
-        return self.ccg_name or self.ccg
+        return self.ccg_name or self.ccg or "the CCG"
 
     def where(self, section: str, key: str) -> str:
         return f"{self.path or 'hds.toml'} [{section}] {key}"
@@ -99,7 +99,7 @@ class Config:
 def load_config(path: Path | str = "hds.toml") -> Config:
     path = Path(path)
     if not path.exists():
-        return Config()
+        return Config(path=path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

@@ -153,6 +153,25 @@ def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]
     return np.where(ok, pence, 0), ok & (pence <= limit)
 
 
+def _money_by_value(column: Column, cells: np.ndarray, values: np.ndarray, ok: np.ndarray, rest: np.ndarray) -> None:
+    """Read the `rest` of a money column (written other than plain pounds) a distinct value at a time,
+    into `values` and `ok`; what does not read is left to the row check, which words the problem."""
+    import pandas as pd
+
+    where = np.flatnonzero(rest)
+    index, distinct = pd.factorize(cells[where])
+    parse = _money(column)
+    pence = np.zeros(len(distinct), dtype=np.int64)
+    read = np.zeros(len(distinct), dtype=bool)
+    for k, text in enumerate(distinct.tolist()):
+        try:
+            pence[k], read[k] = parse(text), True
+        except ValueError:
+            pass
+    values[where] = pence[index]
+    ok[where] = read[index]
+
+
 def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
     """Which cells are ten digits passing the modulus 11 check."""
     codes, length = _characters(cells, 10)
@@ -193,6 +212,9 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], da
         return values, ok | blank
     if kind == "money":
         values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
+        rest = ~ok & ~blank
+        if rest.sum() > 64:  # £ signs and thousands commas: each distinct amount read once
+            _money_by_value(column, cells, values, ok, rest)
         return values, ok | blank
     if kind == "nhs_number":
         return cells, _nhs_numbers(cells) | blank

@@ -107,3 +107,10 @@ def data_views(db) -> None:
                  "(SELECT MAX(id) FROM loads) AS latest_load, d.computed_at, d.rows, d.rulebook_version, "
                  "CASE WHEN d.load_id = (SELECT MAX(id) FROM loads) THEN 'current' ELSE 'out of date: run hds refresh' "
                  "END AS state FROM derived d WHERE d.name = 'allocations'")
+
+
+@migrations()
+def data_input_mapping(db) -> None:
+    """The input mapping (hds.toml's [input]) each load was read through, kept with the load and
+    hashed into the chain of loads; blank for a load read by the contract's own names."""
+    db.execute("ALTER TABLE loads ADD COLUMN mapping TEXT")

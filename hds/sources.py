@@ -42,6 +42,7 @@ EXCEL_MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384  # as many as an Excel sheet has
 _SPARE_COLUMNS = 64  # cells beyond the header kept one by one; past these a row's extra cells are summed up
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SETTINGS = "hds.toml"  # the settings file; in a folder it is never a table
 
 EXCEL_ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
@@ -157,8 +158,8 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str],
         if mapped is not None:
             if mapped in wanted:
                 found.setdefault(mapped, []).append(entry)
-        elif name == "hds.toml":
-            notes.append(f"{name}: settings, not a table; not loaded (hds reads the hds.toml beside the store)")
+        elif name == SETTINGS:
+            pass  # hds's own settings kept with an extract (as the bundled ones are): not data, nothing to say
         elif entry.is_dir():
             notes.append(f"{name}: a folder; not loaded")
         elif entry.suffix.lower() == ".csv":

@@ -70,6 +70,7 @@ class Schema:
     name: str
     earlier: dict[str, int | None]
     load: Callable[[], object]
+    readable_without: frozenset[str] = frozenset()  # migrations a reader can do without (added when written)
 
 
 def _data_migrations():
@@ -78,8 +79,9 @@ def _data_migrations():
     return migrations
 
 
-DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5},
-              _data_migrations)
+DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
+                           "data_input_mapping": None},
+              _data_migrations, frozenset({"data_input_mapping"}))  # loads.mapping: blank until a load uses one
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -237,7 +239,8 @@ def _check(store: Store, write: bool, schema: tuple[Schema, ...]) -> None:
             if unknown:
                 raise StoreError(f"{store.path} was written by a newer version of hds (its migration {part.name} "
                                  f"{unknown[0]} is unknown to this version); upgrade hds to use it")
-            pending += [f"{part.name} {name}" for name in part.earlier if name not in applied]
+            pending += [f"{part.name} {name}" for name in part.earlier
+                        if name not in applied and (write or name not in part.readable_without)]
         if not pending and (not write or FENCE in earlier):
             conn.execute("PRAGMA busy_timeout = 100")
             return
@@ -606,7 +609,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": str(loaded.path),
                  "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
-                 "digest": digest, "touched_recorded": int(record),
+                 "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))

@@ -1,7 +1,8 @@
 """A month's claim and its month-end pack, each part computed once.
 
 `hds claim --month M` shows the claim; with `-o pack.xlsx` the pack adds the
-reconciliation (once submitted), the recharge and the findings. The claim
+reconciliation (once submitted), the recharge (when hds.toml names the
+partners) and the findings. The claim
 is built once and handed to the recharge, which also reuses the month's
 allocation the claim computed and the reconciliation; the findings are
 those stored with the submission, or the checks run now on a draft.
@@ -41,7 +42,8 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
 
     rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
     reuse = as_of is None  # the recharge states the month as the data stands now
-    rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
+    rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec) \
+        if config.has_partners else None  # the pack leaves the recharge out until hds.toml names the partners
     return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config))
 
 

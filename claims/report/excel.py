@@ -879,7 +879,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
 
     hf = dict(draft=draft, right="" if draft else f"Submission {pack.submission.id}",
               footer_left=f"Generated {_when_text(pack.generated_at)}",
-              footer_right=f"{pack.council.code} / {pack.ccg.code}")
+              footer_right=f"{pack.council.code} / {pack.ccg.code}" if pack.council.code else "")
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
     _write_summary(pack, summary_ws, styles, month_text, *tables)
     for plan in plans:
@@ -1049,8 +1049,9 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     info = _Info(w)
     info("Claim month", _month(pack.month), "value/month")
     info("Status", "DRAFT" if draft else "Submitted", "value/draft" if draft else "value")
-    info.text("Council", f"{pack.council.name} ({pack.council.code})")
-    info.text("CCG", f"{pack.ccg.name} ({pack.ccg.code})")
+    for role, partner in (("Council", pack.council), ("CCG", pack.ccg)):
+        info.text(role, f"{partner.name} ({partner.code})" if partner.code else
+                  f"{partner.name} (not named: hds.toml has no [partners])")
     load, rulebook = _summary_submission(pack, info)
     info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
     info.text("Rulebook version", rulebook)

@@ -536,7 +536,8 @@ class _Plotter:
             self._pounds_axis(axes, "Paid (£)")
             ccg_code, council_code = self.data.ccg[0], self.data.council[0]
             self._legend(figure, [self.Patch(color=FUNDER_COLOURS["ccg"]), self.Patch(color=FUNDER_COLOURS["council"])],
-                         [_mpl_text(f"CCG ({ccg_code})"), _mpl_text(f"Council ({council_code})")])
+                         [_mpl_text(f"CCG ({ccg_code})" if ccg_code else "CCG"),
+                          _mpl_text(f"Council ({council_code})" if council_code else "Council")])
             return _Chart("partners", heading, caption, self._svg(figure, "partners", heading))
 
     def all(self) -> list[_Chart]:
@@ -644,6 +645,11 @@ def _swatch(colour: str) -> str:
     return f'<span class="swatch" style="background:{colour}" aria-hidden="true"></span>'
 
 
+def _partner(code: str, name: str) -> str:
+    """A partner as the header names it; without a code (hds.toml names no partners) its role alone."""
+    return f'{_e(name)} <span class="code">({_e(code)})</span>' if code else _e(name)
+
+
 def _header(data: ReportData, rows: list[_Row]) -> str:
     council_code, council_name = data.council
     ccg_code, ccg_name = data.ccg
@@ -653,8 +659,7 @@ def _header(data: ReportData, rows: list[_Row]) -> str:
     parts = [
         f"<h1>{_e(data.title)}</h1>",
         '<dl class="meta">',
-        f'<dt>Partners</dt><dd>{_e(council_name)} <span class="code">({_e(council_code)})</span> and '
-        f'{_e(ccg_name)} <span class="code">({_e(ccg_code)})</span></dd>',
+        f'<dt>Partners</dt><dd>{_partner(council_code, council_name)} and {_partner(ccg_code, ccg_name)}</dd>',
         f"<dt>Period</dt><dd>{_e(period)}</dd>",
         f"<dt>Generated</dt><dd><time>{_e(data.generated_at)}</time></dd>",
         f"<dt>Data</dt><dd>{_e(data.data_note)}</dd>",
