@@ -221,6 +221,30 @@ def load(source, allow_removals, db, rules_dir):
 
 
 @main.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--force", is_flag=True, help="Replace an hds.toml that is already there.")
+@store_option
+@rules_option
+@domain_errors
+def init(source, force, db, rules_dir):
+    """Write a starting hds.toml for an extract in your council's own shape.
+
+    Looks at SOURCE (a folder of CSV files or an .xlsx workbook) and writes
+    hds.toml beside the store: the file of each table, the heading of each
+    column (close matches marked as guesses), every label of each coded column
+    to map, the date format, and the organisation codes found, for [partners].
+    Never replaces an existing hds.toml unless --force is given.
+
+    \b
+    Example: hds init extracts/2020-11, then edit hds.toml and run hds load extracts/2020-11
+    """
+    from claims.commands.session import start_settings
+
+    for line in start_settings(source, db, force, library(rules_dir)).summary():
+        click.echo(line)
+
+
+@main.command()
 @store_option
 @domain_errors
 def refresh(db):

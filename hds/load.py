@@ -231,6 +231,7 @@ class _Reading:
     source: str
     shown: dict[str, str]
     mapping: object | None = None  # hds.mapping.TableInput
+    unmapped: list = field(default_factory=list)  # hds.mapping.Unmapped: labels the mapping lacks, all files
 
     def heading(self, column: str) -> str:
         return self.shown.get(column, column)
@@ -280,7 +281,7 @@ def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: in
 
         translated = translate(reading.mapping, column, cells, rows, reading.source, heading, schemes)
         cells, reported = translated.cells, translated.unmapped
-        found += [(int(p.row), 0, index, p) for p in translated.problems]
+        reading.unmapped += translated.labels  # described once for the table, in _check_files
     if _all_text(cells):
         column_values, ok = _fast_column(column, cells, schemes, fmt)
         blank = cells == ""
@@ -471,17 +472,16 @@ def _missing_table(table: str, mapping) -> str:
 def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: list, mapping, loaded: Loaded) -> Table:
     """Validate the file(s) of one table and make them one table; a mapped heading a file lacks
     stops the check of that file (its columns cannot be told apart)."""
-    parts = []
+    parts, unread, unmapped = [], {}, []
     for raw in raws:
         found += [(-1, 0, 0, p) for p in raw.problems]
-        reading = _Reading(raw.source, {})
+        reading = _Reading(raw.source, {}, unmapped=unmapped)
         if mapping is not None:
             from hds.mapping import rename
 
             missing, unused, reading.shown = rename(raw, mapping)
             reading.mapping = mapping
-            if unused:
-                loaded.notes.append(f"{raw.source}: columns not in the mapping, not read: {', '.join(unused)}")
+            unread.update(dict.fromkeys(unused))
             if missing:
                 found += [(1, 0, 0, p) for p in missing]
                 continue
@@ -491,6 +491,15 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
     if len(parts) > 1:
         _duplicates_across(spec, parts, found)
     loaded.headings[spec.name] = reading.shown
+    if unmapped:
+        from hds.mapping import unmapped_problems
+
+        columns = [c.name for c in spec.columns]
+        found += [(p.row, 0, columns.index(column), p)
+                  for column, p in unmapped_problems(mapping, unmapped, [r.source for r in raws], schemes)]
+    if unread:  # listed once for the table, however many files it came in
+        loaded.notes.append(f"{spec.name} ({loaded.sources[spec.name]}): columns not in the mapping, not read: "
+                            f"{', '.join(unread)}")
     if len(parts) == 1:
         return parts[0][1]
     return Table.concat([t for _, t in parts]) if parts else Table({}, length=0)

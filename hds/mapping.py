@@ -222,17 +222,29 @@ def rename(raw, mapping: TableInput) -> tuple[list[Problem], list[str], dict[str
     return problems, unused, {column: heading for heading, column in names.items()}
 
 
+@dataclass(frozen=True)
+class Unmapped:
+    """A label of a coded column that the mapping does not know, in one file."""
+
+    column: str
+    heading: str  # their heading of the column
+    value: str
+    source: str
+    row: int  # its first row in the file
+    rows: int  # how many rows of the file hold it
+
+
 @dataclass
 class Translated:
     cells: np.ndarray  # the column with their labels turned into codes
-    unmapped: np.ndarray  # rows whose label has no mapping (reported in `problems`)
-    problems: list[Problem]
+    unmapped: np.ndarray  # rows whose label has no mapping (described in `labels`)
+    labels: list[Unmapped]
 
 
 def translate(mapping: TableInput, column: Column, cells: np.ndarray, rows: np.ndarray, source: str,
               heading: str, schemes: tuple[str, ...]) -> Translated:
     """Their labels of a coded column as codes, judging each distinct value once. A value that is
-    neither a mapped label nor a code is reported once, with its first row and how many rows hold it."""
+    neither a mapped label nor a code is described once, with its first row and how many rows hold it."""
     import pandas as pd
 
     from hds.sources import cell_text
@@ -252,9 +264,14 @@ def translate(mapping: TableInput, column: Column, cells: np.ndarray, rows: np.n
         else:
             missing[k] = True
             out[k] = value
-    unmapped = missing[index]
-    problems = _unmapped(mapping, column, distinct, missing, index, rows, source, heading, valid or ())
-    return Translated(out[index] if len(distinct) else cells, unmapped, problems)
+    found = []
+    if missing.any():
+        counts = np.bincount(index, minlength=len(distinct))
+        first = np.full(len(distinct), len(index), dtype=np.int64)
+        np.minimum.at(first, index, np.arange(len(index)))
+        found = [Unmapped(column.name, heading, cell_text(distinct[k]), source, int(rows[first[k]]), int(counts[k]))
+                 for k in np.flatnonzero(missing).tolist()]
+    return Translated(out[index] if len(distinct) else cells, missing[index], found)
 
 
 def _valid(column: Column, labels: dict[str, str], schemes: tuple[str, ...]) -> frozenset | None:
@@ -270,23 +287,25 @@ def _valid(column: Column, labels: dict[str, str], schemes: tuple[str, ...]) -> 
     return frozenset(labels.values()) if labels else None
 
 
-def _unmapped(mapping: TableInput, column: Column, distinct, missing: np.ndarray, index: np.ndarray,
-              rows: np.ndarray, source: str, heading: str, valid) -> list[Problem]:
-    if not missing.any():
-        return []
-    counts = np.bincount(index, minlength=len(distinct))
-    first = np.full(len(distinct), len(index), dtype=np.int64)
-    np.minimum.at(first, index, np.arange(len(index)))
-    section = mapping.section(f"values.{column.name}")
-    choices = allowed_codes(column) or tuple(sorted(valid))
-    hint = f" = one of {', '.join(choices)}" if choices else ' = "<code>"'
+def unmapped_problems(mapping: TableInput, found: list[Unmapped], order: list[str],
+                      schemes: tuple[str, ...]) -> list[tuple[str, Problem]]:
+    """(contract column, problem): one problem per label the mapping lacks, whatever its case and spacing and however many files of
+    the table hold it: the first file (in `order`) and row, and how many rows in all."""
+    groups: dict[tuple[str, str], list[Unmapped]] = {}
+    for u in sorted(found, key=lambda u: (order.index(u.source), u.row)):
+        groups.setdefault((u.column, fold(u.value)), []).append(u)
     problems = []
-    for k in sorted(np.flatnonzero(missing).tolist(), key=lambda k: first[k]):
-        value = distinct[k]
-        n = int(counts[k])
-        problems.append(Problem(source, int(rows[first[k]]), heading,
-                                f"'{value}' has no mapping in {section} ({n:,} row{'s' if n != 1 else ''} "
-                                f"hold{'' if n != 1 else 's'} it, the first here); add \"{value}\"{hint}"))
+    for (column, _), items in groups.items():
+        first, n = items[0], sum(u.rows for u in items)
+        spec_column = SPEC[mapping.table].column(column)
+        choices = allowed_codes(spec_column) or (schemes if spec_column.kind == "scheme" else ())
+        if not choices and spec_column.kind != "scheme":
+            choices = tuple(sorted(set(mapping.values.get(column, {}).values())))
+        hint = f" = one of {', '.join(choices)}" if choices else ' = "<code>"'
+        problems.append((column, Problem(first.source, first.row, first.heading,
+                                f"'{first.value}' has no mapping in {mapping.section(f'values.{column}')} ({n:,} "
+                                f"row{'s hold' if n != 1 else ' holds'} it, the first here); add "
+                                f"\"{first.value}\"{hint}")))
     return problems
 
 

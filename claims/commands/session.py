@@ -115,6 +115,13 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         store.close()
 
 
+def start_settings(source: Path, db: Path, force: bool = False, lib=None):
+    """`hds init`: a starting hds.toml beside the store for the extract SOURCE (hds.starter.Started)."""
+    from hds.starter import start
+
+    return start(source, db.parent / "hds.toml", force, scheme_names(lib or library()))
+
+
 def config_beside(db: Path):
     """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds, input mapping."""
     from hds.config import load_config
