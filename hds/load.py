@@ -450,10 +450,13 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
                 problems.append(Problem(str(source.path), None, None, _missing_table(spec.name, mapping)))
             continue
         table_found: list = []
-        loaded.tables[spec.name] = _check_files(spec, raws, schemes, table_found, mapping.get(spec.name), loaded)
+        table = _check_files(spec, raws, schemes, table_found, mapping.get(spec.name), loaded)
+        if table is not None:
+            loaded.tables[spec.name] = table
         found += [(order, *entry) for entry in table_found]
     problems += [entry[-1] for entry in sorted(found, key=lambda e: e[:4])]
-    problems += _check_references(loaded, known_discharges)
+    if "discharges" in loaded.tables or "discharges" not in source.tables:  # else its mapping failed: no ids to check
+        problems += _check_references(loaded, known_discharges)
     if problems:
         raise LoadError(problems)
     loaded.notes += [f"{raw.source}: {raw.blank_rows} blank row(s) ignored" for name, raw in source.tables.items()
@@ -469,9 +472,10 @@ def _missing_table(table: str, mapping) -> str:
     return f"the required table '{table}' is missing (file {table}.csv or sheet {table})"
 
 
-def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: list, mapping, loaded: Loaded) -> Table:
-    """Validate the file(s) of one table and make them one table; a mapped heading a file lacks
-    stops the check of that file (its columns cannot be told apart)."""
+def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: list, mapping,
+                 loaded: Loaded) -> Table | None:
+    """Validate the file(s) of one table and make them one table (None when no file could be checked);
+    a mapped heading a file lacks stops the check of that file (its columns cannot be told apart)."""
     parts, unread, unmapped = [], {}, []
     for raw in raws:
         found += [(-1, 0, 0, p) for p in raw.problems]
@@ -500,9 +504,9 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
     if unread:  # listed once for the table, however many files it came in
         loaded.notes.append(f"{spec.name} ({loaded.sources[spec.name]}): columns not in the mapping, not read: "
                             f"{', '.join(unread)}")
-    if len(parts) == 1:
-        return parts[0][1]
-    return Table.concat([t for _, t in parts]) if parts else Table({}, length=0)
+    if len(parts) <= 1:
+        return parts[0][1] if parts else None
+    return Table.concat([t for _, t in parts])
 
 
 def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: list) -> None:
