@@ -134,8 +134,13 @@ def _iso_dates(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Pence of the cells written as plain pounds (digits, then . and one or two digits)."""
+    codes, length = _characters(cells, 15)
+    return _pence(codes, length, limit)
+
+
+def _pence(codes: np.ndarray, length: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pence of text as character codes (n x 15) written as plain pounds, and which rows read."""
     width = 15
-    codes, length = _characters(cells, width)
     position = np.arange(width)
     inside = position < length[:, None]
     digit = _digits(codes) & inside
@@ -153,23 +158,26 @@ def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]
     return np.where(ok, pence, 0), ok & (pence <= limit)
 
 
-def _money_by_value(column: Column, cells: np.ndarray, values: np.ndarray, ok: np.ndarray, rest: np.ndarray) -> None:
-    """Read the `rest` of a money column (written other than plain pounds) a distinct value at a time,
-    into `values` and `ok`; what does not read is left to the row check, which words the problem."""
-    import pandas as pd
-
-    where = np.flatnonzero(rest)
-    index, distinct = pd.factorize(cells[where])
-    parse = _money(column)
-    pence = np.zeros(len(distinct), dtype=np.int64)
-    read = np.zeros(len(distinct), dtype=bool)
-    for k, text in enumerate(distinct.tolist()):
-        try:
-            pence[k], read[k] = parse(text), True
-        except ValueError:
-            pass
-    values[where] = pence[index]
-    ok[where] = read[index]
+def _pounds_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pence of the cells written with a leading £ and thousands commas (£1,234.50), and which read:
+    the £ and the commas dropped, where every comma separates a group of three digits."""
+    width = 20
+    codes, length = _characters(cells, width)
+    position = np.arange(width)
+    inside = position < length[:, None]
+    pound = (codes[:, 0] == 163) & (length > 0)
+    comma = (codes == 44) & inside
+    dot = (codes == 46) & inside
+    end = np.where(dot.any(axis=1), dot.argmax(axis=1), length)  # where the whole pounds end
+    first = pound.astype(np.int64)  # where their first digit is
+    placed = (((end[:, None] - position) % 4 == 0) & (position > first[:, None]) & (position < end[:, None]))
+    commas_ok = ~(comma & ~placed).any(axis=1) & (
+        ~comma.any(axis=1) | (comma.sum(axis=1) == (end - first - 1) // 4))
+    keep = inside & ~comma & ~((position == 0) & pound[:, None])
+    order = np.argsort(~keep, axis=1, kind="stable")
+    compact = np.take_along_axis(np.where(keep, codes, 0), order, axis=1)[:, :15]
+    pence, ok = _pence(compact, keep.sum(axis=1), limit)
+    return pence, ok & commas_ok & (length <= width)
 
 
 def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
@@ -212,9 +220,9 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], da
         return values, ok | blank
     if kind == "money":
         values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
-        rest = ~ok & ~blank
-        if rest.sum() > 64:  # £ signs and thousands commas: each distinct amount read once
-            _money_by_value(column, cells, values, ok, rest)
+        rest = np.flatnonzero(~ok & ~blank)
+        if len(rest) > 64:  # £ signs and thousands commas, a column at a time too
+            values[rest], ok[rest] = _pounds_money(cells[rest], MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
         return values, ok | blank
     if kind == "nhs_number":
         return cells, _nhs_numbers(cells) | blank

@@ -825,8 +825,12 @@ class _Text:
         return cls(slow or _may_need_strip(utf8), slow or _may_hold_long_cells(utf8))
 
 
+# the characters other than ASCII that str.strip() removes, in UTF-8 (NEL, no-break space, the Unicode spaces)
+_UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
+
+
 def _may_need_strip(utf8: bytes) -> bool:
-    if not utf8.isascii():
+    if not utf8.isascii() and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
     spaces = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
     if utf8[:1] in spaces or utf8[-1:] in spaces:

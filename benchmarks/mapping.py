@@ -1,0 +1,81 @@
+"""What reading an extract through the input mapping costs: `hds load` of the same data in hds's own
+shape and in Wessex's shape (fixtures/elsewhere.py: other file names, episodes in two files, headings,
+labels in any case, dates as 05-Oct-2020, money as £1,234.50, extra columns) through its hds.toml.
+
+Each figure is the median wall time of several fresh `hds load` processes into a new store, with the
+peak memory from GNU time (benchmarks/bench.py's `measure`); the machine's load average is printed
+before and after. The target: the mapping costs at most 15% more at a million discharges.
+
+    python benchmarks/mapping.py --sizes 60k,300k      # sizes as in bench.py: 6k, 60k, 300k, 1M
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench import HDS, ROOT, SIZES, dataset, machine, measure  # noqa: E402
+
+TARGET = 0.15  # the most the mapping may add, as a share of the load in hds's own shape
+
+
+def their_shape(own: Path, cache: Path, size: str) -> Path:
+    """The dataset in Wessex's shape, made once (in a process of its own) and kept in the cache."""
+    folder = cache / f"{size.replace(' ', '')}-elsewhere"
+    if not (folder / "Block Beds.csv").exists():
+        print(f"  converting {size} to Wessex's shape ...", flush=True)
+        subprocess.run([sys.executable, "-m", "fixtures.elsewhere", "--source", str(own), "--out", str(folder)],
+                       cwd=ROOT, check=True, capture_output=True)
+    return folder
+
+
+def loads(source: Path, work: Path, runs: int, settings: Path | None) -> tuple[float, float, float, float]:
+    """(median, fastest, slowest seconds, peak MiB) of `runs` loads of `source` into new stores, each with
+    `settings` as the hds.toml beside it (None: none)."""
+    results = []
+    for n in range(runs):
+        folder = work / f"run-{n}"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        if settings is not None:
+            shutil.copyfile(settings, folder / "hds.toml")
+        results.append(measure([*HDS, "load", str(source), "--db", str(folder / "hds.db")]))
+        shutil.rmtree(folder)
+    walls = sorted(r[0] for r in results)
+    return statistics.median(walls), walls[0], walls[-1], max(r[1] for r in results)
+
+
+@click.command()
+@click.option("--sizes", default="60k,300k", show_default=True, help="Comma-separated sizes (bench.py's).")
+@click.option("--runs", type=int, default=3, show_default=True, help="Fresh processes per figure.")
+@click.option("--cache", type=click.Path(path_type=Path), default=Path("/tmp/hds-bench"), show_default=True)
+def main(sizes, runs, cache):
+    """Time hds load in hds's own shape and in another council's shape through its mapping."""
+    print(f"before: {machine()}", flush=True)
+    settings = ROOT / "fixtures" / "elsewhere" / "hds.toml"
+    rows = []
+    for size in [s.strip() for s in sizes.split(",") if s.strip()]:
+        if size not in SIZES:
+            raise SystemExit(f"unknown size {size}; one of {', '.join(SIZES)}")
+        own = dataset(cache, size)
+        theirs = their_shape(own, cache, size)
+        work = cache / "mapping-work"
+        plain = loads(own, work / "own", runs, None)
+        mapped = loads(theirs, work / "theirs", runs, settings)
+        extra = mapped[0] / plain[0] - 1
+        rows.append((size, plain, mapped, extra))
+        print(f"  {size:>6}  own shape {plain[0]:7.2f} s ({plain[1]:.2f}-{plain[2]:.2f}) {plain[3]:6.0f} MiB   "
+              f"mapped {mapped[0]:7.2f} s ({mapped[1]:.2f}-{mapped[2]:.2f}) {mapped[3]:6.0f} MiB   "
+              f"extra {extra:+.1%} {'meets' if extra <= TARGET else 'MISSES'} (<= {TARGET:.0%})", flush=True)
+    print(f"after: {machine()}")
+
+
+if __name__ == "__main__":
+    main()
