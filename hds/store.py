@@ -463,6 +463,7 @@ class StoreSource:
 
         version, params = self._where()
         files = {row[0]: json.loads(row[1]) for row in self.store.execute("SELECT id, files FROM loads")}
+        mapped = self._mapped_files()
         marks = ", ".join("?" * len(discharge_ids))
         found = {}
         for spec in CONTRACT[:3]:  # discharges, episodes, events
@@ -470,12 +471,22 @@ class StoreSource:
                                     f"WHERE discharge_id IN ({marks}) AND {version} ORDER BY [{spec.key}]",
                                     list(discharge_ids) + params)
             for row in rows:
-                name, digest = source_file(files.get(row["_load"], {}), spec.name)
+                name, digest = source_file(files.get(row["_load"], {}), spec.name,
+                                           mapped.get(row["_load"], {}).get(spec.name))
                 row.update(_file=name, _sha256=digest)
                 if mask_nhs_numbers and row.get("nhs_number"):
                     row["nhs_number"] = "*" * 7 + row["nhs_number"][-3:]
             found[spec.name] = rows
         return found
+
+    def _mapped_files(self) -> dict[int, dict[str, str]]:
+        """Load id -> table -> the file its input mapping named (a store not yet migrated has none)."""
+        import json
+
+        if "mapping" not in {r[1] for r in self.store.execute("PRAGMA table_info(loads)")}:
+            return {}
+        return {load: {t: m.get("file") for t, m in json.loads(text).items()}
+                for load, text in self.store.execute("SELECT id, mapping FROM loads WHERE mapping IS NOT NULL")}
 
     def organisations(self) -> set[str]:
         """Every organisation code in the episodes and block costs."""
@@ -506,9 +517,19 @@ class StoreSource:
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
 
 
-def source_file(files: dict[str, str], table: str) -> tuple[str, str]:
+def source_file(files: dict[str, str], table: str, mapped: str | None = None) -> tuple[str, str]:
     """The file of a load that held `table` and its SHA-256: its CSV file (any case), or the load's
-    workbook and the sheet."""
+    workbook and the sheet; `mapped`, the file the load's input mapping named for the table (a glob
+    that may have matched several files: then each is named, as the row's own file is not kept)."""
+    if mapped:
+        import fnmatch
+
+        matched = [(n, d) for n, d in files.items() if fnmatch.fnmatchcase(n.casefold(), mapped.strip().casefold())]
+        if matched:
+            return " or ".join(n for n, _ in matched), ", ".join(d for _, d in matched)
+        for name, digest in files.items():
+            if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+                return f"{name}, sheet {mapped}", digest
     for name, digest in files.items():
         if Path(name).suffix.lower() == ".csv" and Path(name).stem.strip().lower() == table:
             return name, digest

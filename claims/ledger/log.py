@@ -10,7 +10,7 @@ from hds.store import Store
 
 
 def log_lines(store: Store) -> list[str]:
-    """Each load with its changes, files and hash; each submission with its total, hash and findings."""
+    """Each load with its changes, files, input mapping and hash; each submission with its total, hash and findings."""
     return ["Loads"] + [line for row in store.loads() for line in _load_lines(row)] + ["Submissions"] + [
         line for row, kept in _with_findings(store) for line in _submission_lines(row, kept)]
 
@@ -20,6 +20,11 @@ def _load_lines(row: dict) -> list[str]:
     summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
     lines = [f"  {row['id']:>3}  {row['loaded_at']}  {row['loaded_by']}  {row['source']}  ({summary})"]
     lines += [f"         {name} sha256 {digest}" for name, digest in json.loads(row["files"]).items()]
+    if row.get("mapping"):  # read through hds.toml's [input]: what each table was read from
+        lines += [f"         read as {table} through [input.{table}]: file {m['file'] or table + '.csv'}, "
+                  f"{len(m['columns'])} heading(s) and {sum(map(len, m['values'].values()))} label(s) mapped"
+                  f"{', dates ' + m['date_format'] if m['date_format'] else ''}"
+                  for table, m in json.loads(row["mapping"]).items()]
     if row.get("hash"):
         lines.append(f"         load hash {row['hash'][:16]}")
     return lines
