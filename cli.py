@@ -198,7 +198,9 @@ def load(source, allow_removals, db, rules_dir):
 
     The tables in SOURCE become the current truth; earlier versions of changed
     or removed rows are kept (see --as-of-load). A load with any problem lands
-    nothing and lists every problem with its file, row and column.
+    nothing and lists every problem with its file, row and column. An extract
+    in a council's own shape is read through the [input] mapping of the
+    hds.toml beside the store (hds init writes a first one).
 
     \b
     Example: hds load extracts/2020-11 --db hds.db

@@ -218,12 +218,14 @@ def _label_code(column: Column, label: str, schemes: tuple[str, ...] = ()) -> st
 # --- reading the extract ------------------------------------------------------------------------
 
 def read_every_table(source: Path):
-    """Every CSV file of a folder, or every sheet of a workbook, read as a table (hds.sources)."""
+    """Every CSV file of a folder, or every sheet of a workbook, read as a table (hds.sources), and the
+    name of each (file name or sheet title) by its key in the tables."""
     from hds.sources import WORKBOOK_SUFFIXES, read_source
 
     if source.is_dir():
-        names = {e.name.lower(): glob.escape(e.name) for e in sorted(source.iterdir())
+        names = {e.name.lower(): e.name for e in sorted(source.iterdir())
                  if e.is_file() and e.suffix.lower() == ".csv"}
+        return read_source(source, tuple(names), {k: glob.escape(n) for k, n in names.items()}), names
     elif source.suffix.lower() in WORKBOOK_SUFFIXES:
         import openpyxl
 
@@ -232,10 +234,11 @@ def read_every_table(source: Path):
         book.close()
     else:
         raise HdsError(f"{source}: expected a folder of CSV files or an .xlsx workbook")
-    return read_source(source, tuple(names), names)
+    return read_source(source, tuple(names), names), names
 
 
-def guess_table(table: str, raws: list, workbook: bool, schemes: tuple[str, ...]) -> Guess:
+def guess_table(table: str, raws: list, names: list[str], workbook: bool, schemes: tuple[str, ...]) -> Guess:
+    """What can be told of one table from its files (or sheet) `raws`, named `names` in the folder or book."""
     spec = SPEC[table]
     matches = match_columns(spec, [h for h in raws[0].header if h])
     heading = {m.column: m.heading for m in matches}
@@ -250,7 +253,7 @@ def guess_table(table: str, raws: list, workbook: bool, schemes: tuple[str, ...]
         elif column.coded and column.kind != "id":
             labels[column.name] = _by_label(cells)
     fmt = date_format_of(dates) if dates else None
-    return Guess(table, [r.source for r in raws], pattern_of([r.source for r in raws], workbook), matches,
+    return Guess(table, [r.source for r in raws], pattern_of(names, workbook), matches,
                  fmt, [] if fmt or not dates else dates[:3], labels)
 
 
@@ -280,15 +283,15 @@ def start(source: Path | str, target: Path | str, force: bool = False, schemes: 
     if target.exists() and not force:
         raise HdsError(f"{target} already exists; hds init never overwrites it (use --force to replace it, or "
                        "run hds init with --db in another folder)")
-    read = read_every_table(source)
+    read, names = read_every_table(source)
     if not read.tables:
         raise HdsError(f"{source}: no CSV file or sheet that could be read as a table")
     raws = {key: raw for key, raw in read.tables.items()}
     workbook = not source.is_dir()
     chosen, unused = assign_tables(raws, workbook)
     by_table = {t: [raws[k] for k in keys] for t, keys in chosen.items()}
-    guesses = [guess_table(spec.name, by_table[spec.name], workbook, schemes) for spec in CONTRACT
-               if spec.name in by_table]
+    guesses = [guess_table(spec.name, by_table[spec.name], [names[k] for k in chosen[spec.name]], workbook, schemes)
+               for spec in CONTRACT if spec.name in by_table]
     started = Started(target, guesses, unused, _organisations(guesses, by_table), schemes)
     _write_private(target, render(started, source, schemes), force)
     return started
