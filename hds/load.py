@@ -221,8 +221,11 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], da
     if kind == "money":
         values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
         rest = np.flatnonzero(~ok & ~blank)
-        if len(rest) > 64:  # £ signs and thousands commas, a column at a time too
-            values[rest], ok[rest] = _pounds_money(cells[rest], MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
+        if len(rest) > 64:  # £ signs and thousands commas, a column (of its distinct amounts) at a time too
+            index, distinct = pd.factorize(cells[rest])
+            pence, read = _pounds_money(np.asarray(distinct, dtype=object),
+                                        MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
+            values[rest], ok[rest] = pence[index], read[index]
         return values, ok | blank
     if kind == "nhs_number":
         return cells, _nhs_numbers(cells) | blank

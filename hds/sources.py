@@ -826,20 +826,40 @@ class _Text:
 
 
 # the characters other than ASCII that str.strip() removes, in UTF-8 (NEL, no-break space, the Unicode spaces)
+_UNICODE_SPACE_LEADS = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80")  # quick to look for
 _UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
 
 
 def _may_need_strip(utf8: bytes) -> bool:
-    if not utf8.isascii() and _UNICODE_SPACE.search(utf8):
+    if not utf8.isascii() and any(lead in utf8 for lead in _UNICODE_SPACE_LEADS) and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
     spaces = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
     if utf8[:1] in spaces or utf8[-1:] in spaces:
         return True
-    for space in (bytes([c]) for c in spaces):
-        if space in utf8 and any(pair in utf8 for edge in (b",", b'"', b"\r", b"\n")
-                                 for pair in (space + edge, edge + space)):
-            return True
+    if _space_at_an_edge(utf8):
+        return True
     return b'"' in utf8 and any(pair in utf8 for pair in (b'"\n', b'\n"', b'"\r', b'\r"'))
+
+
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[list(b" \t\x0b\x0c\x1c\x1d\x1e\x1f")] = True
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[list(b',"\r\n')] = True
+
+
+def _space_at_an_edge(utf8: bytes, chunk: int = 1 << 24) -> bool:
+    """Whether a space (of those str.strip() removes in ASCII) stands next to a comma, a quote or a line
+    end anywhere: one pass over the bytes, a chunk at a time (each overlapping the next by a byte)."""
+    data = np.frombuffer(utf8, dtype=np.uint8)
+    for start in range(0, max(len(data) - 1, 1), chunk):
+        part = data[start:start + chunk + 1]
+        space = _SPACE_BYTES[part]
+        if not space.any():
+            continue
+        edge = _EDGE_BYTES[part]
+        if (space[:-1] & edge[1:]).any() or (edge[:-1] & space[1:]).any():
+            return True
+    return False
 
 
 def _may_hold_long_cells(utf8: bytes) -> bool:
