@@ -504,7 +504,7 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
     loaded.sources[spec.name] = " and ".join(name for name, _ in parts) or raws[0].source
     loaded.spans[spec.name] = [(name, len(table)) for name, table in parts]
     if len(parts) > 1:
-        _duplicates_across(spec, parts, found)
+        _duplicates_across(spec, parts, found, reading.heading(spec.key))
     loaded.headings[spec.name] = reading.shown
     if unmapped:
         from hds.mapping import unmapped_problems
@@ -520,7 +520,7 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
     return Table.concat([t for _, t in parts])
 
 
-def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: list) -> None:
+def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: list, heading: str) -> None:
     """An id used in two files of one table (duplicates within a file are already reported)."""
     keys = np.concatenate([t[spec.key] for _, t in parts])
     rows = np.concatenate([t["_row"] for _, t in parts])
@@ -533,7 +533,7 @@ def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: l
         j = first[keys[i]]
         if part[j] != part[i]:
             found.append((int(rows[i]), 2, len(spec.columns), Problem(
-                parts[part[i]][0], int(rows[i]), spec.key,
+                parts[part[i]][0], int(rows[i]), heading,
                 f"duplicate id '{keys[i]}'; it is already used at {parts[part[j]][0]} row {int(rows[j])}")))
 
 

@@ -299,3 +299,22 @@ def test_the_readmes_own_extract_section_runs_as_written(tmp_path, monkeypatch):
     assert "has no mapping in [input.events.values.event]" in outputs[1]
     assert "Total claim for 2020-10: £662,653.14" in "".join(outputs)
     assert Path("pack.xlsx").exists() and "Net for 2020-10: WCCG owes WCC" in outputs[-1]
+
+
+def test_a_glob_that_matches_no_file_and_an_id_in_two_files_are_named(tmp_path):
+    db = beside(tmp_path, MAPPING.replace('file = "Care Packages*.csv"', 'file = "Packages*.csv"'))
+    result = hds("load", ELSEWHERE, "--db", db)
+    assert result.exit_code == 1
+    assert (f"  {ELSEWHERE}: the required table 'episodes' is missing: no file matches [input.episodes] file = "
+            "\"Packages*.csv\" of hds.toml") in result.output.splitlines()
+    extract = tmp_path / "extract"
+    shutil.copytree(ELSEWHERE, extract)
+    later = extract / "Care Packages 2021-22.csv"
+    first_id = (extract / "Care Packages 2020-21.csv").read_text().splitlines()[1].split(",")[0]
+    lines = later.read_text().splitlines()
+    lines[3] = first_id + lines[3][len(lines[3].split(",")[0]):]
+    later.write_text("\n".join(lines) + "\n")
+    result = hds("load", extract, "--db", beside(tmp_path))
+    assert result.exit_code == 1
+    assert (f"  Care Packages 2021-22.csv row 4, column Package ID: duplicate id '{first_id}'; it is already used at "
+            "Care Packages 2020-21.csv row 2") in result.output.splitlines()
