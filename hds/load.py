@@ -243,6 +243,7 @@ class _Reading:
     shown: dict[str, str]
     mapping: object | None = None  # hds.mapping.TableInput
     unmapped: list = field(default_factory=list)  # hds.mapping.Unmapped: labels the mapping lacks, all files
+    unread: list[str] = field(default_factory=list)  # their headings the mapping does not name
 
     def heading(self, column: str) -> str:
         return self.shown.get(column, column)
@@ -256,10 +257,8 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list, re
     n = len(rows)
     for index, column in enumerate(spec.columns):
         if column.required and column.name not in header:
-            shown = ", ".join(reading.heading(h) for h in header) if reading.mapping is None else \
-                f"none mapped to it ([input.{spec.name}.columns] {column.name} = \"...\" names their heading)"
             found.append((1, 0, index, Problem(reading.source, 1, reading.heading(column.name),
-                          f"required column is missing; the header has {shown or 'nothing'}")))
+                                               _missing_column(spec, column, header, reading))))
     types = dtypes(spec.name)
     values: dict[str, np.ndarray] = {}
     failed: dict[str, np.ndarray] = {}
@@ -279,6 +278,13 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list, re
     else:
         extras = ["{}"] * n
     return Table(values | {"_extra": _objects(extras), "_row": rows}, length=n)
+
+
+def _missing_column(spec: TableSpec, column: Column, header: list[str], reading: _Reading) -> str:
+    if reading.mapping is None:
+        return f"required column is missing; the header has {', '.join(header) or 'nothing'}"
+    return (f"required column is missing: no heading is mapped to it; add {column.name} = \"<their heading>\" to "
+            f"[input.{spec.name}.columns] (the file's headings not mapped: {', '.join(reading.unread) or 'none'})")
 
 
 def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: int, schemes: tuple[str, ...],
@@ -495,7 +501,7 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
             from hds.mapping import rename
 
             missing, unused, reading.shown = rename(raw, mapping)
-            reading.mapping = mapping
+            reading.mapping, reading.unread = mapping, unused
             unread.update(dict.fromkeys(unused))
             if missing:
                 found += [(1, 0, 0, p) for p in missing]

@@ -318,3 +318,12 @@ def test_a_glob_that_matches_no_file_and_an_id_in_two_files_are_named(tmp_path):
     assert result.exit_code == 1
     assert (f"  Care Packages 2021-22.csv row 4, column Package ID: duplicate id '{first_id}'; it is already used at "
             "Care Packages 2020-21.csv row 2") in result.output.splitlines()
+
+
+def test_a_required_column_the_mapping_leaves_out_says_what_to_add(tmp_path):
+    db = beside(tmp_path, MAPPING.replace('weekly_cost = "Weekly Cost (GBP)"\n', ""))
+    result = hds("load", ELSEWHERE, "--db", db)
+    assert result.exit_code == 1
+    assert ("  Care Packages 2020-21.csv row 1, column weekly_cost: required column is missing: no heading is mapped "
+            "to it; add weekly_cost = \"<their heading>\" to [input.episodes.columns] (the file's headings not "
+            "mapped: Provider, Weekly Cost (GBP), Care Manager Team)") in result.output.splitlines()
