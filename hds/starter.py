@@ -202,7 +202,9 @@ def date_format_of(texts: list[str]) -> str | None:
 def _label_code(column: Column, label: str, schemes: tuple[str, ...] = ()) -> str | None:
     """The code a label plainly names, or None: the code itself, its words, or one number in common."""
     codes = allowed_codes(column) or (schemes if column.kind == "scheme" else ())
-    if column.kind == "flag" and fold(label) in {"true", "false", "yes", "no", "y", "n", "1", "0"}:
+    from hds.load import FLAG_WORDS
+
+    if column.kind == "flag" and fold(label) in FLAG_WORDS:
         return label  # a yes/no the contract reads as it is
     if label in codes:
         return label

@@ -195,8 +195,6 @@ def test_a_workbook_sheet_is_named_by_the_mapping(tmp_path):
 # --- no council built in ---------------------------------------------------------------------------
 
 def test_without_partners_the_pack_works_and_the_recharge_names_partners(tmp_path, sample_store):
-    from tests.conftest import copy_store
-
     db = tmp_path / "hds.db"
     shutil.copyfile(sample_store, db)  # the store alone: no hds.toml beside it
     pack = hds("claim", "--month", "2020-10", "-o", tmp_path / "pack.xlsx", "--db", db)
