@@ -325,3 +325,22 @@ def test_a_required_column_the_mapping_leaves_out_says_what_to_add(tmp_path):
     assert ("  Care Packages 2020-21.csv row 1, column weekly_cost: required column is missing: no heading is mapped "
             "to it; add weekly_cost = \"<their heading>\" to [input.episodes.columns] (the file's headings not "
             "mapped: Provider, Weekly Cost (GBP), Care Manager Team)") in result.output.splitlines()
+
+
+def test_organisation_codes_map_too_and_then_every_code_must(tmp_path, library):
+    from hds.config import load_config
+    from hds.errors import LoadError
+    from hds.load import read
+
+    def mapping(labels: str):
+        text = MAPPING.replace('[input.episodes.values.restart]', f'[input.episodes.values.organisation]\n{labels}\n'
+                                                                  '[input.episodes.values.restart]')
+        return load_config(beside(tmp_path, text).parent / "hds.toml").input
+
+    with pytest.raises(LoadError) as refused:
+        read(ELSEWHERE, schemes(library), mapping=mapping('"wcc" = "XCC"'))
+    assert [str(p) for p in refused.value.problems] == [
+        "Care Packages 2020-21.csv row 8, column Funding Organisation: 'WCCG' has no mapping in "
+        "[input.episodes.values.organisation] (677 rows hold it, the first here); add \"WCCG\" = one of XCC"]
+    loaded = read(ELSEWHERE, schemes(library), mapping=mapping('"wcc" = "XCC"\n"WCCG" = "XCCG"'))
+    assert set(loaded.tables["episodes"]["organisation"].tolist()) == {"XCC", "XCCG"}
