@@ -255,6 +255,8 @@ def translate(mapping: TableInput, column: Column, cells: np.ndarray, rows: np.n
     out = np.empty(len(distinct), dtype=object)
     missing = np.zeros(len(distinct), dtype=bool)
     for k, value in enumerate(distinct.tolist()):
+        if value is None or value != value:  # an empty workbook cell (factorize makes None a NaN)
+            value = None
         text = cell_text(value)
         code = labels.get(fold(text))
         if code is not None:

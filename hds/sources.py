@@ -512,7 +512,7 @@ def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: S
     try:
         found = _sheets_by_table(book_name, book, wanted, source.notes, files)
         for table in wanted:
-            _read_table_sheet(table, found.get(table, []), book_name, archive, source)
+            _read_table_sheet(table, found.get(table, []), book_name, archive, source, table in files)
     finally:
         book.close()
         archive.close()
@@ -541,12 +541,13 @@ def _open_archive(book_name: str, data: bytes, source: Source) -> zipfile.ZipFil
 
 def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str],
                      files: dict[str, str]) -> dict[str, list]:
-    """The workbook's sheets of each wanted table (by the mapping's sheet name, else the table's own name);
-    every other sheet gets a note saying it is not loaded."""
+    """The workbook's sheets of each wanted table (by the mapping's sheet name or glob, else the table's own
+    name); every other sheet gets a note saying it is not loaded."""
     found: dict[str, list] = {}
     named = {sheet.strip().casefold(): table for table, sheet in files.items()}
     for sheet in book.worksheets:
-        key = named.get(sheet.title.strip().casefold())
+        key = named.get(sheet.title.strip().casefold()) or (
+            _mapped_table(sheet.title.strip(), files, []) if files else None)
         key = key or (sheet.title.strip().lower() if sheet.title.strip().lower() not in files else None)
         if key in wanted:
             found.setdefault(key, []).append(sheet)
@@ -559,15 +560,19 @@ def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[
     return found
 
 
-def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile.ZipFile, source: Source) -> None:
-    """Read the first sheet found for a table into `source`."""
-    if len(sheets) > 1:
+def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile.ZipFile, source: Source,
+                      glob: bool = False) -> None:
+    """Read the first sheet found for a table into `source`; with a mapped `glob`, every sheet it matched
+    (the further ones into `source.parts`)."""
+    if len(sheets) > 1 and not glob:
         names = _and(f"'{s.title}'" for s in sheets)
         source.problems.append(Problem(book_name, None, None, f"two sheets hold the table {table}: "
                                                               f"{names}; keep one"))
-    if not sheets:
-        return
-    sheet = sheets[0]
+    for sheet in sheets if glob else sheets[:1]:
+        _read_one_sheet(table, sheet, book_name, archive, source)
+
+
+def _read_one_sheet(table: str, sheet, book_name: str, archive: zipfile.ZipFile, source: Source) -> None:
     where = f"{book_name} sheet {sheet.title}"
     if sheet.sheet_state != "visible":
         source.notes.append(f"{where}: the sheet is hidden; read all the same")
@@ -580,7 +585,10 @@ def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile
         source.problems.append(Problem(where, None, None, f"cannot be read ({type(exc).__name__}: "
                                                           f"{exc}); open and save the file in Excel"))
         return
-    source.tables[table] = raw
+    if table in source.tables:
+        source.parts.setdefault(table, []).append(raw)
+    else:
+        source.tables[table] = raw
 
 
 class _Unreadable(Exception):

@@ -157,7 +157,7 @@ def _table_score(spec: TableSpec, name: str, headings: list[str]) -> float:
     return score
 
 
-def assign_tables(raws: dict, workbook: bool = False) -> tuple[dict[str, list[str]], list[str]]:
+def assign_tables(raws: dict) -> tuple[dict[str, list[str]], list[str]]:
     """Which files (keys of `raws`) hold which table: the best file for each table, then the files
     with the same headings as it (an extract split by period); the rest hold no table."""
     scores = sorted(((_table_score(spec, raw.source, [h for h in raw.header if h]), spec.name, key)
@@ -168,7 +168,7 @@ def assign_tables(raws: dict, workbook: bool = False) -> tuple[dict[str, list[st
         if score >= 3 and table not in chosen and key not in used:
             chosen[table] = [key]
             used.add(key)
-    for table, keys in ({} if workbook else chosen).items():  # a sheet is named, not globbed
+    for table, keys in chosen.items():
         header = raws[keys[0]].header
         keys += [k for k in sorted(raws) if k not in used and raws[k].header == header]
         used.update(keys)
@@ -176,7 +176,8 @@ def assign_tables(raws: dict, workbook: bool = False) -> tuple[dict[str, list[st
 
 
 def pattern_of(names: list[str], workbook: bool) -> str:
-    """The `file` of a table: the name itself, or for several files a glob of what they share."""
+    """The `file` of a table: the name itself (a sheet's exactly, a file's as a glob), or for several files
+    or sheets a glob of what they share."""
     if len(names) == 1:
         return names[0] if workbook else glob.escape(names[0])
     prefix = os.path.commonprefix(names)
@@ -290,7 +291,7 @@ def start(source: Path | str, target: Path | str, force: bool = False, schemes: 
         raise HdsError(f"{source}: no CSV file or sheet that could be read as a table")
     raws = {key: raw for key, raw in read.tables.items()}
     workbook = not source.is_dir()
-    chosen, unused = assign_tables(raws, workbook)
+    chosen, unused = assign_tables(raws)
     by_table = {t: [raws[k] for k in keys] for t, keys in chosen.items()}
     guesses = [guess_table(spec.name, by_table[spec.name], [names[k] for k in chosen[spec.name]], workbook, schemes)
                for spec in CONTRACT if spec.name in by_table]

@@ -170,25 +170,36 @@ def test_what_the_mapping_says_is_checked(tmp_path, change, message):
     assert message in result.output and "Traceback" not in result.output and not db.exists()
 
 
-def test_a_workbook_sheet_is_named_by_the_mapping(tmp_path):
+def test_a_workbook_sheet_is_named_by_the_mapping_or_a_glob_of_sheets(tmp_path):
     import openpyxl
 
     book = openpyxl.Workbook()
     book.active.title = "Clients Discharged"
     book.active.append(["Ref", "Person", "Discharged"])
     book.active.append(["D1", "P1", "05-Oct-2020"])
-    packages = book.create_sheet("Packages")
-    packages.append(["Ref", "Package", "Type", "From", "Cost", "Org"])
-    packages.append(["D1", "E1", "Interim Bed", "05-Oct-2020", 700, "XCC"])
+    for n, (episode, day) in enumerate([("E1", "05-Oct-2020"), ("E2", "01-Nov-2020")], start=1):
+        packages = book.create_sheet(f"Packages {n}")
+        packages.append(["Ref", "Package", "Type", "From", "To", "Cost", "Org"])
+        packages.append(["D1", episode, "Interim Bed", day, "31-Oct-2020" if n == 1 else None, 700, "XCC"])
+    events = book.create_sheet("Assessments")
+    events.append(["Id", "Ref", "What", "When", "Result"])
+    events.append(["V1", "D1", "Checklist", "20-Oct-2020", "Positive"])
+    events.append(["V2", "D1", "Care Act", "20-Nov-2020", None])  # an empty cell needs no mapping
     book.save(tmp_path / "extract.xlsx")
     db = beside(tmp_path, "\n".join([
         '[input.discharges]', 'file = "Clients Discharged"', 'date_format = "%d-%b-%Y"',
         '[input.discharges.columns]', 'discharge_id = "Ref"', 'patient_id = "Person"', 'discharge_date = "Discharged"',
-        '[input.episodes]', 'file = "packages"', 'date_format = "%d-%b-%Y"',
+        '[input.episodes]', 'file = "packages*"', 'date_format = "%d-%b-%Y"',
         '[input.episodes.columns]', 'discharge_id = "Ref"', 'episode_id = "Package"', 'service = "Type"',
-        'start_date = "From"', 'weekly_cost = "Cost"', 'organisation = "Org"',
-        '[input.episodes.values.service]', '"interim bed" = "interim_bed"', '']))
-    ok("load", tmp_path / "extract.xlsx", "--db", db)
+        'start_date = "From"', 'end_date = "To"', 'weekly_cost = "Cost"', 'organisation = "Org"',
+        '[input.episodes.values.service]', '"interim bed" = "interim_bed"',
+        '[input.events]', 'file = "Assessments"', 'date_format = "%d-%b-%Y"',
+        '[input.events.columns]', 'event_id = "Id"', 'discharge_id = "Ref"', 'event = "What"', 'date = "When"',
+        'outcome = "Result"',
+        '[input.events.values.event]', '"Checklist" = "chc_checklist"', '"Care Act" = "care_act_assessment"',
+        '[input.events.values.outcome]', '"Positive" = "positive"', '']))
+    out = ok("load", tmp_path / "extract.xlsx", "--db", db)
+    assert "  episodes     2 added, 0 changed, 0 removed, 0 unchanged" in out
     assert "Total claim for 2020-10: £2,700.00" in ok("claim", "--month", "2020-10", "--db", db)
 
 
