@@ -311,17 +311,17 @@ def _source_record(table: str, row: dict, loads: dict[int, dict]) -> dict:
         elif value is not None and column.kind != "date":
             value = str(value)
         record[column.field] = value
-    file, digest = _file_of(table, loads.get(row["_load"]))
+    file, digest = _file_of(table, loads.get(row["_load"]), row.get("_extra"))
     record.update(_load=row["_load"], _file=file, _row=row["_row"], _sha256=digest)
     return record
 
 
-def _file_of(table: str, load: dict | None) -> tuple[str, str]:
+def _file_of(table: str, load: dict | None, extra: str | None = None) -> tuple[str, str]:
     """The file (and for a workbook, the sheet) a table came from in a load, and that file's SHA-256."""
     from hds.store import source_file
 
     mapped = json.loads(load["mapping"]).get(table, {}).get("file") if load and load.get("mapping") else None
-    return source_file(json.loads(load["files"]) if load and load.get("files") else {}, table, mapped)
+    return source_file(json.loads(load["files"]) if load and load.get("files") else {}, table, mapped, extra)
 
 
 def _file_records(loads: dict[int, dict], used: set[int]) -> list[dict]:

@@ -523,7 +523,8 @@ def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: l
                             f"{', '.join(unread)}")
     if len(parts) <= 1:
         return parts[0][1] if parts else None
-    return Table.concat([t for _, t in parts])
+    # several files: each row keeps the file it came from (their own columns are not read, so _extra is free)
+    return Table.concat([t.with_columns(_extra=_objects([json.dumps({"file": name})] * len(t))) for name, t in parts])
 
 
 def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: list, heading: str) -> None:

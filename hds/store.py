@@ -467,12 +467,13 @@ class StoreSource:
         marks = ", ".join("?" * len(discharge_ids))
         found = {}
         for spec in CONTRACT[:3]:  # discharges, episodes, events
-            rows = self.store.query(f"SELECT {', '.join(f'[{f}]' for f in spec.fields)}, _load, _row FROM [{spec.name}] "
+            rows = self.store.query(f"SELECT {', '.join(f'[{f}]' for f in spec.fields)}, _load, _row, _extra FROM "
+                                    f"[{spec.name}] "
                                     f"WHERE discharge_id IN ({marks}) AND {version} ORDER BY [{spec.key}]",
                                     list(discharge_ids) + params)
             for row in rows:
                 name, digest = source_file(files.get(row["_load"], {}), spec.name,
-                                           mapped.get(row["_load"], {}).get(spec.name))
+                                           mapped.get(row["_load"], {}).get(spec.name), row.pop("_extra"))
                 row.update(_file=name, _sha256=digest)
                 if mask_nhs_numbers and row.get("nhs_number"):
                     row["nhs_number"] = "*" * 7 + row["nhs_number"][-3:]
@@ -517,10 +518,16 @@ class StoreSource:
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
 
 
-def source_file(files: dict[str, str], table: str, mapped: str | None = None) -> tuple[str, str]:
+def source_file(files: dict[str, str], table: str, mapped: str | None = None,
+                extra: str | None = None) -> tuple[str, str]:
     """The file of a load that held `table` and its SHA-256: its CSV file (any case), or the load's
     workbook and the sheet; `mapped`, the file the load's input mapping named for the table (a glob
-    that may have matched several files: then each is named, as the row's own file is not kept)."""
+    that may have matched several files: then the row's `_extra` names its own)."""
+    import json
+
+    own = json.loads(extra).get("file") if extra and extra.startswith('{"file": ') else None
+    if own in files:
+        return own, files[own]
     if mapped:
         import fnmatch
 

@@ -81,12 +81,23 @@ def test_the_foreign_extract_loads_through_its_mapping_and_the_mapping_is_kept_w
     assert "Total claim for 2020-10: £662,653.14" in ok("claim", "--month", "2020-10", "--db", db)
     with sqlite3.connect(db) as con:
         (stored,) = con.execute("SELECT mapping FROM loads").fetchone()
-        extras = {row[0] for row in con.execute("SELECT _extra FROM episodes")}
+        extras = {row[0] for row in con.execute("SELECT _extra FROM discharges")}
+        files = {row[0] for row in con.execute("SELECT _extra FROM episodes")}
     con.close()
     from hds.config import load_config
 
     assert stored == load_config(ELSEWHERE / "hds.toml").input.text() and '"Deceased":"death"' in stored
     assert extras == {"{}"}  # their own columns are not read, so not kept
+    assert files == {'{"file": "Care Packages 2020-21.csv"}', '{"file": "Care Packages 2021-22.csv"}'}
+    from claims.ledger.store import open_store
+    from hds.store import StoreSource
+
+    store = open_store(db)
+    with store.read():  # the evidence of a row names its own file and that file's hash
+        episodes = StoreSource(store).source_rows(["D0002522"])["episodes"]  # one package in each file
+    store.close()
+    assert [(e["episode_id"], e["_file"], e["_row"]) for e in episodes] == [
+        ("E0002850", "Care Packages 2020-21.csv", 2851), ("E0002851", "Care Packages 2021-22.csv", 2)]
     assert ok("verify", "--db", db).startswith("ok:")
 
 
