@@ -456,7 +456,7 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     from hds.sources import read_source
 
     mapping = mapping or InputMapping()
-    source = read_source(path, files=mapping.files())
+    source = read_source(path, files=mapping.files(), reads=mapping.readers())
     problems = list(source.problems)
     found: list = []
     loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text())

@@ -64,6 +64,13 @@ class TableInput:
         """Their labels of a column, folded, with the code each stands for."""
         return {fold(label): code for label, code in self.values.get(column, {}).items()}
 
+    def reads(self, heading: str) -> bool:
+        """Whether a heading of their file is read at all: one the mapping names, or a contract column's
+        own name (for the columns it does not map), whatever its case and spaces."""
+        named = set(map(fold, self.columns.values())) | {fold(c.name) for c in SPEC[self.table].columns
+                                                          if c.name not in self.columns}
+        return fold(heading) in named
+
     def as_dict(self) -> dict:
         return {"file": self.file, "date_format": self.date_format, "columns": dict(sorted(self.columns.items())),
                 "values": {c: dict(sorted(v.items())) for c, v in sorted(self.values.items())}}
@@ -78,6 +85,10 @@ class InputMapping:
 
     def get(self, table: str) -> TableInput | None:
         return self.tables.get(table)
+
+    def readers(self) -> dict:
+        """For each mapped table, which of its headings are read (``TableInput.reads``)."""
+        return {name: t.reads for name, t in self.tables.items()}
 
     def files(self) -> dict[str, str]:
         """The file (glob or sheet) each mapped table names."""

@@ -26,6 +26,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -97,13 +98,16 @@ class Source:
     problems: list[Problem] = field(default_factory=list)  # file-level problems
 
 
-def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None) -> Source:
+def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
+                reads: dict[str, Callable[[str], bool]] | None = None) -> Source:
     """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables.
 
     `files` names, for some tables, their own file: a glob in the folder (any
     case; several files matched are read as one table, in `parts`) or a sheet
     name of the workbook (the mapping's ``[input.<table>] file``); the others
-    are found by their contract name.
+    are found by their contract name. `reads` says, for some tables, which of
+    a CSV file's headings are read at all (the mapping's): the cells of the
+    others are not kept, checked or stripped.
 
     Raises HdsError only when `path` is not something we can read at all.
     Tables found but not readable as a table at all (binary data, the wrong
@@ -117,7 +121,7 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
         if not path.exists():
             raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
         if path.is_dir():
-            return _read_folder(path, wanted, files)
+            return _read_folder(path, wanted, files, reads or {})
     except OSError as exc:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
@@ -128,13 +132,14 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
 
 # --------------------------------------------------------------------------- folder of CSV files
 
-def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str]) -> Source:
+def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
+                 reads: dict[str, Callable[[str], bool]]) -> Source:
     source = Source(folder, "folder")
     found = _csv_files_by_table(folder, wanted, source.notes, files, source.problems)
     if not found and not source.problems:
         source.problems.append(Problem(str(folder), None, None, NO_TABLE))
     for table in wanted:
-        _read_table_files(table, found.get(table, []), folder, source, table in files)
+        _read_table_files(table, found.get(table, []), folder, source, table in files, reads.get(table))
     return source
 
 
@@ -178,7 +183,8 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str],
     return found
 
 
-def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False) -> None:
+def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False,
+                      reads: Callable[[str], bool] | None = None) -> None:
     """Hash every file found for a table and read the first into `source`; with a mapped `glob`, every
     file it matched (the further ones into `source.parts`)."""
     if len(files) > 1 and not glob:
@@ -194,7 +200,7 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
         if number and not glob:  # a second file for the table: hashed, named in the problem above, not parsed
             continue
         try:
-            raw, problem = _read_csv(table, file.name, data, source.notes)
+            raw, problem = _read_csv(table, file.name, data, source.notes, reads)
         except Exception as exc:  # a bug of ours must not hide the other files' problems
             raw, problem = None, _unexpected(file.name, exc)
         if problem:
@@ -205,7 +211,8 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
             source.tables[table] = raw
 
 
-def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[RawTable | None, Problem | None]:
+def _read_csv(table: str, name: str, data: bytes, notes: list[str],
+              reads: Callable[[str], bool] | None = None) -> tuple[RawTable | None, Problem | None]:
     decoded = _decode(name, data)
     if decoded.problem:
         return None, decoded.problem
@@ -226,7 +233,8 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
     if lines * columns_named > MAX_CELLS:
         return None, Problem(name, None, None, f"holds about {lines:,} rows of {columns_named:,} columns, more than "
                                                f"the {MAX_CELLS:,} cells a table may have; split the file")
-    columns, unclosed = _parse_csv_fast(utf8, first)
+    skip = frozenset(j for j, h in enumerate(first or []) if reads and h.strip() and not reads(h.strip()))
+    columns, unclosed = _parse_csv_fast(utf8, first, skip)
     counts = None
     if columns is None:
         columns, counts = _parse_csv_slow(utf8, problems, unclosed)
@@ -241,7 +249,7 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
     if header_len > MAX_COLUMNS:
         return None, _too_wide(name, header_len)
     raw = _shape(table, name, columns, header_len, problems, scan=scan, bad=bad, counts=counts,
-                 text=_Text.of(utf8, slow=counts is not None))
+                 text=_Text.of(utf8, slow=counts is not None), skip=skip)
     raw.problems = problems.finish()
     return raw, None
 
@@ -367,11 +375,13 @@ def _first_record(utf8: bytes) -> list[str] | None:
 _WIDER = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 
 
-def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarray] | None, bool | None]:
+def _parse_csv_fast(utf8: bytes, first: list[str] | None,
+                    skip: frozenset = frozenset()) -> tuple[list[np.ndarray] | None, bool | None]:
     """Split with pandas' C parser.
 
     Returns the columns, or None when pandas cannot be trusted with this file,
-    and whether a quote is left open at the end (None if not known).
+    and whether a quote is left open at the end (None if not known). The
+    columns in `skip` (not read) come back as their header cell over blanks.
     """
     if first is None:
         return None, None
@@ -382,6 +392,7 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarr
                 warnings.simplefilter("ignore")
                 frame = pd.read_csv(
                     io.BytesIO(utf8), header=None, names=range(width), dtype=object, engine="c",
+                    usecols=[j for j in range(width) if j not in skip] if skip else None,
                     encoding="utf-8", keep_default_na=False, na_filter=False, skip_blank_lines=False,
                     quotechar='"', doublequote=True, escapechar=None)
         except pd.errors.ParserError as exc:
@@ -396,15 +407,22 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarr
             continue
         except Exception:
             return None, None
-        if not isinstance(frame.index, pd.RangeIndex) or frame.shape[1] != width or not len(frame):
+        if not isinstance(frame.index, pd.RangeIndex) or frame.shape[1] != width - len(skip) or not len(frame):
             return None, None
-        columns = [frame[j].to_numpy(dtype=object) for j in range(width)]
+        columns = [frame[j].to_numpy(dtype=object) if j not in skip else _header_only(first[j], len(frame))
+                   for j in range(width)]
         # pandas and the csv module must agree on the header, or pandas may have
         # taken leading cells for an index: then trust neither and go slow.
         if [c[0] for c in columns] != first + [""] * (width - len(first)):
             return None, None
         return columns, False
     return None, None
+
+
+def _header_only(heading: str, n: int) -> np.ndarray:
+    column = np.full(n, "", dtype=object)
+    column[0] = heading
+    return column
 
 
 def _parse_csv_slow(utf8: bytes, problems: _Problems, unclosed: bool | None):
@@ -881,10 +899,12 @@ def _may_hold_long_cells(utf8: bytes) -> bool:
 
 
 def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, problems: _Problems, *,
-           scan: re.Pattern | None, bad: str | None, counts: np.ndarray | None, text: _Text | None) -> RawTable:
+           scan: re.Pattern | None, bad: str | None, counts: np.ndarray | None, text: _Text | None,
+           skip: frozenset = frozenset()) -> RawTable:
     """Check cells, strip them, drop blank rows and build the RawTable (problems not yet finished).
 
-    `text` is given for CSV files, whose cells are all str; workbook cells are Python values.
+    `text` is given for CSV files, whose cells are all str; workbook cells are Python values. The
+    columns in `skip` are not read: their cells are neither checked nor kept, and hold nothing.
     """
     n = len(columns[0]) if columns else 0
     if n == 0:
@@ -894,6 +914,10 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
     header += [""] * (header_len - len(header))
     filled = []
     for j in range(width):
+        if j in skip:
+            columns[j] = _header_only(columns[j][0], n)
+            filled.append(np.zeros(n, dtype=bool))
+            continue
         if scan is not None:
             _scan_cells(columns[j], j, header, scan, bad, problems)
         columns[j], nonempty = _clean_column(columns[j], j, n, header, problems, text)

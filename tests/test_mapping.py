@@ -366,3 +366,18 @@ def test_organisation_codes_map_too_and_then_every_code_must(tmp_path, library):
         "[input.episodes.values.organisation] (677 rows hold it, the first here); add \"WCCG\" = one of XCC"]
     loaded = read(ELSEWHERE, schemes(library), mapping=mapping('"wcc" = "XCC"\n"WCCG" = "XCCG"'))
     assert set(loaded.tables["episodes"]["organisation"].tolist()) == {"XCC", "XCCG"}
+
+
+def test_their_unread_columns_are_not_checked(tmp_path, library):
+    """A column the mapping does not name is not read: a control character in it is nobody's problem."""
+    from hds.config import load_config
+    from hds.load import read
+
+    extract = tmp_path / "extract"
+    shutil.copytree(ELSEWHERE, extract)
+    discharges = extract / "Hospital Discharges.csv"
+    discharges.write_text(discharges.read_text().replace(",Ward 1\n", ",Ward\x011\n", 1))
+    loaded = read(extract, schemes(library), mapping=load_config(ELSEWHERE / "hds.toml").input)
+    assert len(loaded.tables["discharges"]) == 6177
+    assert ("discharges (Hospital Discharges.csv): columns not in the mapping, not read: Locality, Ward"
+            in loaded.notes)
