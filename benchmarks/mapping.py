@@ -49,8 +49,10 @@ def measure(command: list[str]) -> tuple[float, float, float]:
     return float(wall), float(user) + float(system), int(kib) / 1024
 
 
-READ_FILES = ("import sys; from hds.config import load_config; from hds.sources import read_source; "
-              "read_source(sys.argv[1], files=load_config(sys.argv[2]).input.files() if sys.argv[2:] else None)")
+READ_FILES = ("import sys; from hds.config import load_config; from hds.mapping import InputMapping; "
+              "from hds.sources import read_source; "
+              "m = load_config(sys.argv[2]).input if sys.argv[2:] else InputMapping(); "
+              "read_source(sys.argv[1], files=m.files(), reads=m.readers())")
 
 
 def reads(source: Path, runs: int, settings: Path | None) -> tuple[float, float, float, float]:
