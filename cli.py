@@ -247,7 +247,9 @@ def load(source, allow_removals, db, rules_dir):
 
     The tables in SOURCE become the current truth; earlier versions of changed
     or removed rows are kept (see --as-of-load). A load with any problem lands
-    nothing and lists every problem with its file, row and column.
+    nothing and lists every problem with its file, row and column. An extract
+    in a council's own shape is read through the [input] mapping of the
+    hds.toml beside the store (hds init writes a first one).
 
     \b
     Example: hds load extracts/2020-11 --db hds.db
@@ -267,6 +269,30 @@ def load(source, allow_removals, db, rules_dir):
     if rows is None:
         note(f"{discharges:,} discharges: the analysts' allocation table was left as it was; "
              f"run 'hds refresh --db {db}' to bring it up to date")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@click.option("--force", is_flag=True, help="Replace an hds.toml that is already there.")
+@store_option
+@rules_option
+@domain_errors
+def init(source, force, db, rules_dir):
+    """Write a starting hds.toml for an extract in your council's own shape.
+
+    Looks at SOURCE (a folder of CSV files or an .xlsx workbook) and writes
+    hds.toml beside the store: the file of each table, the heading of each
+    column (close matches marked as guesses), every label of each coded column
+    to map, the date format, and the organisation codes found, for [partners].
+    Never replaces an existing hds.toml unless --force is given.
+
+    \b
+    Example: hds init extracts/2020-11, then edit hds.toml and run hds load extracts/2020-11
+    """
+    from claims.commands.session import start_settings
+
+    for line in start_settings(source, db, force, library(rules_dir)).summary():
+        click.echo(line)
 
 
 @main.command()
@@ -461,7 +487,7 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, dry_run, db, 
     \b
     Examples: hds submit --month 2020-10 --dry-run
               hds submit --month 2020-10
-              hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by OCC"
+              hds submit --month 2020-10 --accept HDS-EPISODE-OVERLAP:E1+E2 --because "two carers, agreed by the council"
     """
     from claims.commands.submitting import anchor_failure, open_warnings, submit_month, submitted_lines
     accepted = _acknowledgements(accepts, reasons, acknowledgements)

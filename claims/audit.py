@@ -184,7 +184,7 @@ def _gather(store, library, month: str, size: int, seed: int) -> _Evidence:
                "episodes": _source_rows(store, "episodes", "discharge_id", discharge_ids, load_id),
                "events": _source_rows(store, "events", "discharge_id", discharge_ids, load_id),
                "block_costs": _source_rows(store, "block_costs", "block_id", block_ids, load_id)}
-    loads = {row["id"]: row for row in store.query("SELECT id, loaded_at, source, files FROM loads ORDER BY id")}
+    loads = {row["id"]: row for row in store.query("SELECT * FROM loads ORDER BY id")}
     patients = list(dict.fromkeys(p for p in picked["patient_id"].tolist() if p))
     source = StoreSource(store, load_id) if load_id is not None else None
     traces = {p: render_trace(build_trace(source, library, p, month=month, submitted=patient_history(store, p)))
@@ -311,16 +311,17 @@ def _source_record(table: str, row: dict, loads: dict[int, dict]) -> dict:
         elif value is not None and column.kind != "date":
             value = str(value)
         record[column.field] = value
-    file, digest = _file_of(table, loads.get(row["_load"]))
+    file, digest = _file_of(table, loads.get(row["_load"]), row.get("_extra"))
     record.update(_load=row["_load"], _file=file, _row=row["_row"], _sha256=digest)
     return record
 
 
-def _file_of(table: str, load: dict | None) -> tuple[str, str]:
+def _file_of(table: str, load: dict | None, extra: str | None = None) -> tuple[str, str]:
     """The file (and for a workbook, the sheet) a table came from in a load, and that file's SHA-256."""
     from hds.store import source_file
 
-    return source_file(json.loads(load["files"]) if load and load.get("files") else {}, table)
+    mapped = json.loads(load["mapping"]).get(table, {}).get("file") if load and load.get("mapping") else None
+    return source_file(json.loads(load["files"]) if load and load.get("files") else {}, table, mapped, extra)
 
 
 def _file_records(loads: dict[int, dict], used: set[int]) -> list[dict]:

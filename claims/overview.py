@@ -92,8 +92,8 @@ class Overview:
 
 def recharge_net(month: MonthOverview, config) -> int | None:
     """What the CCG owes the council for a submitted month (negative: the council owes the CCG), as
-    `hds recharge` states it; None for a month not submitted."""
-    if month.submission is None:
+    `hds recharge` states it; None for a month not submitted, or when hds.toml names no partners."""
+    if month.submission is None or not config.has_partners:
         return None
     from claims.recharge import net_owed_by_ccg
 

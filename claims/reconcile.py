@@ -59,7 +59,8 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
     if not header:
         raise HdsError(f"{month} has not been submitted; reconcile compares a submission with the money received "
                        f"(run 'hds submit --month {month}' first)")
-    config.check_partners(StoreSource(db).organisations())
+    if config.has_partners:  # without them the shortfall is shown, not split
+        config.check_partners(StoreSource(db).organisations())
     receipts = StoreSource(db).receipts()
     received, has_receipt = defaultdict(int), set()
     for claim_month, scheme, pence in receipts.rows(["claim_month", "scheme", "amount_pence"]):
@@ -84,14 +85,19 @@ def reconcile(db: Store, month: str, config: Config) -> Reconciliation:
                                 status_of(sub["total_pence"], got, sub["month"] in has_receipt)))
     rule = ("in proportion to the costs each organisation incurred in the claim" if config.shortfall_split == "cost_share"
             else f"fixed: council {config.council_share}, CCG {1 - config.council_share}")
+    if config.shortfall_split == "cost_share" and not config.has_partners:
+        rule = "only once hds.toml names the [partners] (it names none, so the council's costs are not known)"
     return Reconciliation(month, header["id"], schemes, running, rule)
 
 
 def split_shortfall(shortfall: int, costs_by_org: dict[str, int], config: Config) -> dict[str, int]:
-    """Pence of the shortfall each partner bears; the CCG's share takes the rounding remainder."""
+    """Pence of the shortfall each partner bears; the CCG's share takes the rounding remainder. In
+    proportion to costs, it needs the partners: without them, nothing is split."""
     if config.shortfall_split == "fixed":
         council = int((config.council_share * shortfall).to_integral_value(rounding="ROUND_HALF_UP"))
         return {"council": council, "ccg": shortfall - council}
+    if not config.has_partners:
+        return {}
     council_costs = costs_by_org.get(config.council, 0)
     total = sum(costs_by_org.values())
     council = divide_half_up(shortfall * council_costs, total) if total > 0 else 0

@@ -114,7 +114,7 @@ def _dataset(spec: dict) -> tuple[Data, str]:
         Episode(
             str(e["id"]), "D1", e.get("service", "interim_bed"), parse_date(e["start"]),
             parse_date(e["end"]) if e.get("end") else None, parse_money(e["weekly_cost"]),
-            e.get("organisation", "OCC"), parse_bool(e.get("restart", False)),
+            e.get("organisation", "COUNCIL"), parse_bool(e.get("restart", False)),
             parse_bool(e.get("bau_commissioned", False)),
         )
         for e in spec.get("episodes", [])
@@ -124,7 +124,7 @@ def _dataset(spec: dict) -> tuple[Data, str]:
         for i, e in enumerate(spec.get("events") or [], start=1)
     )
     blocks = tuple(
-        BlockCost(str(b["id"]), b.get("description", ""), b["scheme"], b.get("organisation", "OCC"),
+        BlockCost(str(b["id"]), b.get("description", ""), b["scheme"], b.get("organisation", "COUNCIL"),
                   parse_date(b["start"]), parse_date(b["end"]), parse_money(b["amount"]))
         for b in spec.get("blocks") or []
     )

@@ -3,7 +3,7 @@
 Each load's entry in the loads log carries a digest of the data versions it
 wrote and closed, and a hash over its whole entry (time, user, source, the
 SHA-256 of every file, row counts, changes, digest) chained to the previous
-load's. Each submission's header carries the hash of the load it was
+load's (with the input mapping of hds.toml it was read through, when there was one). Each submission's header carries the hash of the load it was
 computed from (``claims.ledger``), so a claim is tied to the exact data
 behind it. Triggers refuse any change to the loads log and to the data
 history other than a later load closing a version (the ledger keeps its own,
@@ -99,7 +99,12 @@ def stored_versions(conn, load_id: int) -> tuple[dict, dict]:
 
 
 def load_hash(entry: dict, previous: str) -> str:
-    return hashlib.sha256((previous + json.dumps([entry[f] for f in LOAD_FIELDS])).encode()).hexdigest()
+    """The load's link in the chain: its entry's fields, and the input mapping it was read through when
+    there was one (a load read by the contract's own names hashes as loads always have)."""
+    fields = [entry[f] for f in LOAD_FIELDS]
+    if entry.get("mapping") is not None:
+        fields.append(entry["mapping"])
+    return hashlib.sha256((previous + json.dumps(fields)).encode()).hexdigest()
 
 
 def load_problems(conn, digests: bool = True) -> list[str]:

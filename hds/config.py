@@ -1,11 +1,11 @@
 """Local settings from `hds.toml`, beside the store: who is who, how shortfalls split, where the
 ledger's anchor is kept and the thresholds of the checks.
 
-    [partners]
-    council = "OCC"                       # the council's organisation code, as in the data
-    council_name = "Oxfordshire County Council"
-    ccg = "OCCG"                          # the CCG's organisation code, as in the data
-    ccg_name = "Oxfordshire CCG"
+    [partners]                            # only the recharge and the shortfall's split need them
+    council = "XCC"                       # the council's organisation code, as in the data
+    council_name = "Xshire County Council"
+    ccg = "XCCG"                          # the CCG's organisation code, as in the data
+    ccg_name = "Xshire CCG"
 
     [reconcile]
     shortfall_split = "cost_share"        # or "fixed", with council_share
@@ -17,7 +17,7 @@ ledger's anchor is kept and the thresholds of the checks.
     [checks]                              # thresholds of `hds check` (docs/checks.md)
 
     [invoice]
-    prefix = "OCC-HDS-"                   # invoices are numbered OCC-HDS-0001, OCC-HDS-0002, ...
+    prefix = "KCC-HDS-"                   # invoices are numbered KCC-HDS-0001, KCC-HDS-0002, ...
 
     [service_lines]                       # service code = the pool's service line (memorandum note, 6.1-6.2)
     residential = "Residential care"
@@ -28,10 +28,14 @@ ledger's anchor is kept and the thresholds of the checks.
     [notices]
     template = "letters/free-care-ends.docx"  # the letter `hds notices` fills (docxtpl); relative to hds.toml
 
+    [input.episodes]                      # how the extract reads as the contract (hds.mapping)
+
 Everything is checked when read: an unknown section or key, a value of the
 wrong kind, a fixed split without a share, and (once the data is known)
 partner codes that appear nowhere in it are errors naming the key, never
-silently ignored or defaulted.
+silently ignored or defaulted. No council is built in: without [partners]
+everything that does not need to know who is who works, and what does
+refuses, naming [partners] and the organisation codes of the data.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from hds.errors import HdsError
+from hds.mapping import InputMapping, parse_input
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -59,14 +64,15 @@ KEYS = {
     "service_lines": None,  # any service code -> its service line
     "timetable": None,  # any month -> its deadline
     "notices": ("template",),
+    "input": None,  # validated by hds.mapping
 }
 INVOICE_PREFIX = "HDS-"  # invoice numbers without [invoice] prefix: HDS-0001, HDS-0002, ...
 
 
 @dataclass(frozen=True)
 class Config:
-    council: str = "OCC"
-    ccg: str = "OCCG"
+    council: str | None = None  # None: hds.toml names no partners
+    ccg: str | None = None
     council_name: str = ""
     ccg_name: str = ""
     shortfall_split: str = "cost_share"
@@ -80,21 +86,31 @@ class Config:
     service_lines: dict = field(default_factory=dict)  # service code -> the pool's service line
     timetable: dict = field(default_factory=dict)  # Month -> NHS England's submission deadline (date)
     notices_template: Path | None = None  # None: the letter hds ships
+    input: InputMapping = field(default_factory=InputMapping)  # [input]: how the extract reads
 
     @property
     def council_label(self) -> str:
-        return self.council_name or self.council
+        return self.council_name or self.council or "the council"
 
     @property
     def ccg_label(self) -> str:
-        return self.ccg_name or self.ccg
+        return self.ccg_name or self.ccg or "the CCG"
 
     def where(self, section: str, key: str) -> str:
         return f"{self.path or 'hds.toml'} [{section}] {key}"
 
-    def check_partners(self, organisations: set[str]) -> None:
-        """The partners' codes must be organisations of the data: a code that appears nowhere would
-        silently turn every recharge around."""
+    @property
+    def has_partners(self) -> bool:
+        return self.council is not None
+
+    def check_partners(self, organisations: set[str], needed_by: str = "the recharge") -> None:
+        """The partners must be named (`needed_by` says what needs them), and their codes must be
+        organisations of the data: a code that appears nowhere would silently turn every recharge around."""
+        if not self.has_partners:
+            codes = ", ".join(sorted(organisations)) or "none"
+            raise HdsError(f"{needed_by} needs to know which organisation is the council and which the CCG: name them "
+                           f"in [partners] of {self.path or 'hds.toml'} beside the store (council = \"...\", "
+                           f"ccg = \"...\"); the data's organisation codes are {codes}")
         if not organisations:
             return
         for key, code in (("council", self.council), ("ccg", self.ccg)):
@@ -107,7 +123,7 @@ class Config:
 def load_config(path: Path | str = "hds.toml") -> Config:
     path = Path(path)
     if not path.exists():
-        return Config()
+        return Config(path=path)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
@@ -139,13 +155,11 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     elif split == "fixed":
         raise HdsError(f"{path}: [reconcile] shortfall_split = \"fixed\" needs council_share, the council's part of a "
                        "shortfall between 0 and 1, e.g. council_share = \"0.6\"")
-    council, ccg = str(partners.get("council", "OCC")).strip(), str(partners.get("ccg", "OCCG")).strip()
-    if not council or not ccg or council == ccg:
-        raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
+    council, ccg = _partners(partners, path)
     return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
                           share, _anchor(path, data.get("ledger", {}).get("anchor")), dict(data.get("checks", {})),
                           path), notices_template=_template(path, data.get("notices", {}).get("template")),
-                   **_paperwork(path, data))
+                   input=parse_input(data.get("input", {}), str(path)), **_paperwork(path, data))
 
 
 def _paperwork(path: Path, data: dict) -> dict:
@@ -217,3 +231,13 @@ def _anchor(path: Path, anchor) -> Path | None:
 def _template(path: Path, template) -> Path | None:
     """[notices] template: the council's own letter, relative to hds.toml."""
     return (path.parent / Path(str(template)).expanduser()) if template else None
+
+
+def _partners(partners: dict, path: Path) -> tuple[str | None, str | None]:
+    """The council's and the CCG's codes; (None, None) when hds.toml names no partners."""
+    if not partners:
+        return None, None
+    council, ccg = str(partners.get("council", "")).strip(), str(partners.get("ccg", "")).strip()
+    if not council or not ccg or council == ccg:
+        raise HdsError(f"{path}: [partners] council and ccg must be two different organisation codes")
+    return council, ccg

@@ -40,6 +40,7 @@ class Column:
     meaning: str
     choices: tuple[str, ...] = ()
     default: object = None  # value of a blank optional cell (None: blank)
+    coded: bool = False  # holds codes that an extract may write as its own labels (hds.mapping)
 
     @property
     def field(self) -> str:
@@ -70,32 +71,35 @@ CONTRACT: tuple[TableSpec, ...] = (
         Column("discharge_id", "id", True, "unique id of the discharge"),
         Column("patient_id", "id", True, "pseudonymous id of the person"),
         Column("discharge_date", "date", True, "day of discharge, or of the A&E attendance when admission was avoided"),
-        Column("kind", "choice", False, "hospital discharge or avoided admission (4.9)", DISCHARGE_KINDS, "hospital"),
+        Column("kind", "choice", False, "hospital discharge or avoided admission (4.9)", DISCHARGE_KINDS, "hospital",
+               coded=True),
         Column("nhs_number", "nhs_number", False, "the person's NHS number", default=""),
     )),
     TableSpec("episodes", "episode_id", True, "one row per line of care after a discharge", (
         Column("episode_id", "id", True, "unique id of the episode"),
         Column("discharge_id", "id", True, "the discharge it follows"),
-        Column("service", "choice", True, "the kind of care", SERVICES),
+        Column("service", "choice", True, "the kind of care", SERVICES, coded=True),
         Column("start_date", "date", True, "first day of care"),
         Column("end_date", "date", False, "last day of care; blank while it is still running"),
         Column("weekly_cost", "money", True, "cost per week"),
-        Column("organisation", "id", True, "code of the organisation that pays the provider, e.g. OCC"),
-        Column("restart", "flag", False, "the person's existing package restarting (4.8)", default=False),
-        Column("bau_commissioned", "flag", False, "normal commissioned activity (1.6)", default=False),
+        Column("organisation", "id", True, "code of the organisation that pays the provider, e.g. the council's",
+               coded=True),
+        Column("restart", "flag", False, "the person's existing package restarting (4.8)", default=False, coded=True),
+        Column("bau_commissioned", "flag", False, "normal commissioned activity (1.6)", default=False, coded=True),
     )),
     TableSpec("events", "event_id", False, "assessments and other dated facts of a discharge", (
         Column("event_id", "id", True, "unique id of the event"),
         Column("discharge_id", "id", True, "the discharge it belongs to"),
-        Column("event", "choice", True, "what happened", EVENT_KINDS),
+        Column("event", "choice", True, "what happened", EVENT_KINDS, coded=True),
         Column("date", "date", True, "when it happened"),
-        Column("outcome", "text", False, "checklist positive/negative; decision chc/fnc/not_eligible", default=""),
+        Column("outcome", "text", False, "checklist positive/negative; decision chc/fnc/not_eligible",
+               tuple(dict.fromkeys(o for outcomes in OUTCOMES.values() for o in outcomes)), "", coded=True),
     )),
     TableSpec("block_costs", "block_id", False, "costs of beds not attributable to a person (2.1, 4.12)", (
         Column("block_id", "id", True, "unique id of the block cost"),
         Column("description", "text", True, "what was bought, e.g. 18 designated beds, 12 weeks"),
-        Column("scheme", "scheme", True, "the scheme that pays for it"),
-        Column("organisation", "id", True, "code of the organisation that incurred it"),
+        Column("scheme", "scheme", True, "the scheme that pays for it", coded=True),
+        Column("organisation", "id", True, "code of the organisation that incurred it", coded=True),
         Column("start_date", "date", True, "first day covered"),
         Column("end_date", "date", True, "last day covered"),
         Column("amount", "money", True, "total cost of the period"),
@@ -103,7 +107,7 @@ CONTRACT: tuple[TableSpec, ...] = (
     TableSpec("receipts", "receipt_id", False, "money received from NHS England, for reconciliation", (
         Column("receipt_id", "id", True, "unique id of the receipt"),
         Column("claim_month", "month", True, "the claim month being paid, YYYY-MM"),
-        Column("scheme", "scheme", True, "the scheme paid for"),
+        Column("scheme", "scheme", True, "the scheme paid for", coded=True),
         Column("amount", "money", True, "amount received"),
         Column("received_date", "date", True, "day the money arrived"),
     )),

@@ -47,6 +47,7 @@ def _choice(allowed: tuple[str, ...]) -> Callable:
 
 
 _FLAGS = {"true": True, "yes": True, "y": True, "1": True, "false": False, "no": False, "n": False, "0": False, "": False}
+FLAG_WORDS = tuple(_FLAGS)  # what a yes/no cell may say, any case
 
 
 def parse_bool(value) -> bool:
@@ -87,7 +88,13 @@ def _money(column: Column) -> Callable:
     return parse
 
 
-def cell_parser(column: Column, schemes: tuple[str, ...]) -> Callable:
+def cell_parser(column: Column, schemes: tuple[str, ...], date_format: str | None = None) -> Callable:
+    """How a cell of `column` is read one at a time. `date_format` is a mapping's: the section that
+    set it and the format, ("[input.episodes]", "%d-%b-%Y"), or None for the contract's dates."""
+    if column.kind == "date" and date_format:
+        from hds.mapping import date_parser
+
+        return date_parser(date_format[1], date_format[0])
     return {
         "id": _text, "text": _text, "choice": _choice(column.choices), "scheme": _choice(schemes),
         "date": parse_date, "month": lambda v: parse_month(_text(v)), "money": _money(column),
@@ -127,8 +134,13 @@ def _iso_dates(cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
     """Pence of the cells written as plain pounds (digits, then . and one or two digits)."""
+    codes, length = _characters(cells, 15)
+    return _pence(codes, length, limit)
+
+
+def _pence(codes: np.ndarray, length: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pence of text as character codes (n x 15) written as plain pounds, and which rows read."""
     width = 15
-    codes, length = _characters(cells, width)
     position = np.arange(width)
     inside = position < length[:, None]
     digit = _digits(codes) & inside
@@ -146,6 +158,28 @@ def _plain_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]
     return np.where(ok, pence, 0), ok & (pence <= limit)
 
 
+def _pounds_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pence of the cells written with a leading £ and thousands commas (£1,234.50), and which read:
+    the £ and the commas dropped, where every comma separates a group of three digits."""
+    width = 20
+    codes, length = _characters(cells, width)
+    position = np.arange(width)
+    inside = position < length[:, None]
+    pound = (codes[:, 0] == 163) & (length > 0)
+    comma = (codes == 44) & inside
+    dot = (codes == 46) & inside
+    end = np.where(dot.any(axis=1), dot.argmax(axis=1), length)  # where the whole pounds end
+    first = pound.astype(np.int64)  # where their first digit is
+    placed = (((end[:, None] - position) % 4 == 0) & (position > first[:, None]) & (position < end[:, None]))
+    commas_ok = ~(comma & ~placed).any(axis=1) & (
+        ~comma.any(axis=1) | (comma.sum(axis=1) == (end - first - 1) // 4))
+    keep = inside & ~comma & ~((position == 0) & pound[:, None])
+    order = np.argsort(~keep, axis=1, kind="stable")
+    compact = np.take_along_axis(np.where(keep, codes, 0), order, axis=1)[:, :15]
+    pence, ok = _pence(compact, keep.sum(axis=1), limit)
+    return pence, ok & commas_ok & (length <= width)
+
+
 def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
     """Which cells are ten digits passing the modulus 11 check."""
     codes, length = _characters(cells, 10)
@@ -156,9 +190,9 @@ def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
     return ok & (check != 10) & (check == value[:, 9])
 
 
-def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...]):
+def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], date_format: str | None = None):
     """(values, ok) for a column of text cells, a column at a time; `ok` is False where the
-    row-at-a-time check must look (and word the problem)."""
+    row-at-a-time check must look (and word the problem). `date_format`: the mapping's, for dates."""
     import pandas as pd
 
     n = len(cells)
@@ -177,10 +211,21 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...]):
         known = np.array([v in allowed for v in distinct.tolist()] + [False])
         return cells, known[codes] | blank
     if kind == "date":
-        values, ok = _iso_dates(cells)
+        if date_format:
+            from hds.mapping import dates_in_format
+
+            values, ok = dates_in_format(cells, date_format)
+        else:
+            values, ok = _iso_dates(cells)
         return values, ok | blank
     if kind == "money":
         values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
+        rest = np.flatnonzero(~ok & ~blank)
+        if len(rest) > 64:  # £ signs and thousands commas, a column (of its distinct amounts) at a time too
+            index, distinct = pd.factorize(cells[rest])
+            pence, read = _pounds_money(np.asarray(distinct, dtype=object),
+                                        MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
+            values[rest], ok[rest] = pence[index], read[index]
         return values, ok | blank
     if kind == "nhs_number":
         return cells, _nhs_numbers(cells) | blank
@@ -189,48 +234,43 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...]):
 
 # --- a table ---------------------------------------------------------------------------
 
-def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) -> Table:
+@dataclass
+class _Reading:
+    """How one file of a table is read: where messages point, the headings they show for contract
+    columns (their own, through a mapping), and the mapping of the table (None: the contract's names)."""
+
+    source: str
+    shown: dict[str, str]
+    mapping: object | None = None  # hds.mapping.TableInput
+    unmapped: list = field(default_factory=list)  # hds.mapping.Unmapped: labels the mapping lacks, all files
+    unread: list[str] = field(default_factory=list)  # their headings the mapping does not name
+
+    def heading(self, column: str) -> str:
+        return self.shown.get(column, column)
+
+
+def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list, reading: _Reading | None = None) -> Table:
     """Validate one raw table; problems go into `found` as (row, phase, column index, Problem)."""
-    source, frame, rows = raw.source, raw.frame, np.asarray(raw.rows, dtype=np.int64)
+    reading = reading or _Reading(raw.source, {})
+    frame, rows = raw.frame, np.asarray(raw.rows, dtype=np.int64)
     header = [h for h in raw.header if h]
     n = len(rows)
     for index, column in enumerate(spec.columns):
         if column.required and column.name not in header:
-            found.append((1, 0, index, Problem(source, 1, column.name,
-                          f"required column is missing; the header has {', '.join(header) or 'nothing'}")))
+            found.append((1, 0, index, Problem(reading.source, 1, reading.heading(column.name),
+                                               _missing_column(spec, column, header, reading))))
     types = dtypes(spec.name)
     values: dict[str, np.ndarray] = {}
     failed: dict[str, np.ndarray] = {}
     for index, column in enumerate(spec.columns):
-        parse = cell_parser(column, schemes)
         if column.name not in frame.columns:
             values[column.field] = _default_column(column, types[column.field], n)
             failed[column.field] = np.zeros(n, dtype=bool)
             continue
         cells = frame[column.name].to_numpy(dtype=object)
-        if _all_text(cells):
-            column_values, ok = _fast_column(column, cells, schemes)
-            blank = cells == ""
-        else:  # cells of a workbook: numbers, dates, None: each read by the row check
-            column_values, ok = _objects([_blank_value(column, types[column.field])] * n), np.zeros(n, dtype=bool)
-            blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
-        column_values = _with_defaults(column, column_values, blank, types[column.field])
-        bad = np.zeros(n, dtype=bool)
-        if column.required:
-            for i in np.flatnonzero(blank).tolist():
-                found.append((int(rows[i]), 0, index, Problem(source, int(rows[i]), column.name,
-                                                               "is empty; a value is required")))
-                bad[i] = True
-        for i in np.flatnonzero(~ok & ~blank).tolist():  # the row-at-a-time check: the value, or the words
-            try:
-                value = parse(cells[i])
-                column_values[i] = NEVER if value is None else (day_number(value) if column.kind == "date" else value)
-            except ValueError as exc:
-                found.append((int(rows[i]), 0, index, Problem(source, int(rows[i]), column.name, str(exc))))
-                bad[i] = True
-        values[column.field] = _typed(column_values, types[column.field])
-        failed[column.field] = bad
-    _check_rows(spec, source, rows, values, failed, found)
+        values[column.field], failed[column.field] = _check_column(column, cells, rows, index, schemes, reading,
+                                                                   types[column.field], found)
+    _check_rows(spec, reading, rows, values, failed, found)
     extra = [h for h in header if h not in {c.name for c in spec.columns}]
     if extra:
         cells = [frame[h].to_numpy(dtype=object).tolist() for h in extra]
@@ -238,6 +278,49 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list) ->
     else:
         extras = ["{}"] * n
     return Table(values | {"_extra": _objects(extras), "_row": rows}, length=n)
+
+
+def _missing_column(spec: TableSpec, column: Column, header: list[str], reading: _Reading) -> str:
+    if reading.mapping is None:
+        return f"required column is missing; the header has {', '.join(header) or 'nothing'}"
+    return (f"required column is missing: no heading is mapped to it; add {column.name} = \"<their heading>\" to "
+            f"[input.{spec.name}.columns] (the file's headings not mapped: {', '.join(reading.unread) or 'none'})")
+
+
+def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: int, schemes: tuple[str, ...],
+                  reading: _Reading, dtype, found: list) -> tuple[np.ndarray, np.ndarray]:
+    """One column's values in the dataset's type, and the rows that failed (their problems into `found`)."""
+    n, heading = len(cells), reading.heading(column.name)
+    reported = np.zeros(n, dtype=bool)
+    fmt = reading.mapping.date_format if reading.mapping is not None and column.kind == "date" else None
+    if reading.mapping is not None and column.coded:
+        from hds.mapping import translate
+
+        translated = translate(reading.mapping, column, cells, rows, reading.source, heading, schemes)
+        cells, reported = translated.cells, translated.unmapped
+        reading.unmapped += translated.labels  # described once for the table, in _check_files
+    if _all_text(cells):
+        column_values, ok = _fast_column(column, cells, schemes, fmt)
+        blank = cells == ""
+    else:  # cells of a workbook: numbers, dates, None: each read by the row check
+        column_values, ok = _objects([_blank_value(column, dtype)] * n), np.zeros(n, dtype=bool)
+        blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
+    column_values = _with_defaults(column, column_values, blank, dtype)
+    bad = reported.copy()
+    if column.required:
+        for i in np.flatnonzero(blank).tolist():
+            found.append((int(rows[i]), 0, index, Problem(reading.source, int(rows[i]), heading,
+                                                           "is empty; a value is required")))
+            bad[i] = True
+    parse = cell_parser(column, schemes, (reading.mapping.section(), fmt) if fmt else None)
+    for i in np.flatnonzero(~ok & ~blank & ~reported).tolist():  # the row-at-a-time check: the value, or the words
+        try:
+            value = parse(cells[i])
+            column_values[i] = NEVER if value is None else (day_number(value) if column.kind == "date" else value)
+        except ValueError as exc:
+            found.append((int(rows[i]), 0, index, Problem(reading.source, int(rows[i]), heading, str(exc))))
+            bad[i] = True
+    return _typed(column_values, dtype), bad
 
 
 def _all_text(cells: np.ndarray) -> bool:
@@ -279,32 +362,20 @@ def _objects(values) -> np.ndarray:
     return array
 
 
-def _check_rows(spec: TableSpec, source: str, rows: np.ndarray, values: dict, failed: dict, found: list) -> None:
+def _check_rows(spec: TableSpec, reading: _Reading, rows: np.ndarray, values: dict, failed: dict, found: list) -> None:
     """What a row's values say together: dates in order, outcomes that fit the event, unique ids."""
     from hds.days import iso
 
-    n_columns = len(spec.columns)
+    n_columns, source = len(spec.columns), reading.source
     if "start_date" in values and "end_date" in values:
         start, end = values["start_date"], values["end_date"]
         wrong = (end < start) & ~failed["start_date"] & ~failed["end_date"] & (end != NEVER)
         for i in np.flatnonzero(wrong).tolist():
             found.append((int(rows[i]), 1, n_columns, Problem(
-                source, int(rows[i]), "end_date",
+                source, int(rows[i]), reading.heading("end_date"),
                 f"end date {iso(end[i])} is before start date {iso(start[i])}; expected a date on or after the start")))
     if spec.name == "events":
-        event, outcome = values["event"], values["outcome"]
-        for i, (kind, result, bad) in enumerate(zip(event.tolist(), outcome.tolist(), failed["event"].tolist())):
-            if bad or not kind:
-                continue
-            allowed = OUTCOMES.get(kind)
-            if allowed and result not in allowed:
-                shown = f"'{result}'" if result else "blank"
-                found.append((int(rows[i]), 1, n_columns, Problem(
-                    source, int(rows[i]), "outcome",
-                    f"{shown} is not an outcome of {kind}; expected one of {', '.join(allowed)}")))
-            elif not allowed and result:
-                found.append((int(rows[i]), 1, n_columns, Problem(
-                    source, int(rows[i]), "outcome", f"'{result}' given, but {kind} has no outcome; leave it blank")))
+        _check_outcomes(reading, rows, values, failed, found, n_columns)
     key = values[spec.key]
     first_seen: dict[str, int] = {}
     duplicates = _duplicated(key)
@@ -314,7 +385,26 @@ def _check_rows(spec: TableSpec, source: str, rows: np.ndarray, values: dict, fa
                 first_seen[k] = int(rows[i])
         for i in np.flatnonzero(duplicates).tolist():
             found.append((int(rows[i]), 2, n_columns, Problem(
-                source, int(rows[i]), spec.key, f"duplicate id '{key[i]}'; it is already used at row {first_seen[key[i]]}")))
+                source, int(rows[i]), reading.heading(spec.key),
+                f"duplicate id '{key[i]}'; it is already used at row {first_seen[key[i]]}")))
+
+
+def _check_outcomes(reading: _Reading, rows: np.ndarray, values: dict, failed: dict, found: list,
+                    n_columns: int) -> None:
+    source, heading = reading.source, reading.heading("outcome")
+    event, outcome = values["event"], values["outcome"]
+    skip = failed["event"] | failed["outcome"]
+    for i, (kind, result, bad) in enumerate(zip(event.tolist(), outcome.tolist(), skip.tolist())):
+        if bad or not kind:
+            continue
+        allowed = OUTCOMES.get(kind)
+        if allowed and result not in allowed:
+            shown = f"'{result}'" if result else "blank"
+            found.append((int(rows[i]), 1, n_columns, Problem(
+                source, int(rows[i]), heading, f"{shown} is not an outcome of {kind}; expected one of {', '.join(allowed)}")))
+        elif not allowed and result:
+            found.append((int(rows[i]), 1, n_columns, Problem(
+                source, int(rows[i]), heading, f"'{result}' given, but {kind} has no outcome; leave it blank")))
 
 
 def _duplicated(key: np.ndarray) -> np.ndarray:
@@ -332,55 +422,134 @@ class Loaded:
 
     path: Path
     tables: dict[str, Table]  # contract fields plus _extra and _row
-    sources: dict[str, str]  # table -> how messages name its file or sheet
+    sources: dict[str, str]  # table -> how messages name its file or sheet (files joined by "and")
     files: dict[str, str]  # file name -> SHA-256
     notes: list[str] = field(default_factory=list)
+    mapping: str | None = None  # the input mapping it was read through (hds.mapping.InputMapping.text)
+    spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
+    headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
 
     def data(self) -> Data:
         """The load as a dataset (tables it does not contain are empty)."""
         return Data(**{spec.name: (self.tables[spec.name].select(spec.fields) if spec.name in self.tables
                                    else empty(spec.name)) for spec in CONTRACT})
 
+    def source_of(self, table: str, i: int) -> str:
+        """The file (or sheet) row `i` of a table came from."""
+        for name, rows in self.spans[table]:
+            if i < rows:
+                return name
+            i -= rows
+        return self.sources[table]
+
 
 def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[set[str]], set[str]] | None = None,
-         first_load: bool = True) -> Loaded:
+         first_load: bool = True, mapping=None) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
     `known_discharges(ids)` says which of `ids` the store already holds: with it,
     an extract may leave out discharges and its episodes and events may follow
-    the store's. A first load must contain every required table."""
+    the store's. A first load must contain every required table. `mapping`
+    (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
+    a council's own shape reads as the contract."""
+    from hds.mapping import InputMapping
     from hds.sources import read_source
 
-    source = read_source(path)
+    mapping = mapping or InputMapping()
+    source = read_source(path, files=mapping.files(), reads=mapping.readers())
     problems = list(source.problems)
     found: list = []
-    tables: dict[str, Table] = {}
+    loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text())
     for order, spec in enumerate(CONTRACT):
-        raw = source.tables.get(spec.name)
-        if raw is None:
+        raws = [source.tables[spec.name], *source.parts.get(spec.name, [])] if spec.name in source.tables else []
+        if not raws:
             if spec.required and first_load and source.tables:
-                problems.append(Problem(str(source.path), None, None,
-                                        f"the required table '{spec.name}' is missing (file {spec.name}.csv or sheet "
-                                        f"{spec.name})"))
+                problems.append(Problem(str(source.path), None, None, _missing_table(spec.name, mapping)))
             continue
-        table_found: list = [(-1, 0, 0, p) for p in raw.problems]
-        tables[spec.name] = _check_table(spec, raw, schemes, table_found)
+        table_found: list = []
+        table = _check_files(spec, raws, schemes, table_found, mapping.get(spec.name), loaded)
+        if table is not None:
+            loaded.tables[spec.name] = table
         found += [(order, *entry) for entry in table_found]
     problems += [entry[-1] for entry in sorted(found, key=lambda e: e[:4])]
-    problems += _check_references(source, tables, known_discharges)
+    if "discharges" in loaded.tables or "discharges" not in source.tables:  # else its mapping failed: no ids to check
+        problems += _check_references(loaded, known_discharges)
     if problems:
         raise LoadError(problems)
-    notes = list(source.notes) + [f"{raw.source}: {raw.blank_rows} blank row(s) ignored"
-                                  for raw in source.tables.values() if raw.blank_rows]
-    return Loaded(source.path, tables, {name: raw.source for name, raw in source.tables.items()}, source.files, notes)
+    loaded.notes += [f"{raw.source}: {raw.blank_rows} blank row(s) ignored" for name, raw in source.tables.items()
+                     for raw in [raw, *source.parts.get(name, [])] if raw.blank_rows]
+    return loaded
 
 
-def _check_references(source, tables: dict[str, Table], known: Callable | None) -> list[Problem]:
+def _missing_table(table: str, mapping) -> str:
+    mapped = mapping.get(table)
+    if mapped is not None and mapped.file:
+        return (f"the required table '{table}' is missing: no file matches [input.{table}] file = \"{mapped.file}\" "
+                "of hds.toml")
+    return f"the required table '{table}' is missing (file {table}.csv or sheet {table})"
+
+
+def _check_files(spec: TableSpec, raws: list, schemes: tuple[str, ...], found: list, mapping,
+                 loaded: Loaded) -> Table | None:
+    """Validate the file(s) of one table and make them one table (None when no file could be checked);
+    a mapped heading a file lacks stops the check of that file (its columns cannot be told apart)."""
+    parts, unread, unmapped = [], {}, []
+    for raw in raws:
+        found += [(-1, 0, 0, p) for p in raw.problems]
+        reading = _Reading(raw.source, {}, unmapped=unmapped)
+        if mapping is not None:
+            from hds.mapping import rename
+
+            missing, unused, reading.shown = rename(raw, mapping)
+            reading.mapping, reading.unread = mapping, unused
+            unread.update(dict.fromkeys(unused))
+            if missing:
+                found += [(1, 0, 0, p) for p in missing]
+                continue
+        parts.append((raw.source, _check_table(spec, raw, schemes, found, reading)))
+    loaded.sources[spec.name] = " and ".join(name for name, _ in parts) or raws[0].source
+    loaded.spans[spec.name] = [(name, len(table)) for name, table in parts]
+    if len(parts) > 1:
+        _duplicates_across(spec, parts, found, reading.heading(spec.key))
+    loaded.headings[spec.name] = reading.shown
+    if unmapped:
+        from hds.mapping import unmapped_problems
+
+        columns = [c.name for c in spec.columns]
+        found += [(p.row, 0, columns.index(column), p)
+                  for column, p in unmapped_problems(mapping, unmapped, [r.source for r in raws], schemes)]
+    if unread:  # listed once for the table, however many files it came in
+        loaded.notes.append(f"{spec.name} ({loaded.sources[spec.name]}): columns not in the mapping, not read: "
+                            f"{', '.join(unread)}")
+    if len(parts) <= 1:
+        return parts[0][1] if parts else None
+    # several files: each row keeps the file it came from (their own columns are not read, so _extra is free)
+    return Table.concat([t.with_columns(_extra=_objects([json.dumps({"file": name})] * len(t))) for name, t in parts])
+
+
+def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: list, heading: str) -> None:
+    """An id used in two files of one table (duplicates within a file are already reported)."""
+    keys = np.concatenate([t[spec.key] for _, t in parts])
+    rows = np.concatenate([t["_row"] for _, t in parts])
+    part = np.repeat(np.arange(len(parts)), [len(t) for _, t in parts])
+    first: dict[str, int] = {}
+    for i in np.flatnonzero(_duplicated(keys)).tolist():
+        if not first:
+            for j, k in enumerate(keys.tolist()):
+                first.setdefault(k, j)
+        j = first[keys[i]]
+        if part[j] != part[i]:
+            found.append((int(rows[i]), 2, len(spec.columns), Problem(
+                parts[part[i]][0], int(rows[i]), heading,
+                f"duplicate id '{keys[i]}'; it is already used at {parts[part[j]][0]} row {int(rows[j])}")))
+
+
+def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:
     """An episode or event must follow a discharge of the extract (or, without one, of the store)."""
-    problems = []
+    problems, tables = [], loaded.tables
     if "discharges" in tables:
         ids = set(tables["discharges"]["discharge_id"].tolist())
-        where = source.tables["discharges"].source
+        where = loaded.sources["discharges"]
 
         def exists(refs):
             return refs & ids
@@ -401,12 +570,13 @@ def _check_references(source, tables: dict[str, Table], known: Callable | None) 
             continue
         unknown = refs.isin(list(missing)).to_numpy()
         for i in np.flatnonzero(unknown).tolist():
-            problems.append(Problem(source.tables[name].source, int(tables[name]["_row"][i]), "discharge_id",
+            heading = loaded.headings.get(name, {}).get("discharge_id", "discharge_id")
+            problems.append(Problem(loaded.source_of(name, i), int(tables[name]["_row"][i]), heading,
                                     f"unknown discharge '{refs[i]}'; expected a discharge_id of {where}"))
     return problems
 
 
-def read_data(path: Path | str, schemes: tuple[str, ...]) -> tuple[Data, list[str]]:
+def read_data(path: Path | str, schemes: tuple[str, ...], mapping=None) -> tuple[Data, list[str]]:
     """A whole dataset straight from files into columns (the --data option): (dataset, notes)."""
-    loaded = read(path, schemes)
+    loaded = read(path, schemes, mapping=mapping)
     return loaded.data(), loaded.notes

@@ -126,3 +126,10 @@ def data_money_as_numbers(db) -> None:
     for name, sql in money_views().items():
         db.conn.execute(f"DROP VIEW IF EXISTS [{name}]")
         db.conn.execute(sql)
+
+
+@migrations()
+def data_input_mapping(db) -> None:
+    """The input mapping (hds.toml's [input]) each load was read through, kept with the load and
+    hashed into the chain of loads; blank for a load read by the contract's own names."""
+    db.execute("ALTER TABLE loads ADD COLUMN mapping TEXT")

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import fnmatch
 import hashlib
 import io
 import itertools
@@ -25,6 +26,7 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import pandas as pd
@@ -41,6 +43,7 @@ EXCEL_MAX_ROWS = 1_048_576
 MAX_COLUMNS = 16_384  # as many as an Excel sheet has
 _SPARE_COLUMNS = 64  # cells beyond the header kept one by one; past these a row's extra cells are summed up
 WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
+SETTINGS = "hds.toml"  # the settings file; in a folder it is never a table
 
 EXCEL_ERRORS = frozenset({
     "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
@@ -70,7 +73,8 @@ _LABELS = {  # how the count of problems beyond the cap describes them
 FORMULA_NO_VALUE = "a formula with no saved value; open and save the file in Excel, or paste values"
 DUPLICATE_COLUMN = "the column appears more than once in the header; keep one"
 NO_TABLE = ("no table of the data contract found; expected files such as discharges.csv and episodes.csv, "
-            "or sheets of those names")
+            "or sheets of those names; an extract under other names is read through [input] in hds.toml beside "
+            "the store ('hds init' writes a first one)")
 
 
 @dataclass
@@ -90,12 +94,21 @@ class Source:
     kind: str  # "folder" or "workbook"
     tables: dict[str, RawTable] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)  # file name -> SHA-256 of every file read
+    parts: dict[str, list[RawTable]] = field(default_factory=dict)  # a table's further files (a mapped glob)
     notes: list[str] = field(default_factory=list)  # worth telling the user; not errors
     problems: list[Problem] = field(default_factory=list)  # file-level problems
 
 
-def read_source(path: Path | str, tables: tuple[str, ...] = TABLES) -> Source:
+def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
+                reads: dict[str, Callable[[str], bool]] | None = None) -> Source:
     """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables.
+
+    `files` names, for some tables, their own file: a glob in the folder (any
+    case; several files matched are read as one table, in `parts`) or a sheet
+    name of the workbook (the mapping's ``[input.<table>] file``); the others
+    are found by their contract name. `reads` says, for some tables, which of
+    a CSV file's headings are read at all (the mapping's): the cells of the
+    others are not kept, checked or stripped.
 
     Raises HdsError only when `path` is not something we can read at all.
     Tables found but not readable as a table at all (binary data, the wrong
@@ -104,41 +117,59 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES) -> Source:
     """
     path = Path(path)
     wanted = tuple(t.lower() for t in tables)
+    files = files or {}
     try:
         if not path.exists():
             raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
         if path.is_dir():
-            return _read_folder(path, wanted)
+            return _read_folder(path, wanted, files, reads or {})
     except OSError as exc:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
-        return _read_workbook(path, wanted)
+        return _read_workbook(path, wanted, files)
     hint = "; give the folder that holds it" if path.suffix.lower() == ".csv" else ""
     raise HdsError(f"{path}: expected a folder of CSV files or an .xlsx workbook{hint}")
 
 
 # --------------------------------------------------------------------------- folder of CSV files
 
-def _read_folder(folder: Path, wanted: tuple[str, ...]) -> Source:
+def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
+                 reads: dict[str, Callable[[str], bool]]) -> Source:
     source = Source(folder, "folder")
-    found = _csv_files_by_table(folder, wanted, source.notes)
-    if not found:
+    found = _csv_files_by_table(folder, wanted, source.notes, files, source.problems)
+    if not found and not source.problems:
         source.problems.append(Problem(str(folder), None, None, NO_TABLE))
     for table in wanted:
-        _read_table_files(table, found.get(table, []), folder, source)
+        _read_table_files(table, found.get(table, []), folder, source, table in files, reads.get(table))
     return source
 
 
-def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list[Path]]:
+def _mapped_table(name: str, files: dict[str, str], problems: list[Problem]) -> str | None:
+    """The table whose mapped glob matches the file `name` (any case); a file two globs match is a problem."""
+    tables = [t for t, glob in files.items() if fnmatch.fnmatchcase(name.casefold(), glob.strip().casefold())]
+    if len(tables) > 1:
+        problems.append(Problem(name, None, None, f"the file of {_and(f'[input.{t}]' for t in tables)} in hds.toml "
+                                                  "(their file globs both match it); make each glob match one table"))
+    return tables[0] if tables else None
+
+
+def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str], files: dict[str, str],
+                        problems: list[Problem]) -> dict[str, list[Path]]:
     """The folder's CSV files of each wanted table; every other entry gets a note saying it is not loaded."""
     found: dict[str, list[Path]] = {}
     for entry in sorted(folder.iterdir(), key=lambda p: p.name):
         name = entry.name
         stem = entry.stem.strip().lower()
-        if entry.is_dir():
+        mapped = _mapped_table(name, files, problems) if files and not entry.is_dir() else None
+        if mapped is not None:
+            if mapped in wanted:
+                found.setdefault(mapped, []).append(entry)
+        elif name == SETTINGS:
+            pass  # hds's own settings kept with an extract (as the bundled ones are): not data, nothing to say
+        elif entry.is_dir():
             notes.append(f"{name}: a folder; not loaded")
         elif entry.suffix.lower() == ".csv":
-            if stem in wanted:
+            if stem in wanted and stem not in files:
                 found.setdefault(stem, []).append(entry)
             else:
                 notes.append(f"{name}: not a table of the data contract; not loaded")
@@ -153,9 +184,11 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str])
     return found
 
 
-def _read_table_files(table: str, files: list[Path], folder: Path, source: Source) -> None:
-    """Hash every file found for a table and read the first into `source`."""
-    if len(files) > 1:
+def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False,
+                      reads: Callable[[str], bool] | None = None) -> None:
+    """Hash every file found for a table and read the first into `source`; with a mapped `glob`, every
+    file it matched (the further ones into `source.parts`)."""
+    if len(files) > 1 and not glob:
         source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
                                        f"{_and(f.name for f in files)}; keep one"))
     for number, file in enumerate(files):
@@ -165,19 +198,22 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
             source.problems.append(Problem(file.name, None, None, f"cannot be read ({exc.strerror or exc})"))
             continue
         source.files[file.name] = hashlib.sha256(data).hexdigest()
-        if number:  # a second file for the table: hashed, named in the problem above, not parsed
+        if number and not glob:  # a second file for the table: hashed, named in the problem above, not parsed
             continue
         try:
-            raw, problem = _read_csv(table, file.name, data, source.notes)
+            raw, problem = _read_csv(table, file.name, data, source.notes, reads)
         except Exception as exc:  # a bug of ours must not hide the other files' problems
             raw, problem = None, _unexpected(file.name, exc)
         if problem:
             source.problems.append(problem)
-        if raw is not None:
+        if raw is not None and table in source.tables:
+            source.parts.setdefault(table, []).append(raw)
+        elif raw is not None:
             source.tables[table] = raw
 
 
-def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[RawTable | None, Problem | None]:
+def _read_csv(table: str, name: str, data: bytes, notes: list[str],
+              reads: Callable[[str], bool] | None = None) -> tuple[RawTable | None, Problem | None]:
     decoded = _decode(name, data)
     if decoded.problem:
         return None, decoded.problem
@@ -198,7 +234,8 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
     if lines * columns_named > MAX_CELLS:
         return None, Problem(name, None, None, f"holds about {lines:,} rows of {columns_named:,} columns, more than "
                                                f"the {MAX_CELLS:,} cells a table may have; split the file")
-    columns, unclosed = _parse_csv_fast(utf8, first)
+    skip = frozenset(j for j, h in enumerate(first or []) if reads and h.strip() and not reads(h.strip()))
+    columns, unclosed = _parse_csv_fast(utf8, first, skip)
     counts = None
     if columns is None:
         columns, counts = _parse_csv_slow(utf8, problems, unclosed)
@@ -213,7 +250,7 @@ def _read_csv(table: str, name: str, data: bytes, notes: list[str]) -> tuple[Raw
     if header_len > MAX_COLUMNS:
         return None, _too_wide(name, header_len)
     raw = _shape(table, name, columns, header_len, problems, scan=scan, bad=bad, counts=counts,
-                 text=_Text.of(utf8, slow=counts is not None))
+                 text=_Text.of(utf8, slow=counts is not None), skip=skip)
     raw.problems = problems.finish()
     return raw, None
 
@@ -339,11 +376,13 @@ def _first_record(utf8: bytes) -> list[str] | None:
 _WIDER = re.compile(r"Expected (\d+) fields in line \d+, saw (\d+)")
 
 
-def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarray] | None, bool | None]:
+def _parse_csv_fast(utf8: bytes, first: list[str] | None,
+                    skip: frozenset = frozenset()) -> tuple[list[np.ndarray] | None, bool | None]:
     """Split with pandas' C parser.
 
     Returns the columns, or None when pandas cannot be trusted with this file,
-    and whether a quote is left open at the end (None if not known).
+    and whether a quote is left open at the end (None if not known). The
+    columns in `skip` (not read) come back as their header cell over blanks.
     """
     if first is None:
         return None, None
@@ -354,6 +393,7 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarr
                 warnings.simplefilter("ignore")
                 frame = pd.read_csv(
                     io.BytesIO(utf8), header=None, names=range(width), dtype=object, engine="c",
+                    usecols=[j for j in range(width) if j not in skip] if skip else None,
                     encoding="utf-8", keep_default_na=False, na_filter=False, skip_blank_lines=False,
                     quotechar='"', doublequote=True, escapechar=None)
         except pd.errors.ParserError as exc:
@@ -368,15 +408,22 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None) -> tuple[list[np.ndarr
             continue
         except Exception:
             return None, None
-        if not isinstance(frame.index, pd.RangeIndex) or frame.shape[1] != width or not len(frame):
+        if not isinstance(frame.index, pd.RangeIndex) or frame.shape[1] != width - len(skip) or not len(frame):
             return None, None
-        columns = [frame[j].to_numpy(dtype=object) for j in range(width)]
+        columns = [frame[j].to_numpy(dtype=object) if j not in skip else _header_only(first[j], len(frame))
+                   for j in range(width)]
         # pandas and the csv module must agree on the header, or pandas may have
         # taken leading cells for an index: then trust neither and go slow.
         if [c[0] for c in columns] != first + [""] * (width - len(first)):
             return None, None
         return columns, False
     return None, None
+
+
+def _header_only(heading: str, n: int) -> np.ndarray:
+    column = np.full(n, "", dtype=object)
+    column[0] = heading
+    return column
 
 
 def _parse_csv_slow(utf8: bytes, problems: _Problems, unclosed: bool | None):
@@ -436,7 +483,7 @@ def _csv_records(text: str, strict: bool) -> tuple[list[list[str]], csv.Error | 
 
 # --------------------------------------------------------------------------- workbook
 
-def _read_workbook(path: Path, wanted: tuple[str, ...]) -> Source:
+def _read_workbook(path: Path, wanted: tuple[str, ...], files: dict[str, str]) -> Source:
     source = Source(path, "workbook")
     try:
         data = path.read_bytes()
@@ -444,7 +491,7 @@ def _read_workbook(path: Path, wanted: tuple[str, ...]) -> Source:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     source.files[path.name] = hashlib.sha256(data).hexdigest()
     try:
-        _read_sheets(path.name, data, wanted, source)
+        _read_sheets(path.name, data, wanted, source, files)
     except Exception as exc:
         source.problems.append(_unexpected(path.name, exc))
     if not source.tables and not source.problems:
@@ -466,7 +513,7 @@ def _not_a_workbook(data: bytes) -> str | None:
     return None
 
 
-def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: Source) -> None:
+def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: Source, files: dict[str, str]) -> None:
     import openpyxl  # only workbooks need it
 
     archive = _open_archive(book_name, data, source)
@@ -482,9 +529,9 @@ def _read_sheets(book_name: str, data: bytes, wanted: tuple[str, ...], source: S
                                                               "from Excel as Excel Workbook (.xlsx)"))
         return
     try:
-        found = _sheets_by_table(book_name, book, wanted, source.notes)
+        found = _sheets_by_table(book_name, book, wanted, source.notes, files)
         for table in wanted:
-            _read_table_sheet(table, found.get(table, []), book_name, archive, source)
+            _read_table_sheet(table, found.get(table, []), book_name, archive, source, table in files)
     finally:
         book.close()
         archive.close()
@@ -511,11 +558,16 @@ def _open_archive(book_name: str, data: bytes, source: Source) -> zipfile.ZipFil
     return archive
 
 
-def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str]) -> dict[str, list]:
-    """The workbook's sheets of each wanted table; every other sheet gets a note saying it is not loaded."""
+def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[str],
+                     files: dict[str, str]) -> dict[str, list]:
+    """The workbook's sheets of each wanted table (by the mapping's sheet name or glob, else the table's own
+    name); every other sheet gets a note saying it is not loaded."""
     found: dict[str, list] = {}
+    named = {sheet.strip().casefold(): table for table, sheet in files.items()}
     for sheet in book.worksheets:
-        key = sheet.title.strip().lower()
+        key = named.get(sheet.title.strip().casefold()) or (
+            _mapped_table(sheet.title.strip(), files, []) if files else None)
+        key = key or (sheet.title.strip().lower() if sheet.title.strip().lower() not in files else None)
         if key in wanted:
             found.setdefault(key, []).append(sheet)
         else:
@@ -527,15 +579,19 @@ def _sheets_by_table(book_name: str, book, wanted: tuple[str, ...], notes: list[
     return found
 
 
-def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile.ZipFile, source: Source) -> None:
-    """Read the first sheet found for a table into `source`."""
-    if len(sheets) > 1:
+def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile.ZipFile, source: Source,
+                      glob: bool = False) -> None:
+    """Read the first sheet found for a table into `source`; with a mapped `glob`, every sheet it matched
+    (the further ones into `source.parts`)."""
+    if len(sheets) > 1 and not glob:
         names = _and(f"'{s.title}'" for s in sheets)
         source.problems.append(Problem(book_name, None, None, f"two sheets hold the table {table}: "
                                                               f"{names}; keep one"))
-    if not sheets:
-        return
-    sheet = sheets[0]
+    for sheet in sheets if glob else sheets[:1]:
+        _read_one_sheet(table, sheet, book_name, archive, source)
+
+
+def _read_one_sheet(table: str, sheet, book_name: str, archive: zipfile.ZipFile, source: Source) -> None:
     where = f"{book_name} sheet {sheet.title}"
     if sheet.sheet_state != "visible":
         source.notes.append(f"{where}: the sheet is hidden; read all the same")
@@ -548,7 +604,10 @@ def _read_table_sheet(table: str, sheets: list, book_name: str, archive: zipfile
         source.problems.append(Problem(where, None, None, f"cannot be read ({type(exc).__name__}: "
                                                           f"{exc}); open and save the file in Excel"))
         return
-    source.tables[table] = raw
+    if table in source.tables:
+        source.parts.setdefault(table, []).append(raw)
+    else:
+        source.tables[table] = raw
 
 
 class _Unreadable(Exception):
@@ -793,17 +852,41 @@ class _Text:
         return cls(slow or _may_need_strip(utf8), slow or _may_hold_long_cells(utf8))
 
 
+# the characters other than ASCII that str.strip() removes, in UTF-8 (NEL, no-break space, the Unicode spaces)
+_UNICODE_SPACE_LEADS = (b"\xc2\x85", b"\xc2\xa0", b"\xe1\x9a", b"\xe2\x80", b"\xe2\x81", b"\xe3\x80")  # quick to look for
+_UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa8\xa9\xaf]|\xe2\x81\x9f|\xe3\x80\x80")
+
+
 def _may_need_strip(utf8: bytes) -> bool:
-    if not utf8.isascii():
+    if not utf8.isascii() and any(lead in utf8 for lead in _UNICODE_SPACE_LEADS) and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
     spaces = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
     if utf8[:1] in spaces or utf8[-1:] in spaces:
         return True
-    for space in (bytes([c]) for c in spaces):
-        if space in utf8 and any(pair in utf8 for edge in (b",", b'"', b"\r", b"\n")
-                                 for pair in (space + edge, edge + space)):
-            return True
+    if _space_at_an_edge(utf8):
+        return True
     return b'"' in utf8 and any(pair in utf8 for pair in (b'"\n', b'\n"', b'"\r', b'\r"'))
+
+
+_SPACE_BYTES = np.zeros(256, dtype=bool)
+_SPACE_BYTES[list(b" \t\x0b\x0c\x1c\x1d\x1e\x1f")] = True
+_EDGE_BYTES = np.zeros(256, dtype=bool)
+_EDGE_BYTES[list(b',"\r\n')] = True
+
+
+def _space_at_an_edge(utf8: bytes, chunk: int = 1 << 24) -> bool:
+    """Whether a space (of those str.strip() removes in ASCII) stands next to a comma, a quote or a line
+    end anywhere: one pass over the bytes, a chunk at a time (each overlapping the next by a byte)."""
+    data = np.frombuffer(utf8, dtype=np.uint8)
+    for start in range(0, max(len(data) - 1, 1), chunk):
+        part = data[start:start + chunk + 1]
+        space = _SPACE_BYTES[part]
+        if not space.any():
+            continue
+        edge = _EDGE_BYTES[part]
+        if (space[:-1] & edge[1:]).any() or (edge[:-1] & space[1:]).any():
+            return True
+    return False
 
 
 def _may_hold_long_cells(utf8: bytes) -> bool:
@@ -817,10 +900,12 @@ def _may_hold_long_cells(utf8: bytes) -> bool:
 
 
 def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, problems: _Problems, *,
-           scan: re.Pattern | None, bad: str | None, counts: np.ndarray | None, text: _Text | None) -> RawTable:
+           scan: re.Pattern | None, bad: str | None, counts: np.ndarray | None, text: _Text | None,
+           skip: frozenset = frozenset()) -> RawTable:
     """Check cells, strip them, drop blank rows and build the RawTable (problems not yet finished).
 
-    `text` is given for CSV files, whose cells are all str; workbook cells are Python values.
+    `text` is given for CSV files, whose cells are all str; workbook cells are Python values. The
+    columns in `skip` are not read: their cells are neither checked nor kept, and hold nothing.
     """
     n = len(columns[0]) if columns else 0
     if n == 0:
@@ -830,6 +915,10 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
     header += [""] * (header_len - len(header))
     filled = []
     for j in range(width):
+        if j in skip:
+            columns[j] = _header_only(columns[j][0], n)
+            filled.append(np.zeros(n, dtype=bool))
+            continue
         if scan is not None:
             _scan_cells(columns[j], j, header, scan, bad, problems)
         columns[j], nonempty = _clean_column(columns[j], j, n, header, problems, text)

@@ -81,8 +81,8 @@ def _data_migrations():
 
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
-                           "data_money_as_numbers": None},
-              _data_migrations, frozenset({"data_money_as_numbers"}))
+                           "data_money_as_numbers": None, "data_input_mapping": None},
+              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping"}))  # views; loads.mapping
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -570,19 +570,31 @@ class StoreSource:
 
         version, params = self._where()
         files = {row[0]: json.loads(row[1]) for row in self.store.execute("SELECT id, files FROM loads")}
+        mapped = self._mapped_files()
         marks = ", ".join("?" * len(discharge_ids))
         found = {}
         for spec in CONTRACT[:3]:  # discharges, episodes, events
-            rows = self.store.query(f"SELECT {', '.join(f'[{f}]' for f in spec.fields)}, _load, _row FROM [{spec.name}] "
+            rows = self.store.query(f"SELECT {', '.join(f'[{f}]' for f in spec.fields)}, _load, _row, _extra FROM "
+                                    f"[{spec.name}] "
                                     f"WHERE discharge_id IN ({marks}) AND {version} ORDER BY [{spec.key}]",
                                     list(discharge_ids) + params)
             for row in rows:
-                name, digest = source_file(files.get(row["_load"], {}), spec.name)
+                name, digest = source_file(files.get(row["_load"], {}), spec.name,
+                                           mapped.get(row["_load"], {}).get(spec.name), row.pop("_extra"))
                 row.update(_file=name, _sha256=digest)
                 if mask_nhs_numbers and row.get("nhs_number"):
                     row["nhs_number"] = "*" * 7 + row["nhs_number"][-3:]
             found[spec.name] = rows
         return found
+
+    def _mapped_files(self) -> dict[int, dict[str, str]]:
+        """Load id -> table -> the file its input mapping named (a store not yet migrated has none)."""
+        import json
+
+        if "mapping" not in {r[1] for r in self.store.execute("PRAGMA table_info(loads)")}:
+            return {}
+        return {load: {t: m.get("file") for t, m in json.loads(text).items()}
+                for load, text in self.store.execute("SELECT id, mapping FROM loads WHERE mapping IS NOT NULL")}
 
     def organisations(self) -> set[str]:
         """Every organisation code in the episodes and block costs."""
@@ -613,9 +625,25 @@ class StoreSource:
         return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
 
 
-def source_file(files: dict[str, str], table: str) -> tuple[str, str]:
+def source_file(files: dict[str, str], table: str, mapped: str | None = None,
+                extra: str | None = None) -> tuple[str, str]:
     """The file of a load that held `table` and its SHA-256: its CSV file (any case), or the load's
-    workbook and the sheet."""
+    workbook and the sheet; `mapped`, the file the load's input mapping named for the table (a glob
+    that may have matched several files: then the row's `_extra` names its own)."""
+    import json
+
+    own = json.loads(extra).get("file") if extra and extra.startswith('{"file": ') else None
+    if own in files:
+        return own, files[own]
+    if mapped:
+        import fnmatch
+
+        matched = [(n, d) for n, d in files.items() if fnmatch.fnmatchcase(n.casefold(), mapped.strip().casefold())]
+        if matched:
+            return " or ".join(n for n, _ in matched), ", ".join(d for _, d in matched)
+        for name, digest in files.items():
+            if Path(name).suffix.lower() in (".xlsx", ".xlsm"):
+                return f"{name}, sheet {mapped}", digest
     for name, digest in files.items():
         if Path(name).suffix.lower() == ".csv" and Path(name).stem.strip().lower() == table:
             return name, digest
@@ -726,7 +754,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
                  "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
-                 "digest": digest, "touched_recorded": int(record),
+                 "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))

@@ -5,6 +5,9 @@ from click.testing import CliRunner
 import cli
 
 
+PARTNERS = '[partners]\ncouncil = "OCC"\nccg = "OCCG"\n'  # the sample's partners, as its hds.toml names them
+
+
 def hds(*args, env=None):
     """hds with these arguments (paths and numbers as text): the click result, whatever the exit code."""
     return CliRunner().invoke(cli.main, [str(a) for a in args], env=env)

@@ -50,11 +50,15 @@ def engine(library):
 
 def copy_store(source: Path, target: Path) -> Path:
     """A private copy of a store at `target` (its folder is made), for a test to change as it likes:
-    the store file and what lives beside it under its name (the ledger's anchor, `<store>.anchor`)."""
+    the store file, what lives beside it under its name (the ledger's anchor, `<store>.anchor`) and
+    the hds.toml beside it (unless the target's folder has one)."""
     assert not Path(f"{source}-wal").exists() or Path(f"{source}-wal").stat().st_size == 0, \
         "the prepared store still has a write-ahead log"
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(source, target)
+    settings = source.parent / "hds.toml"  # the partners (and any mapping) the store was made with
+    if settings.exists() and not (target.parent / "hds.toml").exists():
+        shutil.copyfile(settings, target.parent / "hds.toml")
     for companion in source.parent.glob(f"{source.name}.*"):
         shutil.copyfile(companion, target.parent / (target.name + companion.name[len(source.name):]))
     return target
@@ -74,6 +78,7 @@ def sample_store(tmp_path_factory) -> Path:
     from tests.cli_helpers import ok
 
     db = tmp_path_factory.mktemp("sample-store") / "hds.db"
+    shutil.copyfile(SAMPLE_DIR / "hds.toml", db.parent / "hds.toml")  # Oxfordshire's partners, beside the store
     ok("load", SAMPLE_DIR, "--db", db)
     return _checkpointed(db)
 

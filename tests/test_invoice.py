@@ -74,6 +74,7 @@ def test_every_month_of_the_sample_invoices_its_recharge(october_store):
 
 def test_every_month_of_generated_data_invoices_its_recharge(tmp_path):
     db = tmp_path / "hds.db"
+    (tmp_path / "hds.toml").write_text(PARTNERS)  # the generator's partners are OCC and OCCG too
     ok("load", write(generate(seed=3, per_month=12), tmp_path / "data"), "--db", db)
     for month in ("2020-09", "2020-10"):
         ok("submit", "--month", month, "--db", db)
@@ -257,3 +258,11 @@ def test_an_anchor_that_cannot_be_written_refuses_the_invoice_up_front(partners_
     anchor.rmdir()
     anchor.write_text("")
     assert json.loads(hds("invoice", "--month", "2020-10", "--json", "--db", db).stdout)["issued"] is None
+
+
+def test_without_partners_the_invoice_is_refused_naming_them(tmp_path, october_store):
+    db = copy_store(october_store, tmp_path / "hds.db")
+    (tmp_path / "hds.toml").unlink(missing_ok=True)
+    result = hds("invoice", "--month", "2020-10", "--db", db)
+    assert result.exit_code == 1 and "[partners]" in result.output and "OCC, OCCG" in result.output
+    assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from fixtures import SAMPLE_DIR
-from tests.cli_helpers import hds, ok
+from tests.cli_helpers import PARTNERS, hds, ok
 from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,6 +67,7 @@ def october_and_november_submitted(tmp_path):
 
 def test_three_months_of_claims(tmp_path):
     db = tmp_path / "hds.db"
+    (tmp_path / "hds.toml").write_text(PARTNERS)
     ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
     october = claim_json(db, "2020-10")
     # E1 27 days at £700/week, E2 31 days at £350/week, B1 31/61 of £6,100
@@ -213,6 +214,7 @@ def test_verify_finds_a_deleted_line(tmp_path):
 
 def test_recharge_statement(tmp_path):
     db = tmp_path / "hds.db"
+    (tmp_path / "hds.toml").write_text(PARTNERS)
     files = OCTOBER | {"episodes.csv": OCTOBER["episodes.csv"] + "E3,D1,home_care,2020-10-05,,70,OCCG\n"}
     ok("load", extract(tmp_path, "oct", files), "--db", db)
     import json
@@ -336,6 +338,7 @@ def test_killing_submit_midway_leaves_the_store_before_or_after(tmp_path, sample
 def test_shortfall_split_follows_hds_toml_beside_the_store(tmp_path):
     import json
     db = tmp_path / "hds.db"
+    (tmp_path / "hds.toml").write_text(PARTNERS)
     ok("load", extract(tmp_path, "oct", OCTOBER), "--db", db)
     ok("submit", "--month", "2020-10", "--db", db)
     receipts = {"receipts.csv": "receipt_id,claim_month,scheme,amount,received_date\nR1,2020-10,HDS2,7000.00,2020-11-20\n"}

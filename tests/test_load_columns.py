@@ -57,3 +57,37 @@ def test_the_fast_path_takes_the_plain_forms():
     ok = agree(SPEC["episodes"].column("start_date"), ["2020-10-05", "2020-02-29", "2021-02-29", "05/10/2020", "2020-1-05"])
     assert ok.tolist() == [True, True, False, False, False]
     assert parse_date("05/10/2020").isoformat() == "2020-10-05"
+
+
+pounds_text = st.one_of(st.integers(0, 10 ** 9).map(lambda p: f"£{p // 100:,}.{p % 100:02d}"),
+                        st.integers(0, 10 ** 7).map(lambda p: f"{p // 100:,}.{p % 10}"), money_text)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(pounds_text, min_size=65, max_size=120))
+def test_money_with_pound_signs_and_thousands_commas(texts):
+    """Past 64 cells not in plain pounds, £ and thousands commas are read a column at a time too."""
+    agree(SPEC["episodes"].column("weekly_cost"), texts)
+    agree(SPEC["block_costs"].column("amount"), texts)
+
+
+def test_pounds_as_people_write_them_are_read_a_column_at_a_time():
+    texts = [f"£{p * 7919 % 10 ** 7 // 100:,}.{p % 100:02d}" for p in range(100)] + ["£1,000", "12,345.60"]
+    ok = agree(SPEC["episodes"].column("weekly_cost"), texts)
+    assert ok.all()
+    cells = np.array(texts + ["£1,00.00", "1,2345", "£ 12"], dtype=object)
+    assert _fast_column(SPEC["episodes"].column("weekly_cost"), cells, SCHEMES)[1][-3:].tolist() == [False] * 3
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.one_of(st.dates().map(lambda d: d.strftime("%d-%b-%Y")), date_text), min_size=1, max_size=40))
+def test_dates_in_a_mapped_format(texts):
+    """A mapping's date_format: the column reader agrees with the row check, and reads every date in it."""
+    column = SPEC["episodes"].column("start_date")
+    cells = np.array(texts, dtype=object)
+    values, ok = _fast_column(column, cells, SCHEMES, "%d-%b-%Y")
+    parse = cell_parser(column, SCHEMES, ("[input.episodes]", "%d-%b-%Y"))
+    for text, value, accepted in zip(texts, values.tolist(), ok.tolist()):
+        if accepted and text:
+            assert value == day_number(parse(text)), text
+    assert all(ok[i] for i, t in enumerate(texts) if len(t) == 11 and t[2] == "-" and t[6] == "-")

@@ -154,7 +154,7 @@ def test_the_month_end_pack_has_the_invoice_and_the_month_s_memorandum_column(tm
     import openpyxl
 
     db = copy_store(october_store, tmp_path / "hds.db")
-    (tmp_path / "hds.toml").write_text(SERVICE_LINES)
+    (tmp_path / "hds.toml").write_text('[partners]\ncouncil = "OCC"\nccg = "OCCG"\n\n' + SERVICE_LINES)
     pack = tmp_path / "pack.xlsx"
     ok("claim", "--month", "2020-10", "-o", pack, "--db", db)
     book = openpyxl.load_workbook(pack)

@@ -142,12 +142,14 @@ def test_the_packs_recharge_from_the_claim_it_reuses_equals_the_recharge_on_its_
     from claims.commands.session import reading
     from claims.ledger import claim_for
     from claims.recharge import recharge
-    from hds.config import Config
+    from fixtures import SAMPLE_DIR
+    from hds.config import load_config
 
+    OXFORDSHIRE = load_config(SAMPLE_DIR / "hds.toml")  # the sample's partners
     with reading(october_store) as r:
         claim = claim_for(r.store, library, month)
         assert (claim.allocation is None) == bool(claim.submission)
-        reused = recharge(r.store, library, month, Config(), claim=claim)
-        alone = recharge(r.store, library, month, Config())
+        reused = recharge(r.store, library, month, OXFORDSHIRE, claim=claim)
+        alone = recharge(r.store, library, month, OXFORDSHIRE)
     assert reused == alone
     assert all(i.pence > 0 and i.lines > 0 for i in reused.items)  # every part has money to get wrong

@@ -15,7 +15,7 @@ import openpyxl
 import pytest
 
 from fixtures import SAMPLE_DIR
-from tests.cli_helpers import hds, ok
+from tests.cli_helpers import PARTNERS, hds, ok
 from tests.conftest import copy_store
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -381,7 +381,8 @@ def test_reports_warn_when_the_ledger_fails_verification(tmp_path):
 # --- configuration -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("toml, message", [
-    ('[partners]\ncouncil = "OXC"\n', "[partners] council = 'OXC' is an organisation code that appears in no episode"),
+    ('[partners]\ncouncil = "OXC"\nccg = "OCCG"\n', "[partners] council = 'OXC' is an organisation code that appears in no episode"),
+    ('[partners]\ncouncil = "OCC"\n', "[partners] council and ccg must be two different organisation codes"),
     ('[reconcile]\nshortfall_split = "fixed"\n', 'shortfall_split = "fixed" needs council_share'),
     ('[partners]\ncouncill = "OCC"\n', "unknown key 'councill' in [partners]"),
     ('[partner]\ncouncil = "OCC"\n', "unknown section [partner]"),
@@ -398,7 +399,7 @@ def test_the_recharge_carries_the_shortfall_split_reconcile_decided(tmp_path):
     db, _ = submitted(tmp_path, ("2020-10",))
     receipts = "receipt_id,claim_month,scheme,amount,received_date\nR1,2020-10,HDS2,1000.00,2020-11-20\n"
     ok("load", folder(tmp_path, "receipts", receipts=receipts), "--db", db)
-    (tmp_path / "hds.toml").write_text('[reconcile]\nshortfall_split = "fixed"\ncouncil_share = "0.25"\n')
+    (tmp_path / "hds.toml").write_text(PARTNERS + '[reconcile]\nshortfall_split = "fixed"\ncouncil_share = "0.25"\n')
     rec = json.loads(ok("reconcile", "--month", "2020-10", "--json", "--db", db))
     council_share = sum(Decimal(s["council_share"]) for s in rec["schemes"] if s["council_share"])
     recharge = json.loads(ok("recharge", "--month", "2020-10", "--json", "--db", db))

@@ -1,7 +1,8 @@
 """A month's claim and its month-end pack, each part computed once.
 
 `hds claim --month M` shows the claim; with `-o pack.xlsx` the pack adds the
-reconciliation (once submitted), the recharge and the findings. The claim
+reconciliation (once submitted), the recharge (when hds.toml names the
+partners) and the findings. The claim
 is built once and handed to the recharge, which also reuses the month's
 allocation the claim computed and the reconciliation; the findings are
 those stored with the submission, or the checks run now on a draft.
@@ -54,8 +55,10 @@ def month_claim(r: Reading, lib, month, config, as_of: int | None = None, as_sub
     with progress.step(f"Reconciling and recharging {month}"):
         rec = reconcile(r.store, month, config) if submission_of(r.store, month) else None
         reuse = as_of is None  # the recharge states the month as the data stands now
-        rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
-        inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
+        rc = inv = None  # the recharge and its invoice are left out until hds.toml names the partners
+        if config.has_partners:
+            rc = recharge(r.store, lib, month, config, claim=claim if reuse else None, reconciliation=rec)
+            inv = invoice(r.store, lib, month, config, claim if reuse else None, rec, rc if reuse else None)
     return MonthClaim(claim, config, warnings, rec, rc, month_findings(r, lib, month, claim.submission, config),
                       inv, memo, _fingerprint(r.store, lib, claim, as_of))
 

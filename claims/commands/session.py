@@ -32,7 +32,7 @@ def reading(db: Path, data: Path | None = None, as_of: int | None = None,
         from hds.data import MemorySource
         from hds.load import read_data
 
-        dataset, notes = read_data(data, scheme_names(rules_library or library()))
+        dataset, notes = read_data(data, scheme_names(rules_library or library()), config_beside(db).input)
         for text in notes:
             note(text)
         yield Reading(MemorySource(dataset), None)
@@ -107,17 +107,19 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     from hds import progress
 
     lib = lib or library()
+    mapping = config_beside(db).input  # hds.toml's [input]: how the extract reads as the contract
     new = not db.exists()
     check_writable(db, create=new)  # before the files are read: a read-only folder is refused at once
     if new:
         with progress.step(f"Reading and checking {source}"):
-            loaded = read(source, scheme_names(lib))  # validate before any file is made
+            loaded = read(source, scheme_names(lib), mapping=mapping)  # validate before any file is made
         store = open_store(db, write=True, create=True)
     else:
         store = open_store(db, write=True)
         first = is_empty(store)
         with progress.step(f"Reading and checking {source}"):
-            loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first)
+            loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
+                          mapping=mapping)
     try:
         with progress.step(f"Writing the load into {db}"):
             return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
@@ -131,8 +133,15 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
         store.close()
 
 
+def start_settings(source: Path, db: Path, force: bool = False, lib=None):
+    """`hds init`: a starting hds.toml beside the store for the extract SOURCE (hds.starter.Started)."""
+    from hds.starter import start
+
+    return start(source, db.parent / "hds.toml", force, scheme_names(lib or library()))
+
+
 def config_beside(db: Path):
-    """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds."""
+    """hds.toml in the store's folder: partners, shortfall rule, anchor, check thresholds, input mapping."""
     from hds.config import load_config
 
     return load_config(db.parent / "hds.toml")

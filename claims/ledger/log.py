@@ -13,7 +13,7 @@ from hds.store import Store
 
 
 def log_lines(store: Store) -> list[str]:
-    """Each load with its changes, files and hash; each submission with its total, full hash (to give
+    """Each load with its changes, files, input mapping and hash; each submission with its total, full hash (to give
     'hds verify --expect') and findings; each issued invoice. Stored text is shown with its control
     characters escaped."""
     issued = invoices(store)
@@ -35,6 +35,11 @@ def _load_lines(row: dict) -> list[str]:
     summary = ", ".join(f"{t} +{c['added']} ~{c['changed']} -{c['removed']}" for t, c in changes.items())
     lines = [f"  {row['id']:>3}  {when_text(row['loaded_at'])}  {user_text(row['loaded_by'])}  {row['source']}  ({summary})"]
     lines += [f"         {name} sha256 {digest}" for name, digest in json.loads(row["files"]).items()]
+    if row.get("mapping"):  # read through hds.toml's [input]: what each table was read from
+        lines += [f"         read as {table} through [input.{table}]: file {m['file'] or table + '.csv'}, "
+                  f"{len(m['columns'])} heading(s) and {sum(map(len, m['values'].values()))} label(s) mapped"
+                  f"{', dates ' + m['date_format'] if m['date_format'] else ''}"
+                  for table, m in json.loads(row["mapping"]).items()]
     if row.get("hash"):
         lines.append(f"         load hash {row['hash']}")
     return lines

@@ -900,7 +900,7 @@ def claim_pack_bytes(pack: ClaimPack) -> bytes:
     printed = _pages(plans) + 2 + len(_errors(pack)) // 30 <= PRINT_PAGES
     hf = dict(mark=pack.status.upper() if draft else "", right="" if draft else f"Submission {pack.submission.id}",
               footer_left=f"Generated {_when_text(pack.generated_at)}",
-              footer_right=f"{pack.council.code} / {pack.ccg.code}")
+              footer_right=f"{pack.council.code} / {pack.ccg.code}" if pack.council.code else "")
     _print_setup(summary_ws, centre=f"{TITLE}, {month_text}", grid=False, **hf)
     _write_summary(pack, summary_ws, styles, month_text, *tables, printed)
     for plan in plans:
@@ -1112,8 +1112,9 @@ def _summary_header(pack: ClaimPack, w: _Writer) -> None:
     info("Claim month", _month(pack.month), "value/month")
     info("Status", {"draft": "DRAFT", "not claimed": "Not claimed"}.get(pack.status, "Submitted"),
          "value/draft" if draft else "value")
-    info.text("Council", partner_text(pack.council.code, pack.council.name))
-    info.text("CCG", partner_text(pack.ccg.code, pack.ccg.name))
+    for role, partner in (("Council", pack.council), ("CCG", pack.ccg)):
+        info.text(role, partner_text(partner.code, partner.name, role.lower() if role == "Council" else role)
+                  if partner.code else f"{partner.name} (not named: hds.toml has no [partners])")
     load, rulebook = _summary_submission(pack, info)
     info("Load", load if load is not None else "none", "value/int" if load is not None else "value")
     info.text("Rulebook version", rulebook)

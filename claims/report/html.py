@@ -585,7 +585,8 @@ class _Plotter:
             self._pounds_axis(axes, "Paid (£)")
             ccg_code, council_code = self.data.ccg[0], self.data.council[0]
             self._legend(figure, [self.Patch(color=FUNDER_COLOURS["ccg"]), self.Patch(color=FUNDER_COLOURS["council"])],
-                         [_mpl_text(f"CCG ({ccg_code})"), _mpl_text(f"Council ({council_code})")])
+                         [_mpl_text(f"CCG ({ccg_code})" if ccg_code else "CCG"),
+                          _mpl_text(f"Council ({council_code})" if council_code else "Council")])
             return _Chart("partners", heading, caption, self._svg(figure, "partners", heading))
 
     def all(self) -> list[_Chart]:
@@ -690,7 +691,10 @@ def _count_cell(count: int) -> str:
 
 
 def _partner(code: str, name: str, role: str) -> str:
-    """'Oxfordshire County Council (OCC)' with the code muted; without a name, 'the council OCC'."""
+    """'Kent County Council (KCC)' with the code muted; without a name, 'the council KCC'; without
+    a code (hds.toml names no partners), the role alone."""
+    if not code:
+        return _e(name or f"the {role}")
     if name and name != code:
         return f'{_e(name)} <span class="code">({_e(code)})</span>'
     return f'the {_e(role)} {_e(code)}'

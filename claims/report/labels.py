@@ -32,8 +32,8 @@ def month_text(month: str) -> str:
 
 
 def partner_text(code: str, name: str = "", role: str = "") -> str:
-    """A partner as people know it: 'Oxfordshire County Council (OCC)' when hds.toml names it, else its
-    role and code ('the council OCC'); never the code twice ('OCC (OCC)')."""
+    """A partner as people know it: 'Kent County Council (KCC)' when hds.toml names it, else its
+    role and code ('the council KCC'); never the code twice ('KCC (KCC)')."""
     if name and name != code:
         return f"{name} ({code})"
     return f"the {role} {code}" if role else code

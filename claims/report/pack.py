@@ -60,7 +60,7 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
                                       s["rulebook_version"])
     return excel.ClaimPack(
         claim.month, "submitted" if header else ("not claimed" if claim.status == "not claimed" else "draft"),
-        excel.Partner(config.council, config.council_label), excel.Partner(config.ccg, config.ccg_label),
+        excel.Partner(config.council or "", config.council_label), excel.Partner(config.ccg or "", config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
         findings(found), tuple(warnings), None if invoice is None else pack_report(invoice),

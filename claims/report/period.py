@@ -30,8 +30,8 @@ def report_data(ov: Overview, config, note: str, warnings: tuple[str, ...] = (),
             m.received_pence if m.received_any else None, m.submission is not None,
             dict(m.days_by_funder), dict(m.amount_by_funder), m.state))
     return ReportData(
-        f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council, config.council_label),
-        (config.ccg, config.ccg_label), ov.first, ov.last, now_utc(), note, months,
+        f"Hospital Discharge Scheme claims, {ov.first} to {ov.last}", (config.council or "", config.council_label),
+        (config.ccg or "", config.ccg_label), ov.first, ov.last, now_utc(), note, months,
         [d for d in ov.days_to_assessment if d >= 0], [d for d in ov.days_to_chc_decision if d >= 0], tuple(warnings),
         memo_table(memo) if memo is not None else None, _series(forecast))
 
