@@ -7,6 +7,7 @@ what the sample claims, month by month.
 """
 
 import re
+import json
 import shutil
 import sqlite3
 import tomllib
@@ -229,6 +230,7 @@ def test_without_partners_the_pack_works_and_the_recharge_names_partners(tmp_pat
         "organisation codes are OCC, OCCG\n")
     status = hds("status", "--json", "--db", db)
     assert status.exit_code == 0
+    assert any("[partners]" in step for step in json.loads(status.stdout)["next"])
     for command in (["check", "--month", "2020-10"], ["trace", "P000000"],
                     ["report", "--from", "2020-09", "--to", "2020-11", "-o", tmp_path / "report.html"]):
         assert hds(*command, "--db", db).exit_code == 0, command

@@ -76,8 +76,12 @@ def _submitted_text(row: dict) -> str:
     return ""
 
 
-def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "", reminders: list[str] = ()) -> list[str]:
+def next_steps(ov: Overview, warnings: tuple[str, ...], findings_note: str = "", reminders: list[str] = (),
+               partners_named: bool = True) -> list[str]:
     steps = list(reminders) + [f"run 'hds verify': {w}" for w in warnings]
+    if not partners_named:
+        steps.append("name the council and the CCG in [partners] of hds.toml beside the store (council = \"...\", "
+                     "ccg = \"...\") to see each month's recharge and invoice")
     submitted = [m for m in ov.months if m.submission]
     if submitted:
         last = submitted[-1].month
