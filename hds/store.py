@@ -81,8 +81,8 @@ def _data_migrations():
 
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
-                           "data_money_as_numbers": None},
-              _data_migrations, frozenset({"data_money_as_numbers"}))
+                           "data_money_as_numbers": None, "data_allocation_totals": None},
+              _data_migrations, frozenset({"data_money_as_numbers", "data_allocation_totals"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -547,6 +547,38 @@ class StoreSource:
         version, params = self._where("x")
         return self._linked(None, f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
                                   "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+
+    def discharges_data(self, discharge_ids: list[str]) -> Data:
+        """Some discharges (those of the ids that this source holds) with all their episodes and events,
+        in discharge id order; linked, without block costs."""
+        self.store.execute("DROP TABLE IF EXISTS temp.wanted")
+        self.store.execute("CREATE TEMP TABLE wanted (discharge_id TEXT PRIMARY KEY)")
+        self.store.conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((i,) for i in discharge_ids))
+        version, params = self._where("x")
+        data = self._linked(None, "SELECT x.discharge_id FROM temp.wanted w CROSS JOIN discharges x ON "
+                                  f"x.discharge_id = w.discharge_id AND {version} ORDER BY x.discharge_id", params)
+        self.store.execute("DROP TABLE temp.wanted")
+        return data
+
+    def first_dates(self, first: int, last: int, kinds: tuple[str, ...]) -> tuple[np.ndarray, ...]:
+        """Per discharge dated first..last (day numbers) with an episode that has a day in that period, in
+        discharge id order: its date, then the date of its earliest event of each of `kinds` (NEVER
+        for none), as day numbers."""
+        version, params = self._where("x")
+        events, eparams = self._where("v")
+        episodes, pparams = self._where("p")
+        day = "COALESCE(CAST(julianday({}) - 2440587.5 AS INTEGER), {})"
+        earliest = ", ".join(day.format(f"MIN(CASE WHEN v.event = ? THEN v.date END)", NEVER) for _ in kinds)
+        rows = self.store.execute(
+            f"SELECT {day.format('x.discharge_date', NEVER)}, {earliest} FROM discharges x LEFT JOIN events v "
+            f"ON v.discharge_id = x.discharge_id AND {events} WHERE {version} AND x.discharge_date BETWEEN ? AND ? "
+            f"AND EXISTS (SELECT 1 FROM episodes p WHERE p.discharge_id = x.discharge_id AND {episodes} "
+            "AND p.start_date <= ? AND (p.end_date IS NULL OR p.end_date >= ?)) "
+            "GROUP BY x.discharge_id ORDER BY x.discharge_id",
+            [*kinds, *eparams, *params, _iso(first), _iso(last), *pparams, _iso(last), _iso(first)]).fetchall()
+        if not rows:
+            return tuple(np.zeros(0, dtype=np.int64) for _ in range(len(kinds) + 1))
+        return tuple(np.asarray(column, dtype=np.int64) for column in zip(*rows))
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()

@@ -143,8 +143,8 @@ def test_a_store_of_the_earlier_schema_5_is_left_as_it_is_until_migrated_and_ado
     assert claim.exit_code == 0 and "Total claim for 2020-11: £2,770.00" in claim.output
     with contextlib.closing(sqlite3.connect(db)) as con:  # reading changed nothing
         assert con.execute("SELECT name FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone() is None
-    result = hds("migrate", "--db", db)  # only what reading did without: the views' money, the invoices
-    assert result.output == (f"{db}: applied hds-data data_money_as_numbers; "
+    result = hds("migrate", "--db", db)  # only what reading did without: the views' money, the totals, the invoices
+    assert result.output == (f"{db}: applied hds-data data_money_as_numbers; applied hds-data data_allocation_totals; "
                              "applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert con.execute("SELECT migration_set, name FROM _sqlite_migrations ORDER BY id").fetchall() == [
@@ -164,7 +164,8 @@ def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_
             f"data_views, hds-ledger ledger_integrity, hds-ledger ledger_views); run 'hds migrate --db {db}'") in refused.output
     result = hds("migrate", "--db", db)
     assert result.output == (f"{db}: applied hds-data data_integrity; applied hds-data data_views; "
-                             "applied hds-data data_money_as_numbers; applied hds-ledger ledger_integrity; "
+                             "applied hds-data data_money_as_numbers; applied hds-data data_allocation_totals; "
+                             "applied hds-ledger ledger_integrity; "
                              "applied hds-ledger ledger_views; applied hds-ledger ledger_money_as_numbers; "
                              "applied hds-ledger ledger_invoices\n")
     store = open_with_ledger(db)
