@@ -434,16 +434,16 @@ def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) ->
 def _columns(table: str, alias: str) -> str:
     """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
     (julianday in SQL, NEVER for none), text never NULL."""
-    parts = []
-    for column in SPEC[table].columns:
-        name = f"{alias}.[{column.field}]"
-        if column.kind == "date":
-            parts.append(f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})")
-        elif column.kind in ("money", "flag"):
-            parts.append(name)
-        else:
-            parts.append(f"COALESCE({name}, '')")
-    return ", ".join(parts)
+    return ", ".join(_column(column, alias) for column in SPEC[table].columns)
+
+
+def _column(column, alias: str) -> str:
+    name = f"{alias}.[{column.field}]"
+    if column.kind == "date":
+        return f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})"
+    if column.kind in ("money", "flag"):
+        return name
+    return f"COALESCE({name}, '')"
 
 
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
@@ -579,6 +579,26 @@ class StoreSource:
         if not rows:
             return tuple(np.zeros(0, dtype=np.int64) for _ in range(len(kinds) + 1))
         return tuple(np.asarray(column, dtype=np.int64) for column in zip(*rows))
+
+    def columns(self, table: str, names: list[str]) -> Table:
+        """Some columns of every row of a table (as at this source's load), in no particular order (the
+        table's own: reading them in key order would visit the rows through the key's index)."""
+        types = dtypes(table)
+        version, params = self._where("x")
+        chosen = [c for c in SPEC[table].columns if c.field in names]
+        rows = self.store.execute(f"SELECT {', '.join(_column(c, 'x') for c in chosen)} FROM [{table}] x "
+                                  f"WHERE {version}", params).fetchall()
+        if not rows:
+            return Table.empty({c.field: types[c.field] for c in chosen})
+        return Table({c.field: (_objects(v) if types[c.field] is object else np.asarray(v, dtype=types[c.field]))
+                      for c, v in zip(chosen, zip(*rows))}, length=len(rows))
+
+    def with_care(self, first: int, last: int) -> np.ndarray:
+        """The ids of the discharges with an episode that has a day in first..last (day numbers)."""
+        current, params = self._where("x", indexed=True)
+        return _objects([r[0] for r in self.store.execute(
+            f"SELECT DISTINCT x.discharge_id FROM episodes x WHERE {current} AND x.start_date <= ? "
+            "AND (x.end_date IS NULL OR x.end_date >= ?)", params + [_iso(last), _iso(first)])])
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()
