@@ -66,6 +66,44 @@ def totals_of(rows: Table) -> Table:
     return _sorted(table)
 
 
+def decided_totals(data, library, first: int, last: int) -> Table:
+    """The totals of months first..last (month numbers) of a linked dataset, decided now: what
+    ``totals_of(allocations(...))`` gives, without making the allocation table's rows."""
+    from claims.allocate import RUNNER, allocations, block_allocation, decide, groups
+    from hds.days import month_end, month_names
+    from hds.facts import FUNDER_NAMES
+
+    runner = RUNNER.get()
+    if runner is not None and len(data.discharges) >= runner.minimum:  # on the workers (--workers, Dask)
+        return totals_of(allocations(data, library, first, last))
+    decided = decide(data, library, month_end(last))
+    g = groups(decided, first, last)
+    if not len(g.episode):
+        return totals_of(block_allocation(data.block_costs, first, last))
+    names = decided.scheme_names + [""]  # a discharge outside every scheme (-1) takes the last
+    organisation, organisations = _codes(data.episodes["organisation"])
+    parts = [(g.month - first, last - first + 1), (g.funder.astype(np.int64), len(FUNDER_NAMES)),
+             (decided.timelines.scheme[data.episodes["d"][g.episode]] % len(names), len(names)),
+             (organisation[g.episode], len(organisations))]
+    key = np.zeros(len(g.episode), dtype=np.int64)
+    for codes, size in parts:
+        key = key * size + codes
+    distinct, inverse = np.unique(key, return_inverse=True)
+    sums = {"rows": np.bincount(inverse, minlength=len(distinct)).astype(np.int64)}
+    for name, values in (("days", g.days), ("amount_pence", g.pence)):
+        sums[name] = np.zeros(len(distinct), dtype=np.int64)
+        np.add.at(sums[name], inverse, values.astype(np.int64))
+    decoded, rest = [], distinct
+    for codes, size in reversed(parts):
+        decoded.append(rest % size)
+        rest = rest // size
+    org, scheme, funder, month = decoded
+    episodes = Table({"month": month_names(month + first), "funder": np.array(FUNDER_NAMES, dtype=object)[funder],
+                      "scheme": np.array(names, dtype=object)[scheme],
+                      "organisation": np.array(organisations + [None], dtype=object)[:-1][org]} | sums)
+    return combine((episodes, 1), (totals_of(block_allocation(data.block_costs, first, last)), 1))
+
+
 def _sorted(table: Table) -> Table:
     order = sorted(range(len(table)), key=lambda i: tuple(table[k][i] for k in KEYS))
     return table.take(np.array(order, dtype=np.int64))
@@ -114,13 +152,11 @@ def stored_totals(source, library, first: Month, last: Month) -> Table | None:
 
 def month_totals(source, library, first, last) -> Table:
     """The totals of months first..last: stored when current, else decided now from `source`."""
-    from claims.allocate import allocations
-
     first, last = Month(first), Month(last)
     stored = stored_totals(source, library, first, last)
     if stored is not None:
         return stored
-    return totals_of(allocations(source.period(first.first_day, last.last_day), library, first.number, last.number))
+    return decided_totals(source.period(first.first_day, last.last_day), library, first.number, last.number)
 
 
 def _save(store, library, totals: Table, load_id: int) -> None:
@@ -149,7 +185,6 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
     the months of the data did not move), or by deciding every month, from `data` (``hds.data.Data``,
     all the store holds, when the caller has it in memory) or read from the store. Says which it did:
     "all" or "changed"."""
-    from claims.allocate import allocations
     from hds.data import MemorySource
     from hds.store import StoreSource
 
@@ -162,12 +197,16 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
             parts = [(_stored(store), 1)]
             for sign, version in ((-1, before), (1, source)):
                 data = version.discharges_data(changed).replace(block_costs=version.block_costs())
-                parts.append((totals_of(allocations(data, library, first.number, last.number)), sign))
+                parts.append((decided_totals(data, library, first.number, last.number), sign))
             _save(store, library, combine(*parts), source.load_id)
             return "changed"
-    if rows is None:
-        rows = allocations(whole.period(first.first_day, last.last_day), library, first.number, last.number)
-    _save(store, library, totals_of(rows), source.load_id)
+    if rows is not None:
+        totals = totals_of(rows)
+    else:  # every discharge of the data, linked (what the period of every month reads, give or take
+        # discharges with no episode, which allocate nothing)
+        linked = data.linked() if data is not None else source.period(first.first_day, last.last_day)
+        totals = decided_totals(linked, library, first.number, last.number)
+    _save(store, library, totals, source.load_id)
     return "all"
 
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from claims.allocate import allocations
-from claims.figures import stored_totals, totals_of
+from claims.figures import decided_totals, stored_totals
 from hds.days import NEVER
 from hds.month import Month
 from hds.table import Table
@@ -121,7 +120,7 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
         totals = stored_totals(source, library, first, last)
         if totals is None:
             data = source.period(first.first_day, last.last_day)
-            totals = totals_of(allocations(data, library, first.number, last.number))
+            totals = decided_totals(data, library, first.number, last.number)
             t = timelines(data, library.schemes)
             D, A, C = t.D, t.A, t.C
         else:

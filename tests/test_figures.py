@@ -34,6 +34,9 @@ def test_the_stored_totals_are_what_deciding_the_months_again_gives(sample_store
         assert figures.is_current(r.source, library)
         stored = figures.stored_totals(r.source, library, Month(first), Month(last))
         assert len(stored) and _same(stored, _decided(r.source, library, first, last))
+        f, l = Month(first), Month(last)
+        assert _same(figures.decided_totals(r.source.period(f.first_day, l.last_day), library, f.number, l.number),
+                     stored)
 
 
 def _outputs(db: Path) -> dict[str, str]:
@@ -90,6 +93,9 @@ def test_a_follow_up_load_re_decides_only_the_discharges_it_changed(tmp_path, mo
     tables = generate(seed=4, per_month=12)
     db = tmp_path / "hds.db"
     hds("load", write(tables, tmp_path / "one"), "--db", db)
+    with reading(db) as r:  # decided from the files just read
+        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
+        assert _same(figures.stored_totals(r.source, library, first, last), _decided(r.source, library, first, last))
     hds("load", write(_changed(tables), tmp_path / "two"), "--db", db)
     assert done == ["all", "changed"]
     with reading(db) as r:
