@@ -810,7 +810,9 @@ class Stored:
 
 def checked_data(source) -> "Data | Stored":
     """What the checks read from a source: a store's, as ``Stored``; files' (``--data``), everything."""
-    return Stored(source) if hasattr(source, "with_care") else source.everything()
+    from hds.store import StoreSource
+
+    return Stored(source) if isinstance(source, StoreSource) else source.everything()
 
 
 # --- running them ---------------------------------------------------------------------------------------

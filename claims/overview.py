@@ -122,9 +122,12 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
             data = source.period(first.first_day, last.last_day)
             totals = decided_totals(data, library, first.number, last.number)
             t = timelines(data, library.schemes)
-            D, A, C = t.D, t.A, t.C
+            in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
+            to_assessment = (t.A - t.D)[in_period & (t.A != NEVER)].tolist()
+            to_chc_decision = (t.C - t.D)[in_period & (t.C != NEVER)].tolist()
         else:
-            D, A, C = source.first_dates(first.first_day, last.last_day, ("care_act_assessment", "chc_decision"))
+            to_assessment, to_chc_decision = source.days_to_events(first.first_day, last.last_day,
+                                                                   ("care_act_assessment", "chc_decision"))
     months = {m: MonthOverview(m) for m in months_between(first, last)}
     _aggregate(totals, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
@@ -142,11 +145,7 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
                 if target.submission is not None and target.received_any:
                     target.council_shortfall_pence = sum(s.split.get("council", 0) for s in
                                                          reconcile(store, target.month, config).schemes)
-    in_period = (D >= first.first_day) & (D <= last.last_day)
-    assessed = in_period & (A != NEVER)
-    decided = in_period & (C != NEVER)
-    return Overview(first, last, list(months.values()), (A - D)[assessed].tolist(), (C - D)[decided].tolist(),
-                    source.load_id)
+    return Overview(first, last, list(months.values()), to_assessment, to_chc_decision, source.load_id)
 
 
 @dataclass(frozen=True)

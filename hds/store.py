@@ -560,25 +560,23 @@ class StoreSource:
         self.store.execute("DROP TABLE temp.wanted")
         return data
 
-    def first_dates(self, first: int, last: int, kinds: tuple[str, ...]) -> tuple[np.ndarray, ...]:
-        """Per discharge dated first..last (day numbers) with an episode that has a day in that period, in
-        discharge id order: its date, then the date of its earliest event of each of `kinds` (NEVER
-        for none), as day numbers."""
+    def days_to_events(self, first: int, last: int, kinds: tuple[str, ...]) -> tuple[list[int], ...]:
+        """For each of `kinds`: the days from discharge to the earliest event of that kind, of every
+        discharge dated first..last (day numbers) with an episode that has a day in that period and
+        such an event, in discharge id order."""
         version, params = self._where("x")
         events, eparams = self._where("v")
         episodes, pparams = self._where("p")
-        day = "COALESCE(CAST(julianday({}) - 2440587.5 AS INTEGER), {})"
-        earliest = ", ".join(day.format(f"MIN(CASE WHEN v.event = ? THEN v.date END)", NEVER) for _ in kinds)
+        earliest = ", ".join("CAST(julianday(MIN(CASE WHEN v.event = ? THEN v.date END)) - julianday(x.discharge_date) "
+                             "AS INTEGER)" for _ in kinds)
         rows = self.store.execute(
-            f"SELECT {day.format('x.discharge_date', NEVER)}, {earliest} FROM discharges x LEFT JOIN events v "
-            f"ON v.discharge_id = x.discharge_id AND {events} WHERE {version} AND x.discharge_date BETWEEN ? AND ? "
+            f"SELECT {earliest} FROM discharges x JOIN events v ON v.discharge_id = x.discharge_id AND {events} "
+            f"AND v.event IN ({', '.join('?' * len(kinds))}) WHERE {version} AND x.discharge_date BETWEEN ? AND ? "
             f"AND EXISTS (SELECT 1 FROM episodes p WHERE p.discharge_id = x.discharge_id AND {episodes} "
             "AND p.start_date <= ? AND (p.end_date IS NULL OR p.end_date >= ?)) "
             "GROUP BY x.discharge_id ORDER BY x.discharge_id",
-            [*kinds, *eparams, *params, _iso(first), _iso(last), *pparams, _iso(last), _iso(first)]).fetchall()
-        if not rows:
-            return tuple(np.zeros(0, dtype=np.int64) for _ in range(len(kinds) + 1))
-        return tuple(np.asarray(column, dtype=np.int64) for column in zip(*rows))
+            [*kinds, *eparams, *kinds, *params, _iso(first), _iso(last), *pparams, _iso(last), _iso(first)]).fetchall()
+        return tuple([row[i] for row in rows if row[i] is not None] for i in range(len(kinds)))
 
     def columns(self, table: str, names: list[str]) -> Table:
         """Some columns of every row of a table (as at this source's load), in no particular order (the

@@ -112,3 +112,21 @@ def test_a_follow_up_load_re_decides_only_the_discharges_it_changed(tmp_path, mo
 def test_the_checks_find_the_same_reading_only_what_they_need(sample_store, library, month):
     with reading(sample_store) as r:
         assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
+
+
+@pytest.mark.parametrize("first, last", [("2020-03", "2022-07"), ("2020-09", "2021-03"), ("2021-11", "2021-11")])
+def test_the_overview_is_the_same_from_the_stored_figures(tmp_path, sample_store, library, first, last):
+    from claims.overview import overview
+
+    db = copy_store(sample_store, tmp_path / "hds.db")
+    with reading(db) as r:
+        assert figures.is_current(r.source, library)
+        stored = overview(r.source, library, first, last, r.store)
+    with sqlite3.connect(db) as con:
+        con.execute("DELETE FROM derived WHERE name = ?", [figures.TOTALS])
+    con.close()
+    with reading(db) as r:
+        assert not figures.is_current(r.source, library)
+        decided = overview(r.source, library, first, last, r.store)
+    assert stored.days_to_assessment and stored.days_to_chc_decision
+    assert stored == decided
