@@ -275,7 +275,8 @@ def load(source, allow_removals, db, rules_dir):
 def refresh(db):
     """Recompute the allocation table of every month into the store, for analysts (view allocations).
 
-    A load does this itself for stores of up to 200,000 discharges.
+    A load does this itself for stores of up to 200,000 discharges; every load
+    stores the month's figures (the table summed, which status and the reports read).
 
     \b
     Example: hds refresh --db hds.db; then datasette hds.db --metadata hds.db.datasette.json
