@@ -97,6 +97,31 @@ def _line(label: str, a: list, b: list | None) -> None:
     print(text, flush=True)
 
 
+REFRESH = """
+import sys, time
+from claims.commands.session import library, scheme_names
+from claims.figures import decided_totals
+from hds.data import MemorySource
+from hds.load import read
+from hds.month import Month
+lib = library()
+data = read(sys.argv[1], scheme_names(lib)).data()
+start = time.perf_counter()
+source = MemorySource(data)
+first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+decided_totals(data.linked(), lib, first.number, last.number)
+print(time.perf_counter() - start)
+"""
+
+
+def refresh_cost(extract: Path, runs: int) -> float:
+    """What a first load spends deciding every month and summing the figures (the files already read):
+    the median of `runs` fresh processes, in seconds."""
+    times = [float(subprocess.run([sys.executable, "-c", REFRESH, str(extract)], check=True, capture_output=True,
+                                  text=True, cwd=ROOT).stdout) for _ in range(runs)]
+    return statistics.median(times)
+
+
 @click.command()
 @click.argument("extract", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--runs", default=3, show_default=True, help="Fresh processes per command.")
@@ -113,6 +138,7 @@ def main(extract: Path, runs: int, skip_load: bool) -> None:
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
             loads.append(measure(HDS + ["-q", "load", str(extract), "--db", str(db)]))
         _line("hds load (a new store)", loads, None)
+        print(f"  of which deciding every month once and summing its figures: {refresh_cost(extract, runs):.2f} s")
         base = _fresh(db, folder / "base.db")
         follow = [measure(HDS + ["-q", "load", str(changed), "--db", str(_fresh(base, folder / f"f{i}.db"))])
                   for i in range(runs)]
