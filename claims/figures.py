@@ -1,7 +1,7 @@
 """A month's figures decided once, stored, and reused.
 
 Every load decides every month of the data once (``refresh_totals``) and keeps
-the allocation table summed by (month, funder, scheme, organisation) in the
+the allocation table summed by (month, funder, scheme, organisation, service) in the
 store's table ``allocation_totals``: rows, days and pence of each group, a few
 hundred rows at any size. The stamp in ``derived`` says which load and which
 rulebook version they were computed from. ``month_totals`` gives the totals
@@ -27,9 +27,9 @@ from hds.month import Month
 from hds.table import Table
 
 TOTALS = "allocation_totals"  # the stored table, and its name in `derived`
-KEYS = ("month", "funder", "scheme", "organisation")
+KEYS = ("month", "funder", "scheme", "organisation", "service")
 SUMS = ("rows", "days", "amount_pence")
-TYPES = {"month": object, "funder": object, "scheme": object, "organisation": object,
+TYPES = {"month": object, "funder": object, "scheme": object, "organisation": object, "service": object,
          "rows": np.int64, "days": np.int64, "amount_pence": np.int64}
 
 
@@ -82,9 +82,10 @@ def decided_totals(data, library, first: int, last: int) -> Table:
         return totals_of(block_allocation(data.block_costs, first, last))
     names = decided.scheme_names + [""]  # a discharge outside every scheme (-1) takes the last
     organisation, organisations = _codes(data.episodes["organisation"])
+    service, services = _codes(data.episodes["service"])
     parts = [(g.month - first, last - first + 1), (g.funder.astype(np.int64), len(FUNDER_NAMES)),
              (decided.timelines.scheme[data.episodes["d"][g.episode]] % len(names), len(names)),
-             (organisation[g.episode], len(organisations))]
+             (organisation[g.episode], len(organisations)), (service[g.episode], len(services))]
     key = np.zeros(len(g.episode), dtype=np.int64)
     for codes, size in parts:
         key = key * size + codes
@@ -97,10 +98,11 @@ def decided_totals(data, library, first: int, last: int) -> Table:
     for codes, size in reversed(parts):
         decoded.append(rest % size)
         rest = rest // size
-    org, scheme, funder, month = decoded
+    kind, org, scheme, funder, month = decoded
     episodes = Table({"month": month_names(month + first), "funder": np.array(FUNDER_NAMES, dtype=object)[funder],
                       "scheme": np.array(names, dtype=object)[scheme],
-                      "organisation": np.array(organisations + [None], dtype=object)[:-1][org]} | sums)
+                      "organisation": np.array(organisations + [None], dtype=object)[:-1][org],
+                      "service": np.array(services + [None], dtype=object)[:-1][kind]} | sums)
     return combine((episodes, 1), (totals_of(block_allocation(data.block_costs, first, last)), 1))
 
 
@@ -114,9 +116,9 @@ def combine(*parts: tuple[Table, int]) -> Table:
     sums: dict[tuple, list[int]] = {}
     for table, sign in parts:
         for row in table.rows(list(KEYS) + list(SUMS)):
-            into = sums.setdefault(row[:4], [0, 0, 0])
+            into = sums.setdefault(row[:len(KEYS)], [0, 0, 0])
             for i in range(3):
-                into[i] += sign * row[4 + i]
+                into[i] += sign * row[len(KEYS) + i]
     kept = [key + tuple(values) for key, values in sums.items() if values[0]]
     if not kept:
         return empty_totals()
@@ -146,7 +148,7 @@ def stored_totals(source, library, first: Month, last: Month) -> Table | None:
     if not is_current(source, library):
         return None
     rows = source.store.execute(f"SELECT {', '.join(KEYS + SUMS)} FROM {TOTALS} WHERE month BETWEEN ? AND ? "
-                                "ORDER BY month, funder, scheme, organisation", [str(first), str(last)]).fetchall()
+                                f"ORDER BY {', '.join(KEYS)}", [str(first), str(last)]).fetchall()
     return Table.from_rows(list(KEYS + SUMS), rows, TYPES)
 
 
@@ -163,7 +165,7 @@ def _save(store, library, totals: Table, load_id: int) -> None:
     from hds.store import now_utc
 
     store.execute(f"DELETE FROM {TOTALS}")
-    store.conn.executemany(f"INSERT INTO {TOTALS} ({', '.join(KEYS + SUMS)}) VALUES ({', '.join('?' * 7)})",
+    store.conn.executemany(f"INSERT INTO {TOTALS} ({', '.join(KEYS + SUMS)}) VALUES ({', '.join('?' * len(KEYS + SUMS))})",
                            totals.rows(list(KEYS + SUMS)))
     store.execute("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?, ?)",
                   [TOTALS, load_id, library.version, now_utc(), len(totals)])

@@ -130,9 +130,10 @@ def data_money_as_numbers(db) -> None:
 
 @migrations()
 def data_allocation_totals(db) -> None:
-    """The month's figures decided once: the allocation table summed by month, funder, scheme and
-    organisation (rows, days, pence), computed at every load and stamped in `derived` with the load
+    """The month's figures decided once: the allocation table summed by month, funder, scheme,
+    organisation and service (rows, days, pence), computed at every load and stamped in `derived` with the load
     and rulebook version it came from; a reader of a store without it decides instead."""
     db.conn.execute("CREATE TABLE allocation_totals (month TEXT NOT NULL, funder TEXT NOT NULL, scheme TEXT NOT NULL, "
-                    "organisation TEXT NOT NULL, rows INTEGER NOT NULL, days INTEGER NOT NULL, "
-                    "amount_pence INTEGER NOT NULL, PRIMARY KEY (month, funder, scheme, organisation)) WITHOUT ROWID")
+                    "organisation TEXT NOT NULL, service TEXT NOT NULL, rows INTEGER NOT NULL, days INTEGER NOT NULL, "
+                    "amount_pence INTEGER NOT NULL, PRIMARY KEY (month, funder, scheme, organisation, service)) "
+                    "WITHOUT ROWID")

@@ -44,7 +44,8 @@ def _outputs(db: Path) -> dict[str, str]:
         ("status", "--json"), ("claim", "--from", "2020-04", "--to", "2021-06", "--json"),
         ("recharge", "--month", "2020-10", "--json"), ("reconcile", "--month", "2020-10", "--json"),
         ("invoice", "--month", "2020-10", "--json"), ("check", "--month", "2020-11", "--csv"),
-        ("claim", "--month", "2020-11", "--json"))}
+        ("claim", "--month", "2020-11", "--json"), ("memorandum", "--year", "2020", "--json"),
+        ("memorandum", "--year", "2021", "--json"))}
 
 
 def test_every_output_is_the_same_from_the_stored_figures_and_from_deciding_again(tmp_path, october_store):
