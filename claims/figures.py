@@ -3,7 +3,7 @@
 Every load decides every month of the data once (``refresh_totals``) and keeps
 the allocation table summed by (month, funder, scheme, organisation, service) in the
 store's table ``allocation_totals``: rows, days and pence of each group, a few
-hundred rows at any size. The stamp in ``derived`` says which load and which
+thousand rows at any size. The stamp in ``derived`` says which load and which
 rulebook version they were computed from. ``month_totals`` gives the totals
 of some months: the stored ones while they are current (the store's latest
 data, the shipped rules or the rules they were computed with), otherwise one
