@@ -98,10 +98,14 @@ def test_a_follow_up_load_re_decides_only_the_discharges_it_changed(tmp_path, mo
         first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
         assert _same(figures.stored_totals(r.source, library, first, last), _decided(r.source, library, first, last))
     hds("load", write(_changed(tables), tmp_path / "two"), "--db", db)
-    assert done == ["all", "changed"]
+    from fixtures import SAMPLE_DIR
+
+    hds("load", SAMPLE_DIR.parent / "receipts", "--db", db)  # no discharge changed: nothing re-decided
+    assert done == ["all", "changed", "changed"]
     with reading(db) as r:
-        assert figures.stamp(r.store) == (2, library.version)
+        assert figures.stamp(r.store) == (3, library.version)
         with r.store.read():
+            assert figures.changed_discharges(r.store, 3) == []
             changed = figures.changed_discharges(r.store, 2)
         assert 0 < len(changed) < len(r.source.everything().discharges)
         first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
