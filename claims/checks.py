@@ -187,11 +187,11 @@ def _check(code: str, severity: str, paragraph: str, title: str):
 class Context:
     """What the checks share for one claim month, each part computed on first use.
 
-    `data` is the whole dataset (current rows, not linked). `sub` is the linked
-    dataset of the people with care in the month: all their discharges, episodes
-    and events, decided up to the end of the month."""
+    `data` is the whole dataset (current rows, not linked), or what the checks read of a store
+    (``Stored``). `sub` is the linked dataset of the people with care in the month: all their
+    discharges, episodes and events, decided up to the end of the month."""
 
-    def __init__(self, month: str, data: Data, library, thresholds: Thresholds = Thresholds()):
+    def __init__(self, month: str, data: "Data | Stored", library, thresholds: Thresholds = Thresholds()):
         self.month = Month(month)
         self.month_no = self.month.number
         self.first, self.last = self.month.days
@@ -941,7 +941,7 @@ class OpenErrors(HdsError):
     """A submission with error findings nobody has acknowledged."""
 
 
-def review(month: str, data: Data, library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
+def review(month: str, data: "Data | Stored", library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
     """The findings a submission stores: every finding of the month, each acknowledged one with who
     accepted it and why. Refused (OpenErrors, listing them) while an error is not acknowledged; an
     acknowledgement that matches no finding is refused too, so a typing slip is not taken as done."""
