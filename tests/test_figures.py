@@ -135,3 +135,14 @@ def test_the_overview_is_the_same_from_the_stored_figures(tmp_path, sample_store
         decided = overview(r.source, library, first, last, r.store)
     assert stored.days_to_assessment and stored.days_to_chc_decision
     assert stored == decided
+
+
+def test_the_checks_find_the_same_as_of_an_earlier_load(tmp_path, library):
+    tables = generate(seed=5, per_month=12)
+    db = tmp_path / "hds.db"
+    hds("load", write(tables, tmp_path / "one"), "--db", db)
+    hds("load", write(_changed(tables), tmp_path / "two"), "--db", db)
+    for as_of in (1, 2, None):
+        with reading(db, as_of=as_of) as r:
+            for month in ("2020-10", "2021-01"):
+                assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
