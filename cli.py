@@ -265,7 +265,7 @@ def load(source, allow_removals, db, rules_dir):
     for table, c in summary.changes.items():
         click.echo(f"  {table:<12} {c['added']} added, {c['changed']} changed, {c['removed']} removed, "
                    f"{c['unchanged']} unchanged")
-    rows, discharges = refresh_after_load(db, library(rules_dir))
+    rows, discharges = refresh_after_load(db, library(rules_dir), loaded)
     if rows is None:
         note(f"{discharges:,} discharges: the analysts' allocation table was left as it was; "
              f"run 'hds refresh --db {db}' to bring it up to date")
@@ -301,7 +301,8 @@ def init(source, force, db, rules_dir):
 def refresh(db):
     """Recompute the allocation table of every month into the store, for analysts (view allocations).
 
-    A load does this itself for stores of up to 200,000 discharges.
+    A load does this itself for stores of up to 200,000 discharges; every load
+    stores the month's figures (the table summed, which status and the reports read).
 
     \b
     Example: hds refresh --db hds.db; then datasette hds.db --metadata hds.db.datasette.json

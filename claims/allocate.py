@@ -143,8 +143,21 @@ def _distinct(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return ordered[starts], inverse
 
 
-def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
-    """The allocation rows of the episodes for months first_month..last_month (month numbers)."""
+@dataclass(frozen=True)
+class Groups:
+    """The allocation's (episode, month, funder) groups in columns: one entry per row of the table."""
+
+    episode: np.ndarray  # position in the linked dataset's episodes
+    month: np.ndarray  # month number
+    funder: np.ndarray  # index into hds.facts.FUNDER_NAMES
+    days: np.ndarray
+    pence: np.ndarray
+    rule: np.ndarray  # per day-run, in group order: index into the rules (see `starts`)
+    starts: np.ndarray  # where each group's runs start in `rule`
+
+
+def groups(decided: Decided, first_month: int, last_month: int) -> Groups:
+    """The (episode, month, funder) groups of months first_month..last_month, with their days and pence."""
     s = decided.segments
     lo = np.maximum(month_index(s.first), first_month)
     hi = np.minimum(month_index(s.last), last_month)
@@ -157,25 +170,32 @@ def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
     order = np.lexsort((funder, month, episode))  # stable: each group keeps its days' order
     episode, month, funder, rule, days = episode[order], month[order], funder[order], rule[order], days[order]
     starts = np.flatnonzero(group_starts(episode, month, funder))
-    if not len(starts):
-        return empty_allocation()
-    total_days = np.add.reduceat(days, starts)
-    e = decided.data.episodes
+    total_days = np.add.reduceat(days, starts) if len(starts) else np.zeros(0, dtype=np.int64)
     ep = episode[starts]
-    weekly = e["weekly_pence"][ep]
+    weekly = decided.data.episodes["weekly_pence"][ep].astype(np.int64)
+    return Groups(ep, month[starts], funder[starts], total_days, cost_of_days(weekly, total_days), rule, starts)
+
+
+def allocate(decided: Decided, first_month: int, last_month: int) -> Table:
+    """The allocation rows of the episodes for months first_month..last_month (month numbers)."""
+    g = groups(decided, first_month, last_month)
+    if not len(g.starts):
+        return empty_allocation()
+    e = decided.data.episodes
+    ep = g.episode
     d = e["d"][ep]
     discharges = decided.data.discharges
     return Table({
         "patient_id": discharges["patient_id"][d],
         "discharge_id": discharges["discharge_id"][d],
         "episode_id": e["episode_id"][ep],
-        "block_id": _blank(len(starts)),
+        "block_id": _blank(len(ep)),
         "scheme": decided.scheme_of_discharge()[d],
-        "month": month_names(month[starts]),
-        "funder": np.array(FUNDER_NAMES, dtype=object)[funder[starts]],
-        "days": total_days,
-        "amount_pence": cost_of_days(weekly.astype(np.int64), total_days),
-        "rule": _rule_names(decided.rules, rule, starts),
+        "month": month_names(g.month),
+        "funder": np.array(FUNDER_NAMES, dtype=object)[g.funder],
+        "days": g.days,
+        "amount_pence": g.pence,
+        "rule": _rule_names(decided.rules, g.rule, g.starts),
         "service": e["service"][ep],
         "organisation": e["organisation"][ep],
     })

@@ -14,8 +14,10 @@ REFRESH_AT_LOAD = 200_000  # discharges: up to this many, a load refreshes the a
 
 def refresh(store, lib=None) -> int:
     """Recompute the allocation table of every month in the data into the store (table
-    allocation_rows, view allocations) for analysts; the rows written."""
+    allocation_rows, view allocations) for analysts, and its totals (``claims.figures``); the rows
+    written."""
     from claims.allocate import allocations
+    from claims.figures import refresh_totals
     from hds.month import Month
     from hds.store import StoreSource, now_utc
 
@@ -31,18 +33,31 @@ def refresh(store, lib=None) -> int:
                                rows.rows(names))
         store.execute("INSERT OR REPLACE INTO derived VALUES ('allocations', ?, ?, ?, ?)",
                       [source.load_id, lib.version, now_utc(), len(rows)])
+        refresh_totals(store, lib, rows)
     return len(rows)
 
 
-def refresh_after_load(db: Path, lib=None) -> tuple[int | None, int]:
-    """After a load: refresh the analysts' table when the store is small enough to do it at once;
-    (rows written or None, discharges in the store). The Datasette metadata is written beside it."""
+def refresh_after_load(db: Path, lib=None, loaded=None, changed: list[str] | None = None) -> tuple[int | None, int]:
+    """After a load: the month's figures decided once and stored (``claims.figures``): from `loaded`
+    (``hds.load.Loaded``) itself after a first load, else re-deciding only the discharges the load
+    changed when it can (`changed`, else the store says which); and the analysts' whole table too
+    when the store is small enough to do it at once. (Rows written or None, discharges in the
+    store.) The Datasette metadata is written beside it."""
+    from claims.figures import changed_discharges, refresh_totals
     from hds import progress
 
     write_metadata(db)
+    lib = lib or library()
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
         if count > REFRESH_AT_LOAD:
+            with progress.step("Deciding every month once and storing its figures"), store.write():
+                latest = store.latest_load()
+                if latest == 1 and loaded is not None:
+                    refresh_totals(store, lib, data=loaded.data())
+                else:
+                    refresh_totals(store, lib, changed=changed if changed is not None else
+                                   changed_discharges(store, latest))
             return None, count
         with progress.step("Refreshing the analysts' allocation table"):
             return refresh(store, lib), count

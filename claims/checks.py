@@ -187,11 +187,11 @@ def _check(code: str, severity: str, paragraph: str, title: str):
 class Context:
     """What the checks share for one claim month, each part computed on first use.
 
-    `data` is the whole dataset (current rows, not linked). `sub` is the linked
-    dataset of the people with care in the month: all their discharges, episodes
-    and events, decided up to the end of the month."""
+    `data` is the whole dataset (current rows, not linked), or what the checks read of a store
+    (``Stored``). `sub` is the linked dataset of the people with care in the month: all their
+    discharges, episodes and events, decided up to the end of the month."""
 
-    def __init__(self, month: str, data: Data, library, thresholds: Thresholds = Thresholds()):
+    def __init__(self, month: str, data: "Data | Stored", library, thresholds: Thresholds = Thresholds()):
         self.month = Month(month)
         self.month_no = self.month.number
         self.first, self.last = self.month.days
@@ -221,9 +221,12 @@ class Context:
     @cached_property
     def in_month(self) -> np.ndarray:
         """Per row of data.discharges: one of its episodes has a day in the month."""
+        flag = np.zeros(len(self.data.discharges), dtype=bool)
+        if isinstance(self.data, Stored):
+            flag[self._discharge_positions(self.data.source.with_care(self.first, self.last))] = True
+            return flag
         e = self.data.episodes
         touching = (e["start_date"] <= self.last) & (e["end_date"] >= self.first)
-        flag = np.zeros(len(self.data.discharges), dtype=bool)
         flag[self._discharge_positions(e["discharge_id"][touching])] = True
         return flag
 
@@ -255,6 +258,8 @@ class Context:
         people = np.zeros(int(self.person.max()) + 1 if len(self.person) else 0, dtype=bool)
         people[self.person[self.in_month]] = True
         chosen = people[self.person] if len(self.person) else np.zeros(0, dtype=bool)
+        if isinstance(d, Stored):
+            return d.people(chosen, self.person[chosen])
         ep = chosen[self._discharge_positions(d.episodes["discharge_id"])] if len(d.episodes) else np.zeros(0, bool)
         ev = chosen[self._discharge_positions(d.events["discharge_id"])] if len(d.events) else np.zeros(0, bool)
         discharges = d.discharges.take(chosen)
@@ -771,12 +776,51 @@ CHECK_BY_CODE: dict[str, Check] = {c.code: c for c in CHECKS}
 assert len(CHECK_BY_CODE) == len(CHECKS)
 
 
+# --- what they read ------------------------------------------------------------------------------------
+
+class Stored:
+    """The whole data as the checks read it from a store (``hds.store.StoreSource``): every discharge's
+    ids and NHS number, every episode's service and weekly cost, the block costs; the discharges with
+    care in the month and, whole, the people of those (``people``). The same findings as from every
+    row of every table (``StoreSource.everything()``), for a fraction of the reading."""
+
+    def __init__(self, source):
+        self.source = source
+        self.discharges = source.columns("discharges", ["discharge_id", "patient_id", "nhs_number"])
+        self.episodes = source.columns("episodes", ["service", "weekly_pence"])
+        self.block_costs = source.block_costs()
+
+    def people(self, chosen: np.ndarray, person: np.ndarray) -> Data:
+        """The chosen discharges (a mask over `discharges`), each of `person`, with all their episodes and
+        events, linked as ``Data.linked`` links them (events in event id order, as the whole data has them)."""
+        from hds.data import dtypes
+
+        ids = self.discharges["discharge_id"][chosen]
+        order = np.argsort(_text(ids), kind="stable")  # the order the store reads them in
+        read = self.source.discharges_data(ids[order].tolist())
+        person = person[order]
+        if len(read.discharges) != int(chosen.sum()):
+            raise HdsError("internal error: the store changed while the checks read it")
+        events = read.events.select(dtypes("events"))
+        return Data(discharges=read.discharges.with_columns(_person=person),
+                    episodes=read.episodes.select(dtypes("episodes")),
+                    events=events.take(np.argsort(_text(events["event_id"]), kind="stable")),
+                    block_costs=self.block_costs, receipts=self.source.receipts()).linked()
+
+
+def checked_data(source) -> "Data | Stored":
+    """What the checks read from a source: a store's, as ``Stored``; files' (``--data``), everything."""
+    from hds.store import StoreSource
+
+    return Stored(source) if isinstance(source, StoreSource) else source.everything()
+
+
 # --- running them ---------------------------------------------------------------------------------------
 
-def run_checks(month: str, data: Data, library, thresholds: Thresholds = Thresholds()) -> list[Finding]:
+def run_checks(month: str, data: "Data | Stored", library, thresholds: Thresholds = Thresholds()) -> list[Finding]:
     """Every check over `data` (the current rows of every table, NOT linked; as StoreSource.everything()
-    or MemorySource.data gives them) for the claim month; findings sorted by severity (errors first),
-    code, subject."""
+    or MemorySource.data gives them; or a store's ``Stored``) for the claim month; findings sorted by
+    severity (errors first), code, subject."""
     ctx = Context(month, data, library, thresholds)
     found = [finding for check in CHECKS for finding in check.run(ctx)]
     numbers = set(data.discharges["nhs_number"].tolist()) - {""}
@@ -897,7 +941,7 @@ class OpenErrors(HdsError):
     """A submission with error findings nobody has acknowledged."""
 
 
-def review(month: str, data: Data, library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
+def review(month: str, data: "Data | Stored", library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
     """The findings a submission stores: every finding of the month, each acknowledged one with who
     accepted it and why. Refused (OpenErrors, listing them) while an error is not acknowledged; an
     acknowledgement that matches no finding is refused too, so a typing slip is not taken as done."""

@@ -85,6 +85,20 @@ def own_lines(source, library, first: Month, last: Month) -> Table:
     return claim_lines(rows, {})
 
 
+def actual_lines(source, library, first: Month, last: Month) -> Table:
+    """The months' own claim lines as drafts, as the memorandum sums them (service, organisation, kind,
+    pence): from the figures stored at the load when they are current (``claims.figures``), else decided."""
+    from claims.figures import stored_totals
+
+    totals = stored_totals(source, library, first, last)
+    if totals is None:
+        return own_lines(source, library, first, last)
+    totals = totals.take(totals["funder"] == "hds")
+    block = totals["service"] == "block"  # block costs' rows: episodes' services are never "block"
+    return Table({"claim_month": totals["month"], "service": totals["service"], "organisation": totals["organisation"],
+                  "kind": np.where(block, "block", "individual").astype(object), "amount_pence": totals["amount_pence"]})
+
+
 def memorandum(source, library, year: int, config, store=None) -> Memorandum:
     """The memorandum note of the financial year starting April `year`."""
     months = financial_year(year)
@@ -94,7 +108,7 @@ def memorandum(source, library, year: int, config, store=None) -> Memorandum:
     ahead = [m for m in months if m > cut and m not in submitted]
     lines = dict(submitted)
     if actual:
-        lines |= _by_month(own_lines(source, library, actual[0], actual[-1]), actual)
+        lines |= _by_month(actual_lines(source, library, actual[0], actual[-1]), actual)
     if ahead:
         lines |= _by_month(forecast_lines(source, library, ahead[0], ahead[-1]), ahead)
     rows = memo_rows({m: lines.get(m) for m in months}, config)

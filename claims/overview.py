@@ -8,10 +8,11 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from claims.allocate import allocations, decide
+from claims.figures import decided_totals, stored_totals
 from hds.days import NEVER
 from hds.month import Month
 from hds.table import Table
+from hds.timeline import timelines
 
 
 @dataclass
@@ -110,15 +111,25 @@ def months_between(first: str, last: str) -> list[Month]:
 
 def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
     """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
-    with `config`, each under-paid submitted month's shortfall split as reconcile splits it."""
+    with `config`, each under-paid submitted month's shortfall split as reconcile splits it. The
+    figures are the stored ones when current (``claims.figures``), else decided once here."""
     from hds import progress
 
     first, last = Month(first), Month(last)
     with progress.step(f"Allocating every day of care, {first} to {last}"):
-        data = source.period(first.first_day, last.last_day)
-        rows = allocations(data, library, first.number, last.number)
+        totals = stored_totals(source, library, first, last)
+        if totals is None:
+            data = source.period(first.first_day, last.last_day)
+            totals = decided_totals(data, library, first.number, last.number)
+            t = timelines(data, library.schemes)
+            in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
+            to_assessment = (t.A - t.D)[in_period & (t.A != NEVER)].tolist()
+            to_chc_decision = (t.C - t.D)[in_period & (t.C != NEVER)].tolist()
+        else:
+            to_assessment, to_chc_decision = source.days_to_events(first.first_day, last.last_day,
+                                                                   ("care_act_assessment", "chc_decision"))
     months = {m: MonthOverview(m) for m in months_between(first, last)}
-    _aggregate(rows, months)
+    _aggregate(totals, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
         if claim_month in months:
             target = months[claim_month]
@@ -134,12 +145,7 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
                 if target.submission is not None and target.received_any:
                     target.council_shortfall_pence = sum(s.split.get("council", 0) for s in
                                                          reconcile(store, target.month, config).schemes)
-    t = decide(data, library, last.last_day).timelines
-    in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
-    assessed = in_period & (t.A != NEVER)
-    decided = in_period & (t.C != NEVER)
-    return Overview(first, last, list(months.values()), (t.A - t.D)[assessed].tolist(),
-                    (t.C - t.D)[decided].tolist(), source.load_id)
+    return Overview(first, last, list(months.values()), to_assessment, to_chc_decision, source.load_id)
 
 
 @dataclass(frozen=True)
@@ -159,12 +165,12 @@ def free_care_ending(source, library, days: int = 14) -> FreeCareEnding:
     return FreeCareEnding(as_of, days, len(upcoming(source, library, as_of, days).people))
 
 
-def _aggregate(rows: Table, months: dict[str, MonthOverview]) -> None:
-    """Days and money by month and funder, and the months' own hds money by scheme."""
+def _aggregate(totals: Table, months: dict[str, MonthOverview]) -> None:
+    """Days and money by month and funder, and the months' own hds money by scheme, from the
+    allocation totals (``claims.figures``: a few hundred rows)."""
     days, pence, schemes, organisations = defaultdict(int), defaultdict(int), defaultdict(int), defaultdict(int)
-    groups = zip(rows["month"].tolist(), rows["funder"].tolist(), rows["scheme"].tolist(),
-                 rows["organisation"].tolist())
-    for (month, funder, scheme, organisation), d, p in zip(groups, rows["days"].tolist(), rows["amount_pence"].tolist()):
+    for month, funder, scheme, organisation, d, p in totals.rows(["month", "funder", "scheme", "organisation",
+                                                                  "days", "amount_pence"]):
         days[(month, funder)] += d
         pence[(month, funder)] += p
         organisations[(month, funder, organisation)] += p

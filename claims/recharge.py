@@ -11,10 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from claims.allocate import allocations
+from claims.figures import month_totals
 from claims.ledger import claim_for
 from hds.config import Config
-from hds.month import Month
 from hds.store import Store, StoreSource
 from hds.table import Table
 
@@ -65,14 +64,14 @@ def recharge(db: Store, library, month: str, config: Config, claim=None, reconci
     lines = Table.concat([claim.lines, claim.adjustments])
     scheme_lines = lines["organisation"] == config.council
     rows = claim.allocation
-    if rows is None:  # a stored claim: the month's days as the data stands now
-        m = Month(month)
-        rows = allocations(StoreSource(db).period(*m.days), library, m.number, m.number)
+    if rows is None:  # a stored claim: the month's days as the data stands now, summed once at the load
+        rows = month_totals(StoreSource(db), library, month, month)
     ccg_days = (rows["funder"] == "ccg") & (rows["organisation"] == config.council)
     council_days = (rows["funder"] == "council") & (rows["organisation"] == config.ccg)
 
     def item(part: str, description: str, table: Table, mask: np.ndarray) -> RechargeItem:
-        return RechargeItem(description, OWED_BY[part], int(table["amount_pence"][mask].sum()), int(mask.sum()), part)
+        lines = int(table["rows"][mask].sum()) if "rows" in table else int(mask.sum())
+        return RechargeItem(description, OWED_BY[part], int(table["amount_pence"][mask].sum()), lines, part)
 
     items = [
         item("scheme_costs", f"Scheme costs paid by {config.council} in the claim for {month} ({source})",

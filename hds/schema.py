@@ -133,3 +133,14 @@ def data_input_mapping(db) -> None:
     """The input mapping (hds.toml's [input]) each load was read through, kept with the load and
     hashed into the chain of loads; blank for a load read by the contract's own names."""
     db.execute("ALTER TABLE loads ADD COLUMN mapping TEXT")
+
+
+@migrations()
+def data_allocation_totals(db) -> None:
+    """The month's figures decided once: the allocation table summed by month, funder, scheme,
+    organisation and service (rows, days, pence), computed at every load and stamped in `derived` with the load
+    and rulebook version it came from; a reader of a store without it decides instead."""
+    db.conn.execute("CREATE TABLE allocation_totals (month TEXT NOT NULL, funder TEXT NOT NULL, scheme TEXT NOT NULL, "
+                    "organisation TEXT NOT NULL, service TEXT NOT NULL, rows INTEGER NOT NULL, days INTEGER NOT NULL, "
+                    "amount_pence INTEGER NOT NULL, PRIMARY KEY (month, funder, scheme, organisation, service)) "
+                    "WITHOUT ROWID")

@@ -81,8 +81,8 @@ def _data_migrations():
 
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
-                           "data_money_as_numbers": None, "data_input_mapping": None},
-              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping"}))  # views; loads.mapping
+                           "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None},
+              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -434,16 +434,16 @@ def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) ->
 def _columns(table: str, alias: str) -> str:
     """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
     (julianday in SQL, NEVER for none), text never NULL."""
-    parts = []
-    for column in SPEC[table].columns:
-        name = f"{alias}.[{column.field}]"
-        if column.kind == "date":
-            parts.append(f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})")
-        elif column.kind in ("money", "flag"):
-            parts.append(name)
-        else:
-            parts.append(f"COALESCE({name}, '')")
-    return ", ".join(parts)
+    return ", ".join(_column(column, alias) for column in SPEC[table].columns)
+
+
+def _column(column, alias: str) -> str:
+    name = f"{alias}.[{column.field}]"
+    if column.kind == "date":
+        return f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})"
+    if column.kind in ("money", "flag"):
+        return name
+    return f"COALESCE({name}, '')"
 
 
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
@@ -547,6 +547,56 @@ class StoreSource:
         version, params = self._where("x")
         return self._linked(None, f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
                                   "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+
+    def discharges_data(self, discharge_ids: list[str]) -> Data:
+        """Some discharges (those of the ids that this source holds) with all their episodes and events,
+        in discharge id order; linked, without block costs."""
+        self.store.execute("DROP TABLE IF EXISTS temp.wanted")
+        self.store.execute("CREATE TEMP TABLE wanted (discharge_id TEXT PRIMARY KEY)")
+        self.store.conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((i,) for i in discharge_ids))
+        version, params = self._where("x")
+        data = self._linked(None, "SELECT x.discharge_id FROM temp.wanted w CROSS JOIN discharges x ON "
+                                  f"x.discharge_id = w.discharge_id AND {version} ORDER BY x.discharge_id", params)
+        self.store.execute("DROP TABLE temp.wanted")
+        return data
+
+    def days_to_events(self, first: int, last: int, kinds: tuple[str, ...]) -> tuple[list[int], ...]:
+        """For each of `kinds`: the days from discharge to the earliest event of that kind, of every
+        discharge dated first..last (day numbers) with an episode that has a day in that period and
+        such an event, in discharge id order."""
+        version, params = self._where("x")
+        events, eparams = self._where("v")
+        episodes, pparams = self._where("p")
+        earliest = ", ".join("CAST(julianday(MIN(CASE WHEN v.event = ? THEN v.date END)) - julianday(x.discharge_date) "
+                             "AS INTEGER)" for _ in kinds)
+        rows = self.store.execute(
+            f"SELECT {earliest} FROM discharges x JOIN events v ON v.discharge_id = x.discharge_id AND {events} "
+            f"AND v.event IN ({', '.join('?' * len(kinds))}) WHERE {version} AND x.discharge_date BETWEEN ? AND ? "
+            f"AND EXISTS (SELECT 1 FROM episodes p WHERE p.discharge_id = x.discharge_id AND {episodes} "
+            "AND p.start_date <= ? AND (p.end_date IS NULL OR p.end_date >= ?)) "
+            "GROUP BY x.discharge_id ORDER BY x.discharge_id",
+            [*kinds, *eparams, *kinds, *params, _iso(first), _iso(last), *pparams, _iso(last), _iso(first)]).fetchall()
+        return tuple([row[i] for row in rows if row[i] is not None] for i in range(len(kinds)))
+
+    def columns(self, table: str, names: list[str]) -> Table:
+        """Some columns of every row of a table (as at this source's load), in no particular order (the
+        table's own: reading them in key order would visit the rows through the key's index)."""
+        types = dtypes(table)
+        version, params = self._where("x")
+        chosen = [c for c in SPEC[table].columns if c.field in names]
+        rows = self.store.execute(f"SELECT {', '.join(_column(c, 'x') for c in chosen)} FROM [{table}] x "
+                                  f"WHERE {version}", params).fetchall()
+        if not rows:
+            return Table.empty({c.field: types[c.field] for c in chosen})
+        return Table({c.field: (_objects(v) if types[c.field] is object else np.asarray(v, dtype=types[c.field]))
+                      for c, v in zip(chosen, zip(*rows))}, length=len(rows))
+
+    def with_care(self, first: int, last: int) -> np.ndarray:
+        """The ids of the discharges with an episode that has a day in first..last (day numbers)."""
+        current, params = self._where("x", indexed=True)
+        return _objects([r[0] for r in self.store.execute(
+            f"SELECT DISTINCT x.discharge_id FROM episodes x WHERE {current} AND x.start_date <= ? "
+            "AND (x.end_date IS NULL OR x.end_date >= ?)", params + [_iso(last), _iso(first)])])
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()

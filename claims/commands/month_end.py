@@ -95,13 +95,13 @@ def month_findings(r: Reading, lib, month, submission: dict | None = None, confi
         from claims.ledger import findings_of
 
         return findings_of(r.store, submission["id"])
-    from claims.checks import Thresholds, run_checks
+    from claims.checks import Thresholds, checked_data, run_checks
     from hds import progress
 
     within_data(r.source, month)
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
     with progress.step(f"Running the checks on {month}"):
-        return run_checks(month, r.source.everything(), lib, thresholds)
+        return run_checks(month, checked_data(r.source), lib, thresholds)
 
 
 def within_data(source, month) -> None:

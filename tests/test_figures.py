@@ -1,0 +1,148 @@
+"""A month's figures decided once at the load and reused: what the commands read from the store is
+what deciding again gives, figure for figure; a follow-up load re-decides only what it changed; the
+checks read only what they need and find the same."""
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from claims import figures
+from claims.allocate import allocations
+from claims.checks import Stored, run_checks
+from claims.commands.session import reading
+from fixtures.generate import generate, write
+from hds.month import Month
+from tests.conftest import copy_store
+from tests.cli_helpers import ok as hds
+
+
+def _same(a, b) -> bool:
+    return len(a) == len(b) and a.names == b.names and all((a[n] == b[n]).all() for n in a.names)
+
+
+def _decided(source, library, first, last):
+    first, last = Month(first), Month(last)
+    return figures.totals_of(allocations(source.period(first.first_day, last.last_day), library, first.number,
+                                         last.number))
+
+
+@pytest.mark.parametrize("first, last", [("2020-03", "2022-07"), ("2020-10", "2020-10"), ("2021-02", "2021-04"),
+                                         ("2019-01", "2020-04")])
+def test_the_stored_totals_are_what_deciding_the_months_again_gives(sample_store, library, first, last):
+    with reading(sample_store) as r:
+        assert figures.is_current(r.source, library)
+        stored = figures.stored_totals(r.source, library, Month(first), Month(last))
+        assert len(stored) and _same(stored, _decided(r.source, library, first, last))
+        f, l = Month(first), Month(last)
+        assert _same(figures.decided_totals(r.source.period(f.first_day, l.last_day), library, f.number, l.number),
+                     stored)
+
+
+def _outputs(db: Path) -> dict[str, str]:
+    return {" ".join(args): hds(*args, "--db", db) for args in (
+        ("status", "--json"), ("claim", "--from", "2020-04", "--to", "2021-06", "--json"),
+        ("recharge", "--month", "2020-10", "--json"), ("reconcile", "--month", "2020-10", "--json"),
+        ("invoice", "--month", "2020-10", "--json"), ("check", "--month", "2020-11", "--csv"),
+        ("claim", "--month", "2020-11", "--json"), ("memorandum", "--year", "2020", "--json"),
+        ("memorandum", "--year", "2021", "--json"))}
+
+
+def test_every_output_is_the_same_from_the_stored_figures_and_from_deciding_again(tmp_path, october_store):
+    db = copy_store(october_store, tmp_path / "hds.db")
+    stored = _outputs(db)
+    with sqlite3.connect(db) as con:  # as a store written before the table existed: decided again
+        con.execute("DELETE FROM derived WHERE name = ?", [figures.TOTALS])
+    con.close()
+    assert _outputs(db) == stored
+
+
+def test_stale_figures_are_not_read(tmp_path, sample_store, library):
+    db = copy_store(sample_store, tmp_path / "hds.db")
+    with sqlite3.connect(db) as con:  # figures that would be wrong, if they were read
+        con.execute(f"UPDATE {figures.TOTALS} SET amount_pence = amount_pence + 1")
+        con.execute("UPDATE derived SET rulebook_version = 'another' WHERE name = ?", [figures.TOTALS])
+    con.close()
+    with reading(db) as r:
+        assert not figures.is_current(r.source, library)
+        assert _same(figures.month_totals(r.source, library, "2020-10", "2020-10"),
+                     _decided(r.source, library, "2020-10", "2020-10"))
+    with reading(db, as_of=1) as r:
+        assert figures.stored_totals(r.source, library, Month("2020-10"), Month("2020-10")) is None
+
+
+def _changed(tables: dict) -> dict:
+    """A follow-up extract: costs corrected, assessments added on the discharge day, a block cost
+    corrected; the months of the data stay as they were."""
+    tables = {name: [dict(row) for row in rows] for name, rows in tables.items()}
+    for row in tables["episodes"][::37]:
+        row["weekly_cost"] = f"{float(row['weekly_cost']) + 11:.2f}"
+    for i, discharge in enumerate(tables["discharges"][5::41]):
+        tables["events"].append({"event_id": f"VZ{i}", "discharge_id": discharge["discharge_id"],
+                                 "event": "care_act_assessment", "date": discharge["discharge_date"], "outcome": ""})
+    tables["block_costs"][0]["amount"] = "12345.67"
+    return tables
+
+
+def test_a_follow_up_load_re_decides_only_the_discharges_it_changed(tmp_path, monkeypatch, library):
+    from claims import analysts
+
+    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: the totals alone
+    done = []
+    refresh = figures.refresh_totals
+    monkeypatch.setattr(figures, "refresh_totals", lambda *a, **k: done.append(refresh(*a, **k)) or done[-1])
+    tables = generate(seed=4, per_month=12)
+    db = tmp_path / "hds.db"
+    hds("load", write(tables, tmp_path / "one"), "--db", db)
+    with reading(db) as r:  # decided from the files just read
+        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
+        assert _same(figures.stored_totals(r.source, library, first, last), _decided(r.source, library, first, last))
+    hds("load", write(_changed(tables), tmp_path / "two"), "--db", db)
+    from fixtures import SAMPLE_DIR
+
+    hds("load", SAMPLE_DIR.parent / "receipts", "--db", db)  # no discharge changed: nothing re-decided
+    assert done == ["all", "changed", "changed"]
+    with reading(db) as r:
+        assert figures.stamp(r.store) == (3, library.version)
+        with r.store.read():
+            assert figures.changed_discharges(r.store, 3) == []
+            changed = figures.changed_discharges(r.store, 2)
+        assert 0 < len(changed) < len(r.source.everything().discharges)
+        first, last = Month.of_day(r.source.first_day()), Month.of_day(r.source.latest_day())
+        assert _same(figures.stored_totals(r.source, library, Month("2019-01"), Month("2023-12")),
+                     _decided(r.source, library, first, last))
+
+
+@pytest.mark.parametrize("month", ["2020-04", "2020-10", "2020-11", "2021-02", "2021-06", "2022-01"])
+def test_the_checks_find_the_same_reading_only_what_they_need(sample_store, library, month):
+    with reading(sample_store) as r:
+        assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
+
+
+@pytest.mark.parametrize("first, last", [("2020-03", "2022-07"), ("2020-09", "2021-03"), ("2021-11", "2021-11")])
+def test_the_overview_is_the_same_from_the_stored_figures(tmp_path, sample_store, library, first, last):
+    from claims.overview import overview
+
+    db = copy_store(sample_store, tmp_path / "hds.db")
+    with reading(db) as r:
+        assert figures.is_current(r.source, library)
+        stored = overview(r.source, library, first, last, r.store)
+    with sqlite3.connect(db) as con:
+        con.execute("DELETE FROM derived WHERE name = ?", [figures.TOTALS])
+    con.close()
+    with reading(db) as r:
+        assert not figures.is_current(r.source, library)
+        decided = overview(r.source, library, first, last, r.store)
+    assert stored.days_to_assessment and stored.days_to_chc_decision
+    assert stored == decided
+
+
+def test_the_checks_find_the_same_as_of_an_earlier_load(tmp_path, library):
+    tables = generate(seed=5, per_month=12)
+    db = tmp_path / "hds.db"
+    hds("load", write(tables, tmp_path / "one"), "--db", db)
+    hds("load", write(_changed(tables), tmp_path / "two"), "--db", db)
+    for as_of in (1, 2, None):
+        with reading(db, as_of=as_of) as r:
+            for month in ("2020-10", "2021-01"):
+                assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
