@@ -344,14 +344,14 @@ def _applied(conn: sqlite3.Connection, part: Schema, earlier: set[int]) -> list[
 def _migrate(store: Store, schema: tuple[Schema, ...]) -> list[str]:
     """Adopt a store of the earlier hds and apply the migrations it lacks, under the write lock so
     two processes opening a new store cannot both apply one; the migrations applied."""
-    import sqlite_utils  # only when a schema is built or changed
+    from hds.migrating import load_sqlite_utils  # only when a schema is built or changed
 
     conn = store.conn
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied = []
     with store.write():
-        db = sqlite_utils.Database(conn)
+        db = load_sqlite_utils().Database(conn)
         earlier = _earlier(conn)
         for part in schema:
             migrations = part.load()
