@@ -70,6 +70,7 @@ RATIO_TARGETS = {
 READ_CSV = ("import sys, pandas\n"
             "for name in sys.argv[1:]:\n"
             "    pandas.read_csv(name, dtype=str, keep_default_na=False)\n")
+PAIRS = 9  # pairs of the trace and --version
 CHANGED_ROWS = 300  # episodes whose weekly cost a follow-up extract changes
 
 TIME = shutil.which("time") or ("/usr/bin/time" if Path("/usr/bin/time").exists() else None)
@@ -116,6 +117,19 @@ class Report:
               flush=True)
         return median
 
+
+    def pairs(self, size: str, label: str, command: list[str], base_label: str, base: list[str]) -> float:
+        """`command` and `base` in turn, PAIRS times each (after one of each to warm the file cache): the
+        median of the pairs' ratios, which holds while the machine's speed drifts (a command of a tenth
+        of a second is otherwise at the mercy of whatever else the machine runs)."""
+        measure(command), measure(base)
+        pairs = [(measure(command), measure(base)) for _ in range(PAIRS)]
+        for name, results in ((label, [p[0] for p in pairs]), (base_label, [p[1] for p in pairs])):
+            walls = sorted(r[0] for r in results)
+            median, peak = statistics.median(walls), max(r[1] for r in results)
+            self.rows.append((size, name, median, walls[0], walls[-1], peak, ""))
+            print(f"  {name:<58} {median:7.2f} s  ({walls[0]:.2f}-{walls[-1]:.2f})  {peak:7.0f} MiB", flush=True)
+        return statistics.median(a[0] / b[0] for a, b in pairs)
 
     def ratios(self, size: str, found: dict[str, float]) -> None:
         """Each ratio beside its target: meets or MISSES."""
@@ -251,51 +265,59 @@ def main(sizes, runs, cache, only):
     print(f"hds benchmark, {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {machine()}")
     report = Report(runs)
     for size in [s.strip() for s in sizes.split(",")]:
-        data = dataset(cache, size)
-        counts = {p.stem: sum(1 for _ in p.open()) - 1 for p in sorted(data.glob("*.csv"))}
-        print(f"\n{size}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()) + f"  [{machine()}]", flush=True)
-        stores = cache / f"stores-{size.replace(' ', '')}"
-        shutil.rmtree(stores, ignore_errors=True)
-        stores.mkdir()
-        db = stores / "hds.db"
-        big = counts.get("discharges", 0) >= 900_000
-        load = report.time(size, "hds load (into a new store)",
-                    lambda n: HDS + ["load", str(data), "--db", str(db if n == 0 else stores / f"load{n}.db")],
-                    "load" if big else None)
-        claim = report.time(size, f"hds claim --month {MONTH}", HDS + ["claim", "--month", MONTH, "--db", str(db)],
-                            "claim" if big else None)
-        naive = report.time(size, "naive per-day loop, same month (stdlib + tests/reference.py)",
-                            NAIVE + [str(db), MONTH])
-        _check_totals(db, MONTH)
-        print(f"  -> the naive loop takes {naive / claim:.1f}x as long as hds claim", flush=True)
-        version = report.time(size, "hds --version", HDS + ["--version"])
-        trace = report.time(size, "hds trace P000000", HDS + ["trace", "P000000", "--db", str(db)])
-        print(f"  -> trace takes {trace / version:.2f}x hds --version", flush=True)
-        ratios = {"naive loop / claim": naive / claim, "trace / --version": trace / version}
-        ratios.update(month_end(report, size, data, stores, load, claim))
-        report.ratios(size, ratios)
-        if only == "month-end":
-            shutil.rmtree(stores, ignore_errors=True)
-            continue
-        ledger = stores / "ledger.db"
-        shutil.copy(db, ledger)
-        for month in SUBMITTED:
-            submitted(ledger, month, stores)
-        report.time(size, f"claim {MONTH}, six months submitted, nothing loaded since",
-                    HDS + ["claim", "--month", MONTH, "--db", str(ledger)], "adjust" if big else None)
-        changed = changed_copy(data, cache / "changed", 0.01)
-        measure(HDS + ["load", str(changed), "--db", str(ledger)])
-        report.time(size, f"claim {MONTH}, six submitted, then 1% of them re-assessed",
-                    HDS + ["claim", "--month", MONTH, "--db", str(ledger)], "adjust" if big else None)
-        different = cache / "different"
-        shutil.rmtree(different, ignore_errors=True)
-        generated(different, 99, *(SIZES[size] or (250, None)))
-        measure(HDS + ["load", str(different), "--db", str(ledger), "--allow-removals"])
-        report.time(size, f"claim {MONTH}, six submitted, then a wholly new extract",  # a stress case: every
-                    HDS + ["claim", "--month", MONTH, "--db", str(ledger)])  # past line re-explained; no target
-        shutil.rmtree(stores, ignore_errors=True)
+        one_size(report, cache, size, only)
     print(f"\nafter: {machine()}")
     report.table()
+
+
+def one_size(report: Report, cache: Path, size: str, only: str) -> None:
+    """Every figure of one size: the claim against the naive loop, the trace against start-up, the month
+    end's steps and ratios, then (unless `only` says month-end) the claim's adjustments' cases."""
+    data = dataset(cache, size)
+    counts = {p.stem: sum(1 for _ in p.open()) - 1 for p in sorted(data.glob("*.csv"))}
+    print(f"\n{size}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()) + f"  [{machine()}]", flush=True)
+    stores = cache / f"stores-{size.replace(' ', '')}"
+    shutil.rmtree(stores, ignore_errors=True)
+    stores.mkdir()
+    db = stores / "hds.db"
+    big = counts.get("discharges", 0) >= 900_000
+    load = report.time(size, "hds load (into a new store)",
+                       lambda n: HDS + ["load", str(data), "--db", str(db if n == 0 else stores / f"load{n}.db")],
+                       "load" if big else None)
+    claim = report.time(size, f"hds claim --month {MONTH}", HDS + ["claim", "--month", MONTH, "--db", str(db)],
+                        "claim" if big else None)
+    naive = report.time(size, "naive per-day loop, same month (stdlib + tests/reference.py)", NAIVE + [str(db), MONTH])
+    _check_totals(db, MONTH)
+    print(f"  -> the naive loop takes {naive / claim:.1f}x as long as hds claim", flush=True)
+    traced = report.pairs(size, "hds trace P000000", HDS + ["trace", "P000000", "--db", str(db)],
+                          "hds --version", HDS + ["--version"])
+    print(f"  -> trace takes {traced:.2f}x hds --version (the median of {PAIRS} pairs' ratios)", flush=True)
+    ratios = {"naive loop / claim": naive / claim, "trace / --version": traced}
+    ratios.update(month_end(report, size, data, stores, load, claim))
+    report.ratios(size, ratios)
+    if only != "month-end":
+        adjustments(report, size, data, stores, cache, big)
+    shutil.rmtree(stores, ignore_errors=True)
+
+
+def adjustments(report: Report, size: str, data: Path, stores: Path, cache: Path, big: bool) -> None:
+    """The claim with six months submitted: nothing loaded since, 1% re-assessed, a wholly new extract."""
+    ledger = stores / "ledger.db"
+    shutil.copy(stores / "hds.db", ledger)
+    for month in SUBMITTED:
+        submitted(ledger, month, stores)
+    report.time(size, f"claim {MONTH}, six months submitted, nothing loaded since",
+                HDS + ["claim", "--month", MONTH, "--db", str(ledger)], "adjust" if big else None)
+    changed = changed_copy(data, cache / "changed", 0.01)
+    measure(HDS + ["load", str(changed), "--db", str(ledger)])
+    report.time(size, f"claim {MONTH}, six submitted, then 1% of them re-assessed",
+                HDS + ["claim", "--month", MONTH, "--db", str(ledger)], "adjust" if big else None)
+    different = cache / "different"
+    shutil.rmtree(different, ignore_errors=True)
+    generated(different, 99, *(SIZES[size] or (250, None)))
+    measure(HDS + ["load", str(different), "--db", str(ledger), "--allow-removals"])
+    report.time(size, f"claim {MONTH}, six submitted, then a wholly new extract",  # a stress case: every
+                HDS + ["claim", "--month", MONTH, "--db", str(ledger)])  # past line re-explained; no target
 
 
 def submitted(db: Path, month: str, folder: Path) -> None:

@@ -910,6 +910,23 @@ def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: l
     sheet.rows(first, len(records), len(columns), render)
 
 
+def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, blank: str):
+    """`_column_cells` for a date column: each (date, style) as its serial number in its style's format."""
+    serial = {}
+
+    def cells(values, tall, row):
+        out = []
+        for n, (value, high) in enumerate(zip(values, tall), row):
+            if value is None:
+                out.append(blank.format(n))
+                continue
+            if value[0] not in serial:
+                serial[value[0]] = sheet._convert_date_time(value[0])
+            out.append(f'<c r="{letter}{n}"{styled[value[1]][high]}><v>{serial[value[0]]:.16G}</v></c>')
+        return out
+    return cells
+
+
 def _text_cells(sheet: _Sheet, column: list, letter: str, plain: str, top: str, blank: str):
     """`_column_cells` for a text column: a column of few distinct values (a kind, a scheme, a service)
     in the shared strings, each value once, as XlsxWriter keeps all text; any other in its cells."""
@@ -964,20 +981,8 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
 
     kind = column.kind
     if kind == "date":
-        styled = {name: (style(plain), style(top)) for name, (plain, top) in formats.items()}
-        serial = {}
-
-        def cells(values, tall, row):
-            out = []
-            for n, (value, high) in enumerate(zip(values, tall), row):
-                if value is None:
-                    out.append(blank.format(n))
-                    continue
-                if value[0] not in serial:
-                    serial[value[0]] = sheet._convert_date_time(value[0])
-                out.append(f'<c r="{letter}{n}"{styled[value[1]][high]}><v>{serial[value[0]]:.16G}</v></c>')
-            return out
-        return cells
+        return _date_cells(sheet, {name: (style(plain), style(top)) for name, (plain, top) in formats.items()},
+                           letter, blank)
     plain, top = style(formats[0]), style(formats[1])
     if kind == "text":
         return _text_cells(sheet, values, letter, plain, top, blank)
