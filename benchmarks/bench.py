@@ -169,7 +169,8 @@ def month_end(report: Report, size: str, data: Path, stores: Path, load: float, 
                        HDS + ["claim", "--month", MONTH, "-o", str(stores / "pack.xlsx")] + on)
     acknowledged = acknowledgements(db, MONTH, stores)
     submit = report.time(size, f"hds submit --month {MONTH} (errors acknowledged)", lambda n: HDS + [
-        "submit", "--month", MONTH, "--acknowledgements", str(acknowledged), "--db", str(fresh(db, stores / "submitted.db"))])
+        "submit", "--month", MONTH, "--acknowledgements", str(acknowledged),
+        "--db", str(fresh(db, stores / "submitted.db"))])
     changed = few_changed(data, stores / "changed", CHANGED_ROWS)
     follow = report.time(size, f"follow-up load, {CHANGED_ROWS} episodes changed (October submitted)", lambda n: HDS + [
         "load", str(changed), "--db", str(fresh(stores / "submitted.db", stores / "followed.db"))])

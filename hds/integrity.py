@@ -10,9 +10,10 @@ store that was written to is checked on its next open; `hds verify` checks every
 
 What reading leaves behind does not count: a reader running as root hands SQLite's write-ahead log
 to the store's owner each time it opens it, which moves the log's change time, so the log's change
-time is not part of the identity, nor is an empty log, which the first reader makes. And a store hds itself wrote, having checked it when it opened
-it, is remembered as it is when hds closes it (`remember_own_write`): what changed it was SQLite
-committing hds's own transactions, so the next command does not read every page again.
+time is not part of the identity, nor is an empty log, which the first reader makes. And a store
+hds itself wrote, having checked it when it opened it, is remembered as it is when hds closes it
+(`remember_own_write`): what changed it was SQLite committing hds's own transactions, so the next
+command does not read every page again.
 """
 
 from __future__ import annotations

@@ -36,9 +36,8 @@ from zipfile import ZipInfo
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
-from xlsxwriter.utility import _preserve_whitespace, xl_cell_to_rowcol, xl_col_to_name
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_cell_to_rowcol, xl_col_to_name
 from xlsxwriter.worksheet import Worksheet
-from xlsxwriter.xmlwriter import XMLwriter
 
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
@@ -708,9 +707,10 @@ class _Sheet(Worksheet):
     XlsxWriter keeps every cell as an object and writes each one's XML with several calls, a few
     microseconds a cell: a national month's lines, millions of cells, would take most of a minute. A
     table's rows are instead handed over as one block (`rows`) and written, when the workbook is
-    saved, a column at a time in the very XML XlsxWriter writes for such cells (its constant-memory
-    form: text in the cell, not in the shared strings). Everything else on the sheet (headings,
-    totals, merges, print settings) is XlsxWriter's own."""
+    saved, a column at a time in the very XML XlsxWriter writes for such cells (text in the shared
+    strings, or, for a column of plain text of many values, in the cell as its constant-memory mode
+    writes it). Everything else on the sheet (headings, totals, merges, print settings) is
+    XlsxWriter's own."""
 
     CHUNK = 4096  # rows rendered at a time
 
@@ -728,11 +728,12 @@ class _Sheet(Worksheet):
 
     def row_tag(self, row: int) -> str:
         """The <row> start tag XlsxWriter writes for `row` (0-based): its height when it has one."""
-        if row not in self.row_info:
+        ordinary = self.excel_version == 2007 and self.default_row_height == self.original_row_height
+        if row not in self.row_info and ordinary:
             return f'<row r="{row + 1}">'
         fh, self.fh = self.fh, io.StringIO()
         try:
-            self._write_row(row, None, self.row_info[row])
+            self._write_row(row, None, self.row_info.get(row))
             return self.fh.getvalue()
         finally:
             self.fh = fh
@@ -757,20 +758,7 @@ class _Sheet(Worksheet):
             self.dim_rowmin, self.dim_rowmax = low, high
 
 
-# a string XlsxWriter would change on the way into a cell: escapes, control characters, spaces to keep
-_SPECIAL_XML = re.compile(r'_x[0-9a-fA-F]{4}_|[\x00-\x08\x0b-\x1f"&<>\n\ufffe\uffff]|^\s|\s\Z')
-STRING_MAX = 32767  # characters a cell holds (XlsxWriter cuts longer text)
-
-
-def _inline(text: str) -> str:
-    """The inside of a cell's <is> element for `text`, as XlsxWriter writes it in constant-memory mode."""
-    if len(text) > STRING_MAX:
-        text = text[:STRING_MAX]
-    if not _SPECIAL_XML.search(text):
-        return f"<t>{text}</t>"
-    text = XMLwriter._escape_control_characters(text)
-    preserve = ' xml:space="preserve"' if _preserve_whitespace(text) else ""
-    return f"<t{preserve}>{text.replace('&', '&amp;').replace('<', '&lt;').replace('>', '&gt;')}</t>"
+STRING_MAX = 32767  # UTF-16 units a cell holds (XlsxWriter cuts longer text)
 
 
 PIXELS_PER_UNIT = 7  # XlsxWriter keeps column widths in pixels, 7 to a unit (a digit of the workbook's font)
@@ -927,27 +915,32 @@ def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, 
     return cells
 
 
-def _text_cells(sheet: _Sheet, column: list, letter: str, plain: str, top: str, blank: str):
-    """`_column_cells` for a text column: a column of few distinct values (a kind, a scheme, a service)
-    in the shared strings, each value once, as XlsxWriter keeps all text; any other in its cells."""
+def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: str, blank: str):
+    """`_column_cells` for a text column. A column of few distinct values (a kind, a scheme, a service),
+    or one with any value that needs escaping or cutting, goes into the shared strings, each value once,
+    exactly as XlsxWriter keeps all text (and escapes it when it writes them); any other is written in
+    its cells as it is."""
     present = [v for v in column if v is not None]
     distinct = dict.fromkeys(present)  # in the order first seen
-    if len(distinct) * 4 <= len(present) and max(map(len, distinct), default=0) <= STRING_MAX:
+    if len(distinct) * 4 <= len(present) or not _plain_xml(present):
         strings = sheet.str_table
-        shared = {value: strings._get_shared_string_index(value) for value in distinct}
+        shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
         strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
         return lambda values, tall, row: [
-            blank.format(n) if value is None else f'<c r="{letter}{n}"{top if high else plain} t="s"><v>{shared[value]}</v></c>'
-            for n, (value, high) in enumerate(zip(values, tall), row)]
-    if not _plain_xml(present):
-        return lambda values, tall, row: [
             blank.format(n) if value is None else
-            f'<c r="{letter}{n}"{top if high else plain} t="inlineStr"><is>{_inline(value)}</is></c>'
+            f'<c r="{letter}{n}"{top if high else plain} t="s"><v>{shared[value]}</v></c>'
             for n, (value, high) in enumerate(zip(values, tall), row)]
     return lambda values, tall, row: [  # none needs escaping: each as it is
         blank.format(n) if value is None else
         f'<c r="{letter}{n}"{top if high else plain} t="inlineStr"><is><t>{value}</t></is></c>'
         for n, (value, high) in enumerate(zip(values, tall), row)]
+
+
+def _cut(text: str) -> str:
+    """Text as a cell holds it: cut, as XlsxWriter's write_string cuts it, to STRING_MAX UTF-16 units."""
+    if len(text) > STRING_MAX // 2 and _utf16_len(text) > STRING_MAX:
+        return _utf16_truncate(text, STRING_MAX)
+    return text
 
 
 _SPECIAL_CHARACTERS = re.compile(r'[\x00-\x08\x0b-\x1f"&<>\n\ufffe\uffff]')
@@ -956,8 +949,8 @@ _SPACE_AFTER_NUL = re.compile(r"\x00\s")
 
 
 def _plain_xml(values: list[str]) -> bool:
-    """True when no value needs anything of `_inline`: no character to escape, nothing that reads as an
-    escape, no space at either end, none too long."""
+    """True when no value needs anything XlsxWriter does to text on its way into a cell: no character to
+    escape, nothing that reads as an escape, no space at either end, none too long."""
     text = "".join(values)
     if _SPECIAL_CHARACTERS.search(text) or ("_x" in text and _ESCAPE_LIKE.search(text)):
         return False
@@ -996,7 +989,8 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
     else:
         number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
     return lambda values, tall, row: [
-        blank.format(n) if value is None else f'<c r="{letter}{n}"{top if high else plain}><v>{number(value):.16G}</v></c>'
+        blank.format(n) if value is None else
+        f'<c r="{letter}{n}"{top if high else plain}><v>{number(value):.16G}</v></c>'
         for n, (value, high) in enumerate(zip(values, tall), row)]
 
 
