@@ -10,11 +10,12 @@ every open. The ledger keeps its own set beside this one
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
-
 from hds import chain
 from hds.contract import CONTRACT
+from hds.migrating import load_sqlite_utils
 from hds.store import _latest_day_sql, pounds_sql
+
+Migrations = load_sqlite_utils().Migrations
 
 migrations = Migrations("hds-data")
 

@@ -43,7 +43,7 @@ from hds.contract import CONTRACT, SPEC
 from hds.data import Data, dtypes, empty
 from hds.days import NEVER, iso_days
 from hds.errors import HdsError
-from hds.integrity import check_pages
+from hds.integrity import check_pages, remember_own_write
 from hds.table import Table, group_starts
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
@@ -116,9 +116,12 @@ class Store:
     def __init__(self, path: Path, conn: sqlite3.Connection, writable: bool):
         self.path, self.conn, self.writable = path, conn, writable
         self.migrated: list[str] = []  # the migrations applied when it was opened
+        self.checked = False  # its pages passed hds.integrity's check when it was opened
 
     def close(self) -> None:
         self.conn.close()
+        if self.writable and self.checked:
+            remember_own_write(self.path)
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -212,6 +215,7 @@ def open_store(path: Path | str, write: bool = False, create: bool = False, extr
     try:
         store = Store(path, _connect(path, write), write)
         check_pages(store.conn, path)
+        store.checked = True
         _check(store, write, (DATA, *extra))
     except BaseException as exc:
         if store is not None:
@@ -340,14 +344,14 @@ def _applied(conn: sqlite3.Connection, part: Schema, earlier: set[int]) -> list[
 def _migrate(store: Store, schema: tuple[Schema, ...]) -> list[str]:
     """Adopt a store of the earlier hds and apply the migrations it lacks, under the write lock so
     two processes opening a new store cannot both apply one; the migrations applied."""
-    import sqlite_utils  # only when a schema is built or changed
+    from hds.migrating import load_sqlite_utils  # only when a schema is built or changed
 
     conn = store.conn
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
         conn.execute("PRAGMA journal_mode = WAL")
     applied = []
     with store.write():
-        db = sqlite_utils.Database(conn)
+        db = load_sqlite_utils().Database(conn)
         earlier = _earlier(conn)
         for part in schema:
             migrations = part.load()

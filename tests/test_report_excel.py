@@ -940,3 +940,32 @@ def test_libreoffice_prints_a_national_month_on_at_most_twelve_pages(office):
                       "both packages agreed with the provider (59)", "Findings by code"):
             assert words in certificate, words
         assert "Prepared by" in pages[0] and "Page 1 of" in pages[0]
+
+
+TRICKY_TEXT = ["plain", "A&B <c> \"d\"", "_x0041_ stays as typed", " leading", "trailing ", "two\nlines",
+               "bell\x07rings", "tab\there", "\u00a0no-break", "£1,234.50", "=1+1", "-5", "x" * 40_000, "é" * 70]
+
+
+@pytest.mark.parametrize("repeated", [False, True])
+def test_table_text_reads_back_as_xlsxwriter_writes_it(repeated):
+    """Table rows are written as prepared XML (shared strings for a column of few values, text in the
+    cell for the rest): every value reads back exactly as XlsxWriter's own write_string leaves it."""
+    from xlsxwriter import Workbook
+
+    from claims.report.excel import _clean
+
+    values = TRICKY_TEXT * (8 if repeated else 1)
+    column = (Column("note", "Note", "text"),)
+    ours = read(table_workbook_bytes([Sheet("s", column, tuple({"note": v} for v in values))]))["s"]
+    theirs_file = io.BytesIO()
+    book = Workbook(theirs_file, {"in_memory": True, "strings_to_formulas": False, "strings_to_numbers": False,
+                                  "strings_to_urls": False})
+    sheet = book.add_worksheet("s")
+    for n, value in enumerate(values):
+        sheet.write_string(n, 0, _clean(value))
+    book.close()
+    theirs = read(theirs_file.getvalue())["s"]
+    assert [ours.cell(n + 2, 1).value for n in range(len(values))] == [theirs.cell(n + 1, 1).value
+                                                                       for n in range(len(values))]
+    assert ours.cell(2 + values.index(" leading"), 1).value == " leading"
+    assert len(ours.cell(2 + values.index("x" * 40_000), 1).value) == 32_767

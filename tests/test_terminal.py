@@ -71,6 +71,26 @@ def test_a_long_table_is_laid_out_the_same_way_without_rich():
     assert max(len(line) for line in long) <= 30
 
 
+def test_long_tables_wrap_their_cells_exactly_as_textwrap_does():
+    """The fast wrap of a long table's cells makes the lines textwrap makes, for any text and width."""
+    import random
+    import textwrap
+
+    from claims.report.text import _wrap
+
+    chance = random.Random(23)
+    pieces = ["a", "ab", "free", "D0004808+D0072755", "£569.34", "(2020-09-07)", "x" * 30, " ", "  ", "\t", "\n",
+              "\xa0", "é"]
+    for _ in range(5_000):
+        text = "".join(chance.choice(pieces) if chance.random() < 0.3 else chance.choice(pieces[:7]) + " "
+                       for _ in range(chance.randrange(1, 25)))
+        text = text.strip() if chance.random() < 0.7 else text
+        width = chance.randrange(1, 40)
+        expected = [text] if len(text) <= width else (
+            textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""])
+        assert _wrap(text, width) == expected, (text, width)
+
+
 def test_prose_wraps_under_its_indent_and_never_cuts_a_word():
     text = fit("  - 2020-10: under-paid by £2,846.82: hds reconcile --month 2020-10 and agree the split (5.4)", 40)
     assert text.splitlines() == ["  - 2020-10: under-paid by £2,846.82:", "    hds reconcile --month 2020-10 and",

@@ -395,6 +395,29 @@ def test_a_store_written_since_its_last_check_is_checked_again_and_verify_always
     assert result.exit_code == 1 and "is damaged" in result.output
 
 
+def test_a_store_only_read_or_written_by_hds_is_not_checked_again(tmp_path, october_store):
+    """Reading leaves the remembered state as it was (a reader running as root hands the write-ahead
+    log to the store's owner, which moves only the log's change time); hds's own write is remembered."""
+    from hds import integrity
+
+    db = copy_store(october_store, tmp_path / "hds.db")
+
+    def remembered_as_now() -> bool:
+        store, state = integrity._identity(db)
+        return integrity._remembered().get(store) == state
+
+    ok("log", "--db", db)
+    assert remembered_as_now()
+    for _ in range(2):
+        ok("trace", "P000445", "--db", db)
+        assert remembered_as_now()  # the next command will not read every page again
+    ok("load", SAMPLE_DIR, "--db", db)  # a write by hds: remembered as hds left it
+    assert remembered_as_now()
+    _damaged(db)  # anything but hds writing: checked again
+    assert not remembered_as_now()
+    assert "is damaged" in hds("log", "--db", db).output
+
+
 @pytest.mark.parametrize("toml, said", [
     ('[reconcile]\nshortfall_split = "fixed"\ncouncil_share = "nan"\n', "council_share must be between 0 and 1"),
     ("a = " + "[" * 50_000 + "]" * 50_000 + "\n", "nested too deeply"),

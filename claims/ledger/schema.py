@@ -9,10 +9,11 @@ every open.
 
 from __future__ import annotations
 
-from sqlite_utils import Migrations
-
 from claims.ledger.store import HEADER_FIELDS, INVOICE_TABLES, LEDGER_TABLES, LINE_COLUMNS, PROTECTED, triggers
+from hds.migrating import load_sqlite_utils
 from hds.store import pounds_sql
+
+Migrations = load_sqlite_utils().Migrations
 
 migrations = Migrations("hds-ledger")
 

@@ -28,18 +28,21 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from operator import attrgetter
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable, Iterable, Sequence
+from zipfile import ZipInfo
 
 from xlsxwriter import Workbook
 from xlsxwriter.format import Format
-from xlsxwriter.utility import xl_cell_to_rowcol, xl_col_to_name
+from xlsxwriter.utility import _utf16_len, _utf16_truncate, xl_cell_to_rowcol, xl_col_to_name
+from xlsxwriter.worksheet import Worksheet
 
 from claims.report.columns import KINDS, Column, columns
 from claims.report.deliver import Report
 from claims.report.labels import partner_text, service_text, user_text
-from claims.report.safe import neutralise
+from claims.report.safe import FORMULA_LEADERS, FULL_WIDTH_LEADERS, neutralise
 from hds.dates import MONTH_NAMES
 
 
@@ -272,12 +275,38 @@ class _Styles:
         return self._formats[name]
 
 
+COMPRESS_LEVEL = 1  # zlib's fastest: a national month's lines zipped in a quarter of the default's time, a third larger
+
+
+class _FastZipInfo(ZipInfo):
+    """A member of the workbook's zip, compressed at COMPRESS_LEVEL."""
+
+    __slots__ = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._compresslevel = COMPRESS_LEVEL
+
+
+class _Book(Workbook):
+    """XlsxWriter's workbook, zipped with zlib's fastest compression (XlsxWriter offers no setting)."""
+
+    def _store_workbook(self) -> None:
+        import xlsxwriter.workbook as module
+
+        module.ZipInfo, before = _FastZipInfo, module.ZipInfo
+        try:
+            super()._store_workbook()
+        finally:
+            module.ZipInfo = before
+
+
 def _new_book() -> Workbook:
     """A workbook written in memory; `_save` returns its bytes."""
     # Arial 10 as the workbook's own font, so unstyled cells, column widths and
     # row heights all measure the same in Excel and in LibreOffice (where
     # Calibri is usually missing and replaced by a wider font).
-    book = Workbook(io.BytesIO(), {
+    book = _Book(io.BytesIO(), {
         "in_memory": True,
         # font_scheme none: the font is Arial itself, not the theme's body font standing in for it
         "default_format_properties": {"font_name": FONT, "font_size": SIZE, "font_scheme": "none"},
@@ -285,6 +314,7 @@ def _new_book() -> Workbook:
         "strings_to_formulas": False, "strings_to_numbers": False, "strings_to_urls": False,
     })
     book.set_properties({"author": "hds"})
+    book.worksheet_class = _Sheet  # every sheet writes its tables' rows as prepared XML (`_Sheet.rows`)
     return book
 
 
@@ -417,30 +447,69 @@ _CONVERT: dict[str, Callable[[Any], Any]] = {
 }
 
 
-def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping: bool = False) -> list[list]:
+class _Records:
+    """A table's values, converted, kept a list per column: its length is the number of rows."""
+
+    def __init__(self, columns: list[Sequence]):
+        self.columns = columns
+        self.count = len(columns[0]) if columns else 0
+
+    def __len__(self) -> int:
+        return self.count
+
+    def column(self, index: int) -> Sequence:
+        return self.columns[index]
+
+
+def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping: bool = False) -> _Records:
     """Each item's values in column order, converted for the columns' kinds:
-    text cleaned and neutralised, money checked to be Decimal, dates parsed."""
+    text cleaned and neutralised, money checked to be Decimal, dates parsed.
+    Converted a column at a time: a column already as the cells show it (nearly every one) is taken
+    as it is, after one look at the whole column."""
     for column in columns:
         if column.kind not in KINDS:
             raise ValueError(f"{where}: column {column.key!r} has unknown kind {column.kind!r}")
     keys = [c.key for c in columns]
-    converters = list(zip(range(len(keys)), [_CONVERT[c.kind] for c in columns]))
     if mapping:
-        raw = [[item.get(k) for k in keys] for item in items]
+        raw = [[item.get(k) for item in items] for k in keys]
     else:
-        raw = [[getattr(item, k) for k in keys] for item in items]
-    out = []
-    for n, values in enumerate(raw, 1):
-        try:
-            out.append([convert(values[i]) for i, convert in converters])
-        except (TypeError, ValueError):
-            for i, convert in converters:  # find the cell again, to say where it is
+        raw = [list(values) for values in zip(*map(attrgetter(*keys), items))] if items else [[] for _ in keys]
+        if len(keys) == 1:
+            raw = [[getattr(item, keys[0]) for item in items]]
+    try:
+        converted = [_column(c.kind, values) for c, values in zip(columns, raw)]
+    except (TypeError, ValueError):
+        for n, values in enumerate(zip(*raw), 1):  # find the first bad cell, row by row, to say where it is
+            for i, column in enumerate(columns):
                 try:
-                    convert(values[i])
+                    _CONVERT[column.kind](values[i])
                 except (TypeError, ValueError) as error:
-                    raise type(error)(f"{where}, row {n}, {columns[i].heading or columns[i].key}: {error}") from None
-            raise
-    return out
+                    raise type(error)(f"{where}, row {n}, {column.heading or column.key}: {error}") from None
+        raise
+    return _Records(converted)
+
+
+# a line of text that begins with a formula leader (see claims.report.safe)
+_FORMULA_LEADER = re.compile("^[" + re.escape("".join(FORMULA_LEADERS + FULL_WIDTH_LEADERS)) + "]", re.MULTILINE)
+
+
+def _column(kind: str, values: list) -> list:
+    """One column's values converted as `_CONVERT[kind]` converts each."""
+    types = set(map(type, values))
+    if kind == "text" and types <= {str, type(None)}:
+        present = [v for v in values if v is not None] if type(None) in types else values
+        if " ".join(present).isprintable() and not _FORMULA_LEADER.search("\n".join(present)):
+            return [v or None for v in values]  # printable, none a formula: `_clean` leaves each but "" as it is
+    elif kind == "int" and types <= {int, type(None)}:
+        return values
+    elif kind == "money" and types <= {Decimal, int, type(None)}:
+        if all(v.is_finite() for v in values if type(v) is Decimal):
+            return values
+    elif kind in ("date", "month"):
+        convert, seen = _CONVERT[kind], {}
+        return [seen[v] if v in seen else seen.setdefault(v, convert(v)) for v in values]
+    convert = _CONVERT[kind]
+    return [convert(v) for v in values]
 
 
 def _letter(column: int) -> str:
@@ -458,7 +527,7 @@ class _Table:
     """One table of a sheet, laid out: where its rows land."""
 
     columns: tuple[Column, ...]
-    records: Sequence  # value lists, one value per column, already converted
+    records: _Records  # the values, already converted
     total: bool
     empty_note: str
     no_total: tuple[str, ...] = ()  # money columns left out of the total row
@@ -498,7 +567,7 @@ class _SheetPlan:
     def net(self, sentence: str, amount: Decimal, amount_key: str) -> None:
         self.blocks.append(("net", (sentence, amount, amount_key)))
 
-    def table(self, columns: Sequence[Column], records: Sequence, *, total: bool, empty_note: str,
+    def table(self, columns: Sequence[Column], records: _Records, *, total: bool, empty_note: str,
               no_total: tuple[str, ...] = ()) -> _Table:
         table = _Table(tuple(columns), records, total and bool(records), empty_note, no_total)  # no "Total" under a note
         self.blocks.append(("table", table))
@@ -538,6 +607,23 @@ def _units(text: str) -> float:
     return len(text) + 0.35 * capitals
 
 
+def _widest(values: list) -> float:
+    """The most `_units` of any of the values (None left out), 0 for none: for text of plain ASCII (nearly
+    all), counted for the whole column at once."""
+    present = [v for v in values if v is not None]
+    if len(present) < 64 or not all(map(str.isascii, present)):
+        return max((_units(v) for v in present), default=0)
+    import numpy as np
+
+    lengths = np.fromiter(map(len, present), dtype=np.int64, count=len(present))
+    text = np.frombuffer("".join(present).encode("ascii"), dtype=np.uint8)
+    capital = ((text >= ord("A")) & (text <= ord("Z"))).astype(np.int64)
+    ends = np.cumsum(lengths)
+    counted = np.concatenate(([0], np.cumsum(capital)))
+    capitals = counted[ends] - counted[ends - lengths]
+    return float((lengths + 0.35 * capitals).max())
+
+
 def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
     """Column widths (in characters) and which columns wrap, from headings and contents."""
     if not plan.tables:
@@ -548,9 +634,9 @@ def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
     longest_text = [0] * count
     for table in plan.tables:
         for index, column in enumerate(table.columns):
-            values = [record[index] for record in table.records]
+            values = table.records.column(index)
             if column.kind == "text":
-                longest = round(max((_units(v) for v in values if v is not None), default=0))
+                longest = round(_widest(values))
                 longest_text[index] = max(longest_text[index], longest)
                 wide = float(min(longest, TEXT_CAP)) + 2
                 if longest > TEXT_CAP:
@@ -613,6 +699,66 @@ def _put(sheet, row: int, col: int, cell) -> None:
         sheet.write_boolean(row, col, value, fmt)
     else:
         sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value, fmt)
+
+
+class _Sheet(Worksheet):
+    """XlsxWriter's worksheet, whose tables' data rows are written as prepared XML.
+
+    XlsxWriter keeps every cell as an object and writes each one's XML with several calls, a few
+    microseconds a cell: a national month's lines, millions of cells, would take most of a minute. A
+    table's rows are instead handed over as one block (`rows`) and written, when the workbook is
+    saved, a column at a time in the very XML XlsxWriter writes for such cells (text in the shared
+    strings, or, for a column of plain text of many values, in the cell as its constant-memory mode
+    writes it). Everything else on the sheet (headings, totals, merges, print settings) is
+    XlsxWriter's own."""
+
+    CHUNK = 4096  # rows rendered at a time
+
+    def __init__(self):
+        super().__init__()
+        self._blocks: list[tuple[int, int, Callable[[int, int], str]]] = []
+
+    def rows(self, first: int, count: int, columns: int, render: Callable[[int, int], str]) -> None:
+        """Rows `first` .. `first + count - 1` (0-based) of `columns` cells, written by `render(start, stop)`:
+        the XML of the block's rows start .. stop - 1 (counted within the block)."""
+        if count:
+            self._check_dimensions(first, 0)
+            self._check_dimensions(first + count - 1, columns - 1)
+            self._blocks.append((first, count, render))
+
+    def row_tag(self, row: int) -> str:
+        """The <row> start tag XlsxWriter writes for `row` (0-based): its height when it has one."""
+        ordinary = self.excel_version == 2007 and self.default_row_height == self.original_row_height
+        if row not in self.row_info and ordinary:
+            return f'<row r="{row + 1}">'
+        fh, self.fh = self.fh, io.StringIO()
+        try:
+            self._write_row(row, None, self.row_info.get(row))
+            return self.fh.getvalue()
+        finally:
+            self.fh = fh
+
+    def _write_rows(self) -> None:
+        if not self._blocks:
+            return super()._write_rows()
+        low, high = self.dim_rowmin, self.dim_rowmax
+        start = low
+        try:
+            for first, count, render in sorted(self._blocks, key=lambda block: block[0]):
+                if start < first:  # XlsxWriter's own rows before the block
+                    self.dim_rowmin, self.dim_rowmax = start, first - 1
+                    super()._write_rows()
+                for at in range(0, count, self.CHUNK):
+                    self.fh.write(render(at, min(at + self.CHUNK, count)))
+                start = first + count
+            if start <= high:
+                self.dim_rowmin, self.dim_rowmax = start, high
+                super()._write_rows()
+        finally:
+            self.dim_rowmin, self.dim_rowmax = low, high
+
+
+STRING_MAX = 32767  # UTF-16 units a cell holds (XlsxWriter cuts longer text)
 
 
 PIXELS_PER_UNIT = 7  # XlsxWriter keeps column widths in pixels, 7 to a unit (a digit of the workbook's font)
@@ -726,32 +872,126 @@ def _column_formats(styles: _Styles, kind: str, wrap: bool, box: str):
 
 
 def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: list[bool], box: str) -> None:
-    """The table's data rows, each value written by its column's kind (as `_put` would write it)."""
-    sheet, columns = writer.sheet, table.columns
-    blank = writer.styles.format(box) if box else None
-    formats = [_column_formats(writer.styles, c.kind, wraps[i], box) for i, c in enumerate(columns)]
-    write = {"text": sheet.write_string, "int": sheet.write_number, "month": sheet.write_datetime}
-    kinds = [c.kind for c in columns]
-    wrapping = [(i, widths[i]) for i, c in enumerate(columns) if c.kind == "text" and wraps[i]]
-    for record in table.records:
-        lines = 1
-        for i, width in wrapping:
-            value = record[i]
-            if value is not None and len(value) > width * CHARS_PER_UNIT - 2:
-                lines = max(lines, _lines_needed(value, width))
-        tall = lines > 1
-        row = writer.next_row(_height(lines) if tall else None)
-        for col, value in enumerate(record):
-            kind = kinds[col]
+    """The table's data rows, each value written by its column's kind (as `_put` would write it), as one
+    block of prepared XML (`_Sheet.rows`); a row taller than one line gets its height first."""
+    sheet, columns, records = writer.sheet, table.columns, table.records
+    if not records:
+        return
+    lines = [1] * len(records)
+    for i, c in enumerate(columns):
+        if c.kind == "text" and wraps[i]:
+            room = widths[i] * CHARS_PER_UNIT - 2
+            for n, value in enumerate(records.column(i)):
+                if value is not None and len(value) > room:
+                    lines[n] = max(lines[n], _lines_needed(value, widths[i]))
+    first = writer.row
+    for count in lines:
+        writer.next_row(_height(count) if count > 1 else None)
+    tall = [count > 1 for count in lines]
+    cells = [_column_cells(sheet, writer.styles, c, wraps[i], box, i, records.column(i)) for i, c in enumerate(columns)]
+
+    def render(start: int, stop: int) -> str:
+        tags = [sheet.row_tag(row) for row in range(first + start, first + stop)]
+        made = [cell(records.column(i)[start:stop], tall[start:stop], first + start + 1) for i, cell in enumerate(cells)]
+        return "".join(map("".join, zip(tags, *made, ["</row>"] * (stop - start))))
+
+    sheet.rows(first, len(records), len(columns), render)
+
+
+def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, blank: str):
+    """`_column_cells` for a date column: each (date, style) as its serial number in its style's format."""
+    serial = {}
+
+    def cells(values, tall, row):
+        out = []
+        for n, (value, high) in enumerate(zip(values, tall), row):
             if value is None:
-                if blank is not None:
-                    sheet.write_blank(row, col, None, blank)
-            elif kind == "date":
-                sheet.write_datetime(row, col, value[0], formats[col][value[1]][tall])
-            elif kind == "money":
-                sheet.write_number(row, col, float(value) if isinstance(value, Decimal) else value, formats[col][tall])
-            else:
-                write[kind](row, col, value, formats[col][tall])
+                out.append(blank.format(n))
+                continue
+            if value[0] not in serial:
+                serial[value[0]] = sheet._convert_date_time(value[0])
+            out.append(f'<c r="{letter}{n}"{styled[value[1]][high]}><v>{serial[value[0]]:.16G}</v></c>')
+        return out
+    return cells
+
+
+def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: str, blank: str):
+    """`_column_cells` for a text column. A column of few distinct values (a kind, a scheme, a service),
+    or one with any value that needs escaping or cutting, goes into the shared strings, each value once,
+    exactly as XlsxWriter keeps all text (and escapes it when it writes them); any other is written in
+    its cells as it is."""
+    present = [v for v in column if v is not None]
+    distinct = dict.fromkeys(present)  # in the order first seen
+    if len(distinct) * 4 <= len(present) or not _plain_xml(present):
+        strings = sheet.str_table
+        shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
+        strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
+        return lambda values, tall, row: [
+            blank.format(n) if value is None else
+            f'<c r="{letter}{n}"{top if high else plain} t="s"><v>{shared[value]}</v></c>'
+            for n, (value, high) in enumerate(zip(values, tall), row)]
+    return lambda values, tall, row: [  # none needs escaping: each as it is
+        blank.format(n) if value is None else
+        f'<c r="{letter}{n}"{top if high else plain} t="inlineStr"><is><t>{value}</t></is></c>'
+        for n, (value, high) in enumerate(zip(values, tall), row)]
+
+
+def _cut(text: str) -> str:
+    """Text as a cell holds it: cut, as XlsxWriter's write_string cuts it, to STRING_MAX UTF-16 units."""
+    if len(text) > STRING_MAX // 2 and _utf16_len(text) > STRING_MAX:
+        return _utf16_truncate(text, STRING_MAX)
+    return text
+
+
+_SPECIAL_CHARACTERS = re.compile(r'[\x00-\x08\x0b-\x1f"&<>\n\ufffe\uffff]')
+_ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
+_SPACE_AFTER_NUL = re.compile(r"\x00\s")
+
+
+def _plain_xml(values: list[str]) -> bool:
+    """True when no value needs anything XlsxWriter does to text on its way into a cell: no character to
+    escape, nothing that reads as an escape, no space at either end, none too long."""
+    text = "".join(values)
+    if _SPECIAL_CHARACTERS.search(text) or ("_x" in text and _ESCAPE_LIKE.search(text)):
+        return False
+    if max(map(len, values), default=0) > STRING_MAX:
+        return False
+    ends = "\x00" + "\x00".join(values) + "\x00"
+    return not (_SPACE_AFTER_NUL.search(ends) or _SPACE_AFTER_NUL.search(ends[::-1]))
+
+
+def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, box: str, index: int, values: Sequence):
+    """A function of (values, tall, first row counted from 1) that makes the column's cells' XML, as
+    XlsxWriter writes them: text in the cell, numbers to 16 significant digits, dates as serial
+    numbers, a blank written only when it has a format."""
+    letter = xl_col_to_name(index)
+    formats = _column_formats(styles, column.kind, wrap, box)
+    blank_format = styles.format(box) if box else None
+    blank = f'<c r="{letter}{{}}" s="{blank_format._get_xf_index()}"/>' if blank_format is not None else ""
+
+    def style(fmt: Format | None) -> str:
+        return f' s="{fmt._get_xf_index()}"' if fmt is not None else ""
+
+    kind = column.kind
+    if kind == "date":
+        return _date_cells(sheet, {name: (style(plain), style(top)) for name, (plain, top) in formats.items()},
+                           letter, blank)
+    plain, top = style(formats[0]), style(formats[1])
+    if kind == "text":
+        return _text_cells(sheet, values, letter, plain, top, blank)
+    if kind == "month":
+        serial = {}
+
+        def number(value):
+            if value not in serial:
+                serial[value] = sheet._convert_date_time(value)
+            return serial[value]
+    else:
+        number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
+    return lambda values, tall, row: [
+        blank.format(n) if value is None else
+        f'<c r="{letter}{n}"{top if high else plain}><v>{number(value):.16G}</v></c>'
+        for n, (value, high) in enumerate(zip(values, tall), row)]
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
@@ -1209,7 +1449,7 @@ def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _
         w.append([])
         w.append([w.cell(f"By {title.lower()}", "section"), w.cell(f"{month_text} (£)", "section/right"),
                   w.cell("Adjustments (£)", "section/right"), w.cell("Total (£)", "section/right")])
-        labels = sorted({_clean(getattr(line, key)) for line in pack.lines + pack.adjustments},
+        labels = sorted({_clean(value) for value in {getattr(line, key) for line in pack.lines + pack.adjustments}},
                         key=lambda label: (label is None, label or ""))
         plain = _plain_labels(labels)
         first = w.row + 1

@@ -19,7 +19,9 @@ text columns narrowed widest first, rows that fit written with one format.
 from __future__ import annotations
 
 import io
+import itertools
 import os
+import re
 import shutil
 import sys
 import textwrap
@@ -61,7 +63,7 @@ class Shown:
         words = max((len(w) for w in self.heading.split()), default=1)
         if self.align == "right":
             return max([words] + [len(v) for v in self.values])
-        return max(1, min(FOLD, max([words] + [len(w) for v in self.values for w in v.split()])))
+        return max(1, min(FOLD, max([words] + [max(map(len, " ".join(self.values).split()), default=0)])))
 
 
 def table(columns: list[Shown], width: int | None = None) -> str:
@@ -118,14 +120,14 @@ def _plain(columns: list[Shown], width: int) -> str:
     """A long table in rich's look, fast, in the widths `_fit` chose: one format for the rows that fit,
     wrapping for the rest."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
-    lines = _cells([c.heading for c in columns], columns) + [RULE * total]
-    template = (" " * GAP).join(f"{{:{'>' if c.align == 'right' else '<'}{c.width}}}" for c in columns)
+    template = _template(columns)
+    lines = _cells([c.heading for c in columns], columns, template) + [RULE * total]
     widths = [c.width for c in columns]
     for row in zip(*(c.values for c in columns)):
         if all(len(v) <= w for v, w in zip(row, widths)):
             lines.append(template.format(*row).rstrip())
         else:
-            lines += _cells(list(row), columns)
+            lines += _cells(list(row), columns, template)
     return "\n".join(lines)
 
 
@@ -149,20 +151,54 @@ def _fit(columns: list[Shown], width: int) -> bool:
 
 
 def _wrap(value: str, width: int) -> list[str]:
+    """`value` in lines of at most `width`, exactly as textwrap.wrap(value, width, break_long_words=True,
+    break_on_hyphens=False) makes them: text whose only spaces are single, inner spaces (nearly all text)
+    by `_wrap_words`, in steps of a line rather than a word; any other text by textwrap itself."""
     if len(value) <= width:
         return [value]
-    return textwrap.wrap(value, width, break_long_words=True, break_on_hyphens=False) or [""]
+    if _UNUSUAL_SPACE.search(value):
+        return textwrap.wrap(value, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return _wrap_words(value, width)
 
 
-def _cells(values: list[str], columns: list[Shown]) -> list[str]:
+# whitespace other than a space, two spaces together, or a space at either end: wrapped by textwrap itself
+_UNUSUAL_SPACE = re.compile(r"[^\S ]|  |^ | $")
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    """textwrap's greedy lines for words apart by single spaces: a line ends before the word that would
+    pass `width`; a word longer than `width` starts on the line it follows (when room is left) and is cut
+    at the line's end, as textwrap cuts it."""
+    n, p, lines = len(text), 0, []
+    while n - p > width:
+        limit = p + width
+        if text[limit] == " ":  # a word ends exactly at the line's end
+            lines.append(text[p:limit])
+            p = limit + 1
+            continue
+        space = text.rfind(" ", p, limit)
+        end = text.find(" ", space + 1) if space >= 0 else -1
+        if space < 0 or (n if end < 0 else end) - space - 1 > width:  # the word goes on: cut at the line's end
+            lines.append(text[p:limit])
+            p = limit
+        else:
+            lines.append(text[p:space])
+            p = space + 1
+    lines.append(text[p:])
+    return lines
+
+
+def _cells(values: list[str], columns: list[Shown], template: str | None = None) -> list[str]:
+    """One row, each value wrapped to its column's width (a number only when it is wider), as lines;
+    `template` is the row's format (`_template`) when the caller has it."""
     parts = [_wrap(v, c.width) if c.align != "right" or len(v) > c.width else [v] for v, c in zip(values, columns)]
-    height = max(len(p) for p in parts)
-    out = []
-    for i in range(height):
-        cells = [p[i] if i < len(p) else "" for p in parts]
-        out.append((" " * GAP).join(cell.rjust(c.width) if c.align == "right" else cell.ljust(c.width)
-                                    for cell, c in zip(cells, columns)).rstrip())
-    return out
+    template = template or _template(columns)
+    return [template.format(*cells).rstrip() for cells in itertools.zip_longest(*parts, fillvalue="")]
+
+
+def _template(columns: list[Shown]) -> str:
+    """The format of one line of a table: each column padded to its width, left or right, GAP apart."""
+    return (" " * GAP).join(f"{{:{'>' if c.align == 'right' else '<'}{c.width}}}" for c in columns)
 
 
 def fit(text: str, width: int | None = None) -> str:

@@ -1,0 +1,33 @@
+"""Small commands import only what they use: no pandas, matplotlib or Dask to trace a patient, list the
+log or print the version; status draws no chart. Checked in a fresh process, by what it imported."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import copy_store
+
+HEAVY = ("pandas", "matplotlib", "dask", "distributed")
+RUN = ("import sys, json, cli\n"
+       "try:\n"
+       "    cli.main(sys.argv[1:], prog_name='hds')\n"
+       "except SystemExit as end:\n"
+       "    code = end.code\n"
+       "print(json.dumps([code, sorted(m for m in sys.modules if m.split('.')[0] in {heavy})]))\n")
+
+
+def imported(*args) -> tuple[int, list[str]]:
+    """(exit code, the heavy packages imported) of `hds ARGS` in a fresh Python."""
+    done = subprocess.run([sys.executable, "-c", RUN.format(heavy=set(HEAVY)), *map(str, args)],
+                          capture_output=True, text=True, check=True)
+    code, modules = json.loads(done.stdout.strip().splitlines()[-1])
+    return code, sorted({m.split(".")[0] for m in modules})
+
+
+@pytest.mark.parametrize("args", [("--version",), ("trace", "P000445"), ("log",), ("verify",), ("status",)])
+def test_small_commands_import_no_pandas_matplotlib_or_dask(tmp_path, october_store, args):
+    db = copy_store(october_store, tmp_path / "hds.db")
+    code, heavy = imported(*args, *(("--db", db) if args[0] != "--version" else ()))
+    assert code in (0, None) and heavy == []
