@@ -171,7 +171,8 @@ def _pounds_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray
     end = np.where(dot.any(axis=1), dot.argmax(axis=1), length)  # where the whole pounds end
     first = pound.astype(np.int64)  # where their first digit is
     placed = (((end[:, None] - position) % 4 == 0) & (position > first[:, None]) & (position < end[:, None]))
-    commas_ok = ~(comma & ~placed).any(axis=1) & (
+    lead = np.where(comma.any(axis=1), comma.argmax(axis=1) - first, 1)  # digits before the first comma
+    commas_ok = ~(comma & ~placed).any(axis=1) & (lead <= 3) & (
         ~comma.any(axis=1) | (comma.sum(axis=1) == (end - first - 1) // 4))
     keep = inside & ~comma & ~((position == 0) & pound[:, None])
     order = np.argsort(~keep, axis=1, kind="stable")
