@@ -739,12 +739,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                     changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                         conn, spec, loaded.tables[spec.name], load_id, record, hashing)
                     touched |= ids
-            parts = {name: future.result() for name, future in written.items() if future is not None}
-        staged = [name for name, future in written.items() if future is None]
-        if staged:
-            stored, closed = chain.stored_versions(conn, load_id)
-            parts.update({name: chain.table_digest(stored[name], closed[name]) for name in staged})
-        digest = chain.combine(parts)
+            digest = chain.combine({name: future.result() for name, future in written.items()})
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -785,10 +780,10 @@ def _store_rows(spec, table: Table) -> list[tuple]:
 
 def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, hashing):
     """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before; when every row was
-    written into an empty table, the future digest of them, hashed on `hashing` while the indexes
-    are built, else None; the discharges whose rows it wrote or closed). With `record`, those
-    discharges go into load_discharges."""
+    (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
+    the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
+    store), hashed on `hashing` while the next table is written or the indexes are built; the
+    discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
     name, key = spec.name, spec.key
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
@@ -804,7 +799,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
         from hds import chain
 
-        digest = hashing.submit(chain.table_digest, rows, []) if empty else None
+        digest = hashing.submit(chain.table_digest, rows, [])  # what it wrote, in order; it closed nothing
         for _, sql in indexes:
             conn.execute(sql)
         if record and "discharge_id" in spec.fields:
@@ -812,20 +807,22 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
                          f"WHERE _load = {load_id}")
         touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
         return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
-    return _replace_versions(conn, spec, rows, load_id, current, record)
+    return _replace_versions(conn, spec, rows, load_id, current, record, hashing)
 
 
-def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool):
-    """A table that holds current versions: the incoming rows go into a temporary table, each is looked
-    up by its key among the current versions (the table's primary key), and only what differs is
-    written: the versions closed (changed or removed) and the new ones (changed or added)."""
+def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool,
+                      hashing):
+    """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
+    into a temporary table, each is looked up by its key among the current versions (the table's
+    primary key), and only what differs is written: the versions closed (changed or removed) and the
+    new ones (changed or added), in the extract's order."""
     name, key = spec.name, spec.key
-    fields = spec.fields + ["_extra", "_row"]
-    names = ", ".join(f"[{f}]" for f in fields)
+    names = ", ".join(f"[{f}]" for f in spec.fields + ["_extra"])
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
-    conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")
-    conn.executemany(f"INSERT INTO temp.incoming ({names}) VALUES ({', '.join('?' * len(fields))})", rows)
+    conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
+    conn.executemany(f"INSERT INTO temp.incoming ({names}) VALUES ({', '.join('?' * (len(spec.fields) + 1))})",
+                     (row[:-1] for row in rows))
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
     # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
     conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
@@ -837,21 +834,33 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     if current > kept:  # removed: current versions no incoming row matched
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
                      "AND c.rowid NOT IN (SELECT current FROM temp.matched WHERE current IS NOT NULL)")
-    new = "SELECT incoming FROM temp.matched WHERE NOT same"
-    touched = set()
-    if "discharge_id" in spec.fields:
-        touched = {r[0] for r in conn.execute(
-            f"SELECT discharge_id FROM [{name}] WHERE rowid IN (SELECT id FROM temp.closing) UNION "
-            f"SELECT discharge_id FROM temp.incoming WHERE rowid IN ({new})")}
-        if record:
-            conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
+    new = [rows[r - 1] for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same ORDER BY incoming")]
+    closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
+                                            f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
+    touched = _touched(conn, spec, new, load_id, record)
     conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE rowid IN (SELECT id FROM temp.closing)", [load_id])
-    conn.execute(f"INSERT INTO [{name}] ({names}, _load) SELECT {names}, {load_id} FROM temp.incoming "
-                 f"WHERE rowid IN ({new}) ORDER BY rowid")
+    fields = ", ".join(f"[{f}]" for f in spec.fields + ["_extra", "_row"])
+    conn.executemany(f"INSERT INTO [{name}] ({fields}, _load) VALUES ({', '.join('?' * (len(spec.fields) + 2))}, "
+                     f"{load_id})", new)
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
+    from hds import chain
+
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, None, touched)
+             "unchanged": unchanged}, current, hashing.submit(chain.table_digest, new, closed), touched)
+
+
+def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, record: bool) -> set[str]:
+    """The discharges of the versions a load closes (temp.closing) and of those it writes (`new`);
+    with `record`, kept in load_discharges."""
+    if "discharge_id" not in spec.fields:
+        return set()
+    at = spec.fields.index("discharge_id")
+    touched = {r[0] for r in conn.execute(f"SELECT discharge_id FROM [{spec.name}] WHERE rowid IN "
+                                          "(SELECT id FROM temp.closing)")} | {row[at] for row in new}
+    if record:
+        conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
+    return touched
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:
