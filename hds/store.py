@@ -796,7 +796,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
                                "AND sql IS NOT NULL", [name]).fetchall() if empty else []
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
-        conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
+        insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
         from hds import chain
 
         digest = hashing.submit(chain.table_digest, rows, [])  # what it wrote, in order; it closed nothing
@@ -821,8 +821,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
-    conn.executemany(f"INSERT INTO temp.incoming ({names}) VALUES ({', '.join('?' * (len(spec.fields) + 1))})",
-                     (row[:-1] for row in rows))
+    insert_rows(conn, f"INSERT INTO temp.incoming ({names}) VALUES ", f"({', '.join('?' * (len(spec.fields) + 1))})",
+                [row[:-1] for row in rows])
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
     # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
     conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
@@ -861,6 +861,23 @@ def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, rec
     if record:
         conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
     return touched
+
+
+BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: list[tuple]) -> None:
+    """`head` (INSERT ... VALUES) with the `values` of each row (one tuple each), in order, BATCH rows a
+    statement."""
+    import itertools
+
+    whole = len(rows) - len(rows) % BATCH
+    if whole:
+        flat = itertools.chain.from_iterable
+        conn.executemany(head + ", ".join([values] * BATCH),
+                         (tuple(flat(rows[start:start + BATCH])) for start in range(0, whole, BATCH)))
+    if whole < len(rows):
+        conn.executemany(head + values, rows[whole:])
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:
