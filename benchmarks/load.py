@@ -119,25 +119,36 @@ def main(data, runs, work, hds):
     read = statistics.median(float(r[3]) for r in reads)
     process = tuple(statistics.median(r[k] for r in reads) for k in range(2)) + (max(r[2] for r in reads),)
     line("pandas read_csv, all columns text (process)", process, f"the read alone: {read:.2f} s")
-    first_db = work / "first.db"
+    first, bare = first_loads(data, runs, work, hds, python, read, process[0])
+    follow_ups(data, runs, work, hds, python, first, bare)
+    print(f"after: {machine()}")
+    shutil.rmtree(work, ignore_errors=True)
 
+
+def first_loads(data: Path, runs: int, work: Path, hds: str, python: str, read: float, process: float):
+    """`hds load` into new stores, and the load alone; (each one's figures). Leaves work/first.db."""
     def fresh(n):
         for suffix in ("", "-wal", "-shm", ".datasette.json"):
             Path(f"{work / f'new{n}.db'}{suffix}").unlink(missing_ok=True)
 
     first = median_of(runs, lambda n: [hds, "load", str(data), "--db", str(work / f"new{n}.db")], fresh)
-    line("hds load, new store", first, f"{first[0] / read:.2f}x the read, {first[0] / process[0]:.2f}x the whole "
+    line("hds load, new store", first, f"{first[0] / read:.2f}x the read, {first[0] / process:.2f}x the whole "
          f"pandas process (target <= {READ_TARGET:g}x)")
     bare = median_of(runs, lambda n: [python, "-c", LOAD_ONLY, str(data), str(work / f"new{n}.db")], fresh)
     line("  the load alone, without the analysts' refresh", bare,
-         f"{bare[0] / read:.2f}x the read, {bare[0] / process[0]:.2f}x the whole pandas process")
-    shutil.copy(work / "new0.db", first_db)
+         f"{bare[0] / read:.2f}x the read, {bare[0] / process:.2f}x the whole pandas process")
+    shutil.copy(work / "new0.db", work / "first.db")
+    return first, bare
+
+
+def follow_ups(data: Path, runs: int, work: Path, hds: str, python: str, first: tuple, bare: tuple) -> None:
+    """The changed extract loaded over copies of work/first.db: by `hds load`, and by the load alone."""
     changed = changed_copy(data, work / "changed")
 
     def copy(n):
         for suffix in ("-wal", "-shm"):
             Path(f"{work / f'again{n}.db'}{suffix}").unlink(missing_ok=True)
-        shutil.copy(first_db, work / f"again{n}.db")
+        shutil.copy(work / "first.db", work / f"again{n}.db")
 
     again = median_of(runs, lambda n: [hds, "load", str(work / "changed"), "--db", str(work / f"again{n}.db")], copy)
     line(f"hds load, follow-up ({changed} rows changed)", again,
@@ -146,8 +157,6 @@ def main(data, runs, work, hds):
                            copy)
     line("  the load alone, without the analysts' refresh", again_bare,
          f"{again_bare[0] / bare[0]:.2f}x the first load alone, CPU {again_bare[1] / bare[1]:.2f}x")
-    print(f"after: {machine()}")
-    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
