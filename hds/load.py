@@ -171,7 +171,8 @@ def _pounds_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray
     end = np.where(dot.any(axis=1), dot.argmax(axis=1), length)  # where the whole pounds end
     first = pound.astype(np.int64)  # where their first digit is
     placed = (((end[:, None] - position) % 4 == 0) & (position > first[:, None]) & (position < end[:, None]))
-    commas_ok = ~(comma & ~placed).any(axis=1) & (
+    lead = np.where(comma.any(axis=1), comma.argmax(axis=1) - first, 1)  # digits before the first comma
+    commas_ok = ~(comma & ~placed).any(axis=1) & (lead <= 3) & (
         ~comma.any(axis=1) | (comma.sum(axis=1) == (end - first - 1) // 4))
     keep = inside & ~comma & ~((position == 0) & pound[:, None])
     order = np.argsort(~keep, axis=1, kind="stable")
@@ -210,26 +211,30 @@ def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], da
         allowed = set(column.choices if kind == "choice" else schemes)
         known = np.array([v in allowed for v in distinct.tolist()] + [False])
         return cells, known[codes] | blank
-    if kind == "date":
-        if date_format:
-            from hds.mapping import dates_in_format
-
-            values, ok = dates_in_format(cells, date_format)
-        else:
-            values, ok = _iso_dates(cells)
-        return values, ok | blank
-    if kind == "money":
-        values, ok = _plain_money(cells, MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
-        rest = np.flatnonzero(~ok & ~blank)
-        if len(rest) > 64:  # £ signs and thousands commas, a column (of its distinct amounts) at a time too
-            index, distinct = pd.factorize(cells[rest])
-            pence, read = _pounds_money(np.asarray(distinct, dtype=object),
-                                        MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100)
-            values[rest], ok[rest] = pence[index], read[index]
-        return values, ok | blank
+    if kind in ("date", "money"):  # a few thousand distinct days or amounts among many rows: each read once
+        codes, distinct = pd.factorize(cells)
+        values, ok = _distinct_values(column, np.asarray(distinct, dtype=object), codes, date_format)
+        return values[codes], ok[codes] | blank
     if kind == "nhs_number":
         return cells, _nhs_numbers(cells) | blank
     return cells, np.zeros(n, dtype=bool)  # month: the row check reads each
+
+
+def _distinct_values(column: Column, distinct: np.ndarray, codes: np.ndarray, date_format: str | None):
+    """(values, ok) of the distinct cells of a date or money column (`codes`: each row's distinct cell)."""
+    if column.kind == "date":
+        if date_format:
+            from hds.mapping import dates_in_format
+
+            return dates_in_format(distinct, date_format)
+        return _iso_dates(distinct)
+    limit = MAX_POUNDS.get(column.name, MAX_POUNDS_DEFAULT) * 100
+    values, ok = _plain_money(distinct, limit)
+    rest = ~ok & (distinct != "")
+    if np.count_nonzero(rest[codes]) > 64:  # £ signs and thousands commas, a column at a time too
+        where = np.flatnonzero(rest)
+        values[where], ok[where] = _pounds_money(distinct[where], limit)
+    return values, ok
 
 
 # --- a table ---------------------------------------------------------------------------
@@ -391,20 +396,33 @@ def _check_rows(spec: TableSpec, reading: _Reading, rows: np.ndarray, values: di
 
 def _check_outcomes(reading: _Reading, rows: np.ndarray, values: dict, failed: dict, found: list,
                     n_columns: int) -> None:
+    """An outcome that fits its event: each distinct pair of event and outcome judged once."""
+    import pandas as pd
+
     source, heading = reading.source, reading.heading("outcome")
     event, outcome = values["event"], values["outcome"]
-    skip = failed["event"] | failed["outcome"]
-    for i, (kind, result, bad) in enumerate(zip(event.tolist(), outcome.tolist(), skip.tolist())):
-        if bad or not kind:
-            continue
-        allowed = OUTCOMES.get(kind)
-        if allowed and result not in allowed:
-            shown = f"'{result}'" if result else "blank"
-            found.append((int(rows[i]), 1, n_columns, Problem(
-                source, int(rows[i]), heading, f"{shown} is not an outcome of {kind}; expected one of {', '.join(allowed)}")))
-        elif not allowed and result:
-            found.append((int(rows[i]), 1, n_columns, Problem(
-                source, int(rows[i]), heading, f"'{result}' given, but {kind} has no outcome; leave it blank")))
+    events, kinds = pd.factorize(event)
+    outcomes, results = pd.factorize(outcome)
+    pairs, first = np.unique(events * (len(results) + 1) + outcomes, return_inverse=True)
+    said = []
+    for pair in pairs.tolist():
+        kind, result = kinds[pair // (len(results) + 1)], results[pair % (len(results) + 1)]
+        said.append(_outcome_problem(kind, result))
+    bad = np.array([text is not None for text in said] + [False])[first] & ~(failed["event"] | failed["outcome"])
+    for i in np.flatnonzero(bad).tolist():
+        found.append((int(rows[i]), 1, n_columns, Problem(source, int(rows[i]), heading, said[first[i]])))
+
+
+def _outcome_problem(kind: str, result: str) -> str | None:
+    if not kind:
+        return None
+    allowed = OUTCOMES.get(kind)
+    if allowed and result not in allowed:
+        shown = f"'{result}'" if result else "blank"
+        return f"{shown} is not an outcome of {kind}; expected one of {', '.join(allowed)}"
+    if not allowed and result:
+        return f"'{result}' given, but {kind} has no outcome; leave it blank"
+    return None
 
 
 def _duplicated(key: np.ndarray) -> np.ndarray:
@@ -546,29 +564,21 @@ def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: l
 
 def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:
     """An episode or event must follow a discharge of the extract (or, without one, of the store)."""
-    problems, tables = [], loaded.tables
-    if "discharges" in tables:
-        ids = set(tables["discharges"]["discharge_id"].tolist())
-        where = loaded.sources["discharges"]
-
-        def exists(refs):
-            return refs & ids
-    else:
-        where = "the store"
-
-        def exists(refs):
-            return known(refs) if known else set()
     import pandas as pd
+
+    problems, tables = [], loaded.tables
+    where = loaded.sources["discharges"] if "discharges" in tables else "the store"
 
     for name in ("episodes", "events"):
         if name not in tables:
             continue
-        refs = pd.Series(tables[name]["discharge_id"], dtype=object)
-        wanted = set(refs.unique().tolist()) - {""}
-        missing = wanted - exists(wanted)
-        if not missing:
-            continue
-        unknown = refs.isin(list(missing)).to_numpy()
+        refs = tables[name]["discharge_id"]
+        if "discharges" in tables:  # a column at a time: which references are among the extract's discharges
+            unknown = ~pd.Series(refs, dtype=object).isin(tables["discharges"]["discharge_id"]).to_numpy()
+        else:
+            wanted = set(pd.unique(refs).tolist()) - {""}
+            unknown = pd.Series(refs, dtype=object).isin(list(wanted - (known(wanted) if known else set()))).to_numpy()
+        unknown = unknown & (refs != "")
         for i in np.flatnonzero(unknown).tolist():
             heading = loaded.headings.get(name, {}).get("discharge_id", "discharge_id")
             problems.append(Problem(loaded.source_of(name, i), int(tables[name]["_row"][i]), heading,

@@ -749,6 +749,9 @@ class LoadSummary:
     load_id: int
     changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
     hash: str = ""  # the load's hash in the chain of loads
+    # the discharges whose facts this load changed: their discharge row, an episode or an event of theirs
+    # added, changed or removed (every discharge of a table loaded into an empty store)
+    touched: frozenset[str] = frozenset()
 
 
 REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
@@ -779,7 +782,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
-        changes, before, written = {}, {}, {}
+        changes, before, written, touched = {}, {}, {}, set()
         from concurrent.futures import ThreadPoolExecutor
 
         from hds import chain
@@ -787,14 +790,10 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         with ThreadPoolExecutor(1) as hashing:  # hashing what was written overlaps the next table and indexes
             for spec in CONTRACT:
                 if spec.name in loaded.tables:
-                    changes[spec.name], before[spec.name], written[spec.name] = _replace_table(
+                    changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                         conn, spec, loaded.tables[spec.name], load_id, record, hashing)
-            parts = {name: future.result() for name, future in written.items() if future is not None}
-        staged = [name for name, future in written.items() if future is None]
-        if staged:
-            stored, closed = chain.stored_versions(conn, load_id)
-            parts.update({name: chain.table_digest(stored[name], closed[name]) for name in staged})
-        digest = chain.combine(parts)
+                    touched |= ids
+            digest = chain.combine({name: future.result() for name, future in written.items()})
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -812,7 +811,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
-    return LoadSummary(load_id, changes, entry["hash"])
+    return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
 
 
 def _store_rows(spec, table: Table) -> list[tuple]:
@@ -835,9 +834,10 @@ def _store_rows(spec, table: Table) -> list[tuple]:
 
 def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, hashing):
     """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before; when every row was
-    written into an empty table, the future digest of them, hashed on `hashing` while the indexes
-    are built; else None). With `record`, the discharges whose rows changed go into load_discharges."""
+    (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
+    the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
+    store), hashed on `hashing` while the next table is written or the indexes are built; the
+    discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
     name, key = spec.name, spec.key
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
@@ -850,41 +850,88 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
                                "AND sql IS NOT NULL", [name]).fetchall() if empty else []
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
-        conn.executemany(f"INSERT INTO [{name}] ({names}, _load) VALUES ({marks}, {load_id})", rows)
+        insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
         from hds import chain
 
-        digest = hashing.submit(chain.table_digest, rows, []) if empty else None
+        digest = hashing.submit(chain.table_digest, rows, [])  # what it wrote, in order; it closed nothing
         for _, sql in indexes:
             conn.execute(sql)
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
-        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest
-    conn.execute("DROP TABLE IF EXISTS temp.incoming")
-    conn.execute("DROP TABLE IF EXISTS temp.same")
-    conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")
-    conn.executemany(f"INSERT INTO temp.incoming ({names}) VALUES ({marks})", rows)
-    conn.execute(f"CREATE UNIQUE INDEX temp.incoming_key ON incoming ([{key}])")
+        touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
+    return _replace_versions(conn, spec, rows, load_id, current, record, hashing)
+
+
+def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool,
+                      hashing):
+    """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
+    into a temporary table, each is looked up by its key among the current versions (the table's
+    primary key), and only what differs is written: the versions closed (changed or removed) and the
+    new ones (changed or added), in the extract's order."""
+    name, key = spec.name, spec.key
+    names = ", ".join(f"[{f}]" for f in spec.fields + ["_extra"])
+    for temp in ("incoming", "matched", "closing"):
+        conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
+    conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
+    insert_rows(conn, f"INSERT INTO temp.incoming ({names}) VALUES ", f"({', '.join('?' * (len(spec.fields) + 1))})",
+                [row[:-1] for row in rows])
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
-    conn.execute(f"CREATE TEMP TABLE same AS SELECT i.[{key}] AS k FROM temp.incoming i JOIN [{name}] c "
-                 f"ON c.[{key}] = i.[{key}] AND c._until_load IS NULL AND {equal}")
-    conn.execute("CREATE UNIQUE INDEX temp.same_key ON same (k)")
-    unchanged = conn.execute("SELECT COUNT(*) FROM temp.same").fetchone()[0]
-    kept = conn.execute(f"SELECT COUNT(*) FROM temp.incoming i JOIN [{name}] c ON c.[{key}] = i.[{key}] "
-                        "AND c._until_load IS NULL").fetchone()[0]
-    if record and "discharge_id" in spec.fields:
-        not_same = f"[{key}] NOT IN (SELECT k FROM temp.same)"
-        for versions in (f"[{name}] WHERE _until_load IS NULL AND {not_same}",  # the ones this load closes
-                         f"temp.incoming WHERE {not_same}"):  # and the ones it writes
-            conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM {versions}")
-    conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE _until_load IS NULL "
-                 f"AND [{key}] NOT IN (SELECT k FROM temp.same)", [load_id])
-    conn.execute(f"INSERT INTO [{name}] ({names}, _load) SELECT {names}, {load_id} FROM temp.incoming "
-                 f"WHERE [{key}] NOT IN (SELECT k FROM temp.same)")
-    conn.execute("DROP TABLE temp.incoming")
-    conn.execute("DROP TABLE temp.same")
+    # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
+    conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
+                 f"c.rowid IS NOT NULL AND {equal} AS same FROM temp.incoming i LEFT JOIN [{name}] c "
+                 f"ON c.[{key}] = i.[{key}] AND +c._until_load IS NULL")
+    kept, unchanged = conn.execute("SELECT COUNT(current), COALESCE(SUM(same), 0) FROM temp.matched").fetchone()
+    conn.execute("CREATE TEMP TABLE closing (id INTEGER PRIMARY KEY)")
+    conn.execute("INSERT INTO temp.closing SELECT current FROM temp.matched WHERE current IS NOT NULL AND NOT same")
+    if current > kept:  # removed: current versions no incoming row matched
+        conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
+                     "AND c.rowid NOT IN (SELECT current FROM temp.matched WHERE current IS NOT NULL)")
+    new = [rows[r - 1] for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same ORDER BY incoming")]
+    closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
+                                            f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
+    touched = _touched(conn, spec, new, load_id, record)
+    conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE rowid IN (SELECT id FROM temp.closing)", [load_id])
+    fields = ", ".join(f"[{f}]" for f in spec.fields + ["_extra", "_row"])
+    conn.executemany(f"INSERT INTO [{name}] ({fields}, _load) VALUES ({', '.join('?' * (len(spec.fields) + 2))}, "
+                     f"{load_id})", new)
+    for temp in ("incoming", "matched", "closing"):
+        conn.execute(f"DROP TABLE temp.{temp}")
+    from hds import chain
+
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, None)
+             "unchanged": unchanged}, current, hashing.submit(chain.table_digest, new, closed), touched)
+
+
+def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, record: bool) -> set[str]:
+    """The discharges of the versions a load closes (temp.closing) and of those it writes (`new`);
+    with `record`, kept in load_discharges."""
+    if "discharge_id" not in spec.fields:
+        return set()
+    at = spec.fields.index("discharge_id")
+    touched = {r[0] for r in conn.execute(f"SELECT discharge_id FROM [{spec.name}] WHERE rowid IN "
+                                          "(SELECT id FROM temp.closing)")} | {row[at] for row in new}
+    if record:
+        conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
+    return touched
+
+
+BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: list[tuple]) -> None:
+    """`head` (INSERT ... VALUES) with the `values` of each row (one tuple each), in order, BATCH rows a
+    statement."""
+    import itertools
+
+    whole = len(rows) - len(rows) % BATCH
+    if whole:
+        flat = itertools.chain.from_iterable
+        conn.executemany(head + ", ".join([values] * BATCH),
+                         (tuple(flat(rows[start:start + BATCH])) for start in range(0, whole, BATCH)))
+    if whole < len(rows):
+        conn.executemany(head + values, rows[whole:])
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:

@@ -75,8 +75,9 @@ def test_pounds_as_people_write_them_are_read_a_column_at_a_time():
     texts = [f"£{p * 7919 % 10 ** 7 // 100:,}.{p % 100:02d}" for p in range(100)] + ["£1,000", "12,345.60"]
     ok = agree(SPEC["episodes"].column("weekly_cost"), texts)
     assert ok.all()
-    cells = np.array(texts + ["£1,00.00", "1,2345", "£ 12"], dtype=object)
-    assert _fast_column(SPEC["episodes"].column("weekly_cost"), cells, SCHEMES)[1][-3:].tolist() == [False] * 3
+    wrong = ["£1,00.00", "1,2345", "£ 12", "1234,567", "0000,000"]  # the row check refuses each, and says why
+    cells = np.array(texts + wrong, dtype=object)
+    assert _fast_column(SPEC["episodes"].column("weekly_cost"), cells, SCHEMES)[1][-5:].tolist() == [False] * 5
 
 
 @settings(max_examples=100, deadline=None)

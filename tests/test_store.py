@@ -196,3 +196,34 @@ def test_a_store_with_a_migration_this_hds_does_not_know_is_refused(tmp_path):
     assert result.exit_code == 1
     assert ("was written by a newer version of hds (its migration hds-ledger from_the_future is unknown to this "
             "version); upgrade hds to use it") in result.output
+
+
+def test_a_load_says_which_discharges_it_touched(tmp_path):
+    """A follow-up load names the discharges whose facts it changed (their row, an episode or an event
+    added, changed or removed) and writes nothing for the rest; a first load names every discharge."""
+    from claims.commands.session import load as load_into
+
+    def folder(name, **files):
+        path = tmp_path / name
+        path.mkdir()
+        for table, text in files.items():
+            (path / f"{table}.csv").write_text(text)
+        return path
+
+    db = tmp_path / "hds.db"
+    three = DISCHARGES + "D3,P3,2020-10-07\n"
+    _, first = load_into(folder("one", discharges=three, episodes=EPISODES), db)
+    assert first.touched == {"D1", "D2", "D3"}
+    _, same = load_into(folder("same", discharges=three, episodes=EPISODES), db)
+    assert same.touched == frozenset() and same.changes["episodes"]["unchanged"] == 2
+    changed = EPISODES.replace("E2,D2,home_care,2020-10-06,,350,OCC\n", "E2,D2,home_care,2020-10-06,,351,OCC\n")
+    _, later = load_into(folder("two", discharges=DISCHARGES, episodes=changed,
+                                events="event_id,discharge_id,event,date,outcome\nV1,D1,death,2020-10-20,\n"), db)
+    assert later.touched == {"D1", "D2", "D3"}  # D1 an event added, D2 an episode changed, D3 removed
+    assert later.changes["discharges"] == {"added": 0, "changed": 0, "removed": 1, "unchanged": 2}
+    store = open_store(db)
+    versions = store.execute("SELECT episode_id, _load, _until_load FROM episodes ORDER BY episode_id, _load").fetchall()
+    assert versions == [("E1", 1, None), ("E2", 1, 3), ("E2", 3, None)]  # E1 kept as it was, not written again
+    from hds import chain
+
+    assert chain.load_problems(store.conn) == []
