@@ -838,7 +838,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
     store), hashed on `hashing` while the next table is written or the indexes are built; the
     discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
-    name, key = spec.name, spec.key
+    name = spec.name
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
     marks = ", ".join("?" * len(fields))
