@@ -13,7 +13,7 @@ from __future__ import annotations
 from hds import chain
 from hds.contract import CONTRACT
 from hds.migrating import load_sqlite_utils
-from hds.store import _latest_day_sql, pounds_sql
+from hds.store import _latest_day_sql, pounds_sql, replace_views
 
 Migrations = load_sqlite_utils().Migrations
 
@@ -124,9 +124,7 @@ def money_views() -> dict[str, str]:
 @migrations()
 def data_money_as_numbers(db) -> None:
     """The views give money as numbers in pounds (they gave exact text, which sorted and summed as text)."""
-    for name, sql in money_views().items():
-        db.conn.execute(f"DROP VIEW IF EXISTS [{name}]")
-        db.conn.execute(sql)
+    replace_views(db.conn, money_views())
 
 
 @migrations()

@@ -61,6 +61,13 @@ def pounds_sql(column: str) -> str:
     return f"ROUND({column} / 100.0, 2)"
 
 
+def replace_views(conn: sqlite3.Connection, views: dict[str, str]) -> None:
+    """Drop each named view and create it again from its SQL (a migration that changes views only)."""
+    for name, sql in views.items():
+        conn.execute(f"DROP VIEW IF EXISTS [{name}]")
+        conn.execute(sql)
+
+
 @dataclass(frozen=True)
 class Schema:
     """One sqlite-utils migration set kept in the store, known without importing it (sqlite-utils

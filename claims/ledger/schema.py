@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from claims.ledger.store import HEADER_FIELDS, INVOICE_TABLES, LEDGER_TABLES, LINE_COLUMNS, PROTECTED, triggers
 from hds.migrating import load_sqlite_utils
-from hds.store import pounds_sql
+from hds.store import pounds_sql, replace_views
 
 Migrations = load_sqlite_utils().Migrations
 
@@ -90,9 +90,7 @@ def money_views() -> dict[str, str]:
 @migrations()
 def ledger_money_as_numbers(db) -> None:
     """The ledger's views give money as numbers in pounds (they gave exact text)."""
-    for name, sql in money_views().items():
-        db.conn.execute(f"DROP VIEW IF EXISTS [{name}]")
-        db.conn.execute(sql)
+    replace_views(db.conn, money_views())
 
 
 @migrations()
