@@ -207,11 +207,12 @@ def config_beside(db: Path):
     return beside(db)
 
 
-def ledger_warnings(store, db: Path) -> tuple[str, ...]:
-    """The reports' quick look at the ledger, printed as a warning; the warnings, for the report's top."""
+def ledger_warnings(store, db: Path, config=None) -> tuple[str, ...]:
+    """The reports' quick look at the ledger, printed as a warning; the warnings, for the report's top.
+    `config`: the command's hds.toml, when it has read it already."""
     from claims.commands.session import ledger_problems
 
-    problems = ledger_problems(store, db)
+    problems = ledger_problems(store, db, config)
     for text in problems:
         warn(text)
     return problems
@@ -497,8 +498,9 @@ def submit(month, skip_months, accepts, reasons, acknowledgements, dry_run, db, 
         warn(text)
     for line in submitted_lines(done, month):
         click.echo(line)
-    if anchor_failure(done, month):
-        raise HdsError(anchor_failure(done, month))
+    failure = anchor_failure(done, month)
+    if failure:
+        raise HdsError(failure)
 
 
 def _acknowledgements(accepts, reasons, path) -> dict[str, str]:
@@ -584,9 +586,10 @@ def reconcile(month, fmt, as_csv, as_json, out, db):
     from claims.reconcile import reconcile as build_reconciliation
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
+    config = config_beside(db)
     with reading_store(db) as r:
-        ledger_warnings(r.store, db)
-        rec = build_reconciliation(r.store, month, config_beside(db))
+        ledger_warnings(r.store, db, config)
+        rec = build_reconciliation(r.store, month, config)
     deliver(views.reconciliation_report(rec), fmt, out)
 
 
@@ -607,9 +610,10 @@ def recharge(month, fmt, as_csv, as_json, out, db, rules_dir):
     from claims.recharge import recharge as build_recharge
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
+    config = config_beside(db)
     with reading_store(db) as r:
-        ledger_warnings(r.store, db)
-        rc = build_recharge(r.store, library(rules_dir), month, config_beside(db))
+        ledger_warnings(r.store, db, config)
+        rc = build_recharge(r.store, library(rules_dir), month, config)
     deliver(views.recharge_report(rc), fmt, out)
 
 
@@ -710,7 +714,7 @@ def status(fmt, as_json, out, db, rules_dir):
     fmt = chosen_format(fmt, out, False, as_json, ("table", "json"))
     config, on = config_beside(db), timetable.today()
     with reading_store(db) as r:
-        warnings = ledger_warnings(r.store, db)
+        warnings = ledger_warnings(r.store, db, config)
         ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
         ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
@@ -752,9 +756,9 @@ def report(first, last, out, db, data, as_of, rules_dir):
 
     with reading(db, data, as_of, rules_dir) as r:
         if r.store is not None:
-            warnings = ledger_warnings(r.store, db)
+            warnings = ledger_warnings(r.store, db, config)
         ov = overview(r.source, library(rules_dir), first, last, r.store, config if r.store is not None else None)
-        memo = memorandum(r.source, library(rules_dir), year_of(last), config_beside(db),
+        memo = memorandum(r.source, library(rules_dir), year_of(last), config if data is None else config_beside(db),
                           r.store if as_of is None else None)
         forecast = for_report(r.source, library(rules_dir), last)
     where = f"store {db}, load {ov.load_id}" if data is None else f"files {data}"

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -156,10 +156,11 @@ def load_config(path: Path | str = "hds.toml") -> Config:
         raise HdsError(f"{path}: [reconcile] shortfall_split = \"fixed\" needs council_share, the council's part of a "
                        "shortfall between 0 and 1, e.g. council_share = \"0.6\"")
     council, ccg = _partners(partners, path)
-    return replace(Config(council, ccg, str(partners.get("council_name", "")), str(partners.get("ccg_name", "")), split,
-                          share, _anchor(path, data.get("ledger", {}).get("anchor")), dict(data.get("checks", {})),
-                          path), notices_template=_template(path, data.get("notices", {}).get("template")),
-                   input=parse_input(data.get("input", {}), str(path)), **_paperwork(path, data))
+    return Config(council=council, ccg=ccg, council_name=str(partners.get("council_name", "")),
+                  ccg_name=str(partners.get("ccg_name", "")), shortfall_split=split, council_share=share,
+                  anchor=_anchor(path, data.get("ledger", {}).get("anchor")), checks=dict(data.get("checks", {})),
+                  path=path, notices_template=_template(path, data.get("notices", {}).get("template")),
+                  input=parse_input(data.get("input", {}), str(path)), **_paperwork(path, data))
 
 
 def _paperwork(path: Path, data: dict) -> dict:

@@ -8,11 +8,22 @@ from pathlib import Path
 from hds.errors import HdsError
 
 
-def write_private(path: Path, data: bytes) -> None:
-    """Write `data` to `path`, created or truncated owner-only; a symbolic link is refused."""
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+def name_matches(name: str, glob: str) -> bool:
+    """Whether a file or sheet `name` matches a glob of hds.toml's [input] (whatever its case; the glob
+    without surrounding spaces): the one rule for reading a mapped table and for naming a row's file."""
+    import fnmatch
+
+    return fnmatch.fnmatchcase(name.casefold(), glob.strip().casefold())
+
+
+def write_private(path: Path, data: bytes, exists: str | None = None) -> None:
+    """Write `data` to `path`, created or truncated owner-only; a symbolic link is refused. With
+    `exists` (the message to give), a file already there is refused rather than replaced."""
+    flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | (os.O_EXCL if exists else os.O_TRUNC)
     try:
         descriptor = os.open(path, flags, 0o600)
+    except FileExistsError:
+        raise HdsError(exists) from None
     except OSError as exc:
         if Path(path).is_symlink():
             raise HdsError(f"{path} is a symbolic link; hds does not write through links: give the real file's "

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import fnmatch
 import hashlib
 import io
 import itertools
@@ -146,7 +145,9 @@ def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
 
 def _mapped_table(name: str, files: dict[str, str], problems: list[Problem]) -> str | None:
     """The table whose mapped glob matches the file `name` (any case); a file two globs match is a problem."""
-    tables = [t for t, glob in files.items() if fnmatch.fnmatchcase(name.casefold(), glob.strip().casefold())]
+    from hds.files import name_matches
+
+    tables = [t for t, glob in files.items() if name_matches(name, glob)]
     if len(tables) > 1:
         problems.append(Problem(name, None, None, f"the file of {_and(f'[input.{t}]' for t in tables)} in hds.toml "
                                                   "(their file globs both match it); make each glob match one table"))

@@ -296,21 +296,11 @@ def start(source: Path | str, target: Path | str, force: bool = False, schemes: 
     guesses = [guess_table(spec.name, by_table[spec.name], [names[k] for k in chosen[spec.name]], workbook, schemes)
                for spec in CONTRACT if spec.name in by_table]
     started = Started(target, guesses, unused, _organisations(guesses, by_table), schemes)
-    _write_private(target, render(started, source, schemes), force)
+    from hds.files import write_private
+
+    refused = None if force else f"{target} already exists; hds init never overwrites it (use --force to replace it)"
+    write_private(Path(target), render(started, source, schemes).encode("utf-8"), exists=refused)
     return started
-
-
-def _write_private(path: Path, text: str, force: bool) -> None:
-    """Write `text` readable by its owner only; without `force`, never over a file that appeared meanwhile."""
-    flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if force else os.O_EXCL)
-    try:
-        handle = os.open(path, flags, 0o600)
-    except FileExistsError:
-        raise HdsError(f"{path} already exists; hds init never overwrites it (use --force to replace it)") from None
-    except OSError as exc:
-        raise HdsError(f"{path}: cannot be written ({exc.strerror or exc})") from None
-    with os.fdopen(handle, "w", encoding="utf-8") as out:
-        out.write(text)
 
 
 # --- writing hds.toml ---------------------------------------------------------------------------

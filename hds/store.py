@@ -697,9 +697,9 @@ def source_file(files: dict[str, str], table: str, mapped: str | None = None,
     if own in files:
         return own, files[own]
     if mapped:
-        import fnmatch
+        from hds.files import name_matches
 
-        matched = [(n, d) for n, d in files.items() if fnmatch.fnmatchcase(n.casefold(), mapped.strip().casefold())]
+        matched = [(n, d) for n, d in files.items() if name_matches(n, mapped)]
         if matched:
             return " or ".join(n for n, _ in matched), ", ".join(d for _, d in matched)
         for name, digest in files.items():
@@ -901,8 +901,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     touched = _touched(conn, spec, new, load_id, record)
     conn.execute(f"UPDATE [{name}] SET _until_load = ? WHERE rowid IN (SELECT id FROM temp.closing)", [load_id])
     fields = ", ".join(f"[{f}]" for f in spec.fields + ["_extra", "_row"])
-    conn.executemany(f"INSERT INTO [{name}] ({fields}, _load) VALUES ({', '.join('?' * (len(spec.fields) + 2))}, "
-                     f"{load_id})", new)
+    insert_rows(conn, f"INSERT INTO [{name}] ({fields}, _load) VALUES ",
+                f"({', '.join('?' * (len(spec.fields) + 2))}, {load_id})", new)
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
     from hds import chain

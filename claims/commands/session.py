@@ -147,11 +147,12 @@ def config_beside(db: Path):
     return load_config(db.parent / "hds.toml")
 
 
-def ledger_problems(store, db: Path) -> tuple[str, ...]:
-    """The reports' quick look at the ledger: one warning when it fails verification, else none."""
+def ledger_problems(store, db: Path, config=None) -> tuple[str, ...]:
+    """The reports' quick look at the ledger: one warning when it fails verification, else none.
+    `config`: the hds.toml the command already read (else it is read here, for its anchor)."""
     from claims.ledger import anchor_path, verify
 
-    problems = verify(store, anchor_path(db, config_beside(db).anchor), full=False)
+    problems = verify(store, anchor_path(db, (config or config_beside(db)).anchor), full=False)
     if problems:
         return (f"the ledger fails verification ({len(problems)} problem(s), e.g. {problems[0]}); "
                 "run 'hds verify' before relying on this report",)
