@@ -19,16 +19,26 @@ def rows_hash(rows: list[tuple]) -> str:
     return hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()
 
 
+def chain_link(previous: str, values) -> str:
+    """A line's hash: the previous link, then the line's values (the chain of a submission or an invoice)."""
+    return hashlib.sha256((previous + json.dumps(list(values))).encode()).hexdigest()
+
+
+def closing_hash(values, last_link: str) -> str:
+    """A header's hash: its values, then the last line's link, which closes the chain."""
+    return hashlib.sha256((json.dumps(list(values)) + last_link).encode()).hexdigest()
+
+
 def line_hash(previous: str, row) -> str:
     """`row`: (submission_id, line_no, *LINE_FIELDS, current), as a tuple or a stored row's dict."""
     if isinstance(row, dict):
         row = [row[f] for f in ["submission_id", "line_no", *LINE_FIELDS, "current"]]
-    return hashlib.sha256((previous + json.dumps(list(row))).encode()).hexdigest()
+    return chain_link(previous, row)
 
 
 def header_hash(header: dict, last_line_hash: str) -> str:
     fields = HEADER_FIELDS_V2 if header.get("hash_version") == 2 else HEADER_FIELDS
-    return hashlib.sha256((json.dumps([header[f] for f in fields]) + last_line_hash).encode()).hexdigest()
+    return closing_hash([header[f] for f in fields], last_line_hash)
 
 
 FINGERPRINT_FIELDS = ["id", "month", "load_id", "load_hash", "rulebook_version", "rules_hash", "prev_hash",

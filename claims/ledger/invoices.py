@@ -8,11 +8,10 @@ issued invoice's hash is also appended to the anchor file, beside the submission
 
 from __future__ import annotations
 
-import hashlib
-import json
 from pathlib import Path
 from typing import Callable
 
+from claims.ledger.hashing import chain_link, closing_hash
 from hds.chain import GENESIS
 from hds.errors import HdsError
 from hds.money import pounds
@@ -56,12 +55,8 @@ def invoiced_by_month(store: Store) -> dict[str, int]:
         "FROM invoice_lines l JOIN invoices i ON i.id = l.invoice_id GROUP BY l.for_month ORDER BY l.for_month"))
 
 
-def _line_hash(previous: str, row: tuple) -> str:
-    return hashlib.sha256((previous + json.dumps(list(row))).encode()).hexdigest()
-
-
 def _header_hash(header: dict, last: str) -> str:
-    return hashlib.sha256((json.dumps([header[f] for f in HEADER]) + last).encode()).hexdigest()
+    return closing_hash([header[f] for f in HEADER], last)
 
 
 def issue(store: Store, month: str, prefix: str, build: Callable[[], dict], anchor: Path | None = None) -> dict:
@@ -89,7 +84,7 @@ def issue(store: Store, month: str, prefix: str, build: Callable[[], dict], anch
         rows, chain = [], header["prev_hash"]
         for line_no, line in enumerate(built["lines"], start=1):
             row = (number, line_no, *line)
-            chain = _line_hash(chain, row)
+            chain = chain_link(chain, row)
             rows.append(row + (chain,))
         header["hash"] = _header_hash(header, chain)
         store.execute(f"INSERT INTO invoices ({', '.join(header)}) VALUES ({', '.join('?' * len(header))})",
@@ -180,7 +175,7 @@ def _line_problems(store: Store, header: dict, name: str) -> list[str]:
         if row["line_no"] != expected:
             problems.append(f"{name}: line {expected} is missing")
             break
-        link = _line_hash(link, tuple(row[f] for f in LINE))
+        link = chain_link(link, [row[f] for f in LINE])
         if link != row["line_hash"]:
             problems.append(f"{name} line {expected}: its contents were changed after issue (amount now "
                             f"{pounds(row['amount_pence'])})")
