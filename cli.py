@@ -718,9 +718,10 @@ def status(fmt, as_json, out, db, rules_dir):
         ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
         ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
-    steps = report.next_steps(ov, warnings, reminders=report.deadline_reminders(ov, config, on),
+    due_now = report.deadline_reminders(ov, config, on)
+    steps = report.next_steps(ov, warnings, reminders=due_now,
                               partners_named=config.has_partners)
-    deliver(report.status_report(ov, config, steps, report.load_note(load), on, ending), fmt, out)
+    deliver(report.status_report(ov, config, steps, report.load_note(load), due_now, ending), fmt, out)
 
 
 @main.command()

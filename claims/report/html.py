@@ -22,7 +22,7 @@ from hds.dates import MONTH_NAMES
 from hds.errors import HdsError
 from hds.facts import FUNDER_NAMES as FUNDERS
 from hds.money import format_pounds
-from claims.report.labels import when_text
+from claims.report.labels import partner_text, when_text
 
 __all__ = ["MonthFigures", "ReportData", "render_report"]
 
@@ -691,13 +691,10 @@ def _count_cell(count: int) -> str:
 
 
 def _partner(code: str, name: str, role: str) -> str:
-    """'Kent County Council (KCC)' with the code muted; without a name, 'the council KCC'; without
-    a code (hds.toml names no partners), the role alone."""
-    if not code:
-        return _e(name or f"the {role}")
-    if name and name != code:
+    """labels.partner_text, with the code muted: 'Kent County Council <span>(KCC)</span>'."""
+    if code and name and name != code:
         return f'{_e(name)} <span class="code">({_e(code)})</span>'
-    return f'the {_e(role)} {_e(code)}'
+    return _e(partner_text(code, name, role))
 
 
 def _swatch(colour: str) -> str:

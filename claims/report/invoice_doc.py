@@ -71,14 +71,12 @@ def invoice_table(inv: Invoice) -> str:
 
 
 def invoice_report(inv: Invoice) -> Report:
-    """`hds invoice`: the table, JSON, and the one-page workbook or PDF."""
-    from claims.report.formats import to_json
-
+    """`hds invoice`: the table, JSON (its `data`), and the one-page workbook or PDF."""
     rows = tuple({"description": line.description, "claim_month": line.for_month, "amount": pounds(line.pence)}
                  for line in inv.lines)
     return Report(heading(inv)[0], ("description", "claim_month", "amount"), rows, (total_sentence(inv),),
                   invoice_json(inv), sheet="Invoice", heading=" ".join(heading(inv)[:1]),
-                  render={"table": lambda: invoice_table(inv), "json": lambda: to_json(invoice_json(inv)),
+                  render={"table": lambda: invoice_table(inv),
                           "xlsx": lambda: invoice_xlsx(inv), "pdf": lambda: invoice_pdf(inv)})
 
 

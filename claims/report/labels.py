@@ -33,7 +33,10 @@ def month_text(month: str) -> str:
 
 def partner_text(code: str, name: str = "", role: str = "") -> str:
     """A partner as people know it: 'Kent County Council (KCC)' when hds.toml names it, else its
-    role and code ('the council KCC'); never the code twice ('KCC (KCC)')."""
+    role and code ('the council KCC'); never the code twice ('KCC (KCC)'). Without a code (hds.toml
+    names no partners), its name or role alone."""
+    if not code:
+        return name or (f"the {role}" if role else "")
     if name and name != code:
         return f"{name} ({code})"
     return f"the {role} {code}" if role else code

@@ -87,12 +87,10 @@ def memorandum_sheet(memo: Memorandum):
 def memorandum_report(memo: Memorandum) -> Report:
     """`hds memorandum --year YYYY`."""
     from claims.report.excel import table_workbook_bytes
-    from claims.report.formats import to_json
 
     return Report(title(memo), ("service_line", "new_cost", "organisation", "individual"),
                   tuple(_label(r) for r in memo.rows), (basis(memo),), memorandum_json(memo), sheet="Memorandum",
-                  render={"table": lambda: memorandum_table(memo), "json": lambda: to_json(memorandum_json(memo)),
-                          "xlsx": lambda: table_workbook_bytes([memorandum_sheet(memo)])})
+                  render={"table": lambda: memorandum_table(memo), "xlsx": lambda: table_workbook_bytes([memorandum_sheet(memo)])})
 
 
 def month_column(rows: tuple[MemoRow, ...], month: str) -> Report:

@@ -110,10 +110,10 @@ def ending_text(ending) -> str:
             f"{ending.people} {'person' if ending.people == 1 else 'people'}; hds upcoming --as-of {iso(ending.as_of)} --days {ending.days} lists them")
 
 
-def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None, ending=None) -> str:
+def status_text(ov: Overview, config, steps: list[str], load_note: str, due_now: list[str] = (), ending=None) -> str:
     """The months' claims, then what fell to the partners and the recharge, then the timetable, each
     table narrow enough for an 80-column terminal; then the totals and the next steps. A month due to
-    the CCG within three working days of `on` comes first."""
+    the CCG within three working days (`due_now`, from deadline_reminders) comes first."""
     rows = status_rows(ov, config)
     claims = table([
         Shown("Month", [r["month"] for r in rows]),
@@ -130,7 +130,6 @@ def status_text(ov: Overview, config, steps: list[str], load_note: str, on=None,
         Shown("Recharge", [_recharge_text(r["recharge"]) for r in shared]),
         Shown("Amount", [format_pounds(r["recharge"]["amount"]) if r["recharge"] else "" for r in shared], "right"),
     ], terminal_width())
-    due_now = deadline_reminders(ov, config, on) if on is not None else []
     lines = [f"Due: {text}" for text in due_now] + ([""] if due_now else [])
     lines += [f"Month-end status, {ov.first} to {ov.last}", load_note, "", claims, "", totals_line(ov), ""]
     if shared:
@@ -241,9 +240,12 @@ def load_note(load: dict) -> str:
     return f"Latest load: {load['id']} ({when_text(load['loaded_at'])}, {load['source']})"
 
 
-def status_report(ov: Overview, config, steps: list[str], load_note: str, on=None, ending=None) -> Report:
-    """`hds status`: the month-end checklist."""
+def status_report(ov: Overview, config, steps: list[str], load_note: str, due_now: list[str] = (),
+                  ending=None) -> Report:
+    """`hds status`: the month-end checklist (the JSON made only when it is asked for)."""
+    from claims.report.formats import to_json
+
     return Report(f"Month-end status, {ov.first} to {ov.last}", ("month", "claim", "state", "submitted", "received", "payment", "recharge",
                                                               "to_partners"),
-                  data=status_json(ov, config, steps, ending),
-                  render={"table": lambda: status_text(ov, config, steps, load_note, on, ending)})
+                  render={"table": lambda: status_text(ov, config, steps, load_note, due_now, ending),
+                          "json": lambda: to_json(status_json(ov, config, steps, ending))})
