@@ -420,8 +420,7 @@ def _months(first, last, fmt, as_csv, as_json, out, db, data, as_of, rules_dir):
 def _claim_pack(result) -> bytes:
     from claims.report.pack import claim_pack_bytes
 
-    return claim_pack_bytes(result.claim, result.config, result.reconciliation, result.recharge, result.findings,
-                            result.warnings, result.invoice, result.memorandum, result.fingerprint)
+    return claim_pack_bytes(result)
 
 
 @main.command()

@@ -41,14 +41,15 @@ def findings(found) -> Report | None:
          "acknowledged": f.acknowledged} for f in found))
 
 
-def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
-               memorandum: tuple = (), fingerprint: str | None = None) -> excel.ClaimPack:
-    """The pack's values; `invoice` (claims.invoice.Invoice) and the month's `memorandum` rows
-    (claims.memorandum.MemoRow) become its Invoice and Memorandum sheets; `fingerprint` is the
-    figures' fingerprint (claims.ledger.hashing.figures_fingerprint)."""
+def claim_pack(result) -> excel.ClaimPack:
+    """The pack's values from what `hds claim -o pack.xlsx` assembled (claims.commands.month_end.MonthClaim):
+    its invoice and the month's memorandum rows become the Invoice and Memorandum sheets, its
+    fingerprint the figures' fingerprint on page 1."""
     from claims.report.invoice_doc import pack_report
     from claims.report.memorandum_doc import month_column
 
+    claim, config, warnings = result.claim, result.config, result.warnings
+    rec, rc, invoice, memorandum = result.reconciliation, result.recharge, result.invoice, result.memorandum
     submission = None
     header = claim.submission or claim.carrier
     if claim.carried_in:
@@ -63,14 +64,13 @@ def claim_pack(claim, config, rec=None, rc=None, found=None, warnings: tuple[str
         excel.Partner(config.council or "", config.council_label), excel.Partner(config.ccg or "", config.ccg_label),
         now_utc(), claim.load_id, claim.rulebook_version, submission, _lines(claim.lines), _lines(claim.adjustments),
         None if rec is None else views.reconciliation_report(rec), None if rc is None else views.recharge_report(rc),
-        findings(found), tuple(warnings), None if invoice is None else pack_report(invoice),
-        month_column(memorandum, claim.month) if memorandum else None, fingerprint)
+        findings(result.findings), tuple(warnings), None if invoice is None else pack_report(invoice),
+        month_column(memorandum, claim.month) if memorandum else None, result.fingerprint)
 
 
-def claim_pack_bytes(claim, config, rec=None, rc=None, found=None, warnings: tuple[str, ...] = (), invoice=None,
-                     memorandum: tuple = (), fingerprint: str | None = None) -> bytes:
-    return excel.claim_pack_bytes(claim_pack(claim, config, rec, rc, found, warnings, invoice, memorandum,
-                                             fingerprint))
+def claim_pack_bytes(result) -> bytes:
+    """The month-end pack's workbook, from a ``MonthClaim``."""
+    return excel.claim_pack_bytes(claim_pack(result))
 
 
 def sheet(title: str, records: list[dict], keys: list[str], heading: str = "", total: bool = False) -> excel.Sheet:
