@@ -64,7 +64,7 @@ def invoice_table(inv: Invoice) -> str:
     from claims.report.text import Shown, table, terminal_width
 
     return "\n".join(heading(inv) + ["", table([
-        Shown("Description", [line.description for line in inv.lines], wrap=True),
+        Shown("Description", [line.description for line in inv.lines]),
         Shown("For month", [line.for_month for line in inv.lines]),
         Shown("Amount", [format_pounds(line.pence) for line in inv.lines], "right")], terminal_width()),
         "", total_sentence(inv)])

@@ -51,7 +51,6 @@ class Shown:
     heading: str
     values: list  # plain values; money already as text (hds.money.format_pounds)
     align: str = "left"  # or "right": numbers and money, never wrapped
-    wrap: bool = True  # kept for callers; every text column wraps when the table is too wide
     width: int = field(default=0, init=False)
 
     def natural(self) -> int:

@@ -36,7 +36,7 @@ def to_table(records: list[dict], columns: list[str]) -> str:
         return format_pounds(int(Decimal(value) * 100)) if isinstance(value, (Decimal, Pounds)) else value
 
     return table([Shown(fields.heading(c), [shown(r[c]) for r in records],
-                         "right" if fields.kind(c) in ("money", "int") else "left", wrap=c in ("reason", "item"))
+                         "right" if fields.kind(c) in ("money", "int") else "left")
                   for c in columns], terminal_width())
 
 
@@ -253,7 +253,7 @@ def coverage_table(result: dict, month: str) -> str:
                     Shown("Days", [f"{r['days']:,}" for r in rules], "right"),
                     Shown("Amount", [pence(r["amount"]) for r in rules], "right")], terminal_width()), "",
              table([Shown("Paragraph", [p["paragraph"] for p in paragraphs]),
-                    Shown("Rules citing it", [", ".join(p["rules"]) for p in paragraphs], wrap=True),
+                    Shown("Rules citing it", [", ".join(p["rules"]) for p in paragraphs]),
                     Shown("Days", [f"{p['days']:,}" for p in paragraphs], "right"),
                     Shown("Amount", [pence(p["amount"]) for p in paragraphs], "right")], terminal_width()), ""]
     if result["unused"]:
