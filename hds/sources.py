@@ -25,10 +25,12 @@ import zipfile
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas is imported where a table is parsed: reading a small file (read_records) needs none
+    import pandas as pd
 
 from hds.errors import HdsError, Problem
 
@@ -387,6 +389,8 @@ def _parse_csv_fast(utf8: bytes, first: list[str] | None,
     """
     if first is None:
         return None, None
+    import pandas as pd
+
     width = max(len(first), 1)
     for _ in range(5):  # each retry widens to the longest row seen so far
         try:
@@ -1014,6 +1018,8 @@ def _report_unnamed(header: list[str], filled: list[np.ndarray], problems: _Prob
 
 def _frame(columns: list[np.ndarray], header: list[str], used: np.ndarray, data_rows: int) -> pd.DataFrame:
     """The data rows (`used`) of the first column of each header name."""
+    import pandas as pd
+
     chosen = {}
     for j, name in enumerate(header):
         if name and name not in chosen:
@@ -1045,6 +1051,8 @@ def _scan_cells(column: np.ndarray, j: int, header: list[str], pattern: re.Patte
 
 
 def _empty_table(table: str, source: str) -> RawTable:
+    import pandas as pd
+
     return RawTable(table, source, [], pd.DataFrame(index=pd.RangeIndex(0), dtype=object),
                     np.zeros(0, dtype=np.int64), 0, [])
 

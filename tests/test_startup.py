@@ -31,3 +31,13 @@ def test_small_commands_import_no_pandas_matplotlib_or_dask(tmp_path, october_st
     db = copy_store(october_store, tmp_path / "hds.db")
     code, heavy = imported(*args, *(("--db", db) if args[0] != "--version" else ()))
     assert code in (0, None) and heavy == []
+
+
+def test_submitting_with_an_acknowledgements_file_imports_no_pandas(tmp_path, october_store):
+    """Reading a small CSV of acknowledgements needs the csv module, not the load's table parser."""
+    db = copy_store(october_store, tmp_path / "hds.db")
+    acknowledged = tmp_path / "acknowledged.csv"
+    acknowledged.write_text("finding,because\n")
+    code, heavy = imported("submit", "--month", "2020-10", "--dry-run", "--acknowledgements", acknowledged,
+                           "--db", db)
+    assert code in (0, 1, None) and heavy == []
