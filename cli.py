@@ -714,7 +714,8 @@ def status(fmt, as_json, out, db, rules_dir):
     config, on = config_beside(db), timetable.today()
     with reading_store(db) as r:
         warnings = ledger_warnings(r.store, db, config)
-        ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config)
+        ov = overview(r.source, library(rules_dir), *report.status_span(r.source, config), r.store, config,
+                      event_days=False)
         ending = free_care_ending(r.source, library(rules_dir))
         load = r.store.loads()[-1]
     due_now = report.deadline_reminders(ov, config, on)

@@ -168,6 +168,6 @@ def recharge_nets(store, library, months: list[str], config: Config) -> dict[str
     from claims.overview import overview, recharge_net
     from hds.store import StoreSource
 
-    ov = overview(StoreSource(store), library, months[0], months[-1], store, config)
+    ov = overview(StoreSource(store), library, months[0], months[-1], store, config, event_days=False)
     wanted = set(months)
     return {m.month: recharge_net(m, config) for m in ov.months if m.month in wanted}

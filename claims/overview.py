@@ -86,8 +86,8 @@ class Overview:
     first: str
     last: str
     months: list[MonthOverview]
-    days_to_assessment: list[int]
-    days_to_chc_decision: list[int]
+    days_to_assessment: list[int] | None  # one per discharge of the span with an assessment; None: not asked for
+    days_to_chc_decision: list[int] | None
     load_id: int | None
 
 
@@ -109,25 +109,21 @@ def months_between(first: str, last: str) -> list[Month]:
     return Month.span(first, last)
 
 
-def overview(source, library, first: str, last: str, store=None, config=None) -> Overview:
+def overview(source, library, first: str, last: str, store=None, config=None, event_days: bool = True) -> Overview:
     """Every month from `first` to `last`: care by funder, the claim (draft or submitted), receipts;
     with `config`, each under-paid submitted month's shortfall split as reconcile splits it. The
-    figures are the stored ones when current (``claims.figures``), else decided once here."""
+    figures are the stored ones when current (``claims.figures``), else decided once here. Without
+    `event_days` the days from discharge to assessment and CHC decision (the report draws them; the
+    status does not) are not worked out, and are None."""
     from hds import progress
 
     first, last = Month(first), Month(last)
     with progress.step(f"Allocating every day of care, {first} to {last}"):
-        totals = stored_totals(source, library, first, last)
+        totals, data = stored_totals(source, library, first, last), None
         if totals is None:
             data = source.period(first.first_day, last.last_day)
             totals = decided_totals(data, library, first.number, last.number)
-            t = timelines(data, library.schemes)
-            in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
-            to_assessment = (t.A - t.D)[in_period & (t.A != NEVER)].tolist()
-            to_chc_decision = (t.C - t.D)[in_period & (t.C != NEVER)].tolist()
-        else:
-            to_assessment, to_chc_decision = source.days_to_events(first.first_day, last.last_day,
-                                                                   ("care_act_assessment", "chc_decision"))
+        days = _days_to_events(source, data, library, first, last) if event_days else (None, None)
     months = {m: MonthOverview(m) for m in months_between(first, last)}
     _aggregate(totals, months)
     for claim_month, scheme, pence in source.receipts().rows(["claim_month", "scheme", "amount_pence"]):
@@ -145,7 +141,17 @@ def overview(source, library, first: str, last: str, store=None, config=None) ->
                 if target.submission is not None and target.received_any:
                     target.council_shortfall_pence = sum(s.split.get("council", 0) for s in
                                                          reconcile(store, target.month, config).schemes)
-    return Overview(first, last, list(months.values()), to_assessment, to_chc_decision, source.load_id)
+    return Overview(first, last, list(months.values()), *days, source.load_id)
+
+
+def _days_to_events(source, data, library, first: Month, last: Month) -> tuple[list[int], list[int]]:
+    """Days from discharge to Care Act assessment, and to CHC decision, of each discharge dated first..last
+    with care in the span: from the store in SQL, or from the timelines of `data` the overview decided."""
+    if data is None:
+        return source.days_to_events(first.first_day, last.last_day, ("care_act_assessment", "chc_decision"))
+    t = timelines(data, library.schemes)
+    in_period = (t.D >= first.first_day) & (t.D <= last.last_day)
+    return (t.A - t.D)[in_period & (t.A != NEVER)].tolist(), (t.C - t.D)[in_period & (t.C != NEVER)].tolist()
 
 
 @dataclass(frozen=True)
