@@ -418,6 +418,8 @@ def _hf(text: str) -> str:
 def _lines_needed(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (erring on more)."""
     room = max(int(width * CHARS_PER_UNIT) - 2, 4)
+    if len(text) <= room and "\n" not in text:
+        return 1
     count = 0
     for paragraph in text.split("\n"):
         lines, used = 1, 0
