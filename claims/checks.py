@@ -263,7 +263,7 @@ class Context:
         """Per NHS number of the register: one of the discharges with care in the month has it."""
         numbers = self.sub.discharges["nhs_number"]
         flag = np.zeros(len(self.register.numbers), dtype=bool)
-        flag[np.searchsorted(self.register.numbers, _text(numbers[numbers != ""]))] = True
+        flag[self.register.number_ranks(numbers[numbers != ""])] = True
         return flag
 
     @cached_property
@@ -810,6 +810,19 @@ class Register:
         number[has] = ranks
         return cls(_objects(discharge_ids), _objects(patient_ids), patients, patient, numbers, number)
 
+    def number_ranks(self, nhs_numbers) -> np.ndarray:
+        """The ranks in `numbers` of some NHS numbers of the register."""
+        return np.searchsorted(self.numbers, _text(nhs_numbers))
+
+    def known_numbers(self, texts: set[str]) -> set[str]:
+        """Those of some texts that are NHS numbers of the register."""
+        texts = sorted(texts)
+        if not texts or not len(self.numbers):
+            return set()
+        values = _text(texts)
+        at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
+        return {text for text, known in zip(texts, (self.numbers[at] == values).tolist()) if known}
+
 
 class Stored:
     """The whole data as the checks read it from a store (``hds.store.StoreSource``): every discharge's
@@ -856,8 +869,8 @@ def run_checks(month: str, data: "Data | Stored", library, thresholds: Threshold
     severity (errors first), code, subject."""
     ctx = Context(month, data, library, thresholds)
     found = [finding for check in CHECKS for finding in check.run(ctx)]
-    numbers = set(ctx.register.numbers.tolist())
-    return sort_findings([_without_numbers(f, numbers) for f in found])
+    numbers = ctx.register.known_numbers({run for f in found for run in _DIGIT_RUN.findall(f.message)})
+    return sort_findings([_without_numbers(f, numbers) for f in found] if numbers else found)
 
 
 def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
