@@ -814,14 +814,20 @@ class Register:
         """The ranks in `numbers` of some NHS numbers of the register."""
         return np.searchsorted(self.numbers, _text(nhs_numbers))
 
-    def known_numbers(self, texts: set[str]) -> set[str]:
-        """Those of some texts that are NHS numbers of the register."""
-        texts = sorted(texts)
-        if not texts or not len(self.numbers):
+    def numbers_in(self, messages: list[str]) -> set[str]:
+        """The NHS numbers of the register that some messages hold, each as a run of exactly ten digits.
+        When every number is in ASCII digits, messages without ten of those together (nearly always) are
+        seen to hold none at the speed of bytes, not searched character by character."""
+        if not len(self.numbers):
             return set()
-        values = _text(texts)
+        text = "\n".join(messages)
+        ascii_numbers = int(self.numbers.view(np.uint32).max()) < 128
+        if ascii_numbers and b"0" * 10 not in text.encode().translate(_DIGITS_AS_ZERO):
+            return set()
+        runs = sorted(set(_DIGIT_RUN.findall(text)))
+        values = _text(runs)
         at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
-        return {text for text, known in zip(texts, (self.numbers[at] == values).tolist()) if known}
+        return {run for run, known in zip(runs, (self.numbers[at] == values).tolist()) if known}
 
 
 class Stored:
@@ -869,7 +875,7 @@ def run_checks(month: str, data: "Data | Stored", library, thresholds: Threshold
     severity (errors first), code, subject."""
     ctx = Context(month, data, library, thresholds)
     found = [finding for check in CHECKS for finding in check.run(ctx)]
-    numbers = ctx.register.known_numbers({run for f in found for run in _DIGIT_RUN.findall(f.message)})
+    numbers = ctx.register.numbers_in([f.message for f in found])
     return sort_findings([_without_numbers(f, numbers) for f in found] if numbers else found)
 
 
@@ -898,6 +904,7 @@ def split_accepted(findings: Iterable[Finding], accepted: Iterable[str]) -> tupl
 
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{10}(?!\d)")
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
 
 
 def _without_numbers(finding: Finding, numbers: set[str]) -> Finding:
