@@ -752,9 +752,9 @@ def shared_nhs_number(ctx: Context):
     ends = np.append(starts[1:], len(rows))
     distinct = np.add.reduceat(group_starts(numbers, patients).astype(np.int64), starts)
     for g in np.flatnonzero(distinct > 1).tolist():
-        group = rows[starts[g]:ends[g]]
-        ids = sorted(set(r.patient_ids[group].tolist()))
-        yield ("+".join(ids), {"patient": ids, "discharge": r.discharge_ids[group].tolist()}, 0,
+        group = rows[starts[g]:ends[g]].tolist()
+        ids = sorted({r.patient_ids[i] for i in group})
+        yield ("+".join(ids), {"patient": ids, "discharge": [r.discharge_ids[i] for i in group]}, 0,
                f"Patient ids {', '.join(ids)} carry the same NHS number: if they are one person, merge the ids "
                f"so that free periods and double funding are checked across them; if not, correct the number.")
 
@@ -792,8 +792,8 @@ class Register:
     """Every discharge of the whole dataset as the checks link people and find shared NHS numbers, in
     no particular order: its ids, and its patient id and NHS number as ranks among the distinct ones."""
 
-    discharge_ids: np.ndarray  # per discharge (object array of str)
-    patient_ids: np.ndarray  # per discharge (object array of str)
+    discharge_ids: list[str]  # per discharge
+    patient_ids: list[str]  # per discharge
     patients: np.ndarray  # the distinct patient ids, sorted (numpy text)
     patient: np.ndarray  # per discharge: the rank of its patient id in `patients`
     numbers: np.ndarray  # the distinct NHS numbers, sorted (numpy text)
@@ -808,7 +808,7 @@ class Register:
         numbers, ranks = _ranked(nhs_numbers[has])
         number = np.full(len(nhs_numbers), -1, dtype=np.int64)
         number[has] = ranks
-        return cls(_objects(discharge_ids), _objects(patient_ids), patients, patient, numbers, number)
+        return cls(_listed(discharge_ids), _listed(patient_ids), patients, patient, numbers, number)
 
     def number_ranks(self, nhs_numbers) -> np.ndarray:
         """The ranks in `numbers` of some NHS numbers of the register."""
@@ -850,14 +850,11 @@ class Stored:
 
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with care in first..last with all their episodes and events, linked as
-        ``Data.linked`` links them (events in event id order, as the whole data has them)."""
-        from hds.data import dtypes, empty
-
+        ``Data.linked`` links them (the store reads them so), events in event id order (as the whole
+        data has them)."""
         read = self.source.with_care(first, last)
-        events = read.events.select(dtypes("events"))
-        return Data(discharges=read.discharges, episodes=read.episodes.select(dtypes("episodes")),
-                    events=events.take(np.argsort(_text(events["event_id"]), kind="stable")),
-                    block_costs=self.block_costs, receipts=empty("receipts")).linked()
+        events = read.events.take(np.argsort(_text(read.events["event_id"]), kind="stable"))
+        return read.replace(events=events, block_costs=self.block_costs)
 
 
 def checked_data(source) -> "Data | Stored":
@@ -940,11 +937,9 @@ def _codes(values: np.ndarray) -> np.ndarray:
     return _ranked(values)[1]
 
 
-def _objects(values) -> np.ndarray:
-    """An object array of the values (of an array or a list)."""
-    array = np.empty(len(values), dtype=object)
-    array[:] = values
-    return array
+def _listed(values) -> list:
+    """The values (of an array or a list) as a list."""
+    return values.tolist() if isinstance(values, np.ndarray) else list(values)
 
 
 def _median(values: np.ndarray) -> float:
