@@ -213,12 +213,18 @@ class Context:
 
     @cached_property
     def person(self) -> np.ndarray:
-        """Per patient id of the register: a number for the person, the same for every patient id
-        linked to another through a shared NHS number (directly or through a chain)."""
+        """Per patient id of the register (by its rank): a number for the person, the same for every
+        patient id linked to another through a shared NHS number (directly or through a chain)."""
         r = self.register
         person = np.zeros(len(r.patients), dtype=np.int64)
         person[r.patient] = _person_labels(r.patient, r.number)
         return person
+
+    @cached_property
+    def weekly_costs(self) -> dict[str, np.ndarray]:
+        """Service -> the weekly cost in pence of each of its episodes in the whole dataset."""
+        d = self.data
+        return d.weekly_costs() if isinstance(d, Stored) else _weekly_costs(d.episodes)
 
     # --- the discharges with care in the month ----------------------------------------------------
 
@@ -545,8 +551,7 @@ def cost_outliers(ctx: Context):
     """A weekly cost far from the median of its service over the whole dataset, measured in
     robust spreads (1.4826 x the median absolute deviation), for episodes with days in the month."""
     th = ctx.thresholds
-    bands = _cost_bands(ctx.data.weekly_costs() if isinstance(ctx.data, Stored) else _weekly_costs(ctx.data.episodes),
-                        th)
+    bands = _cost_bands(ctx.weekly_costs, th)
     e = ctx.sub.episodes
     service, weekly = _text(e["service"]), e["weekly_pence"]
     low = np.full(len(e), -np.inf)
@@ -847,6 +852,7 @@ class Stored:
         self.block_costs = source.block_costs()
 
     def register(self) -> Register:
+        """Every discharge's ids and NHS number, read as one text (``StoreSource.texts``)."""
         return Register.of(*self.source.texts("discharges", list(REGISTERED)))
 
     def weekly_costs(self) -> dict[str, np.ndarray]:

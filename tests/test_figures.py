@@ -122,7 +122,7 @@ def test_the_checks_find_the_same_reading_only_what_they_need(sample_store, libr
 
 @pytest.mark.parametrize("month", ["2020-10", "2021-02"])
 def test_the_checks_read_of_a_store_what_they_would_keep_of_every_row(sample_store, library, month):
-    from claims.checks import Context, _weekly_costs
+    from claims.checks import Context
 
     with reading(sample_store) as r:
         everything = r.source.everything()
@@ -136,7 +136,7 @@ def test_the_checks_read_of_a_store_what_they_would_keep_of_every_row(sample_sto
                                      np.where(g.number >= 0, g.numbers[np.maximum(g.number, 0)], "").tolist())))
                     for g in registers}) == 1
         weekly = [{k: sorted(v.tolist()) for k, v in costs.items() if len(v)}
-                  for costs in (Stored(r.source).weekly_costs(), _weekly_costs(everything.episodes))]
+                  for costs in (stored.weekly_costs, whole.weekly_costs)]
         assert weekly[0] == weekly[1]
 
 
