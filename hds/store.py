@@ -593,7 +593,8 @@ class StoreSource:
         """Some text columns of every row of a table (as at this source's load), a list each ("" for none), in
         no particular order (the table's own: reading them in key order would visit the rows through the
         key's index). Read as one text, the values between unit separators (a control character, which a
-        load refuses in every cell), that SQLite hands over several times faster than a row at a time."""
+        load refuses in every cell), that SQLite hands over several times faster than a row at a time; a
+        table with a value holding one is read row by row."""
         version, params = self._where("x")
         cells = [_column(SPEC[table].column(name), "x") for name in names]
         count, text = self.store.execute(f"SELECT COUNT(*), group_concat({' || char(31) || '.join(cells)}, char(31)) "
