@@ -285,6 +285,16 @@ class Context:
         return self.decided.segments
 
     @cached_property
+    def services(self) -> np.ndarray:
+        """Per episode of `sub`: its service, as numpy text."""
+        return _text(self.sub.episodes["service"])
+
+    @cached_property
+    def service_codes(self) -> np.ndarray:
+        """Per episode of `sub`: its service's rank among the services of `sub`."""
+        return _codes(self.services)
+
+    @cached_property
     def _segment_range(self) -> tuple[np.ndarray, np.ndarray]:
         """Per episode of `sub`: the slice of its segments (segments are in episode order)."""
         n = len(self.sub.episodes)
@@ -473,7 +483,7 @@ def overlapping_episodes(ctx: Context):
     e = ctx.sub.episodes
     if len(e) < 2:
         return
-    d, service, start = e["d"], _codes(e["service"]), e["start_date"]
+    d, service, start = e["d"], ctx.service_codes, e["start_date"]
     end = np.minimum(e["end_date"], ctx.last)
     order = np.lexsort((_text(e["episode_id"]), start, service, d))
     group = np.cumsum(group_starts(d[order], service[order]))
@@ -553,7 +563,7 @@ def cost_outliers(ctx: Context):
     th = ctx.thresholds
     bands = _cost_bands(ctx.weekly_costs, th)
     e = ctx.sub.episodes
-    service, weekly = _text(e["service"]), e["weekly_pence"]
+    service, weekly = ctx.services, e["weekly_pence"]
     low = np.full(len(e), -np.inf)
     high = np.full(len(e), np.inf)
     for name, (_, lowest, highest) in bands.items():
@@ -600,7 +610,7 @@ def free_days_over(ctx: Context):
     e, t = ctx.sub.episodes, ctx.timelines
     if not len(e):
         return
-    d, service = e["d"], _codes(e["service"])
+    d, service = e["d"], ctx.service_codes
     order = np.lexsort((service, d))
     starts = np.flatnonzero(group_starts(d[order], service[order]))
     total = np.add.reduceat(ctx.hds_days_to_date[order], starts)
@@ -715,7 +725,7 @@ def block_and_bed_claims(ctx: Context):
     month_rows = block_allocation(blocks, ctx.month_no, ctx.month_no)
     block_pence = dict(zip(month_rows["block_id"].tolist(), month_rows["amount_pence"].tolist()))
     s, e = ctx.segments, ctx.sub.episodes
-    beds = np.isin(_text(e["service"]), list(ctx.thresholds.bed_services))
+    beds = np.isin(ctx.services, list(ctx.thresholds.bed_services))
     hds = ctx.decided.funder == HDS
     for block_id, organisation, start, end in blocks.select(
             ["block_id", "organisation", "start_date", "end_date"]).rows():
