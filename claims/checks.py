@@ -955,9 +955,6 @@ def _ranked(values) -> tuple[np.ndarray, np.ndarray]:
     return distinct, rank.reshape(-1).astype(np.int64)
 
 
-_POWERS = 10 ** np.arange(9, -1, -1, dtype=np.int64)
-
-
 def _as_numbers(text: np.ndarray) -> np.ndarray:
     """Numpy texts each of exactly ten ASCII digits (as NHS numbers are) as the int64 numbers they write,
     which sort and compare as the texts do, several times faster; any other texts as they are."""
@@ -965,8 +962,13 @@ def _as_numbers(text: np.ndarray) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     if text.dtype != np.dtype("U10"):
         return text
-    digits = text.view(np.uint32).reshape(-1, 10).astype(np.int64) - ord("0")
-    return digits @ _POWERS if ((digits >= 0) & (digits <= 9)).all() else text
+    digits = text.view(np.uint32).reshape(-1, 10) - np.uint32(ord("0"))  # below "0" wraps round: not a digit
+    if not (digits <= 9).all():
+        return text
+    numbers = np.zeros(len(text), dtype=np.int64)
+    for place in range(10):
+        numbers = numbers * 10 + digits[:, place]
+    return numbers
 
 
 def _codes(values: np.ndarray) -> np.ndarray:
