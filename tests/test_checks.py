@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from claims.allocate import allocations
-from claims.checks import (CHECK_BY_CODE, CHECKS, Context, Finding, Thresholds, _person_labels, run_checks,
-                           split_accepted)
+from claims.checks import (CHECK_BY_CODE, CHECKS, Context, Finding, Register, Thresholds, _median, _person_labels,
+                           run_checks, split_accepted)
 from fixtures import SAMPLE_DIR
 from hds.contract import BlockCost, Discharge, Episode, Event
 from hds.data import Data, MemorySource
@@ -161,6 +161,20 @@ def test_person_labels_follow_chains_of_shared_numbers():
     numbers = np.array([0, 0, 1, 1, -1, 2, -1])
     labels = _person_labels(patients, numbers)
     assert labels.tolist() == [0, 0, 0, 0, 3, 4, 4]
+
+
+def test_the_median_is_numpys():
+    rng = np.random.default_rng(7)
+    for size in (1, 2, 3, 10, 11, 1000, 1001):
+        values = rng.integers(0, 50_000, size).astype(np.float64)
+        assert _median(values) == float(np.median(values))
+
+
+def test_the_register_finds_the_nhs_numbers_a_message_holds():
+    register = Register.of(["D1", "D2"], ["P1", "P2"], [nhs(1), ""])
+    assert register.numbers_in([f"ids {nhs(1)} and {nhs(2)}", "none"]) == {nhs(1)}
+    assert register.numbers_in([f"one digit more: 1{nhs(1)}", "£5 and 123456789"]) == set()
+    assert Register.of([], [], []).numbers_in([nhs(1)]) == set()
 
 
 @pytest.mark.parametrize("second, events", [

@@ -5,6 +5,7 @@ checks read only what they need and find the same."""
 import sqlite3
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from claims import figures
@@ -117,6 +118,39 @@ def test_a_follow_up_load_re_decides_only_the_discharges_it_changed(tmp_path, mo
 def test_the_checks_find_the_same_reading_only_what_they_need(sample_store, library, month):
     with reading(sample_store) as r:
         assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
+
+
+@pytest.mark.parametrize("month", ["2020-10", "2021-02"])
+def test_the_checks_read_of_a_store_what_they_would_keep_of_every_row(sample_store, library, month):
+    from claims.checks import Context
+
+    with reading(sample_store) as r:
+        everything = r.source.everything()
+        stored, whole = Context(month, Stored(r.source), library), Context(month, everything, library)
+        for name in ("discharges", "episodes", "events"):  # the month's discharges whole, linked alike
+            mine, theirs = getattr(stored.sub, name), getattr(whole.sub, name)
+            assert sorted(mine.names) == sorted(theirs.names) and len(mine) > 0
+            assert all(mine[c].tolist() == theirs[c].tolist() for c in theirs.names)
+        registers = stored.register, whole.register
+        assert len({tuple(sorted(zip(g.discharge_ids, g.patient_ids, g.patients[g.patient].tolist(),
+                                     np.where(g.number >= 0, g.numbers[np.maximum(g.number, 0)], "").tolist())))
+                    for g in registers}) == 1
+        weekly = [{k: sorted(v.tolist()) for k, v in costs.items() if len(v)}
+                  for costs in (stored.weekly_costs, whole.weekly_costs)]
+        assert weekly[0] == weekly[1]
+
+
+def test_texts_read_a_value_holding_the_separator_row_by_row(tmp_path, sample_store):
+    db = copy_store(sample_store, tmp_path / "hds.db")
+    with sqlite3.connect(db) as con:  # a row no load would write: its patient id holds a unit separator
+        con.execute("INSERT INTO discharges (discharge_id, patient_id, discharge_date, kind, nhs_number, _load) "
+                    "VALUES ('DX', 'P\x1fX', '2020-10-01', 'hospital', NULL, 1)")
+    con.close()
+    with reading(db) as r:
+        read = r.source.texts("discharges", ["discharge_id", "patient_id", "nhs_number"])
+        rows = r.store.execute("SELECT discharge_id, patient_id, COALESCE(nhs_number, '') FROM discharges "
+                               "WHERE _until_load IS NULL").fetchall()
+    assert sorted(zip(*read)) == sorted(rows) and ("DX", "P\x1fX", "") in rows
 
 
 @pytest.mark.parametrize("first, last", [("2020-03", "2022-07"), ("2020-09", "2021-03"), ("2021-11", "2021-11")])

@@ -8,7 +8,10 @@ cells, a decimal string in JSON, plain text in CSV.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
+from functools import cached_property
+from typing import Callable
 
 from claims.claim import LINE_FIELDS, Claim
 from claims.recharge import Recharge
@@ -387,10 +390,30 @@ def failing(findings, fail_on: str | None) -> str:
 
 def findings_report(findings, month: str, totals: dict, summary: bool = False) -> Report:
     """`hds check`: a finding a row; JSON lists every id, the table reads as sentences (with `summary`,
-    only the summary by code)."""
-    return Report(f"Findings of the checks for {month}", tuple(FINDING_COLUMNS), finding_records(findings),
-                  data={"month": month, "findings": finding_json(findings), "totals": finding_totals(totals)},
-                  sheet="Findings", total=True, render={"table": lambda: findings_table(findings, month, summary)})
+    only the summary by code). The rows and the JSON are made only for a format that shows them."""
+    def data() -> dict:
+        return {"month": month, "findings": finding_json(findings), "totals": finding_totals(totals)}
+
+    return Report(f"Findings of the checks for {month}", tuple(FINDING_COLUMNS),
+                  _Later(lambda: finding_records(findings)), sheet="Findings", total=True,
+                  render={"table": lambda: findings_table(findings, month, summary), "json": lambda: to_json(data())})
+
+
+class _Later(Sequence):
+    """Rows made when first read (a national month's findings are tens of thousands of rows)."""
+
+    def __init__(self, make: Callable[[], list[dict]]):
+        self._make = make
+
+    @cached_property
+    def _rows(self) -> list[dict]:
+        return self._make()
+
+    def __getitem__(self, index):
+        return self._rows[index]
+
+    def __len__(self) -> int:
+        return len(self._rows)
 
 
 def coverage_report(result: dict, month: str) -> Report:
