@@ -18,8 +18,8 @@ from hds.errors import HdsError
 from hds.facts import ENDED_BY
 from hds.money import format_pounds
 from hds.month import Month
+from hds.schemes import describe_free_period
 from hds.table import Table
-from rules.library import describe_free_period
 
 @dataclass(frozen=True)
 class Trace:

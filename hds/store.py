@@ -35,16 +35,18 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from hds.contract import CONTRACT, SPEC
-from hds.data import Data, dtypes, empty
-from hds.days import NEVER, iso_days
+from hds.days import NEVER, iso_day
 from hds.errors import HdsError
 from hds.integrity import check_pages, remember_own_write
-from hds.table import Table, group_starts
+
+if TYPE_CHECKING:  # the columns are imported where they are read: opening a store, or reading plain rows, needs no numpy
+    import numpy as np
+
+    from hds.data import Data
+    from hds.table import Table
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
 
@@ -459,6 +461,11 @@ def _column(column, alias: str) -> str:
 
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
     """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`)."""
+    import numpy as np
+
+    from hds.data import dtypes
+    from hds.table import Table
+
     rows = store.conn.execute(sql, params).fetchall()
     types = dtypes(table)
     names = (["d"] if linked else []) + list(types)
@@ -472,6 +479,8 @@ def _read(store: Store, table: str, sql: str, params: list, linked: bool = False
 
 
 def _objects(values) -> np.ndarray:
+    import numpy as np
+
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
@@ -492,6 +501,11 @@ class StoreSource:
         """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
         Either `episodes` (read already, in discharge id order) name the discharges, or the query
         `choose` does (in the order it gives) and all their episodes are read."""
+        import numpy as np
+
+        from hds.data import Data, empty
+        from hds.table import group_starts
+
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
@@ -592,6 +606,11 @@ class StoreSource:
     def columns(self, table: str, names: list[str]) -> Table:
         """Some columns of every row of a table (as at this source's load), in no particular order (the
         table's own: reading them in key order would visit the rows through the key's index)."""
+        import numpy as np
+
+        from hds.data import dtypes
+        from hds.table import Table
+
         types = dtypes(table)
         version, params = self._where("x")
         chosen = [c for c in SPEC[table].columns if c.field in names]
@@ -616,6 +635,8 @@ class StoreSource:
             [nhs_number] + params)]
 
     def everything(self) -> Data:
+        from hds.data import Data
+
         version, params = self._where("x")
         return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x')} FROM [{spec.name}] x "
                                         f"WHERE {version} ORDER BY x.[{spec.key}]", params)
@@ -676,14 +697,14 @@ class StoreSource:
         """The earliest discharge date in the data."""
         version, params = self._where()
         first = self.store.execute(f"SELECT MIN(discharge_date) FROM discharges WHERE {version}", params).fetchone()[0]
-        return int(iso_days([first])[0])
+        return iso_day(first)
 
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
         row = self.store.execute("SELECT latest_day FROM loads WHERE id = ?", [self.load_id]).fetchone()
         if row and row[0]:
-            return int(iso_days([row[0]])[0])
-        return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
+            return iso_day(row[0])
+        return iso_day(_latest_day_sql(self.store.conn, self.as_of))
 
 
 def source_file(files: dict[str, str], table: str, mapped: str | None = None,
@@ -742,6 +763,8 @@ def _latest_day_sql(conn: sqlite3.Connection, as_of: int | None = None) -> str |
 
 
 def _iso(day: int) -> str:
+    import numpy as np
+
     return str(np.datetime64(int(day), "D"))
 
 
@@ -823,6 +846,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
 
 def _store_rows(spec, table: Table) -> list[tuple]:
     """A validated table as rows for SQLite: ISO dates (NULL for none), 0/1 flags."""
+    import numpy as np
+
     columns = []
     for column in spec.columns:
         values = table[column.field]

@@ -107,7 +107,7 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
 
 def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
     from claims.claim import LINE_FIELDS
-    from claims.ledger.store import LINE_COLUMNS
+    from claims.ledger.schema import LINE_COLUMNS
 
     assert list(LINE_COLUMNS) == LINE_FIELDS
 
