@@ -90,8 +90,10 @@ def _data_migrations():
 
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
-                           "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None},
-              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals"}))
+                           "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None,
+                           "data_decisions": None},
+              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals",
+                                           "data_decisions"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -770,6 +772,15 @@ def _iso(day: int) -> str:
 
 def is_empty(store: Store) -> bool:
     return store.latest_load() is None
+
+
+def derived_stamp(store: Store, table: str) -> tuple[int, str] | None:
+    """(load, rulebook version) a derived table (``allocation_totals``, ``decided_discharges``) was computed
+    from, as its row in `derived` says; None when it never was, or the store has no such table yet."""
+    if not store.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+        return None
+    row = store.execute("SELECT load_id, rulebook_version FROM derived WHERE name = ?", [table]).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 # --- writing a load ---------------------------------------------------------------------
