@@ -571,9 +571,27 @@ class StoreSource:
 
     def patient(self, patient_id: str) -> Data:
         """One patient's discharges, episodes and events; discharges in date order."""
+        return self._linked(None, *self._patient(patient_id, "x.discharge_id"))
+
+    def _patient(self, patient_id: str, columns: str) -> tuple[str, list]:
         version, params = self._where("x")
-        return self._linked(None, f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
-                                  "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+        return (f"SELECT {columns} FROM discharges x WHERE x.patient_id = ? AND {version} "
+                "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+
+    def patient_rows(self, patient_id: str) -> tuple[list[dict], list[dict]]:
+        """One patient's discharges (in date order) and their episodes (by start date and id), as
+        `patient` reads them (dates as day numbers) but in plain rows by field, for a caller that
+        needs no columns."""
+        fields = [c.field for c in SPEC["discharges"].columns]
+        discharges = [dict(zip(fields, row)) for row in self.store.execute(
+            *self._patient(patient_id, _columns("discharges", "x")))]
+        version, params = self._where("x")
+        marks = ", ".join("?" * len(discharges))
+        fields = [c.field for c in SPEC["episodes"].columns]
+        episodes = [dict(zip(fields, row)) for row in self.store.execute(
+            f"SELECT {_columns('episodes', 'x')} FROM episodes x WHERE x.discharge_id IN ({marks}) AND {version} "
+            "ORDER BY x.start_date, x.episode_id", [d["discharge_id"] for d in discharges] + params)]
+        return discharges, episodes
 
     def discharges_data(self, discharge_ids: list[str]) -> Data:
         """Some discharges (those of the ids that this source holds) with all their episodes and events,
