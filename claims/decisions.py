@@ -18,7 +18,8 @@ discharge's bucket is the CRC-32 of its id (UTF-8) modulo the number of buckets 
 list of its discharges' ids, and `decided`, their numbers as 32-bit little-endian integers, one
 after another: each discharge's RECORD, in that order, then each one's segments. The table
 ``decided_library`` keeps what the numbers refer to: the rules (id, funder, paragraphs, reason), the
-schemes (name, title, terms), the horizon, the number of buckets and the format (``FORMAT``). The row of ``decided_discharges`` in
+schemes (name, title, terms), the horizon, the number of buckets, the format (``FORMAT``) and the
+texts of the library's files (so that a trace can tell they are the shipped ones without hashing). The row of ``decided_discharges`` in
 ``derived`` says which load and rulebook version they were decided from. A follow-up load rewrites
 the buckets of the discharges it changed (when the months of the data did not move; otherwise
 everything is decided again).
@@ -121,7 +122,7 @@ def _save_library(store, library, schemes, horizon: int, buckets: int) -> None:
     values = {"rules": [list(rule) for rule in map(_shown, library_rules(library))],
               "schemes": [[s.name, s.title, [[day(t.first_discharge), day(t.last_discharge), t.free_period_days,
                                               day(t.free_period_ends_on)] for t in s.terms]] for s in schemes],
-              "horizon": horizon, "buckets": buckets, "format": FORMAT}
+              "horizon": horizon, "buckets": buckets, "format": FORMAT, "files": library.files}
     store.execute("DELETE FROM decided_library")
     store.conn.executemany("INSERT INTO decided_library (name, value) VALUES (?, ?)",
                            [(name, json.dumps(value)) for name, value in values.items()])
@@ -207,15 +208,17 @@ def _replace(store, new: dict[str, tuple[list[int], list[list[int]]]], replace: 
 
 # --- read by a trace (the standard library only) ---------------------------------------------------
 
-def kept(store, load_id: int | None, version: str) -> Kept | None:
+def kept(store, load_id: int | None, version: str | None = None, files: dict[str, str] | None = None) -> Kept | None:
     """What the stored decisions refer to, when they were decided from load `load_id` under the library
-    of version `version`; None otherwise (or in a store without them)."""
+    of version `version`, or of the files `files` (path -> text: the same, without hashing them); None
+    otherwise (or in a store without them)."""
     from hds.store import derived_stamp
 
-    if load_id is None or derived_stamp(store, TABLE) != (load_id, version):
+    stamp = derived_stamp(store, TABLE)
+    if stamp is None or stamp[0] != load_id or (files is None and stamp[1] != version):
         return None
     values = {name: json.loads(text) for name, text in store.execute("SELECT name, value FROM decided_library")}
-    if values.get("format") != FORMAT:
+    if values.get("format") != FORMAT or (files is not None and values["files"] != files):
         return None
     return Kept([StoredRule(i, funder, tuple(cites), reason) for i, funder, cites, reason in values["rules"]],
                 [Scheme(name, tuple(_term(*t) for t in terms), title) for name, title, terms in values["schemes"]],

@@ -158,12 +158,12 @@ def stored_trace(source, patient_id: str, month: str | None = None, submitted: l
     data under the shipped rules, reach the horizon and cover each of the patient's discharges whole;
     None otherwise."""
     from claims import decisions
-    from rules.files import shipped_version
+    from rules.files import shipped_files
 
     store = getattr(source, "store", None)
     if store is None or source.load_id != store.latest_load():
         return None
-    kept = decisions.kept(store, source.load_id, shipped_version())
+    kept = decisions.kept(store, source.load_id, files=shipped_files())
     if kept is None or kept.horizon != Month.of_day(source.latest_day()).last_day:
         return None
     horizon, why = (Month(month).last_day, f"--month {month}") if month else (kept.horizon, LATEST)

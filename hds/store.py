@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
 import os
 import sqlite3
 import sys
@@ -108,6 +107,8 @@ def now_utc() -> str:
 
 def user_name() -> str:
     """Who is running hds, as kept with each load and submission (free text: hds.text)."""
+    import getpass
+
     from hds.text import free_text_problem
 
     try:

@@ -1,6 +1,6 @@
 """The files that make a rule library, and its version: what ``rules.library`` loads, and what says
-whether decisions stored earlier were made by the library as it is now (``claims.decisions``),
-without parsing a rulebook or a parameter file.
+whether decisions kept earlier were made by the library as it is now (``claims.decisions`` keeps
+the files' texts with them), without parsing a rulebook or a parameter file.
 
 A library is a folder of ``rulebooks/*.rules``, ``parameters/*.yaml`` and an optional
 ``renamed.yaml``; its version is the SHA-256 of every file's path and text.
@@ -8,7 +8,6 @@ A library is a folder of ``rulebooks/*.rules``, ``parameters/*.yaml`` and an opt
 
 from __future__ import annotations
 
-import hashlib
 from pathlib import Path
 from typing import Mapping
 
@@ -40,12 +39,14 @@ def _error(path: Path, message: str):
 
 
 def library_version(files: Mapping[str, str]) -> str:
+    import hashlib
+
     digest = hashlib.sha256()
     for name in sorted(files):
         digest.update(name.encode() + b"\0" + files[name].encode("utf-8") + b"\0")
     return digest.hexdigest()
 
 
-def shipped_version() -> str:
-    """The version of the shipped library, from its files alone."""
-    return library_version(read_folder(RULES_DIR))
+def shipped_files() -> dict[str, str]:
+    """The files of the shipped library, by relative path."""
+    return read_folder(RULES_DIR)

@@ -113,9 +113,10 @@ def test_stale_decisions_are_not_read(tmp_path, sample_store, library):
     con.close()
     with reading(db) as r:
         assert stored_trace(r.source, "P000000") is None
-    with sqlite3.connect(db) as con:  # decisions that would be wrong, if they were read
+    with sqlite3.connect(db) as con:  # decided under other rules: decisions that would be wrong, if they were read
         con.execute("UPDATE decided_library SET value = ? WHERE name = 'format'", [str(decisions.FORMAT)])
-        con.execute("UPDATE derived SET rulebook_version = 'another' WHERE name = ?", [decisions.TABLE])
+        con.execute("UPDATE decided_library SET value = json_set(value, '$.\"rulebooks/common.rules\"', 'other') "
+                    "WHERE name = 'files'")
     con.close()
     with reading(db) as r:
         assert stored_trace(r.source, "P000000") is None
