@@ -3,26 +3,29 @@
 Every load decides every discharge once (``claims.figures.refresh_totals``, ``claims.analysts.refresh``)
 and keeps, beside the month's figures, what the trace of a patient shows of each discharge: its
 timeline (``hds.timeline``) and its segments up to the horizon (the end of the latest month in the
-data), each with its rule. A discharge's decisions are numbers: ``RECORD``, and four per segment:
+data), each with its rule. A discharge's decisions are 16-bit numbers: ``RECORD``, and four per
+segment. A day is kept as the days after the discharge date D (NEVER as ``LATER``, PASSED as
+``EARLIER``); a discharge with a number that does not fit (a day 90 years from its discharge) is
+not kept, and its trace decides.
 
 - how many segments and episodes it has, and the place of its scheme among the schemes (-1: none);
-- P, the first of each kind of event (A, K, C, F, X; NEVER for none) and E, as day numbers
-  (``hds.days``); the outcome of the CHC decision (its place in ``OUTCOMES``), why free care ended
-  early (``hds.facts.ENDED_BY``) and whether a CHC decision was pending at P (1 or 0);
+- P, the first of each kind of event (A, K, C, F, X) and E; the outcome of the CHC decision (its
+  place in ``OUTCOMES``), why free care ended early (``hds.facts.ENDED_BY``) and whether a CHC
+  decision was pending at P (1 or 0);
 - per segment: the episode's place among the discharge's episodes (by start date, then id, as a
   trace lists them), the segment's first and last day, and its rule's place among the rules.
 
 They are kept in buckets, so that a load writes a few thousand rows, not one per discharge: a
 discharge's bucket is the CRC-32 of its id (UTF-8) modulo the number of buckets (about one per
 ``PER_BUCKET`` discharges). A row of ``decided_discharges`` holds a bucket: `discharges`, the JSON
-list of its discharges' ids, and `decided`, their numbers as 32-bit little-endian integers, one
-after another: each discharge's RECORD, in that order, then each one's segments. The table
-``decided_library`` keeps what the numbers refer to: the rules (id, funder, paragraphs, reason), the
-schemes (name, title, terms), the horizon, the number of buckets, the format (``FORMAT``) and the
-texts of the library's files (so that a trace can tell they are the shipped ones without hashing). The row of ``decided_discharges`` in
-``derived`` says which load and rulebook version they were decided from. A follow-up load rewrites
-the buckets of the discharges it changed (when the months of the data did not move; otherwise
-everything is decided again).
+list of its discharges' ids, and `decided`, their numbers (little-endian, one after another): each
+discharge's RECORD, in that order, then each one's segments. The table ``decided_library`` keeps
+what the numbers refer to: the rules (id, funder, paragraphs, reason), the schemes (name, title,
+terms), the horizon, the number of buckets, the format (``FORMAT``) and the texts of the library's
+files (so that a trace can tell they are the shipped ones without hashing them). The row of
+``decided_discharges`` in ``derived`` says which load and rulebook version they were decided from.
+A follow-up load rewrites the buckets of the discharges it changed (when the months of the data did
+not move; otherwise everything is decided again).
 
 Reading them (``kept``, ``stored_discharges``) needs the standard library only, so a trace from
 them imports neither numpy nor the rules engine (``claims.trace``).
@@ -147,13 +150,15 @@ def _numbers(library, decided) -> tuple:
     owner = d[s.episode]
     columns = {name: getattr(t, name) for name in RECORD[2:]} | {
         "segments": np.bincount(owner, minlength=n), "episodes": np.bincount(d, minlength=n), "C_outcome": outcome}
-    for name in DAYS:
-        days = columns[name]
-        columns[name] = np.where(days == NEVER, LATER, np.where(days == PASSED, EARLIER, days - t.D))
-    records = np.stack([columns[name] for name in RECORD], axis=1).astype(np.int64)
+    fits = outcome >= 0
+    for name in RECORD:
+        values = columns[name].astype(np.int64)
+        missing = (values == NEVER) | (values == PASSED) if name in DAYS else np.zeros(n, dtype=bool)
+        values = values - t.D if name in DAYS else values
+        fits &= missing | ((EARLIER < values) & (values < LATER))
+        columns[name] = np.where(missing, np.where(columns[name] == NEVER, LATER, EARLIER), values)
+    records = np.stack([columns[name] for name in RECORD], axis=1)
     segments = np.stack([place[s.episode], s.first - t.D[owner], s.last - t.D[owner], rules[decided.rule]], axis=1)
-    sentinel = np.isin(np.array(RECORD), DAYS) & ((records == LATER) | (records == EARLIER))
-    fits = ((EARLIER < records) & (records < LATER) | sentinel).all(axis=1) & (outcome >= 0)
     fits[owner[~((EARLIER < segments) & (segments < LATER)).all(axis=1)]] = False
     return records, segments, fits
 

@@ -41,7 +41,7 @@ from hds.days import NEVER, iso_day
 from hds.errors import HdsError
 from hds.integrity import check_pages, remember_own_write
 
-if TYPE_CHECKING:  # the columns are imported where they are read: opening a store, or reading plain rows, needs no numpy
+if TYPE_CHECKING:  # imported where columns are read: opening a store, or reading plain rows, needs no numpy
     import numpy as np
 
     from hds.data import Data

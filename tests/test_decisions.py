@@ -22,7 +22,8 @@ MONTHS = (None, "2020-03", "2020-10", "2021-06", "2022-07")
 
 
 def _patients(source, step: int = 1) -> list[str]:
-    return [r[0] for r in source.store.execute("SELECT DISTINCT patient_id FROM discharges WHERE _until_load IS NULL ORDER BY 1")][::step]
+    return [r[0] for r in source.store.execute(
+        "SELECT DISTINCT patient_id FROM discharges WHERE _until_load IS NULL ORDER BY 1")][::step]
 
 
 def _both_ways(source, library, patient: str, month=None) -> tuple:
