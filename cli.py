@@ -172,9 +172,13 @@ def warn(text: str) -> None:
 
 
 def reading(db, data=None, as_of=None, rules_dir=None):
+    """The source a command reads (``claims.commands.session.reading``). The rules of --rules are loaded
+    first, so that a folder that cannot be used is named before anything is read; the shipped rules
+    when the command needs them (a trace from the decisions the load kept needs none)."""
     from claims.commands.session import reading as open_reading
 
-    return open_reading(db, data, as_of, note, data_option=True, rules_library=library(rules_dir))
+    rules = library(rules_dir) if rules_dir is not None else None
+    return open_reading(db, data, as_of, note, data_option=True, rules_library=rules)
 
 
 def reading_store(db):
@@ -443,7 +447,7 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
     """
     from claims.ledger import patient_findings, patient_history
     from claims.report.deliver import deliver
-    from claims.trace import build_trace, find_patient
+    from claims.trace import find_patient, trace_patient
 
     fmt = chosen_format(fmt, out, as_csv, as_json, ("table", "json", "csv", "xlsx"))
     with reading(db, data, as_of, rules_dir) as r:
@@ -451,8 +455,9 @@ def trace(patient, month, fmt, as_csv, as_json, out, db, data, as_of, rules_dir)
         history, found = [], []
         if r.store is not None:
             history, found = patient_history(r.store, patient_id), patient_findings(r.store, patient_id)
-        result = build_trace(r.source, library(rules_dir), patient_id, month, history, found)
-        rows = (r.source.source_rows(result.decided.data.discharges["discharge_id"].tolist())
+        result = trace_patient(r.source, lambda: library(rules_dir), patient_id, month, history, found,
+                               shipped=rules_dir is None)
+        rows = (r.source.source_rows(result.discharge_ids)
                 if r.store is not None and fmt in ("json", "xlsx") else None)
     from claims.report.trace_export import trace_report
 

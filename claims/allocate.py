@@ -243,16 +243,20 @@ def spread(start: int, end: int, amount_pence: int) -> list[tuple[int, int, int]
 RUNNER: ContextVar = ContextVar("hds_runner", default=None)  # set by claims.parallel.running()
 
 
-def allocations(data: Data, library, first_month: int, last_month: int) -> Table:
+def allocations(data: Data, library, first_month: int, last_month: int, keep=None) -> Table:
     """The allocation table of months first_month..last_month: episodes, then block costs.
     `data` is linked; open-ended episodes run to the end of last_month. Within
     ``claims.parallel.running(...)`` the episodes are allocated by partitions of discharges on
-    worker processes or a Dask cluster, with the same result."""
+    worker processes or a Dask cluster, with the same result. `keep`: called with the episodes'
+    ``Decided`` and the day they were decided to when they are decided here (``claims.decisions.save``)."""
     runner = RUNNER.get()
     if runner is not None and len(data.discharges) >= runner.minimum:
         episodes = runner.allocate(data, library, first_month, last_month)
     else:
-        episodes = allocate(decide(data, library, month_end(last_month)), first_month, last_month)
+        decided = decide(data, library, month_end(last_month))
+        if keep is not None:
+            keep(decided, month_end(last_month))
+        episodes = allocate(decided, first_month, last_month)
     return Table.concat([episodes, block_allocation(data.block_costs, first_month, last_month)])
 
 

@@ -14,9 +14,12 @@ REFRESH_AT_LOAD = 200_000  # discharges: up to this many, a load refreshes the a
 
 def refresh(store, lib=None) -> int:
     """Recompute the allocation table of every month in the data into the store (table
-    allocation_rows, view allocations) for analysts, and its totals (``claims.figures``); the rows
-    written."""
+    allocation_rows, view allocations) for analysts, its totals (``claims.figures``) and each
+    discharge's decisions for the trace (``claims.decisions``); the rows written."""
+    from functools import partial
+
     from claims.allocate import allocations
+    from claims.decisions import save as keep
     from claims.figures import refresh_totals
     from hds.month import Month
     from hds.store import StoreSource, now_utc
@@ -25,7 +28,8 @@ def refresh(store, lib=None) -> int:
     with store.write():
         source = StoreSource(store)
         first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
-        rows = allocations(source.period(first.first_day, last.last_day), lib, first.number, last.number)
+        rows = allocations(source.period(first.first_day, last.last_day), lib, first.number, last.number,
+                           partial(keep, store, lib))
         store.execute("DELETE FROM allocation_rows")
         names = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month", "funder", "days",
                  "amount_pence", "rule", "service", "organisation"]

@@ -66,9 +66,10 @@ def totals_of(rows: Table) -> Table:
     return _sorted(table)
 
 
-def decided_totals(data, library, first: int, last: int) -> Table:
+def decided_totals(data, library, first: int, last: int, keep=None) -> Table:
     """The totals of months first..last (month numbers) of a linked dataset, decided now: what
-    ``totals_of(allocations(...))`` gives, without making the allocation table's rows."""
+    ``totals_of(allocations(...))`` gives, without making the allocation table's rows. `keep`: called
+    with the episodes' ``Decided`` and the day they were decided to, when they are decided here."""
     from claims.allocate import RUNNER, allocations, block_allocation, decide, groups
     from hds.days import month_end, month_names
     from hds.facts import FUNDER_NAMES
@@ -77,6 +78,8 @@ def decided_totals(data, library, first: int, last: int) -> Table:
     if runner is not None and len(data.discharges) >= runner.minimum:  # on the workers (--workers, Dask)
         return totals_of(allocations(data, library, first, last))
     decided = decide(data, library, month_end(last))
+    if keep is not None:
+        keep(decided, month_end(last))
     g = groups(decided, first, last)
     if not len(g.episode):
         return totals_of(block_allocation(data.block_costs, first, last))
@@ -129,10 +132,9 @@ def combine(*parts: tuple[Table, int]) -> Table:
 
 def stamp(store) -> tuple[int, str] | None:
     """(load, rulebook version) the stored totals were computed from, or None (never, or no table)."""
-    if not store.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [TOTALS]).fetchone():
-        return None
-    row = store.execute("SELECT load_id, rulebook_version FROM derived WHERE name = ?", [TOTALS]).fetchone()
-    return (row[0], row[1]) if row else None
+    from hds.store import derived_stamp
+
+    return derived_stamp(store, TOTALS)
 
 
 def is_current(source, library) -> bool:
@@ -185,8 +187,12 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
     transaction: from `rows` (the allocation table of every month, when the caller has it), by
     re-deciding only the `changed` discharges (when the totals were current at the load before and
     the months of the data did not move), or by deciding every month, from `data` (``hds.data.Data``,
-    all the store holds, when the caller has it in memory) or read from the store. Says which it did:
-    "all" or "changed"."""
+    all the store holds, when the caller has it in memory) or read from the store. What it decides, it
+    also keeps for the trace (``claims.decisions``: all of them, or in place of the `changed` ones'). Says
+    which it did: "all" or "changed"."""
+    from functools import partial
+
+    from claims.decisions import save as keep
     from hds.data import MemorySource
     from hds.store import StoreSource
 
@@ -199,7 +205,8 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
             parts = [(_stored(store), 1)]
             for sign, version in ((-1, before), (1, source)):
                 data = version.discharges_data(changed).replace(block_costs=version.block_costs())
-                parts.append((decided_totals(data, library, first.number, last.number), sign))
+                kept = partial(keep, store, library, replace=changed) if version is source else None
+                parts.append((decided_totals(data, library, first.number, last.number, kept), sign))
             _save(store, library, combine(*parts), source.load_id)
             return "changed"
     if rows is not None:
@@ -207,7 +214,7 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
     else:  # every discharge of the data, linked (what the period of every month reads, give or take
         # discharges with no episode, which allocate nothing)
         linked = data.linked() if data is not None else source.period(first.first_day, last.last_day)
-        totals = decided_totals(linked, library, first.number, last.number)
+        totals = decided_totals(linked, library, first.number, last.number, partial(keep, store, library))
     _save(store, library, totals, source.load_id)
     return "all"
 

@@ -27,9 +27,10 @@ timeline's dates, and the per-discharge and per-episode flags named below.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
-import numpy as np
+if TYPE_CHECKING:  # imported where the facts are packed: ENDED_BY and FUNDER_NAMES need no numpy
+    import numpy as np
 
 # why free care ended before P (timeline column ``ended_by``)
 NOT_EARLY, BY_ASSESSMENT, BY_CHC, BY_CHARGE_DATE = 0, 1, 2, 3
@@ -101,6 +102,8 @@ FUNDER_NAMES: tuple[str, ...] = tuple(FUNDERS)
 
 def pack(situation) -> np.ndarray:
     """Every fact of every segment, one bit per fact, in one unsigned integer per segment."""
+    import numpy as np
+
     bits = np.zeros(len(situation.day), dtype=np.int64)
     for i, fact in enumerate(FACT_TABLE):
         bits |= np.asarray(fact.value(situation), dtype=np.int64) << i

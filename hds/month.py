@@ -47,7 +47,7 @@ class Month(str):
     @classmethod
     def of_day(cls, day: int) -> "Month":
         """The month a day number falls in."""
-        return cls(int(month_index([day])[0]))
+        return cls(month_index(int(day)))
 
     @classmethod
     def span(cls, first: "Month", last: "Month") -> list["Month"]:

@@ -143,3 +143,14 @@ def data_allocation_totals(db) -> None:
                     "organisation TEXT NOT NULL, service TEXT NOT NULL, rows INTEGER NOT NULL, days INTEGER NOT NULL, "
                     "amount_pence INTEGER NOT NULL, PRIMARY KEY (month, funder, scheme, organisation, service)) "
                     "WITHOUT ROWID")
+
+
+@migrations()
+def data_decisions(db) -> None:
+    """Each discharge's decisions kept for its trace (``claims.decisions``): its timeline and its segments
+    with their rules, in buckets of discharges, computed at every load and stamped in `derived` with the
+    load and rulebook version they came from; beside them, the rules and schemes they refer to, the day
+    they were decided to and the number of buckets. A trace of a store without them decides instead."""
+    db.conn.execute("CREATE TABLE decided_discharges (bucket INTEGER PRIMARY KEY, discharges TEXT NOT NULL, "
+                    "decided BLOB NOT NULL)")
+    db.conn.execute("CREATE TABLE decided_library (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")

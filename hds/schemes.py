@@ -19,10 +19,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import numpy as np
+from hds.days import NEVER, PASSED, day_number, to_date
 
-from hds.days import NEVER, PASSED, day_number
+if TYPE_CHECKING:  # imported where discharges are located in columns: a scheme's wording needs no numpy
+    import numpy as np
 
 _NO_LIMIT = 2 * NEVER  # later than any P a real limit gives
 
@@ -96,6 +98,8 @@ def locate(schemes: list[Scheme], D: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     Vectorised over D: the terms of all schemes, sorted by first discharge,
     are found by one binary search (terms never overlap)."""
+    import numpy as np
+
     D = np.asarray(D, dtype=np.int64)
     terms = sorted(((day_number(t.first_discharge), day_number(t.last_discharge), i, t)
                     for i, s in enumerate(schemes) for t in s.terms), key=lambda x: x[0])
@@ -132,3 +136,16 @@ def free_period_wording(scheme: Scheme, discharge: dt.date) -> str:
     cut = "" if days == term.free_period_days else \
         f" (of {term.free_period_days}, cut short by the fixed last free day {term.free_period_ends_on.isoformat()})"
     return f"free period {days} days{cut}, {discharge.isoformat()} .. {last_free.isoformat()}; {paid_from}"
+
+
+def describe_free_period(scheme: Scheme | None, discharge_day: int, first_paid_day: int) -> str:
+    """A discharge's free period in words, e.g. 'free period 28 days, 2021-08-02 .. 2021-08-29; the partners
+    pay from 2021-08-30 (day 29)', by the parameters of `scheme` (the scheme that decided the discharge;
+    day numbers, as in ``hds.timeline``). Falls back to the length alone when the scheme's parameters do
+    not give that first paid day (or there is no scheme)."""
+    D, P = to_date(discharge_day), to_date(first_paid_day)
+    if scheme is not None and scheme.covers(D) and scheme.first_day_after_free_period(D) == P:
+        return free_period_wording(scheme, D)
+    days = (P - D).days
+    return (f"free period {days} days, {D.isoformat()} .. {(P - dt.timedelta(days=1)).isoformat()}; "
+            f"the partners pay from {P.isoformat()} (day {days + 1})")

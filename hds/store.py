@@ -28,23 +28,24 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import getpass
 import os
 import sqlite3
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING, Callable
 
 from hds.contract import CONTRACT, SPEC
-from hds.data import Data, dtypes, empty
-from hds.days import NEVER, iso_days
+from hds.days import NEVER, iso_day
 from hds.errors import HdsError
 from hds.integrity import check_pages, remember_own_write
-from hds.table import Table, group_starts
+
+if TYPE_CHECKING:  # imported where columns are read: opening a store, or reading plain rows, needs no numpy
+    import numpy as np
+
+    from hds.data import Data
+    from hds.table import Table
 
 BUSY_WAIT_S = 600  # how long a command waits for another one's write to finish
 
@@ -88,8 +89,10 @@ def _data_migrations():
 
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
-                           "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None},
-              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals"}))
+                           "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None,
+                           "data_decisions": None},
+              _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals",
+                                           "data_decisions"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -104,6 +107,8 @@ def now_utc() -> str:
 
 def user_name() -> str:
     """Who is running hds, as kept with each load and submission (free text: hds.text)."""
+    import getpass
+
     from hds.text import free_text_problem
 
     try:
@@ -459,6 +464,11 @@ def _column(column, alias: str) -> str:
 
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
     """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`)."""
+    import numpy as np
+
+    from hds.data import dtypes
+    from hds.table import Table
+
     rows = store.conn.execute(sql, params).fetchall()
     types = dtypes(table)
     names = (["d"] if linked else []) + list(types)
@@ -472,6 +482,8 @@ def _read(store: Store, table: str, sql: str, params: list, linked: bool = False
 
 
 def _objects(values) -> np.ndarray:
+    import numpy as np
+
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
@@ -492,6 +504,11 @@ class StoreSource:
         """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
         Either `episodes` (read already, in discharge id order) name the discharges, or the query
         `choose` does (in the order it gives) and all their episodes are read."""
+        import numpy as np
+
+        from hds.data import Data, empty
+        from hds.table import group_starts
+
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
@@ -555,9 +572,27 @@ class StoreSource:
 
     def patient(self, patient_id: str) -> Data:
         """One patient's discharges, episodes and events; discharges in date order."""
+        return self._linked(None, *self._patient(patient_id, "x.discharge_id"))
+
+    def _patient(self, patient_id: str, columns: str) -> tuple[str, list]:
         version, params = self._where("x")
-        return self._linked(None, f"SELECT x.discharge_id FROM discharges x WHERE x.patient_id = ? AND {version} "
-                                  "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+        return (f"SELECT {columns} FROM discharges x WHERE x.patient_id = ? AND {version} "
+                "ORDER BY x.discharge_date, x.discharge_id", [patient_id] + params)
+
+    def patient_rows(self, patient_id: str) -> tuple[list[dict], list[dict]]:
+        """One patient's discharges (in date order) and their episodes (by start date and id), as
+        `patient` reads them (dates as day numbers) but in plain rows by field, for a caller that
+        needs no columns."""
+        fields = [c.field for c in SPEC["discharges"].columns]
+        discharges = [dict(zip(fields, row)) for row in self.store.execute(
+            *self._patient(patient_id, _columns("discharges", "x")))]
+        version, params = self._where("x")
+        marks = ", ".join("?" * len(discharges))
+        fields = [c.field for c in SPEC["episodes"].columns]
+        episodes = [dict(zip(fields, row)) for row in self.store.execute(
+            f"SELECT {_columns('episodes', 'x')} FROM episodes x WHERE x.discharge_id IN ({marks}) AND {version} "
+            "ORDER BY x.start_date, x.episode_id", [d["discharge_id"] for d in discharges] + params)]
+        return discharges, episodes
 
     def discharges_data(self, discharge_ids: list[str]) -> Data:
         """Some discharges (those of the ids that this source holds) with all their episodes and events,
@@ -619,6 +654,8 @@ class StoreSource:
         load), grouped by the choice column `by` (e.g. service): choice -> values, in no particular order.
         Read as one text of numbers, each value times one more than the number of choices plus its
         choice's place, which SQLite hands over many times faster than a row at a time."""
+        import numpy as np
+
         choices = SPEC[table].column(by).choices
         base = len(choices) + 1  # the last place: a value not among the choices
         place = " ".join(f"WHEN ? THEN {i}" for i in range(len(choices)))
@@ -636,6 +673,8 @@ class StoreSource:
             [nhs_number] + params)]
 
     def everything(self) -> Data:
+        from hds.data import Data
+
         version, params = self._where("x")
         return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x')} FROM [{spec.name}] x "
                                         f"WHERE {version} ORDER BY x.[{spec.key}]", params)
@@ -696,14 +735,14 @@ class StoreSource:
         """The earliest discharge date in the data."""
         version, params = self._where()
         first = self.store.execute(f"SELECT MIN(discharge_date) FROM discharges WHERE {version}", params).fetchone()[0]
-        return int(iso_days([first])[0])
+        return iso_day(first)
 
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
         row = self.store.execute("SELECT latest_day FROM loads WHERE id = ?", [self.load_id]).fetchone()
         if row and row[0]:
-            return int(iso_days([row[0]])[0])
-        return int(iso_days([_latest_day_sql(self.store.conn, self.as_of)])[0])
+            return iso_day(row[0])
+        return iso_day(_latest_day_sql(self.store.conn, self.as_of))
 
 
 def source_file(files: dict[str, str], table: str, mapped: str | None = None,
@@ -762,11 +801,22 @@ def _latest_day_sql(conn: sqlite3.Connection, as_of: int | None = None) -> str |
 
 
 def _iso(day: int) -> str:
+    import numpy as np
+
     return str(np.datetime64(int(day), "D"))
 
 
 def is_empty(store: Store) -> bool:
     return store.latest_load() is None
+
+
+def derived_stamp(store: Store, table: str) -> tuple[int, str] | None:
+    """(load, rulebook version) a derived table (``allocation_totals``, ``decided_discharges``) was computed
+    from, as its row in `derived` says; None when it never was, or the store has no such table yet."""
+    if not store.execute("SELECT 1 FROM sqlite_master WHERE name = ?", [table]).fetchone():
+        return None
+    row = store.execute("SELECT load_id, rulebook_version FROM derived WHERE name = ?", [table]).fetchone()
+    return (row[0], row[1]) if row else None
 
 
 # --- writing a load ---------------------------------------------------------------------
@@ -843,6 +893,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
 
 def _store_rows(spec, table: Table) -> list[tuple]:
     """A validated table as rows for SQLite: ISO dates (NULL for none), 0/1 flags."""
+    import numpy as np
+
     columns = []
     for column in spec.columns:
         values = table[column.field]

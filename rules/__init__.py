@@ -3,7 +3,7 @@
 ``language`` reads ``rulebooks/*.rules`` into Rulebook values, ``dated``
 reads the dated parameters of ``parameters/*.yaml`` and derives the schemes
 from them, ``library`` loads and checks both (``renamed.yaml`` maps old rule
-ids to new), ``check`` proves a rulebook decides every segment exactly once,
+ids to new; ``files`` reads a library's files and says its version), ``check`` proves a rulebook decides every segment exactly once,
 ``compiler`` turns it into durable-rules rulesets and ``engine`` runs them.
 ``export`` writes the library to a folder, ``coverage`` and ``compare`` read
 allocation tables against it, ``docs`` writes its reference for readers.

@@ -20,8 +20,6 @@ so a submission can keep the exact rules it was computed with.
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import posixpath
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -29,15 +27,14 @@ from typing import Mapping
 
 import yaml
 
-from hds.days import to_date
-from hds.schemes import Scheme, free_period_wording
+from hds.schemes import Scheme
 from rules import RULES_DIR
 from rules.check import check_rulebook
 from rules.dated import SchemeParameters, check_windows, derive_scheme, read_parameters
+from rules.files import PARAMETERS, RENAMED, RULEBOOKS, library_version, read_folder
 from rules.language import Rule, Rulebook, RulebookError, parse_rulebook
 
 COMMON = "common"
-RULEBOOKS, PARAMETERS, RENAMED = "rulebooks", "parameters", "renamed.yaml"
 SNAPSHOT_ORIGIN = "snapshot:"
 
 
@@ -108,29 +105,6 @@ def library_from_snapshot(snapshot: Mapping[str, str]) -> RuleLibrary:
             raise RulebookError(SNAPSHOT_ORIGIN, 1, "a snapshot maps relative paths to file texts")
         files[_relative(name)] = text
     return build_library(files, SNAPSHOT_ORIGIN)
-
-
-def read_folder(directory: Path) -> dict[str, str]:
-    """The library files of a folder, by relative path."""
-    if not directory.is_dir():
-        raise RulebookError(directory, 1, "no such folder")
-    paths = sorted(directory.glob(f"{RULEBOOKS}/*.rules")) + sorted(directory.glob(f"{PARAMETERS}/*.yaml"))
-    if (directory / RENAMED).is_file():
-        paths.append(directory / RENAMED)
-    files = {}
-    for path in paths:
-        try:
-            files[path.relative_to(directory).as_posix()] = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            raise RulebookError(path, 1, f"cannot read ({exc})") from exc
-    return files
-
-
-def library_version(files: Mapping[str, str]) -> str:
-    digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode() + b"\0" + files[name].encode("utf-8") + b"\0")
-    return digest.hexdigest()
 
 
 def _relative(name: str) -> str:
@@ -253,15 +227,3 @@ def _read_renamed(text: str | None, path: str, library: RuleLibrary) -> dict[str
         resolved[old] = new
     return resolved
 
-
-def describe_free_period(scheme, discharge_day: int, first_paid_day: int) -> str:
-    """A discharge's free period in words, e.g. 'free period 28 days, 2021-08-02 .. 2021-08-29; the partners
-    pay from 2021-08-30 (day 29)', by the parameters of `scheme` (the ``rules.dated.Scheme`` that decided
-    the discharge; day numbers, as in ``hds.timeline``). Falls back to the length alone when the scheme's
-    parameters do not give that first paid day (or there is no scheme)."""
-    D, P = to_date(discharge_day), to_date(first_paid_day)
-    if scheme is not None and scheme.covers(D) and scheme.first_day_after_free_period(D) == P:
-        return free_period_wording(scheme, D)
-    days = (P - D).days
-    return (f"free period {days} days, {D.isoformat()} .. {(P - dt.timedelta(days=1)).isoformat()}; "
-            f"the partners pay from {P.isoformat()} (day {days + 1})")

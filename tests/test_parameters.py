@@ -17,12 +17,11 @@ from hds.data import Data, MemorySource
 from hds.days import day_number, month_end, month_number, month_start
 from hds.errors import HdsError
 from hds.load import read_data
-from hds.schemes import Scheme, free_period_wording, locate
+from hds.schemes import Scheme, describe_free_period, free_period_wording, locate
 from rules import PARAMETER_DIR
 from rules.export import export_rules
 from rules.language import RulebookError
-from rules.library import (describe_free_period, library_from_snapshot, library_snapshot, load_library,
-                           renamed_rules)
+from rules.library import library_from_snapshot, library_snapshot, load_library, renamed_rules
 from tests import reference
 
 D = dt.date

@@ -107,7 +107,7 @@ def test_an_extract_that_orphans_kept_episodes_is_refused(tmp_path):
 
 def test_the_ledger_table_has_a_column_for_every_field_of_a_claim_line():
     from claims.claim import LINE_FIELDS
-    from claims.ledger.store import LINE_COLUMNS
+    from claims.ledger.schema import LINE_COLUMNS
 
     assert list(LINE_COLUMNS) == LINE_FIELDS
 
@@ -145,7 +145,7 @@ def test_a_store_of_the_earlier_schema_5_is_left_as_it_is_until_migrated_and_ado
         assert con.execute("SELECT name FROM sqlite_master WHERE name = '_sqlite_migrations'").fetchone() is None
     result = hds("migrate", "--db", db)  # adopted; only what this hds added since (and reading did without) is applied
     assert result.output == (f"{db}: applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
-                             "applied hds-data data_allocation_totals; "
+                             "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
                              "applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert sorted(con.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()) == sorted(
@@ -166,7 +166,8 @@ def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_
     result = hds("migrate", "--db", db)
     assert result.output == (f"{db}: applied hds-data data_integrity; applied hds-data data_views; "
                              "applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
-                             "applied hds-data data_allocation_totals; applied hds-ledger ledger_integrity; "
+                             "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
+                             "applied hds-ledger ledger_integrity; "
                              "applied hds-ledger ledger_views; applied hds-ledger ledger_money_as_numbers; "
                              "applied hds-ledger ledger_invoices\n")
     store = open_with_ledger(db)

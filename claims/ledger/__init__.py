@@ -15,19 +15,45 @@ submission, a line, a finding or a stored rulebook (``read``). No SQL on the
 ``submission*`` tables lives outside this package.
 """
 
-from claims.ledger.anchor import anchor_path, append_anchor, read_anchor, repair_anchor
-from claims.ledger.hashing import header_hash, line_hash, rows_hash
-from claims.ledger.log import log_lines
-from claims.ledger.read import (claimed_in, findings_of, holds_submissions, patient_findings, patient_history,
-                                stored_findings, stored_lines, submission_of, submissions)
-from claims.ledger.state import LedgerState, ledger_state
-from claims.ledger.store import migrate, open_store
-from claims.ledger.stored import carried_claim, claim_for, replay, stored_claim
-from claims.ledger.submit import Submitted, draft_fingerprint, submit
-from claims.ledger.verify import verify, verify_store
+import importlib
+import sys
+import types
 
-__all__ = ["LedgerState", "Submitted", "anchor_path", "append_anchor", "carried_claim", "claim_for", "claimed_in",
-           "findings_of", "header_hash", "holds_submissions", "ledger_state", "line_hash", "log_lines", "migrate",
-           "open_store", "patient_findings", "patient_history", "read_anchor", "repair_anchor", "replay", "rows_hash",
-           "stored_claim", "stored_findings", "stored_lines", "submission_of", "submissions", "submit", "verify",
-           "verify_store", "draft_fingerprint"]
+# where each of the package's names is defined: a part is imported when one of its names is first used
+# (PEP 562), so that reading a patient's lines (``hds trace``) does not import the claim computation
+_PARTS = {
+    "anchor": ("anchor_path", "append_anchor", "read_anchor", "repair_anchor"),
+    "hashing": ("header_hash", "line_hash", "rows_hash"),
+    "log": ("log_lines",),
+    "read": ("claimed_in", "findings_of", "holds_submissions", "patient_findings", "patient_history",
+             "stored_findings", "stored_lines", "submission_of", "submissions"),
+    "state": ("LedgerState", "ledger_state"),
+    "store": ("migrate", "open_store"),
+    "stored": ("carried_claim", "claim_for", "replay", "stored_claim"),
+    "submit": ("Submitted", "draft_fingerprint", "submit"),
+    "verify": ("verify", "verify_store"),
+}
+_HOME = {name: part for part, names in _PARTS.items() for name in names}
+__all__ = sorted(_HOME)
+
+
+def __getattr__(name: str):
+    part = _HOME.get(name)
+    if part is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{part}"), name)
+    globals()[name] = value
+    return value
+
+
+class _Package(types.ModuleType):
+    """Two parts are named after their function (``submit``, ``verify``): importing such a part must not
+    make ``claims.ledger.submit`` the module, as Python does for a part imported after its package; the
+    name stays the function's (``importlib.import_module`` gives the module)."""
+
+    def __setattr__(self, name: str, value) -> None:
+        if not (isinstance(value, types.ModuleType) and name in _HOME):
+            super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

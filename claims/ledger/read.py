@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import numpy as np
-
-from claims.claim import LINE_FIELDS, LINE_TYPES, empty_lines
 from hds.store import Store
-from hds.table import Table
+
+if TYPE_CHECKING:  # a submission's lines are read into columns; the rest, a patient's trace among them, needs no numpy
+    import numpy as np
+
+    from hds.table import Table
 
 
 def submissions(store: Store, up_to_load: int | None = None, before: int | None = None) -> list[dict]:
@@ -68,6 +70,9 @@ def claimed_in(store: Store, month: str) -> tuple[int, str] | None:
 
 
 def lines_table(rows: list[tuple]) -> Table:
+    from claims.claim import LINE_FIELDS, LINE_TYPES, empty_lines
+    from hds.table import Table
+
     if not rows:
         return empty_lines()
     return Table.from_rows(LINE_FIELDS, rows, LINE_TYPES)
@@ -75,6 +80,10 @@ def lines_table(rows: list[tuple]) -> Table:
 
 def stored_lines(store: Store, submission_id: int) -> tuple[Table, np.ndarray]:
     """A submission's lines in order, and which of them are the month's own (not adjustments)."""
+    import numpy as np
+
+    from claims.claim import LINE_FIELDS
+
     rows = store.execute(f"SELECT {', '.join(LINE_FIELDS)}, current FROM submission_lines WHERE submission_id = ? "
                          "ORDER BY line_no", [submission_id]).fetchall()
     current = np.array([r[-1] for r in rows], dtype=bool)
@@ -83,6 +92,8 @@ def stored_lines(store: Store, submission_id: int) -> tuple[Table, np.ndarray]:
 
 def lines_for_month(store: Store, month: str) -> Table:
     """Every line any submission claimed for `month`, in submission and line order."""
+    from claims.claim import LINE_FIELDS
+
     return lines_table(store.execute(f"SELECT {', '.join(LINE_FIELDS)} FROM submission_lines WHERE claim_month = ? "
                                      "ORDER BY submission_id, line_no", [month]).fetchall())
 

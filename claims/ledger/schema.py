@@ -9,13 +9,15 @@ every open.
 
 from __future__ import annotations
 
-from claims.ledger.store import HEADER_FIELDS, INVOICE_TABLES, LEDGER_TABLES, LINE_COLUMNS, PROTECTED, triggers
+from claims.claim import LINE_FIELDS, LINE_TYPES
+from claims.ledger.store import HEADER_FIELDS, INVOICE_TABLES, LEDGER_TABLES, PROTECTED, triggers
 from hds.migrating import load_sqlite_utils
 from hds.store import pounds_sql, replace_views
 
 Migrations = load_sqlite_utils().Migrations
 
 migrations = Migrations("hds-ledger")
+LINE_COLUMNS = {f: (int if f in LINE_TYPES else str) for f in LINE_FIELDS}  # a stored line's columns
 
 
 @migrations()

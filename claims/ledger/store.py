@@ -6,14 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from claims.claim import LINE_FIELDS, LINE_TYPES
 from hds import store as data_store
-from hds.chain import raise_sql
 from hds.store import Schema, Store
 
 HEADER_FIELDS = ["id", "month", "submitted_at", "submitted_by", "load_id", "rulebook_version",
                  "current_pence", "adjustments_pence", "total_pence", "line_count", "prev_hash"]
-LINE_COLUMNS = {f: (int if f in LINE_TYPES else str) for f in LINE_FIELDS}  # a stored line's columns
 PROTECTED = ("submissions", "submission_lines")  # the tables of the earlier hds's first ledger
 LEDGER_TABLES = PROTECTED + ("submission_findings", "submission_rules")
 INVOICE_TABLES = ("invoices", "invoice_lines")  # issued invoices (migration ledger_invoices)
@@ -24,6 +21,8 @@ INVOICE_MESSAGE = "issued invoices cannot be changed: a change of the figures go
 def triggers(tables: tuple[str, ...] = LEDGER_TABLES + INVOICE_TABLES) -> dict[str, str]:
     """Every trigger of the ledger (or of some of its tables), by name, with its exact SQL: no UPDATE
     or DELETE of what was submitted or issued."""
+    from hds.chain import raise_sql
+
     found = {}
     for table in tables:
         message = INVOICE_MESSAGE if table in INVOICE_TABLES else MESSAGE

@@ -27,10 +27,7 @@ from, so an auditor can find it in the extract.
 
 from __future__ import annotations
 
-import numpy as np
-
 from claims.report.deliver import Report
-from claims.report.formats import pounds_text, to_json
 from hds.days import NEVER, iso
 from hds.facts import ENDED_BY
 
@@ -41,44 +38,38 @@ def _day(value) -> str | None:
     return None if value == NEVER else iso(int(value))
 
 
-def _episode_record(decided, i: int) -> dict:
-    """An episode of the trace, with its segments: who paid which days, by which rule."""
-    e, s = decided.data.episodes, decided.segments
-    segments = []
-    for k in np.flatnonzero(s.episode == i).tolist():
-        rule = decided.rules[decided.rule[k]]
-        segments.append({"first_day": iso(int(s.first[k])), "last_day": iso(int(s.last[k])),
-                         "days": int(s.last[k] - s.first[k] + 1), "funder": rule.funder, "rule": rule.id,
-                         "paragraphs": list(rule.cites), "reason": rule.reason})
-    return {"episode_id": e["episode_id"][i], "service": e["service"][i],
-            "organisation": e["organisation"][i], "weekly_cost": pounds_text(int(e["weekly_pence"][i])),
-            "start_date": iso(int(e["start_date"][i])), "end_date": _day(e["end_date"][i]),
-            "restart": bool(e["restart"][i]), "bau_commissioned": bool(e["bau_commissioned"][i]),
-            "segments": segments}
+def _episode_record(e) -> dict:
+    """An episode of the trace (``claims.trace.Episode``), with its segments: who paid which days, by which rule."""
+    from claims.report.formats import pounds_text
+
+    segments = [{"first_day": iso(s.first), "last_day": iso(s.last), "days": s.last - s.first + 1,
+                 "funder": s.rule.funder, "rule": s.rule.id, "paragraphs": list(s.rule.cites), "reason": s.rule.reason}
+                for s in e.segments]
+    return {"episode_id": e.episode_id, "service": e.service, "organisation": e.organisation,
+            "weekly_cost": pounds_text(e.weekly_pence), "start_date": iso(e.start_date), "end_date": _day(e.end_date),
+            "restart": e.restart, "bau_commissioned": e.bau_commissioned, "segments": segments}
 
 
 def trace_record(trace, source_rows: dict | None = None) -> dict:
-    decided = trace.decided
-    data, t = decided.data, decided.timelines
+    from claims.report.formats import pounds_text
+
     discharges = []
-    for d in range(len(data.discharges)):
-        scheme = decided.scheme_names[t.scheme[d]] if t.scheme[d] >= 0 else ""
-        episodes = [_episode_record(decided, i) for i in np.flatnonzero(data.episodes["d"] == d).tolist()]
+    for d in trace.discharges:
+        scheme = d.scheme.name if d.scheme is not None else ""
         discharges.append({
-            "discharge_id": data.discharges["discharge_id"][d], "kind": data.discharges["kind"][d],
-            "discharge_date": iso(int(t.D[d])), "scheme": scheme,
-            "free_period": ({"first_day": iso(int(t.D[d])), "last_day": iso(int(t.P[d] - 1)),
-                             "first_paid_day": iso(int(t.P[d]))} if scheme else None),
-            "dates": {"care_act_assessment": _day(t.A[d]), "positive_chc_checklist": _day(t.K[d]),
-                      "chc_decision": _day(t.C[d]), "chc_outcome": t.C_outcome[d] or None,
-                      "self_funder_charged_from": _day(t.F[d]), "death": _day(t.X[d])},
-            "ended_early_on": _day(t.E[d]) if t.ended_by[d] else None,
-            "ended_early_by": ENDED_BY.get(int(t.ended_by[d])),
-            "chc_pending_at_free_period_end": bool(t.chc_pending_at_P[d]),
-            "episodes": episodes})
+            "discharge_id": d.discharge_id, "kind": d.kind, "discharge_date": iso(d.D), "scheme": scheme,
+            "free_period": ({"first_day": iso(d.D), "last_day": iso(d.P - 1), "first_paid_day": iso(d.P)}
+                            if scheme else None),
+            "dates": {"care_act_assessment": _day(d.A), "positive_chc_checklist": _day(d.K),
+                      "chc_decision": _day(d.C), "chc_outcome": d.C_outcome or None,
+                      "self_funder_charged_from": _day(d.F), "death": _day(d.X)},
+            "ended_early_on": _day(d.E) if d.ended_by else None,
+            "ended_early_by": ENDED_BY.get(d.ended_by),
+            "chc_pending_at_free_period_end": d.chc_pending_at_P,
+            "episodes": [_episode_record(e) for e in d.episodes]})
     money = [{"month": r["month"], "episode_id": r["episode_id"], "funder": r["funder"], "days": r["days"],
               "amount": pounds_text(r["amount_pence"]), "rule": r["rule"], "claimed": r["funder"] == "hds"}
-             for r in trace.rows.records()]
+             for r in trace.money]
     submitted = [{"claim_month": r["claim_month"], "submission_id": r["submission_id"],
                   "submission_month": r["submission_month"], "kind": "claimed" if r["current"] else "adjustment",
                   "episode_id": r["episode_id"], "block_id": r["block_id"], "days": r["days"],
@@ -93,6 +84,8 @@ def trace_record(trace, source_rows: dict | None = None) -> dict:
 
 
 def trace_json(trace, source_rows: dict | None = None) -> str:
+    from claims.report.formats import to_json
+
     return to_json(trace_record(trace, source_rows))
 
 
