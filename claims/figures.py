@@ -179,23 +179,38 @@ def changed_discharges(store, load_id: int) -> list[str]:
     return [r[0] for r in store.execute(f"{parts} ORDER BY 1", {"load": load_id})]
 
 
+def _months(source) -> tuple[Month, Month]:
+    """The first and last months of the data of a source (``hds.store.StoreSource``, ``hds.data.MemorySource``)."""
+    return Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+
+
+def every_month(data, library) -> Table:
+    """The totals of every month of a whole dataset in memory (``hds.data.Data``), decided now."""
+    from hds.data import MemorySource
+
+    first, last = _months(MemorySource(data))
+    return decided_totals(data.linked(), library, first.number, last.number)
+
+
 def refresh_totals(store, library, rows: Table | None = None, changed: list[str] | None = None,
-                   data=None) -> str:
+                   data=None, totals: Table | None = None) -> str:
     """Bring the stored totals up to the store's latest load under `library`, inside the caller's write
-    transaction: from `rows` (the allocation table of every month, when the caller has it), by
-    re-deciding only the `changed` discharges (when the totals were current at the load before and
-    the months of the data did not move), or by deciding every month, from `data` (``hds.data.Data``,
-    all the store holds, when the caller has it in memory) or read from the store. Says which it did:
-    "all" or "changed"."""
+    transaction: from `totals` (``every_month`` of all the store holds, decided already), from `rows`
+    (the allocation table of every month, when the caller has it), by re-deciding only the `changed`
+    discharges (when the totals were current at the load before and the months of the data did not
+    move), or by deciding every month, from `data` (``hds.data.Data``, all the store holds, when the
+    caller has it in memory) or read from the store. Says which it did: "all" or "changed"."""
     from hds.data import MemorySource
     from hds.store import StoreSource
 
     source = StoreSource(store)
-    whole = MemorySource(data) if data is not None else source
-    first, last = Month.of_day(whole.first_day()), Month.of_day(whole.latest_day())
+    if totals is not None:
+        _save(store, library, totals, source.load_id)
+        return "all"
+    first, last = _months(MemorySource(data) if data is not None else source)
     if rows is None and changed is not None and stamp(store) == (source.load_id - 1, library.version):
         before = StoreSource(store, source.load_id - 1)
-        if (Month.of_day(before.first_day()), Month.of_day(before.latest_day())) == (first, last):
+        if _months(before) == (first, last):
             parts = [(_stored(store), 1)]
             for sign, version in ((-1, before), (1, source)):
                 data = version.discharges_data(changed).replace(block_costs=version.block_costs())
@@ -204,10 +219,11 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
             return "changed"
     if rows is not None:
         totals = totals_of(rows)
+    elif data is not None:
+        totals = every_month(data, library)
     else:  # every discharge of the data, linked (what the period of every month reads, give or take
         # discharges with no episode, which allocate nothing)
-        linked = data.linked() if data is not None else source.period(first.first_day, last.last_day)
-        totals = decided_totals(linked, library, first.number, last.number)
+        totals = decided_totals(source.period(first.first_day, last.last_day), library, first.number, last.number)
     _save(store, library, totals, source.load_id)
     return "all"
 

@@ -776,11 +776,14 @@ def _source_name(path) -> str:
 
 
 def save_load(store: Store, loaded, allow_removals: bool = False,
-              record_touched: Callable[[Store], bool] | None = None) -> LoadSummary:
+              record_touched: Callable[[Store], bool] | None = None,
+              then: Callable[[Store], None] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
     truth, old versions are kept; all in one transaction. `record_touched(store)`, asked inside it,
     says whether the load records the discharges it touched (the claims ledger's answer: once it
-    holds a submission, so claims recompute settled months for those only); without it they are not."""
+    holds a submission, so claims recompute settled months for those only); without it they are not.
+    `then(store)` runs inside the transaction once the load is recorded (what is derived from the
+    data and kept beside it, stored with the load)."""
     from hds.errors import LoadError
 
     with store.write():
@@ -790,17 +793,21 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
         changes, before, written, touched = {}, {}, {}, set()
-        from concurrent.futures import ThreadPoolExecutor
-
         from hds import chain
 
-        with ThreadPoolExecutor(1) as hashing:  # hashing what was written overlaps the next table and indexes
+        whole = _hashed_whole(conn, loaded.tables)  # hashed beside this process while it writes
+        try:
             for spec in CONTRACT:
                 if spec.name in loaded.tables:
                     changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                        conn, spec, loaded.tables[spec.name], load_id, record, hashing)
+                        conn, spec, loaded.tables[spec.name], load_id, record)
                     touched |= ids
-            digest = chain.combine({name: future.result() for name, future in written.items()})
+            digest = chain.combine({name: whole.result()[name] if pending is None else pending.result()
+                                    for name, pending in written.items()})
+        finally:
+            for pending in [whole, *written.values()]:
+                if pending is not None:
+                    pending.cancel()
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -818,6 +825,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
+        if then is not None:
+            then(store)
     return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
 
 
@@ -839,11 +848,12 @@ def _store_rows(spec, table: Table) -> list[tuple]:
     return list(zip(*columns))
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, hashing):
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool):
     """Write a table's new versions and close the old ones, the version diff done in SQL:
     (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
     the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
-    store), hashed on `hashing` while the next table is written or the indexes are built; the
+    store), pending, hashed beside this process while the next table is written or the indexes are
+    built (None for a table written whole: ``_hashed_whole``); the
     discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
     name = spec.name
     fields = spec.fields + ["_extra", "_row"]
@@ -858,21 +868,17 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
-        from hds import chain
-
-        digest = hashing.submit(chain.table_digest, rows, [])  # what it wrote, in order; it closed nothing
         for _, sql in indexes:
             conn.execute(sql)
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
         touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
-        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
-    return _replace_versions(conn, spec, rows, load_id, current, record, hashing)
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, None, touched
+    return _replace_versions(conn, spec, rows, load_id, current, record)
 
 
-def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool,
-                      hashing):
+def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool):
     """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
     into a temporary table, each is looked up by its key among the current versions (the table's
     primary key), and only what differs is written: the versions closed (changed or removed) and the
@@ -905,10 +911,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
                 f"({', '.join('?' * (len(spec.fields) + 2))}, {load_id})", new)
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
-    from hds import chain
-
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, hashing.submit(chain.table_digest, new, closed), touched)
+             "unchanged": unchanged}, current, _hashed(new, closed), touched)
 
 
 def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, record: bool) -> set[str]:
@@ -922,6 +926,35 @@ def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, rec
     if record:
         conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
     return touched
+
+
+HASHED_BESIDE = 20_000  # versions: from this many, digests are computed beside the load (hds.background)
+
+
+def _hashed(written: list, closed: list):
+    """hds.chain.table_digest of what a table's load wrote and closed, pending: computed beside this
+    process when there is enough of it."""
+    from hds import chain
+    from hds.background import start
+
+    return start(chain.table_digest, written, closed, beside=len(written) + len(closed) >= HASHED_BESIDE)
+
+
+def _hashed_whole(conn: sqlite3.Connection, tables: dict[str, Table]):
+    """The digests (table -> hds.chain.table_digest) of the loaded tables that hold no current version
+    yet, which the load writes whole and closes nothing of (a first load), pending: computed beside
+    this process, from the validated tables, while it writes them."""
+    from hds.background import start
+
+    whole = {spec.name: (spec, tables[spec.name]) for spec in CONTRACT if spec.name in tables and conn.execute(
+        f"SELECT 1 FROM [{spec.name}] WHERE _until_load IS NULL LIMIT 1").fetchone() is None}
+    return start(_whole_digests, whole, beside=sum(len(table) for _, table in whole.values()) >= HASHED_BESIDE)
+
+
+def _whole_digests(whole: dict) -> dict[str, str]:
+    from hds import chain
+
+    return {name: chain.table_digest(_store_rows(spec, table), []) for name, (spec, table) in whole.items()}
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
