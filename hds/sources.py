@@ -861,7 +861,7 @@ _UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa
 def _may_need_strip(utf8: bytes) -> bool:
     if not utf8.isascii() and any(lead in utf8 for lead in _UNICODE_SPACE_LEADS) and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
-    spaces = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
+    spaces = _SPACES
     if utf8[:1] in spaces or utf8[-1:] in spaces:
         return True
     if _space_at_an_edge(utf8):
@@ -869,24 +869,26 @@ def _may_need_strip(utf8: bytes) -> bool:
     return b'"' in utf8 and any(pair in utf8 for pair in (b'"\n', b'\n"', b'"\r', b'\r"'))
 
 
-_SPACE_BYTES = np.zeros(256, dtype=bool)
-_SPACE_BYTES[list(b" \t\x0b\x0c\x1c\x1d\x1e\x1f")] = True
+_SPACES = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip() removes in ASCII
 _EDGE_BYTES = np.zeros(256, dtype=bool)
 _EDGE_BYTES[list(b',"\r\n')] = True
 
 
 def _space_at_an_edge(utf8: bytes, chunk: int = 1 << 24) -> bool:
     """Whether a space (of those str.strip() removes in ASCII) stands next to a comma, a quote or a line
-    end anywhere: one pass over the bytes, a chunk at a time (each overlapping the next by a byte)."""
+    end anywhere: only the kinds of space the bytes hold are looked for, a chunk at a time (each
+    overlapping the next by a byte), and the neighbours of each one found looked at."""
+    present = [space for space in _SPACES if bytes([space]) in utf8]  # most files hold one kind, or none
+    if not present:
+        return False
     data = np.frombuffer(utf8, dtype=np.uint8)
     for start in range(0, max(len(data) - 1, 1), chunk):
         part = data[start:start + chunk + 1]
-        space = _SPACE_BYTES[part]
-        if not space.any():
-            continue
-        edge = _EDGE_BYTES[part]
-        if (space[:-1] & edge[1:]).any() or (edge[:-1] & space[1:]).any():
-            return True
+        for space in present:
+            where = np.flatnonzero(part == space)
+            if (_EDGE_BYTES[part[where[where > 0] - 1]].any()
+                    or _EDGE_BYTES[part[where[where < len(part) - 1] + 1]].any()):
+                return True
     return False
 
 
