@@ -654,7 +654,7 @@ class StoreSource:
 
         if "mapping" not in {r[1] for r in self.store.execute("PRAGMA table_info(loads)")}:
             return {}
-        return {load: {t: m.get("file") for t, m in json.loads(text).items()}
+        return {load: mapped_files(text)
                 for load, text in self.store.execute("SELECT id, mapping FROM loads WHERE mapping IS NOT NULL")}
 
     def organisations(self) -> set[str]:
@@ -796,11 +796,12 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         from hds import chain
 
         whole = _hashed_whole(conn, loaded.tables)  # hashed beside this process while it writes
+        same = _as_last_loaded(conn, loaded)
         try:
             for spec in CONTRACT:
                 if spec.name in loaded.tables:
                     changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                        conn, spec, loaded.tables[spec.name], load_id, record)
+                        conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
                     touched |= ids
             digest = chain.combine({name: whole.result()[name] if pending is None else pending.result()
                                     for name, pending in written.items()})
@@ -830,26 +831,29 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
 
 
-def _store_rows(spec, table: Table) -> list[tuple]:
-    """A validated table as rows for SQLite: ISO dates (NULL for none), 0/1 flags."""
-    columns = []
-    for column in spec.columns:
+def _store_rows(spec, table: Table) -> np.ndarray:
+    """A validated table as rows for SQLite, one row of objects each (rows x contract fields, _extra,
+    _row): ISO dates (None for none), 0/1 flags, Python ints and str."""
+    rows = np.empty((len(table), len(spec.columns) + 2), dtype=object)
+    for at, column in enumerate(spec.columns):
         values = table[column.field]
         if column.kind == "date":  # a few thousand distinct days among a million rows: each written once
             days, where = np.unique(values, return_inverse=True)
             text = days.astype("datetime64[D]").astype(str).astype(object)
             text[days == NEVER] = None
-            columns.append(text[where].tolist())
-        elif column.kind == "flag":
-            columns.append(values.astype(np.int64).tolist())
-        else:
-            columns.append(values.tolist())
-    columns += [table["_extra"].tolist(), table["_row"].tolist()]
-    return list(zip(*columns))
+            rows[:, at] = text[where]
+        elif values.dtype == object:
+            rows[:, at] = values
+        else:  # money and flags as Python ints
+            rows[:, at] = values.astype(np.int64).tolist()
+    rows[:, -2] = table["_extra"]
+    rows[:, -1] = table["_row"].tolist()
+    return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool):
-    """Write a table's new versions and close the old ones, the version diff done in SQL:
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
+    """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
+    table is the `same` as the last load of it read: ``_as_last_loaded``):
     (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
     the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
     store), pending, hashed beside this process while the next table is written or the indexes are
@@ -859,8 +863,10 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
     marks = ", ".join("?" * len(fields))
-    rows = _store_rows(spec, table)
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
+    if same and current == len(table):  # its current versions are what these very files hold
+        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, _hashed([], []), set()
+    rows = _store_rows(spec, table)
     if current == 0:
         empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -878,7 +884,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     return _replace_versions(conn, spec, rows, load_id, current, record)
 
 
-def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool):
+def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id: int, current: int, record: bool):
     """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
     into a temporary table, each is looked up by its key among the current versions (the table's
     primary key), and only what differs is written: the versions closed (changed or removed) and the
@@ -889,7 +895,7 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
         conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
     insert_rows(conn, f"INSERT INTO temp.incoming ({names}) VALUES ", f"({', '.join('?' * (len(spec.fields) + 1))})",
-                [row[:-1] for row in rows])
+                rows[:, :-1])
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
     # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
     conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
@@ -901,7 +907,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     if current > kept:  # removed: current versions no incoming row matched
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
                      "AND c.rowid NOT IN (SELECT current FROM temp.matched WHERE current IS NOT NULL)")
-    new = [rows[r - 1] for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same ORDER BY incoming")]
+    new = rows[np.array([r - 1 for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same "
+                                                         "ORDER BY incoming")], dtype=np.int64)]
     closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
                                             f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
     touched = _touched(conn, spec, new, load_id, record)
@@ -912,20 +919,50 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, _hashed(new, closed), touched)
+             "unchanged": unchanged}, current, _hashed(new.tolist(), closed), touched)
 
 
-def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, record: bool) -> set[str]:
+def _touched(conn: sqlite3.Connection, spec, new: np.ndarray, load_id: int, record: bool) -> set[str]:
     """The discharges of the versions a load closes (temp.closing) and of those it writes (`new`);
     with `record`, kept in load_discharges."""
     if "discharge_id" not in spec.fields:
         return set()
     at = spec.fields.index("discharge_id")
     touched = {r[0] for r in conn.execute(f"SELECT discharge_id FROM [{spec.name}] WHERE rowid IN "
-                                          "(SELECT id FROM temp.closing)")} | {row[at] for row in new}
+                                          "(SELECT id FROM temp.closing)")} | set(new[:, at].tolist())
     if record:
         conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
     return touched
+
+
+def _as_last_loaded(conn: sqlite3.Connection, loaded) -> set[str]:
+    """The loaded tables read from the very files (their names and SHA-256) that the last load of each
+    read it from, through the very input mapping: after that load the table's current versions are
+    what those files hold (a load makes a table what its files say), so reading the same bytes the
+    same way, this load changes none of them and their version diff is not needed."""
+    import json
+
+    mapping = getattr(loaded, "mapping", None)
+    wanted, found = set(loaded.tables), set()
+    for rows, files, mapped in conn.execute("SELECT rows, files, mapping FROM loads ORDER BY id DESC"):
+        counts = json.loads(rows or "{}")
+        for name in wanted & set(counts):  # the last load of the table
+            wanted.discard(name)
+            if files is None or mapped != mapping or counts[name] != len(loaded.tables[name]):
+                continue
+            ours = source_file(loaded.files, name, mapped_files(mapping).get(name))
+            if ours[1] and ours == source_file(json.loads(files), name, mapped_files(mapped).get(name)):
+                found.add(name)
+        if not wanted:
+            break
+    return found
+
+
+def mapped_files(mapping: str | None) -> dict[str, str | None]:
+    """Table -> the file an input mapping (as a load keeps it: hds.mapping.InputMapping.text) names for it."""
+    import json
+
+    return {table: m.get("file") for table, m in json.loads(mapping).items()} if mapping else {}
 
 
 HASHED_BESIDE = 20_000  # versions: from this many, digests are computed beside the load (hds.background)
@@ -954,24 +991,21 @@ def _hashed_whole(conn: sqlite3.Connection, tables: dict[str, Table]):
 def _whole_digests(whole: dict) -> dict[str, str]:
     from hds import chain
 
-    return {name: chain.table_digest(_store_rows(spec, table), []) for name, (spec, table) in whole.items()}
+    return {name: chain.table_digest(_store_rows(spec, table).tolist(), []) for name, (spec, table) in whole.items()}
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: list[tuple]) -> None:
-    """`head` (INSERT ... VALUES) with the `values` of each row (one tuple each), in order, BATCH rows a
-    statement."""
-    import itertools
-
+def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: np.ndarray) -> None:
+    """`head` (INSERT ... VALUES) with the `values` of each row (a row of objects each: ``_store_rows``), in
+    order, BATCH rows a statement."""
     whole = len(rows) - len(rows) % BATCH
     if whole:
-        flat = itertools.chain.from_iterable
         conn.executemany(head + ", ".join([values] * BATCH),
-                         (tuple(flat(rows[start:start + BATCH])) for start in range(0, whole, BATCH)))
+                         (rows[start:start + BATCH].ravel().tolist() for start in range(0, whole, BATCH)))
     if whole < len(rows):
-        conn.executemany(head + values, rows[whole:])
+        conn.executemany(head + values, rows[whole:].tolist())
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:
