@@ -100,6 +100,18 @@ class Source:
 
 def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
                 reads: dict[str, Callable[[str], bool]] | None = None) -> Source:
+    """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables (``open_source``, each
+    table of a folder read in turn)."""
+    opened = open_source(path, tables, files, reads)
+    if isinstance(opened, Folder):
+        for table in opened.wanted:
+            opened.add(opened.read_table(table))
+        return opened.source
+    return opened
+
+
+def open_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
+                reads: dict[str, Callable[[str], bool]] | None = None) -> Source | Folder:
     """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables.
 
     `files` names, for some tables, their own file: a glob in the folder (any
@@ -113,6 +125,10 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
     Tables found but not readable as a table at all (binary data, the wrong
     separator, a sheet that cannot be parsed) are left out of `tables`, with
     a problem in `problems`.
+
+    A folder comes back listed but not yet read (a ``Folder``: each table's
+    files are read on their own, in any order or at once, and added in the
+    order of `tables`); a workbook comes back read.
     """
     path = Path(path)
     wanted = tuple(t.lower() for t in tables)
@@ -121,7 +137,7 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
         if not path.exists():
             raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
         if path.is_dir():
-            return _read_folder(path, wanted, files, reads or {})
+            return _list_folder(path, wanted, files, reads or {})
     except OSError as exc:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
@@ -132,15 +148,50 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
 
 # --------------------------------------------------------------------------- folder of CSV files
 
-def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
-                 reads: dict[str, Callable[[str], bool]]) -> Source:
+@dataclass
+class Folder:
+    """A folder of CSV files listed, its files not yet read: `source` holds what the listing found (notes
+    on entries that are not tables, problems); each table's files are read by ``read_table`` into a
+    Source of their own and added to it by ``add``, in the order of `wanted`."""
+
+    source: Source
+    wanted: tuple[str, ...]
+    found: dict[str, list[Path]]  # table -> its files
+    globs: frozenset[str]  # the tables whose file is a mapped glob
+    reads: dict[str, Callable[[str], bool]]
+
+    def read_table(self, table: str) -> Source:
+        """The files of one table read (hashed, decoded, split into a raw table): what reading the
+        folder adds for it."""
+        part = Source(self.source.path, "folder")
+        _read_table_files(table, self.found.get(table, []), self.source.path, part, table in self.globs,
+                          self.reads.get(table))
+        return part
+
+    def size(self, table: str) -> int:
+        """The bytes of a table's files."""
+        try:
+            return sum(path.stat().st_size for path in self.found.get(table, []))
+        except OSError:
+            return 0
+
+    def add(self, part: Source) -> None:
+        """A table's files, as read by ``read_table``, into the folder's source."""
+        source = self.source
+        source.tables.update(part.tables)
+        source.files.update(part.files)
+        source.parts.update(part.parts)
+        source.notes += part.notes
+        source.problems += part.problems
+
+
+def _list_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
+                 reads: dict[str, Callable[[str], bool]]) -> Folder:
     source = Source(folder, "folder")
     found = _csv_files_by_table(folder, wanted, source.notes, files, source.problems)
     if not found and not source.problems:
         source.problems.append(Problem(str(folder), None, None, NO_TABLE))
-    for table in wanted:
-        _read_table_files(table, found.get(table, []), folder, source, table in files, reads.get(table))
-    return source
+    return Folder(source, wanted, found, frozenset(files), reads)
 
 
 def _mapped_table(name: str, files: dict[str, str], problems: list[Problem]) -> str | None:
