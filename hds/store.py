@@ -795,13 +795,13 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         changes, before, written, touched = {}, {}, {}, set()
         from hds import chain
 
-        whole = _hashed_whole(conn, loaded.tables)  # hashed beside this process while it writes
+        whole, rows = _hashed_whole(conn, loaded.tables)  # hashed beside this process while it writes
         same = _as_last_loaded(conn, loaded)
         try:
             for spec in CONTRACT:
                 if spec.name in loaded.tables:
                     changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                        conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
+                        conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same, rows.get(spec.name))
                     touched |= ids
             digest = chain.combine({name: whole.result()[name] if pending is None else pending.result()
                                     for name, pending in written.items()})
@@ -851,9 +851,11 @@ def _store_rows(spec, table: Table) -> np.ndarray:
     return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False,
+                   rows: np.ndarray | None = None):
     """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
-    table is the `same` as the last load of it read: ``_as_last_loaded``):
+    table is the `same` as the last load of it read: ``_as_last_loaded``; `rows`: its ``_store_rows``
+    when made already):
     (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
     the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
     store), pending, hashed beside this process while the next table is written or the indexes are
@@ -866,7 +868,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
     if same and current == len(table):  # its current versions are what these very files hold
         return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, _hashed([], []), set()
-    rows = _store_rows(spec, table)
+    rows = _store_rows(spec, table) if rows is None else rows
     if current == 0:
         empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -978,20 +980,20 @@ def _hashed(written: list, closed: list):
 
 
 def _hashed_whole(conn: sqlite3.Connection, tables: dict[str, Table]):
-    """The digests (table -> hds.chain.table_digest) of the loaded tables that hold no current version
-    yet, which the load writes whole and closes nothing of (a first load), pending: computed beside
-    this process, from the validated tables, while it writes them."""
+    """The loaded tables that hold no current version yet, which the load writes whole and closes
+    nothing of (a first load): (their digests, table -> hds.chain.table_digest, pending: computed
+    beside this process while it writes them; their rows, table -> ``_store_rows``)."""
     from hds.background import start
 
-    whole = {spec.name: (spec, tables[spec.name]) for spec in CONTRACT if spec.name in tables and conn.execute(
-        f"SELECT 1 FROM [{spec.name}] WHERE _until_load IS NULL LIMIT 1").fetchone() is None}
-    return start(_whole_digests, whole, beside=sum(len(table) for _, table in whole.values()) >= HASHED_BESIDE)
+    rows = {spec.name: _store_rows(spec, tables[spec.name]) for spec in CONTRACT if spec.name in tables and
+            conn.execute(f"SELECT 1 FROM [{spec.name}] WHERE _until_load IS NULL LIMIT 1").fetchone() is None}
+    return start(_whole_digests, rows, beside=sum(map(len, rows.values())) >= HASHED_BESIDE), rows
 
 
-def _whole_digests(whole: dict) -> dict[str, str]:
+def _whole_digests(rows: dict[str, np.ndarray]) -> dict[str, str]:
     from hds import chain
 
-    return {name: chain.table_digest(_store_rows(spec, table).tolist(), []) for name, (spec, table) in whole.items()}
+    return {name: chain.table_digest(written.tolist(), []) for name, written in rows.items()}
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
