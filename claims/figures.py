@@ -40,9 +40,10 @@ def empty_totals() -> Table:
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
     """Each value's code (in order of first appearance) and the distinct values: a dict, not a sort,
     since the key columns hold a handful of distinct texts among a million rows."""
-    seen: dict = {}
-    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values.tolist()), dtype=np.int64, count=len(values))
-    return codes, list(seen)
+    listed = values.tolist()
+    seen = list(dict.fromkeys(listed))
+    code = dict(zip(seen, range(len(seen))))
+    return np.fromiter(map(code.__getitem__, listed), dtype=np.int64, count=len(listed)), seen
 
 
 def totals_of(rows: Table) -> Table:
