@@ -79,7 +79,10 @@ class Pending:
 
     def __del__(self):
         if self._pid is not None:
-            self.cancel()
+            try:
+                self.cancel()
+            except Exception:  # at the interpreter's exit: the copy ends with it
+                pass
 
 
 def start(function: Callable, *args, beside: bool = True) -> Pending:
