@@ -4,8 +4,9 @@ writes while SQLite writes it; the GIL would make a thread wait its turn).
 
 The copy sends its result back pickled through a pipe and leaves at once, running none of this
 process's exit handlers and touching none of its files (an open store included). Where a process
-cannot fork, for work too small to be worth a process, or when the copy fails in any way, the work
-is done here when its result is asked for, so an error is raised as this process would raise it.
+cannot fork or may run on one core only, for work too small to be worth a process, or when the copy
+fails in any way, the work is done here when its result is asked for, so an error is raised as this
+process would raise it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Pending:
         self._pipe: int | None = None
         self._value = None
         self._done = False
-        if beside and hasattr(os, "fork"):
+        if beside and hasattr(os, "fork") and _cores() > 1:
             self._fork()
 
     def _fork(self) -> None:
@@ -83,6 +84,14 @@ class Pending:
                 self.cancel()
             except Exception:  # at the interpreter's exit: the copy ends with it
                 pass
+
+
+def _cores() -> int:
+    """The cores this process may run on (a copy on the only one would only wait its turn)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def start(function: Callable, *args, beside: bool = True) -> Pending:
