@@ -530,8 +530,9 @@ def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Che
 def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked) and each table
     that has files checked (name -> _Checked). The tables of a folder are read and checked each on
-    its own and added in order; the large ones after the first by copies of this process
-    (``hds.background``), while it reads the first."""
+    its own and added in order; the largest, when large and not alone, by a copy of this process
+    (``hds.background``) on another core while this one reads the others (one copy: on two cores a
+    second would only share them, and its table costs as much to send back as to read)."""
     from hds.background import start
     from hds.sources import Folder, open_source
 
@@ -539,8 +540,10 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     if not isinstance(opened, Folder):
         return opened, {spec.name: checked for spec in CONTRACT
                         if (checked := _checked(spec, opened, schemes, mapping)) is not None}
-    large = [name for name in opened.wanted if opened.size(name) >= READ_BESIDE_BYTES]
-    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name in large[1:])
+    sizes = {name: opened.size(name) for name in opened.wanted}
+    largest = max(sizes, key=sizes.get)
+    beside = largest if sizes[largest] >= READ_BESIDE_BYTES and sum(map(bool, sizes.values())) > 1 else None
+    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
                for name in opened.wanted}
     checked = {}
     for name in opened.wanted:
