@@ -795,20 +795,13 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         changes, before, written, touched = {}, {}, {}, set()
         from hds import chain
 
-        whole, rows = _hashed_whole(conn, loaded.tables)  # hashed beside this process while it writes
         same = _as_last_loaded(conn, loaded)
-        try:
-            for spec in CONTRACT:
-                if spec.name in loaded.tables:
-                    changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                        conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same, rows.get(spec.name))
-                    touched |= ids
-            digest = chain.combine({name: whole.result()[name] if pending is None else pending.result()
-                                    for name, pending in written.items()})
-        finally:
-            for pending in [whole, *written.values()]:
-                if pending is not None:
-                    pending.cancel()
+        for spec in CONTRACT:
+            if spec.name in loaded.tables:
+                changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
+                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
+                touched |= ids
+        digest = chain.combine(written)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -851,24 +844,22 @@ def _store_rows(spec, table: Table) -> np.ndarray:
     return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False,
-                   rows: np.ndarray | None = None):
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
     """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
-    table is the `same` as the last load of it read: ``_as_last_loaded``; `rows`: its ``_store_rows``
-    when made already):
-    (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
-    the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
-    store), pending, hashed beside this process while the next table is written or the indexes are
-    built (None for a table written whole: ``_hashed_whole``); the
-    discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
+    table is the `same` as the last load of it read: ``_as_last_loaded``):
+    (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
+    versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the store);
+    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
+    from hds import chain
+
     name = spec.name
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
     marks = ", ".join("?" * len(fields))
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
     if same and current == len(table):  # its current versions are what these very files hold
-        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, _hashed([], []), set()
-    rows = _store_rows(spec, table) if rows is None else rows
+        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, chain.table_digest([], []), set()
+    rows = _store_rows(spec, table)
     if current == 0:
         empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -876,13 +867,12 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
-        for _, sql in indexes:
-            conn.execute(sql)
+        digest = _while_indexing(conn, [sql for _, sql in indexes], rows)  # what it wrote, in order; it closed nothing
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
         touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
-        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, None, touched
+        return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
     return _replace_versions(conn, spec, rows, load_id, current, record)
 
 
@@ -891,6 +881,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
     into a temporary table, each is looked up by its key among the current versions (the table's
     primary key), and only what differs is written: the versions closed (changed or removed) and the
     new ones (changed or added), in the extract's order."""
+    from hds import chain
+
     name, key = spec.name, spec.key
     names = ", ".join(f"[{f}]" for f in spec.fields + ["_extra"])
     for temp in ("incoming", "matched", "closing"):
@@ -921,7 +913,7 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, _hashed(new.tolist(), closed), touched)
+             "unchanged": unchanged}, current, chain.table_digest(new.tolist(), closed), touched)
 
 
 def _touched(conn: sqlite3.Connection, spec, new: np.ndarray, load_id: int, record: bool) -> set[str]:
@@ -967,33 +959,19 @@ def mapped_files(mapping: str | None) -> dict[str, str | None]:
     return {table: m.get("file") for table, m in json.loads(mapping).items()} if mapping else {}
 
 
-HASHED_BESIDE = 20_000  # versions: from this many, digests are computed beside the load (hds.background)
+def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray) -> str:
+    """Build the `indexes` (their SQL) while a thread hashes `rows`, the versions a table's load wrote
+    whole (hds.chain.table_digest): SQLite lets the GIL go while it builds an index, so the hashing
+    has it. Not while rows are inserted: binding each batch needs the GIL, and would wait its turn."""
+    from concurrent.futures import ThreadPoolExecutor
 
-
-def _hashed(written: list, closed: list):
-    """hds.chain.table_digest of what a table's load wrote and closed, pending: computed beside this
-    process when there is enough of it."""
-    from hds import chain
-    from hds.background import start
-
-    return start(chain.table_digest, written, closed, beside=len(written) + len(closed) >= HASHED_BESIDE)
-
-
-def _hashed_whole(conn: sqlite3.Connection, tables: dict[str, Table]):
-    """The loaded tables that hold no current version yet, which the load writes whole and closes
-    nothing of (a first load): (their digests, table -> hds.chain.table_digest, pending: computed
-    beside this process while it writes them; their rows, table -> ``_store_rows``)."""
-    from hds.background import start
-
-    rows = {spec.name: _store_rows(spec, tables[spec.name]) for spec in CONTRACT if spec.name in tables and
-            conn.execute(f"SELECT 1 FROM [{spec.name}] WHERE _until_load IS NULL LIMIT 1").fetchone() is None}
-    return start(_whole_digests, rows, beside=sum(map(len, rows.values())) >= HASHED_BESIDE), rows
-
-
-def _whole_digests(rows: dict[str, np.ndarray]) -> dict[str, str]:
     from hds import chain
 
-    return {name: chain.table_digest(written.tolist(), []) for name, written in rows.items()}
+    with ThreadPoolExecutor(1) as hashing:
+        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), []))
+        for sql in indexes:
+            conn.execute(sql)
+        return digest.result()
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time

@@ -1,6 +1,6 @@
 """Work done beside the process (hds.background): a forked copy computes what this process would, and
-a load whose reading, hashing and deciding are done by copies stores exactly what one done in the
-process itself stores, and says the same."""
+a load whose reading and deciding are done by copies stores exactly what one done in the process
+itself stores, and says the same."""
 
 import os
 import sqlite3
@@ -72,21 +72,19 @@ def _loads(tmp_path, name):
 
 def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does(tmp_path, monkeypatch):
     from claims import analysts
-    from hds import load, store
+    from hds import load
 
     monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: the figures decided with the load
     monkeypatch.setattr(load, "READ_BESIDE_BYTES", 1 << 40)
-    monkeypatch.setattr(store, "HASHED_BESIDE", 1 << 40)
     monkeypatch.setattr(background, "start", lambda function, *args, beside=True: background.Pending(
         function, args, beside=False))
     here = _loads(tmp_path, "here")
     monkeypatch.undo()
     monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)
     monkeypatch.setattr(load, "READ_BESIDE_BYTES", 0)  # every table after the first read by a copy
-    monkeypatch.setattr(store, "HASHED_BESIDE", 0)
     forked = []
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    assert {"_read_table", "_whole_digests", "every_month", "table_digest"} <= set(forked)
+    assert {"_read_table", "every_month"} <= set(forked)
     assert beside == here
