@@ -181,7 +181,7 @@ def changed_discharges(store, load_id: int) -> list[str]:
 
 
 def _months(source) -> tuple[Month, Month]:
-    """The first and last months of the data of a source (``hds.store.StoreSource``, ``hds.data.MemorySource``)."""
+    """The first and last months of a source's data (``hds.store.StoreSource``, ``hds.data.MemorySource``)."""
     return Month.of_day(source.first_day()), Month.of_day(source.latest_day())
 
 

@@ -532,7 +532,7 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     that has files checked (name -> _Checked). The tables of a folder are read and checked each on
     its own and added in order; the largest, when large and not alone, by a copy of this process
     (``hds.background``) on another core while this one reads the others (one copy: on two cores a
-    second would only share them, and its table costs as much to send back as to read)."""
+    second would only share them, and sending a table back costs a good part of reading it)."""
     from hds.background import start
     from hds.sources import Folder, open_source
 
@@ -541,8 +541,8 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
         return opened, {spec.name: checked for spec in CONTRACT
                         if (checked := _checked(spec, opened, schemes, mapping)) is not None}
     sizes = {name: opened.size(name) for name in opened.wanted}
-    largest = max(sizes, key=sizes.get)
-    beside = largest if sizes[largest] >= READ_BESIDE_BYTES and sum(map(bool, sizes.values())) > 1 else None
+    large = sorted((size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES)
+    beside = large[-1][1] if large and sum(map(bool, sizes.values())) > 1 else None
     reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
                for name in opened.wanted}
     checked = {}

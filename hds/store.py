@@ -858,7 +858,8 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     marks = ", ".join("?" * len(fields))
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
     if same and current == len(table):  # its current versions are what these very files hold
-        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, chain.table_digest([], []), set()
+        nothing = chain.table_digest([], [])  # it writes and closes nothing
+        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, nothing, set()
     rows = _store_rows(spec, table)
     if current == 0:
         empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
