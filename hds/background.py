@@ -30,7 +30,12 @@ class Pending:
 
     def _fork(self) -> None:
         read, write = os.pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to be had (a limit, memory): the work is done here
+            os.close(read)
+            os.close(write)
+            return
         if pid == 0:  # the copy
             status = 1
             try:

@@ -88,3 +88,12 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     beside = _loads(tmp_path, "beside")
     assert {"_read_table", "every_month"} <= set(forked)
     assert beside == here
+
+
+def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):
+    def refused():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", refused)
+    pending = background.start(_twice, [1, 2])
+    assert pending._pid is None and pending.result() == [2, 4]
