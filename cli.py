@@ -263,7 +263,7 @@ def load(source, allow_removals, db, rules_dir):
 
     from claims.analysts import refresh_after_load
 
-    loaded, summary = load_into(source, db, allow_removals, library(rules_dir))
+    loaded, summary = load_into(source, db, allow_removals, library(rules_dir), figures=True)
     for text in loaded.notes:
         note(text)
     click.echo(f"Load {summary.load_id} into {db}:")

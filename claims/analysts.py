@@ -41,19 +41,48 @@ def refresh(store, lib=None) -> int:
     return len(rows)
 
 
+def decided_with_load(loaded, lib, first: bool):
+    """The month's figures of a first load too large for the analysts' whole table at once
+    (REFRESH_AT_LOAD), decided from `loaded` (``hds.load.Loaded``) by a copy of this process
+    (``hds.background``) while this one writes the load: a function that stores them inside the
+    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. Should the
+    deciding fail, nothing is stored with the load: the refresh after it decides again and says why."""
+    if not first or len(loaded.tables.get("discharges", ())) <= REFRESH_AT_LOAD:
+        return None
+    from claims.figures import every_month
+    from hds.background import start
+
+    deciding = start(every_month, loaded.data(), lib)
+
+    def store_totals(store) -> None:
+        from claims.figures import refresh_totals
+
+        try:
+            decided = deciding.result()
+        except Exception:
+            return
+        refresh_totals(store, lib, decided=decided)
+
+    store_totals.cancel = deciding.cancel  # the load failed
+    return store_totals
+
+
 def refresh_after_load(db: Path, lib=None, loaded=None, changed: list[str] | None = None) -> tuple[int | None, int]:
-    """After a load: the month's figures decided once and stored (``claims.figures``): from `loaded`
-    (``hds.load.Loaded``) itself after a first load, else re-deciding only the discharges the load
-    changed when it can (`changed`, else the store says which); and the analysts' whole table too
-    when the store is small enough to do it at once. (Rows written or None, discharges in the
-    store.) The Datasette metadata is written beside it."""
-    from claims.figures import changed_discharges, refresh_totals
+    """After a load: the month's figures decided once and stored (``claims.figures``), unless the load
+    stored them itself (``decided_with_load``): from `loaded` (``hds.load.Loaded``) itself after a
+    first load, else re-deciding only the discharges the load changed when it can (`changed`, else
+    the store says which); and the analysts' whole table too when the store is small enough to do it
+    at once. (Rows written or None, discharges in the store.) The Datasette metadata is written
+    beside it."""
+    from claims.figures import changed_discharges, refresh_totals, stamp
     from hds import progress
 
     write_metadata(db)
     lib = lib or library()
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
+        if count > REFRESH_AT_LOAD and stamp(store) == (store.latest_load(), lib.version):
+            return None, count  # stored with the load
         if count > REFRESH_AT_LOAD:
             with progress.step("Deciding every month once and storing its figures"), store.write():
                 latest = store.latest_load()

@@ -36,6 +36,7 @@ from __future__ import annotations
 import json
 import struct
 import zlib
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from hds.contract import OUTCOMES as CONTRACT_OUTCOMES
@@ -92,43 +93,69 @@ def save(store, library, decided, horizon: int, replace: list[str] | None = None
     (`replace` None), or in place of those of the discharges `replace` names (a follow-up load's
     change set; unless the decisions were current at the load before, with the same library and
     horizon, they are left as they were, and so not current)."""
-    from hds.store import now_utc
-
+    if replace is None:
+        write(store, library, prepare(library, decided, horizon))
+        return
     load_id = store.latest_load()
-    if replace is not None:
-        before = kept(store, load_id - 1, library.version)
-        if before is None or before.horizon != horizon:
-            return
+    before = kept(store, load_id - 1, library.version)
+    if before is None or before.horizon != horizon:
+        return
     records, segments, fits = _numbers(library, decided)
     ids = decided.data.discharges["discharge_id"][fits]
     records, segments = records[fits], segments[fits.repeat(records[:, 0])]
-    if replace is None:
-        buckets = max(1, -(-len(ids) // PER_BUCKET))
-        store.execute(f"DELETE FROM {TABLE}")
-        _save_library(store, library, decided.schemes, horizon, buckets)
-        _save_all(store, ids, records, segments, buckets)
-        count = len(ids)
-    else:
-        count = store.execute("SELECT rows FROM derived WHERE name = ?", [TABLE]).fetchone()[0]
-        ends = records[:, 0].cumsum().tolist()
-        new = {i: (record, segments[end - record[0]:end].tolist())
-               for i, record, end in zip(ids.tolist(), records.tolist(), ends)}
-        count += _replace(store, new, replace, before.buckets)
+    count = store.execute("SELECT rows FROM derived WHERE name = ?", [TABLE]).fetchone()[0]
+    ends = records[:, 0].cumsum().tolist()
+    new = {i: (record, segments[end - record[0]:end].tolist())
+           for i, record, end in zip(ids.tolist(), records.tolist(), ends)}
+    _stamp(store, library, load_id, count + _replace(store, new, replace, before.buckets))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Every discharge's decisions as the table holds them, and the library's part: made wherever the
+    deciding ran (a load's copy of the process hands it back), written by ``write``."""
+
+    library: dict  # decided_library's name -> value
+    rows: list  # (bucket, discharge ids as JSON, numbers) of every bucket
+    count: int  # discharges kept
+
+
+def prepare(library, decided, horizon: int) -> Prepared:
+    """The rows that keep every discharge of `decided` (to day `horizon`), ready to write."""
+    records, segments, fits = _numbers(library, decided)
+    ids = decided.data.discharges["discharge_id"][fits]
+    records, segments = records[fits], segments[fits.repeat(records[:, 0])]
+    buckets = max(1, -(-len(ids) // PER_BUCKET))
+    return Prepared(_library_values(library, decided.schemes, horizon, buckets),
+                    _bucket_rows(ids, records, segments, buckets), len(ids))
+
+
+def write(store, library, prepared: Prepared) -> None:
+    """Every discharge's decisions (``prepare``), in place of the table, inside the caller's write
+    transaction, stamped with the store's latest load."""
+    store.execute(f"DELETE FROM {TABLE}")
+    store.execute("DELETE FROM decided_library")
+    store.conn.executemany("INSERT INTO decided_library (name, value) VALUES (?, ?)",
+                           [(name, json.dumps(value)) for name, value in prepared.library.items()])
+    store.conn.executemany(f"INSERT INTO {TABLE} (bucket, discharges, decided) VALUES (?, ?, ?)", prepared.rows)
+    _stamp(store, library, store.latest_load(), prepared.count)
+
+
+def _stamp(store, library, load_id: int, count: int) -> None:
+    from hds.store import now_utc
+
     store.execute("INSERT OR REPLACE INTO derived VALUES (?, ?, ?, ?, ?)",
                   [TABLE, load_id, library.version, now_utc(), count])
 
 
-def _save_library(store, library, schemes, horizon: int, buckets: int) -> None:
+def _library_values(library, schemes, horizon: int, buckets: int) -> dict:
     def day(value):
         return value.isoformat() if value is not None else None
 
-    values = {"rules": [list(rule) for rule in map(_shown, library_rules(library))],
-              "schemes": [[s.name, s.title, [[day(t.first_discharge), day(t.last_discharge), t.free_period_days,
-                                              day(t.free_period_ends_on)] for t in s.terms]] for s in schemes],
-              "horizon": horizon, "buckets": buckets, "format": FORMAT, "files": library.files}
-    store.execute("DELETE FROM decided_library")
-    store.conn.executemany("INSERT INTO decided_library (name, value) VALUES (?, ?)",
-                           [(name, json.dumps(value)) for name, value in values.items()])
+    return {"rules": [list(rule) for rule in map(_shown, library_rules(library))],
+            "schemes": [[s.name, s.title, [[day(t.first_discharge), day(t.last_discharge), t.free_period_days,
+                                            day(t.free_period_ends_on)] for t in s.terms]] for s in schemes],
+            "horizon": horizon, "buckets": buckets, "format": FORMAT, "files": library.files}
 
 
 def _numbers(library, decided) -> tuple:
@@ -163,8 +190,8 @@ def _numbers(library, decided) -> tuple:
     return records, segments, fits
 
 
-def _save_all(store, ids, records, segments, buckets: int) -> None:
-    """Every bucket, written whole."""
+def _bucket_rows(ids, records, segments, buckets: int) -> list[tuple]:
+    """Every bucket's row, whole."""
     import numpy as np
 
     bucket = np.fromiter(map(zlib.crc32, map(str.encode, ids.tolist())), dtype=np.int64, count=len(ids)) % buckets
@@ -184,7 +211,7 @@ def _save_all(store, ids, records, segments, buckets: int) -> None:
             rows.append((b, json.dumps(ordered[first:end]),
                          fixed[size * first:size * end] + cut[part * cuts[first]:part * cuts[end]]))
         first = end
-    store.conn.executemany(f"INSERT INTO {TABLE} (bucket, discharges, decided) VALUES (?, ?, ?)", rows)
+    return rows
 
 
 def _replace(store, new: dict[str, tuple[list[int], list[list[int]]]], replace: list[str], buckets: int) -> int:

@@ -40,9 +40,10 @@ def empty_totals() -> Table:
 def _codes(values: np.ndarray) -> tuple[np.ndarray, list]:
     """Each value's code (in order of first appearance) and the distinct values: a dict, not a sort,
     since the key columns hold a handful of distinct texts among a million rows."""
-    seen: dict = {}
-    codes = np.fromiter((seen.setdefault(v, len(seen)) for v in values.tolist()), dtype=np.int64, count=len(values))
-    return codes, list(seen)
+    listed = values.tolist()
+    seen = list(dict.fromkeys(listed))
+    code = dict(zip(seen, range(len(seen))))
+    return np.fromiter(map(code.__getitem__, listed), dtype=np.int64, count=len(listed)), seen
 
 
 def totals_of(rows: Table) -> Table:
@@ -181,27 +182,54 @@ def changed_discharges(store, load_id: int) -> list[str]:
     return [r[0] for r in store.execute(f"{parts} ORDER BY 1", {"load": load_id})]
 
 
+def _months(source) -> tuple[Month, Month]:
+    """The first and last months of a source's data (``hds.store.StoreSource``, ``hds.data.MemorySource``)."""
+    return Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+
+
+def every_month(data, library) -> tuple[Table, object]:
+    """The totals of every month of a whole dataset in memory (``hds.data.Data``), decided now, and the
+    decisions a trace reads, made ready to store (``claims.decisions.prepare``; None when the deciding
+    ran on workers): what a load's copy of the process hands back (``claims.analysts``)."""
+    from claims.decisions import prepare
+    from hds.data import MemorySource
+
+    first, last = _months(MemorySource(data))
+    kept = []
+    totals = decided_totals(data.linked(), library, first.number, last.number,
+                            lambda decided, horizon: kept.append(prepare(library, decided, horizon)))
+    return totals, (kept[0] if kept else None)
+
+
 def refresh_totals(store, library, rows: Table | None = None, changed: list[str] | None = None,
-                   data=None) -> str:
+                   data=None, decided: tuple[Table, object] | None = None) -> str:
     """Bring the stored totals up to the store's latest load under `library`, inside the caller's write
-    transaction: from `rows` (the allocation table of every month, when the caller has it), by
-    re-deciding only the `changed` discharges (when the totals were current at the load before and
-    the months of the data did not move), or by deciding every month, from `data` (``hds.data.Data``,
-    all the store holds, when the caller has it in memory) or read from the store. What it decides, it
-    also keeps for the trace (``claims.decisions``: all of them, or in place of the `changed` ones'). Says
-    which it did: "all" or "changed"."""
+    transaction: from `decided` (``every_month`` of all the store holds, decided already), from `rows`
+    (the allocation table of every month, when the caller has it), by re-deciding only the `changed`
+    discharges (when the totals were current at the load before and the months of the data did not
+    move), or by deciding every month, from `data` (``hds.data.Data``, all the store holds, when the
+    caller has it in memory) or read from the store. What it decides, it also keeps for the trace
+    (``claims.decisions``: all of them, or in place of the `changed` ones'). Says which it did: "all" or
+    "changed"."""
     from functools import partial
 
     from claims.decisions import save as keep
-    from hds.data import MemorySource
+    from claims.decisions import write
     from hds.store import StoreSource
 
     source = StoreSource(store)
-    whole = MemorySource(data) if data is not None else source
-    first, last = Month.of_day(whole.first_day()), Month.of_day(whole.latest_day())
+    if decided is None and data is not None and rows is None:
+        decided = every_month(data, library)
+    if decided is not None:
+        totals, prepared = decided
+        if prepared is not None:
+            write(store, library, prepared)
+        _save(store, library, totals, source.load_id)
+        return "all"
+    first, last = _months(source)
     if rows is None and changed is not None and stamp(store) == (source.load_id - 1, library.version):
         before = StoreSource(store, source.load_id - 1)
-        if (Month.of_day(before.first_day()), Month.of_day(before.latest_day())) == (first, last):
+        if _months(before) == (first, last):
             parts = [(_stored(store), 1)]
             for sign, version in ((-1, before), (1, source)):
                 data = version.discharges_data(changed).replace(block_costs=version.block_costs())
@@ -213,8 +241,8 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
         totals = totals_of(rows)
     else:  # every discharge of the data, linked (what the period of every month reads, give or take
         # discharges with no episode, which allocate nothing)
-        linked = data.linked() if data is not None else source.period(first.first_day, last.last_day)
-        totals = decided_totals(linked, library, first.number, last.number, partial(keep, store, library))
+        totals = decided_totals(source.period(first.first_day, last.last_day), library, first.number, last.number,
+                                partial(keep, store, library))
     _save(store, library, totals, source.load_id)
     return "all"
 

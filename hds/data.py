@@ -10,6 +10,7 @@ date, episode id) order, which is the order of the allocation table.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -66,7 +67,7 @@ class Data:
         d = self.discharges
         keys = (d["discharge_id"], d["discharge_date"]) if by_date else (d["discharge_id"],)
         d = d.take(np.lexsort(keys)) if len(d) else d
-        position = {k: i for i, k in enumerate(d["discharge_id"].tolist())}
+        position = dict(zip(d["discharge_id"].tolist(), range(len(d))))
         episodes = _point(self.episodes, position)
         episodes = episodes.take(np.lexsort((episodes["episode_id"], episodes["start_date"], episodes["d"])))
         events = _point(self.events, position)
@@ -122,7 +123,7 @@ def _follows(table: Table, kept: np.ndarray, discharges: Table) -> np.ndarray:
 
 
 def _point(table: Table, position: dict) -> Table:
-    d = np.fromiter((position.get(k, -1) for k in table["discharge_id"].tolist()), dtype=np.int64,
+    d = np.fromiter(map(position.get, table["discharge_id"].tolist(), itertools.repeat(-1)), dtype=np.int64,
                     count=len(table))
     if (d < 0).any():
         missing = table["discharge_id"][d < 0][0]

@@ -16,7 +16,7 @@ from typing import Callable
 
 import numpy as np
 
-from hds.contract import CONTRACT, OUTCOMES, Column, TableSpec
+from hds.contract import CONTRACT, OUTCOMES, SPEC, Column, TableSpec
 from hds.data import Data, dtypes, empty
 from hds.dates import parse_date, parse_month
 from hds.days import NEVER, day_number
@@ -471,21 +471,18 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
     a council's own shape reads as the contract."""
     from hds.mapping import InputMapping
-    from hds.sources import read_source
 
     mapping = mapping or InputMapping()
-    source = read_source(path, files=mapping.files(), reads=mapping.readers())
+    source, checked = _read_tables(path, schemes, mapping)
     problems = list(source.problems)
     found: list = []
     loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text())
     for order, spec in enumerate(CONTRACT):
-        raws = [source.tables[spec.name], *source.parts.get(spec.name, [])] if spec.name in source.tables else []
-        if not raws:
+        if spec.name not in checked:
             if spec.required and first_load and source.tables:
                 problems.append(Problem(str(source.path), None, None, _missing_table(spec.name, mapping)))
             continue
-        table_found: list = []
-        table = _check_files(spec, raws, schemes, table_found, mapping.get(spec.name), loaded)
+        table, table_found = checked[spec.name].into(loaded, spec.name)
         if table is not None:
             loaded.tables[spec.name] = table
         found += [(order, *entry) for entry in table_found]
@@ -497,6 +494,74 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     loaded.notes += [f"{raw.source}: {raw.blank_rows} blank row(s) ignored" for name, raw in source.tables.items()
                      for raw in [raw, *source.parts.get(name, [])] if raw.blank_rows]
     return loaded
+
+
+READ_BESIDE_BYTES = 4 << 20  # a table of a folder whose files hold this many bytes or more is read beside
+
+
+@dataclass
+class _Checked:
+    """What checking one table's files found, as ``_check_files`` leaves it in a Loaded."""
+
+    table: Table | None
+    found: list  # (row, phase, column index, Problem)
+    source: str
+    spans: list[tuple[str, int]]
+    headings: dict[str, str]
+    notes: list[str]
+
+    def into(self, loaded: Loaded, name: str) -> tuple[Table | None, list]:
+        """Into `loaded` as the table `name`'s: (the table, what was found)."""
+        loaded.sources[name], loaded.spans[name], loaded.headings[name] = self.source, self.spans, self.headings
+        loaded.notes += self.notes
+        return self.table, self.found
+
+
+def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Checked | None:
+    """The files of one table of a source (``hds.sources.Source``) checked, or None when it has none."""
+    raws = [source.tables[spec.name], *source.parts.get(spec.name, [])] if spec.name in source.tables else []
+    if not raws:
+        return None
+    into, found = Loaded(source.path, {}, {}, {}), []
+    table = _check_files(spec, raws, schemes, found, mapping.get(spec.name), into)
+    return _Checked(table, found, into.sources[spec.name], into.spans[spec.name], into.headings[spec.name], into.notes)
+
+
+def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
+    """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked) and each table
+    that has files checked (name -> _Checked). The tables of a folder are read and checked each on
+    its own and added in order; the largest, when large and not alone, by a copy of this process
+    (``hds.background``) on another core while this one reads the others (one copy: on two cores a
+    second would only share them, and sending a table back costs a good part of reading it)."""
+    from hds.background import start
+    from hds.sources import Folder, open_source
+
+    opened = open_source(path, files=mapping.files(), reads=mapping.readers())
+    if not isinstance(opened, Folder):
+        return opened, {spec.name: checked for spec in CONTRACT
+                        if (checked := _checked(spec, opened, schemes, mapping)) is not None}
+    sizes = {name: opened.size(name) for name in opened.wanted}
+    large = sorted((size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES)
+    beside = large[-1][1] if large and sum(map(bool, sizes.values())) > 1 else None
+    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
+               for name in opened.wanted}
+    checked = {}
+    for name in opened.wanted:
+        part, checked[name] = reading[name].result()
+        opened.add(part)
+    return opened.source, {name: found for name, found in checked.items() if found is not None}
+
+
+def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):
+    """One table of a folder (``hds.sources.Folder``) read and checked: (what reading it adds to the
+    folder's source, its cells let go; _Checked or None)."""
+    from dataclasses import replace
+
+    part = folder.read_table(name)
+    checked = _checked(SPEC[name], part, schemes, mapping) if name in SPEC else None
+    part.tables = {table: replace(raw, frame=None, rows=None) for table, raw in part.tables.items()}
+    part.parts = {table: [replace(raw, frame=None, rows=None) for raw in raws] for table, raws in part.parts.items()}
+    return part, checked
 
 
 def _missing_table(table: str, mapping) -> str:

@@ -102,6 +102,18 @@ class Source:
 
 def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
                 reads: dict[str, Callable[[str], bool]] | None = None) -> Source:
+    """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables (``open_source``, each
+    table of a folder read in turn)."""
+    opened = open_source(path, tables, files, reads)
+    if isinstance(opened, Folder):
+        for table in opened.wanted:
+            opened.add(opened.read_table(table))
+        return opened.source
+    return opened
+
+
+def open_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[str, str] | None = None,
+                reads: dict[str, Callable[[str], bool]] | None = None) -> Source | Folder:
     """Read a folder of CSV files or one .xlsx/.xlsm workbook into raw tables.
 
     `files` names, for some tables, their own file: a glob in the folder (any
@@ -115,6 +127,10 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
     Tables found but not readable as a table at all (binary data, the wrong
     separator, a sheet that cannot be parsed) are left out of `tables`, with
     a problem in `problems`.
+
+    A folder comes back listed but not yet read (a ``Folder``: each table's
+    files are read on their own, in any order or at once, and added in the
+    order of `tables`); a workbook comes back read.
     """
     path = Path(path)
     wanted = tuple(t.lower() for t in tables)
@@ -123,7 +139,7 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
         if not path.exists():
             raise HdsError(f"{path}: no such file or folder; give a folder of CSV files or an .xlsx workbook")
         if path.is_dir():
-            return _read_folder(path, wanted, files, reads or {})
+            return _list_folder(path, wanted, files, reads or {})
     except OSError as exc:
         raise HdsError(f"{path}: cannot be read ({exc.strerror or exc}); check the path and its permissions") from None
     if path.suffix.lower() in WORKBOOK_SUFFIXES + (".xls",):
@@ -134,15 +150,50 @@ def read_source(path: Path | str, tables: tuple[str, ...] = TABLES, files: dict[
 
 # --------------------------------------------------------------------------- folder of CSV files
 
-def _read_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
-                 reads: dict[str, Callable[[str], bool]]) -> Source:
+@dataclass
+class Folder:
+    """A folder of CSV files listed, its files not yet read: `source` holds what the listing found (notes
+    on entries that are not tables, problems); each table's files are read by ``read_table`` into a
+    Source of their own and added to it by ``add``, in the order of `wanted`."""
+
+    source: Source
+    wanted: tuple[str, ...]
+    found: dict[str, list[Path]]  # table -> its files
+    globs: frozenset[str]  # the tables whose file is a mapped glob
+    reads: dict[str, Callable[[str], bool]]
+
+    def read_table(self, table: str) -> Source:
+        """The files of one table read (hashed, decoded, split into a raw table): what reading the
+        folder adds for it."""
+        part = Source(self.source.path, "folder")
+        _read_table_files(table, self.found.get(table, []), self.source.path, part, table in self.globs,
+                          self.reads.get(table))
+        return part
+
+    def size(self, table: str) -> int:
+        """The bytes of a table's files."""
+        try:
+            return sum(path.stat().st_size for path in self.found.get(table, []))
+        except OSError:
+            return 0
+
+    def add(self, part: Source) -> None:
+        """A table's files, as read by ``read_table``, into the folder's source."""
+        source = self.source
+        source.tables.update(part.tables)
+        source.files.update(part.files)
+        source.parts.update(part.parts)
+        source.notes += part.notes
+        source.problems += part.problems
+
+
+def _list_folder(folder: Path, wanted: tuple[str, ...], files: dict[str, str],
+                 reads: dict[str, Callable[[str], bool]]) -> Folder:
     source = Source(folder, "folder")
     found = _csv_files_by_table(folder, wanted, source.notes, files, source.problems)
     if not found and not source.problems:
         source.problems.append(Problem(str(folder), None, None, NO_TABLE))
-    for table in wanted:
-        _read_table_files(table, found.get(table, []), folder, source, table in files, reads.get(table))
-    return source
+    return Folder(source, wanted, found, frozenset(files), reads)
 
 
 def _mapped_table(name: str, files: dict[str, str], problems: list[Problem]) -> str | None:
@@ -865,7 +916,7 @@ _UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa
 def _may_need_strip(utf8: bytes) -> bool:
     if not utf8.isascii() and any(lead in utf8 for lead in _UNICODE_SPACE_LEADS) and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
-    spaces = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"
+    spaces = _SPACES
     if utf8[:1] in spaces or utf8[-1:] in spaces:
         return True
     if _space_at_an_edge(utf8):
@@ -873,24 +924,26 @@ def _may_need_strip(utf8: bytes) -> bool:
     return b'"' in utf8 and any(pair in utf8 for pair in (b'"\n', b'\n"', b'"\r', b'\r"'))
 
 
-_SPACE_BYTES = np.zeros(256, dtype=bool)
-_SPACE_BYTES[list(b" \t\x0b\x0c\x1c\x1d\x1e\x1f")] = True
+_SPACES = b" \t\x0b\x0c\x1c\x1d\x1e\x1f"  # what str.strip() removes in ASCII
 _EDGE_BYTES = np.zeros(256, dtype=bool)
 _EDGE_BYTES[list(b',"\r\n')] = True
 
 
 def _space_at_an_edge(utf8: bytes, chunk: int = 1 << 24) -> bool:
     """Whether a space (of those str.strip() removes in ASCII) stands next to a comma, a quote or a line
-    end anywhere: one pass over the bytes, a chunk at a time (each overlapping the next by a byte)."""
+    end anywhere: only the kinds of space the bytes hold are looked for, a chunk at a time (each
+    overlapping the next by a byte), and the neighbours of each one found looked at."""
+    present = [space for space in _SPACES if bytes([space]) in utf8]  # most files hold one kind, or none
+    if not present:
+        return False
     data = np.frombuffer(utf8, dtype=np.uint8)
     for start in range(0, max(len(data) - 1, 1), chunk):
         part = data[start:start + chunk + 1]
-        space = _SPACE_BYTES[part]
-        if not space.any():
-            continue
-        edge = _EDGE_BYTES[part]
-        if (space[:-1] & edge[1:]).any() or (edge[:-1] & space[1:]).any():
-            return True
+        for space in present:
+            where = np.flatnonzero(part == space)
+            if (_EDGE_BYTES[part[where[where > 0] - 1]].any()
+                    or _EDGE_BYTES[part[where[where < len(part) - 1] + 1]].any()):
+                return True
     return False
 
 

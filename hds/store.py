@@ -709,11 +709,9 @@ class StoreSource:
 
     def _mapped_files(self) -> dict[int, dict[str, str]]:
         """Load id -> table -> the file its input mapping named (a store not yet migrated has none)."""
-        import json
-
         if "mapping" not in {r[1] for r in self.store.execute("PRAGMA table_info(loads)")}:
             return {}
-        return {load: {t: m.get("file") for t, m in json.loads(text).items()}
+        return {load: mapped_files(text)
                 for load, text in self.store.execute("SELECT id, mapping FROM loads WHERE mapping IS NOT NULL")}
 
     def organisations(self) -> set[str]:
@@ -846,11 +844,14 @@ def _source_name(path) -> str:
 
 
 def save_load(store: Store, loaded, allow_removals: bool = False,
-              record_touched: Callable[[Store], bool] | None = None) -> LoadSummary:
+              record_touched: Callable[[Store], bool] | None = None,
+              then: Callable[[Store], None] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
     truth, old versions are kept; all in one transaction. `record_touched(store)`, asked inside it,
     says whether the load records the discharges it touched (the claims ledger's answer: once it
-    holds a submission, so claims recompute settled months for those only); without it they are not."""
+    holds a submission, so claims recompute settled months for those only); without it they are not.
+    `then(store)` runs inside the transaction once the load is recorded (what is derived from the
+    data and kept beside it, stored with the load)."""
     from hds.errors import LoadError
 
     with store.write():
@@ -860,17 +861,15 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
         changes, before, written, touched = {}, {}, {}, set()
-        from concurrent.futures import ThreadPoolExecutor
-
         from hds import chain
 
-        with ThreadPoolExecutor(1) as hashing:  # hashing what was written overlaps the next table and indexes
-            for spec in CONTRACT:
-                if spec.name in loaded.tables:
-                    changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                        conn, spec, loaded.tables[spec.name], load_id, record, hashing)
-                    touched |= ids
-            digest = chain.combine({name: future.result() for name, future in written.items()})
+        same = _as_last_loaded(conn, loaded)
+        for spec in CONTRACT:
+            if spec.name in loaded.tables:
+                changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
+                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
+                touched |= ids
+        digest = chain.combine(written)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
@@ -888,41 +887,50 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
+        if then is not None:
+            then(store)
     return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
 
 
-def _store_rows(spec, table: Table) -> list[tuple]:
-    """A validated table as rows for SQLite: ISO dates (NULL for none), 0/1 flags."""
+def _store_rows(spec, table: Table) -> np.ndarray:
+    """A validated table as rows for SQLite, one row of objects each (rows x contract fields, _extra,
+    _row): ISO dates (None for none), 0/1 flags, Python ints and str."""
     import numpy as np
 
-    columns = []
-    for column in spec.columns:
+    rows = np.empty((len(table), len(spec.columns) + 2), dtype=object)
+    for at, column in enumerate(spec.columns):
         values = table[column.field]
         if column.kind == "date":  # a few thousand distinct days among a million rows: each written once
             days, where = np.unique(values, return_inverse=True)
             text = days.astype("datetime64[D]").astype(str).astype(object)
             text[days == NEVER] = None
-            columns.append(text[where].tolist())
-        elif column.kind == "flag":
-            columns.append(values.astype(np.int64).tolist())
-        else:
-            columns.append(values.tolist())
-    columns += [table["_extra"].tolist(), table["_row"].tolist()]
-    return list(zip(*columns))
+            rows[:, at] = text[where]
+        elif values.dtype == object:
+            rows[:, at] = values
+        else:  # money and flags as Python ints
+            rows[:, at] = values.astype(np.int64).tolist()
+    rows[:, -2] = table["_extra"]
+    rows[:, -1] = table["_row"].tolist()
+    return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, hashing):
-    """Write a table's new versions and close the old ones, the version diff done in SQL:
-    (counts of added, changed, removed and unchanged rows; rows current before; the future digest of
-    the versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the
-    store), hashed on `hashing` while the next table is written or the indexes are built; the
-    discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
+    """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
+    table is the `same` as the last load of it read: ``_as_last_loaded``):
+    (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
+    versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the store);
+    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
+    from hds import chain
+
     name = spec.name
     fields = spec.fields + ["_extra", "_row"]
     names = ", ".join(f"[{f}]" for f in fields)
     marks = ", ".join("?" * len(fields))
-    rows = _store_rows(spec, table)
     current = conn.execute(f"SELECT COUNT(*) FROM [{name}] WHERE _until_load IS NULL").fetchone()[0]
+    if same and current == len(table):  # its current versions are what these very files hold
+        nothing = chain.table_digest([], [])  # it writes and closes nothing
+        return {"added": 0, "changed": 0, "removed": 0, "unchanged": current}, current, nothing, set()
+    rows = _store_rows(spec, table)
     if current == 0:
         empty = conn.execute(f"SELECT 1 FROM [{name}] LIMIT 1").fetchone() is None
         indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? "
@@ -930,32 +938,31 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
-        from hds import chain
-
-        digest = hashing.submit(chain.table_digest, rows, [])  # what it wrote, in order; it closed nothing
-        for _, sql in indexes:
-            conn.execute(sql)
+        digest = _while_indexing(conn, [sql for _, sql in indexes], rows)  # what it wrote, in order; it closed nothing
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
         touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
         return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
-    return _replace_versions(conn, spec, rows, load_id, current, record, hashing)
+    return _replace_versions(conn, spec, rows, load_id, current, record)
 
 
-def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id: int, current: int, record: bool,
-                      hashing):
+def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id: int, current: int, record: bool):
     """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
     into a temporary table, each is looked up by its key among the current versions (the table's
     primary key), and only what differs is written: the versions closed (changed or removed) and the
     new ones (changed or added), in the extract's order."""
+    import numpy as np
+
+    from hds import chain
+
     name, key = spec.name, spec.key
     names = ", ".join(f"[{f}]" for f in spec.fields + ["_extra"])
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
     insert_rows(conn, f"INSERT INTO temp.incoming ({names}) VALUES ", f"({', '.join('?' * (len(spec.fields) + 1))})",
-                [row[:-1] for row in rows])
+                rows[:, :-1])
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
     # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
     conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
@@ -967,7 +974,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
     if current > kept:  # removed: current versions no incoming row matched
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
                      "AND c.rowid NOT IN (SELECT current FROM temp.matched WHERE current IS NOT NULL)")
-    new = [rows[r - 1] for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same ORDER BY incoming")]
+    new = rows[np.array([r - 1 for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same "
+                                                         "ORDER BY incoming")], dtype=np.int64)]
     closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
                                             f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
     touched = _touched(conn, spec, new, load_id, record)
@@ -977,40 +985,80 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: list[tuple], load_id
                 f"({', '.join('?' * (len(spec.fields) + 2))}, {load_id})", new)
     for temp in ("incoming", "matched", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
-    from hds import chain
-
     return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, hashing.submit(chain.table_digest, new, closed), touched)
+             "unchanged": unchanged}, current, chain.table_digest(new.tolist(), closed), touched)
 
 
-def _touched(conn: sqlite3.Connection, spec, new: list[tuple], load_id: int, record: bool) -> set[str]:
+def _touched(conn: sqlite3.Connection, spec, new: np.ndarray, load_id: int, record: bool) -> set[str]:
     """The discharges of the versions a load closes (temp.closing) and of those it writes (`new`);
     with `record`, kept in load_discharges."""
     if "discharge_id" not in spec.fields:
         return set()
     at = spec.fields.index("discharge_id")
     touched = {r[0] for r in conn.execute(f"SELECT discharge_id FROM [{spec.name}] WHERE rowid IN "
-                                          "(SELECT id FROM temp.closing)")} | {row[at] for row in new}
+                                          "(SELECT id FROM temp.closing)")} | set(new[:, at].tolist())
     if record:
         conn.executemany("INSERT OR IGNORE INTO load_discharges VALUES (?, ?)", ((load_id, d) for d in touched))
     return touched
 
 
+def _as_last_loaded(conn: sqlite3.Connection, loaded) -> set[str]:
+    """The loaded tables read from the very files (their names and SHA-256) that the last load of each
+    read it from, through the very input mapping: after that load the table's current versions are
+    what those files hold (a load makes a table what its files say), so reading the same bytes the
+    same way, this load changes none of them and their version diff is not needed."""
+    import json
+
+    mapping = getattr(loaded, "mapping", None)
+    wanted, found = set(loaded.tables), set()
+    for rows, files, mapped in conn.execute("SELECT rows, files, mapping FROM loads ORDER BY id DESC"):
+        counts = json.loads(rows or "{}")
+        for name in wanted & set(counts):  # the last load of the table
+            wanted.discard(name)
+            if files is None or mapped != mapping or counts[name] != len(loaded.tables[name]):
+                continue
+            ours = source_file(loaded.files, name, mapped_files(mapping).get(name))
+            if ours[1] and ours == source_file(json.loads(files), name, mapped_files(mapped).get(name)):
+                found.add(name)
+        if not wanted:
+            break
+    return found
+
+
+def mapped_files(mapping: str | None) -> dict[str, str | None]:
+    """Table -> the file an input mapping (as a load keeps it: hds.mapping.InputMapping.text) names for it."""
+    import json
+
+    return {table: m.get("file") for table, m in json.loads(mapping).items()} if mapping else {}
+
+
+def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray) -> str:
+    """Build the `indexes` (their SQL) while a thread hashes `rows`, the versions a table's load wrote
+    whole (hds.chain.table_digest): SQLite lets the GIL go while it builds an index, so the hashing
+    has it. Not while rows are inserted: binding each batch needs the GIL, and would wait its turn."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from hds import chain
+
+    with ThreadPoolExecutor(1) as hashing:
+        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), []))
+        for sql in indexes:
+            conn.execute(sql)
+        return digest.result()
+
+
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
 
 
-def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: list[tuple]) -> None:
-    """`head` (INSERT ... VALUES) with the `values` of each row (one tuple each), in order, BATCH rows a
-    statement."""
-    import itertools
-
+def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: np.ndarray) -> None:
+    """`head` (INSERT ... VALUES) with the `values` of each row (a row of objects each: ``_store_rows``), in
+    order, BATCH rows a statement."""
     whole = len(rows) - len(rows) % BATCH
     if whole:
-        flat = itertools.chain.from_iterable
         conn.executemany(head + ", ".join([values] * BATCH),
-                         (tuple(flat(rows[start:start + BATCH])) for start in range(0, whole, BATCH)))
+                         (rows[start:start + BATCH].ravel().tolist() for start in range(0, whole, BATCH)))
     if whole < len(rows):
-        conn.executemany(head + values, rows[whole:])
+        conn.executemany(head + values, rows[whole:].tolist())
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:

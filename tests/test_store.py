@@ -228,3 +228,38 @@ def test_a_load_says_which_discharges_it_touched(tmp_path):
     from hds import chain
 
     assert chain.load_problems(store.conn) == []
+
+
+def test_a_table_read_from_the_files_its_last_load_read_is_not_diffed(tmp_path, monkeypatch):
+    """A table whose files (names and SHA-256) and input mapping are those the last load of it read holds
+    what they hold: nothing of it is written or closed, exactly as diffing it would find, and the digests
+    are those of a load that diffs every table."""
+    from hds import store as data_store
+
+    events = "event_id,discharge_id,event,date,outcome\nV1,D1,death,2020-10-20,\n"
+    diffed = []
+    replace_versions = data_store._replace_versions
+    monkeypatch.setattr(data_store, "_replace_versions", lambda conn, spec, *rest: (
+        diffed.append(spec.name), replace_versions(conn, spec, *rest))[1])
+
+    def loads(name):
+        db = tmp_path / name / "hds.db"
+        db.parent.mkdir()
+        load(db.parent, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+        load(db.parent, "events", db, events=events)  # the last load of discharges and episodes stays the first
+        load(db.parent, "same", db, discharges=DISCHARGES, episodes=EPISODES)
+        load(db.parent, "changed", db, discharges=DISCHARGES, episodes=EPISODES.replace(",350,", ",351,"))
+        with sqlite3.connect(db) as conn:
+            return [conn.execute(q).fetchall() for q in (
+                "SELECT id, rows, changes, digest FROM loads ORDER BY id", "SELECT * FROM discharges ORDER BY rowid",
+                "SELECT * FROM episodes ORDER BY rowid")]
+
+    skipped = loads("skipped")
+    assert diffed == ["episodes"]  # the third load diffed nothing, the fourth only the episodes that changed
+    assert json.loads(skipped[0][2][2]) == {t: {"added": 0, "changed": 0, "removed": 0, "unchanged": 2}
+                                            for t in ("discharges", "episodes")}
+    from hds import chain
+
+    assert skipped[0][2][3] == chain.combine({})
+    monkeypatch.setattr(data_store, "_as_last_loaded", lambda conn, loaded: set())
+    assert loads("diffed") == skipped

@@ -97,9 +97,12 @@ def scheme_names(lib) -> tuple[str, ...]:
     return tuple(s.name for s in lib.schemes)
 
 
-def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
-    """Validate SOURCE and record it in the store; a refused first load leaves no store behind."""
+def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures: bool = False):
+    """Validate SOURCE and record it in the store; a refused first load leaves no store behind. With
+    `figures`, a first load too large for the analysts' whole table stores its month's figures with
+    it, decided while it is written (``claims.analysts.decided_with_load``)."""
     from hds.load import read
+    from claims.analysts import decided_with_load
     from claims.ledger.read import holds_submissions
     from claims.ledger.store import open_store
     from hds.store import check_writable, is_empty, known_discharges, save_load
@@ -113,17 +116,20 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None):
     if new:
         with progress.step(f"Reading and checking {source}"):
             loaded = read(source, scheme_names(lib), mapping=mapping)  # validate before any file is made
-        store = open_store(db, write=True, create=True)
+        store, first = open_store(db, write=True, create=True), True
     else:
         store = open_store(db, write=True)
         first = is_empty(store)
         with progress.step(f"Reading and checking {source}"):
             loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
                           mapping=mapping)
+    then = decided_with_load(loaded, lib, first) if figures else None
     try:
         with progress.step(f"Writing the load into {db}"):
-            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions)
+            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions, then=then)
     except BaseException:
+        if then is not None:
+            then.cancel()
         if new:
             store.close()
             for suffix in ("", "-wal", "-shm"):
