@@ -176,6 +176,8 @@ def test_a_follow_up_load_rewrites_only_the_buckets_of_the_discharges_it_changed
     saved = []
     save = decisions.save
     monkeypatch.setattr(decisions, "save", lambda *a, replace=None: saved.append(replace) or save(*a, replace=replace))
+    whole = decisions.write  # a first load's, decided with its figures (claims.figures.every_month)
+    monkeypatch.setattr(decisions, "write", lambda *a: saved.append(None) or whole(*a))
     tables = generate(seed=5, per_month=12)
     db = tmp_path / "hds.db"
     hds("load", write(tables, tmp_path / "one"), "--db", db)
