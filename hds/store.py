@@ -458,15 +458,47 @@ def _column(column, alias: str) -> str:
 
 
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
-    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`)."""
+    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`),
+    read a column at a time: SQLite joins each column's values, in the query's order, into one text
+    that numpy splits, so no Python object is made for a number nor a tuple for a row. (SQLite keeps
+    a subquery's ORDER BY under an aggregate other than count, min and max, so group_concat takes
+    the rows in order.) Text is joined with the unit separator, which loading refuses in any cell;
+    a column that does not split into one value a row is read row by row instead."""
+    types = ({"d": np.int64} if linked else {}) | dtypes(table)
+    names = ", ".join(f"[{name}]" for name in types)
+    joined = ", ".join(f"group_concat([{name}], {_TEXT_SEPARATOR if kind is object else _NUMBER_SEPARATOR})"
+                       for name, kind in types.items())
+    n, *texts = store.conn.execute(f"WITH q({names}) AS ({sql}) SELECT count(*), {joined} FROM q", params).fetchone()
+    if not n:
+        return Table.empty(types)
+    columns = {name: _split(text, kind, n) for (name, kind), text in zip(types.items(), texts)}
+    if any(values is None for values in columns.values()):
+        return _read_rows(store, types, sql, params)
+    return Table(columns, length=n)
+
+
+_TEXT_SEPARATOR, _NUMBER_SEPARATOR = "'\x1f'", "','"  # SQL literals of the characters (char(31) is a call a row)
+
+
+def _split(text: str | None, kind, n: int) -> np.ndarray | None:
+    """The `n` values of a column joined by `_read`, or None when they are not `n` of that kind."""
+    if text is None:
+        return None
+    if kind is object:
+        values = text.split("\x1f")
+        return _objects(values) if len(values) == n else None
+    try:
+        numbers = np.fromstring(text, dtype=np.int64, sep=",")
+    except ValueError:
+        return None
+    return numbers.astype(kind, copy=False) if len(numbers) == n else None
+
+
+def _read_rows(store: Store, types: dict[str, object], sql: str, params: list) -> Table:
+    """`_read` a row at a time."""
     rows = store.conn.execute(sql, params).fetchall()
-    types = dtypes(table)
-    names = (["d"] if linked else []) + list(types)
-    if not rows:
-        return Table.empty(({"d": np.int64} if linked else {}) | types)
     columns = {}
-    for name, values in zip(names, zip(*rows)):
-        kind = np.int64 if name == "d" else types[name]
+    for (name, kind), values in zip(types.items(), zip(*rows)):
         columns[name] = _objects(values) if kind is object else np.asarray(values, dtype=kind)
     return Table(columns, length=len(rows))
 
@@ -499,7 +531,8 @@ class StoreSource:
         if episodes is not None:
             ids = episodes["discharge_id"]
             starts = group_starts(ids)
-            conn.executemany("INSERT INTO temp.chosen (discharge_id) VALUES (?)", ((i,) for i in ids[starts].tolist()))
+            insert_rows(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", "(?)",
+                        [(i,) for i in ids[starts].tolist()])
             episodes = episodes.with_columns(d=np.cumsum(starts) - 1)
         else:
             conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
@@ -531,7 +564,7 @@ class StoreSource:
             ids, also_first, also_last = also
             self.store.execute("DROP TABLE IF EXISTS temp.also")
             self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
-            self.store.conn.executemany("INSERT INTO temp.also VALUES (?)", ((i,) for i in ids))
+            insert_rows(self.store.conn, "INSERT INTO temp.also VALUES ", "(?)", [(i,) for i in ids])
             version, _ = self._where("x")  # looked up by discharge: keep the period index out of it
             sql += (f" UNION SELECT {_columns('episodes', 'x')} FROM temp.also a CROSS JOIN episodes x "
                     f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
@@ -564,7 +597,8 @@ class StoreSource:
         in discharge id order; linked, without block costs."""
         self.store.execute("DROP TABLE IF EXISTS temp.wanted")
         self.store.execute("CREATE TEMP TABLE wanted (discharge_id TEXT PRIMARY KEY)")
-        self.store.conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((i,) for i in discharge_ids))
+        insert_rows(self.store.conn, "INSERT OR IGNORE INTO temp.wanted VALUES ", "(?)",
+                    [(i,) for i in discharge_ids])
         version, params = self._where("x")
         data = self._linked(None, "SELECT x.discharge_id FROM temp.wanted w CROSS JOIN discharges x ON "
                                   f"x.discharge_id = w.discharge_id AND {version} ORDER BY x.discharge_id", params)
