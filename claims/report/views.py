@@ -103,7 +103,8 @@ def lines_table(lines: Table, columns: list[str]) -> str:
         if c == "item":
             return [e or b for e, b in zip(lines["episode_id"].tolist(), lines["block_id"].tolist())]
         if c == "service":
-            return [service_text(v) for v in lines["service"].tolist()]
+            services = lines["service"].tolist()
+            return list(map({s: service_text(s) for s in set(services)}.__getitem__, services))
         return lines[c].tolist()
 
     return table([Shown(fields.heading(c) if c != "item" else "Episode", values(c),
