@@ -9,14 +9,17 @@ cells, a decimal string in JSON, plain text in CSV.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from claims.claim import LINE_FIELDS, Claim
-from claims.recharge import Recharge
-from claims.reconcile import Reconciliation
 from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
 from hds.money import format_pounds, pounds
 from hds.table import Table
+
+if TYPE_CHECKING:  # named in annotations only: the claim's view does not pay for importing them
+    from claims.recharge import Recharge
+    from claims.reconcile import Reconciliation
 
 ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month",
                       "funder", "days", "amount", "rule"]
