@@ -546,18 +546,19 @@ class StoreSource:
 
     def _linked(self, episodes: Table | None, choose: str = "", params: list = ()) -> Data:
         """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
-        Either `episodes` (read already, in discharge id order) name the discharges, or the query
+        Either `episodes` (read already, in any order) name the discharges, in id order, or the query
         `choose` does (in the order it gives) and all their episodes are read."""
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
         version, vparams = self._where("x")
-        if episodes is not None:
+        if episodes is not None:  # sorted by numpy (numpy's order of text is SQLite's), faster than SQLite
+            episodes = episodes.take(np.argsort(episodes["discharge_id"].astype(str), kind="stable"))
             ids = episodes["discharge_id"]
             starts = group_starts(ids)
             insert_rows(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", "(?)",
                         [(i,) for i in ids[starts].tolist()])
-            episodes = episodes.with_columns(d=np.cumsum(starts) - 1)
+            episodes = _by_discharge(episodes.with_columns(d=np.cumsum(starts) - 1), "start_date", "episode_id")
         else:
             conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
             episodes = _by_discharge(_read(
@@ -594,7 +595,7 @@ class StoreSource:
                     f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
                     "AND (+x.end_date IS NULL OR +x.end_date >= ?)")
             values += params + [_iso(also_last), _iso(also_first)]
-        episodes = _read(self.store, "episodes", f"{sql} ORDER BY 2, 4, 1", values)
+        episodes = _read(self.store, "episodes", sql, values)
         if also is not None and also[0]:
             self.store.execute("DROP TABLE temp.also")
         return self._linked(episodes).replace(block_costs=self.block_costs())
