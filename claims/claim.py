@@ -94,8 +94,9 @@ class Claim:
         return "not claimed" if self.first_submitted is not None and self.month < self.first_submitted else "draft"
 
     def _lines(self, which: str) -> Table:
-        return {"current": self.lines, "adjustments": self.adjustments,
-                "all": Table.concat([self.lines, self.adjustments])}[which]
+        if which == "all":
+            return Table.concat([self.lines, self.adjustments])
+        return {"current": self.lines, "adjustments": self.adjustments}[which]
 
     @property
     def current_pence(self) -> int:
@@ -110,15 +111,14 @@ class Claim:
         return self.current_pence + self.adjustments_pence
 
     def totals_by(self, column: str, which: str = "all") -> dict[str, int]:
+        """Money by each value of `column` (as text), values in order."""
         lines = self._lines(which)
-        totals: dict[str, int] = {}
-        if len(lines):
-            keys, inverse = np.unique(lines[column].astype(str), return_inverse=True)
-            sums = np.bincount(inverse, weights=None, minlength=len(keys)) * 0
-            sums = np.zeros(len(keys), dtype=np.int64)
-            np.add.at(sums, inverse, lines["amount_pence"])
-            totals = {str(k): int(v) for k, v in zip(keys.tolist(), sums.tolist())}
-        return totals
+        keys = list(map(str, lines[column].tolist()))
+        distinct = sorted(set(keys))
+        code = {key: i for i, key in enumerate(distinct)}
+        sums = np.zeros(len(distinct), dtype=np.int64)
+        np.add.at(sums, np.fromiter(map(code.__getitem__, keys), np.int64, len(keys)), lines["amount_pence"])
+        return dict(zip(distinct, sums.tolist()))
 
     def total_of_kind(self, kind: str, which: str = "current") -> int:
         lines = self._lines(which)

@@ -82,8 +82,11 @@ def table(columns: list[Shown], width: int | None = None) -> str:
 
 def _texts(values) -> list[str]:
     """Each value as text, "" for None."""
-    values = list(values)
-    return list(map(str, values)) if None not in values else ["" if v is None else str(v) for v in values]
+    values = values if isinstance(values, list) else list(values)
+    texts = list(map(str, values))
+    if "None" in texts:  # a None among them (or the text itself): looked at one by one
+        texts = ["" if v is None else str(v) for v in values]
+    return texts
 
 
 # characters a terminal shows one column wide, as rich measures them: printable ASCII, and £
