@@ -737,6 +737,13 @@ class StoreSource:
         first = self.store.execute(f"SELECT MIN(discharge_date) FROM discharges WHERE {version}", params).fetchone()[0]
         return int(iso_days([first])[0])
 
+    def discharged_by(self, day: int) -> bool:
+        """Whether a discharge is dated `day` (a day number) or before: first_day() <= day, asked without
+        reading every discharge (the scan stops at the first such one)."""
+        version, params = self._where()
+        return bool(self.store.execute(f"SELECT EXISTS (SELECT 1 FROM discharges WHERE {version} AND "
+                                       "discharge_date <= ?)", params + [_iso(day)]).fetchone()[0])
+
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
         row = self.store.execute("SELECT latest_day FROM loads WHERE id = ?", [self.load_id]).fetchone()
