@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from claims.claim import LINE_FIELDS, Claim
 from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
-from hds.money import format_pounds, pounds
+from hds.money import format_pounds, format_pounds_each, pounds
 from hds.table import Table
 
 if TYPE_CHECKING:  # named in annotations only: the claim's view does not pay for importing them
@@ -102,7 +102,7 @@ def lines_table(lines: Table, columns: list[str]) -> str:
 
     def values(c):
         if c == "amount":
-            return [format_pounds(p) for p in lines["amount_pence"].tolist()]
+            return format_pounds_each(lines["amount_pence"])
         if c == "item":
             return [e or b for e, b in zip(lines["episode_id"].tolist(), lines["block_id"].tolist())]
         if c == "service":
