@@ -442,10 +442,12 @@ def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) ->
     return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
-def _columns(table: str, alias: str) -> str:
+def _columns(table: str, alias: str, chosen: bool = False) -> str:
     """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
-    (julianday in SQL, NEVER for none), text never NULL."""
-    return ", ".join(_column(column, alias) for column in SPEC[table].columns)
+    (julianday in SQL, NEVER for none), text never NULL; with `chosen`, the discharge's position in
+    temp.chosen in place of its id (`_read` puts the id back)."""
+    return ", ".join("c.rowid - 1" if chosen and column.field == "discharge_id" else _column(column, alias)
+                     for column in SPEC[table].columns)
 
 
 def _column(column, alias: str) -> str:
@@ -457,23 +459,29 @@ def _column(column, alias: str) -> str:
     return f"COALESCE({name}, '')"
 
 
-def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
-    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`),
+def _read(store: Store, table: str, sql: str, params: list, linked: bool = False,
+          chosen: np.ndarray | None = None) -> Table:
+    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`;
+    its position in place of the discharge id when the `chosen` ids are given: no text to read twice),
     read a column at a time: SQLite joins each column's values, in the query's order, into one text
     that numpy splits, so no Python object is made for a number nor a tuple for a row. (SQLite keeps
     a subquery's ORDER BY under an aggregate other than count, min and max, so group_concat takes
     the rows in order.) Text is joined with the unit separator, which loading refuses in any cell;
     a column that does not split into one value a row is read row by row instead."""
     types = ({"d": np.int64} if linked else {}) | dtypes(table)
+    if chosen is not None:
+        types["discharge_id"] = np.int64
     names = ", ".join(f"[{name}]" for name in types)
     joined = ", ".join(f"group_concat([{name}], {_TEXT_SEPARATOR if kind is object else _NUMBER_SEPARATOR})"
                        for name, kind in types.items())
     n, *texts = store.conn.execute(f"WITH q({names}) AS ({sql}) SELECT count(*), {joined} FROM q", params).fetchone()
     if not n:
-        return Table.empty(types)
+        return Table.empty(types | {"discharge_id": object} if chosen is not None else types)
     columns = {name: _split(text, kind, n) for (name, kind), text in zip(types.items(), texts)}
     if any(values is None for values in columns.values()):
-        return _read_rows(store, types, sql, params)
+        columns = _read_rows(store, types, sql, params)
+    if chosen is not None:
+        columns["discharge_id"] = chosen[columns["discharge_id"]]
     return Table(columns, length=n)
 
 
@@ -494,13 +502,11 @@ def _split(text: str | None, kind, n: int) -> np.ndarray | None:
     return numbers.astype(kind, copy=False) if len(numbers) == n else None
 
 
-def _read_rows(store: Store, types: dict[str, object], sql: str, params: list) -> Table:
-    """`_read` a row at a time."""
+def _read_rows(store: Store, types: dict[str, object], sql: str, params: list) -> dict[str, np.ndarray]:
+    """`_read`'s columns, read a row at a time."""
     rows = store.conn.execute(sql, params).fetchall()
-    columns = {}
-    for (name, kind), values in zip(types.items(), zip(*rows)):
-        columns[name] = _objects(values) if kind is object else np.asarray(values, dtype=kind)
-    return Table(columns, length=len(rows))
+    return {name: _objects(values) if kind is object else np.asarray(values, dtype=kind)
+            for (name, kind), values in zip(types.items(), zip(*rows))}
 
 
 def _objects(values) -> np.ndarray:
@@ -510,13 +516,17 @@ def _objects(values) -> np.ndarray:
 
 
 def _by_discharge(table: Table, day: str, key: str) -> Table:
-    """Linked rows in (`d`, `day`, `key`) order, as SQL's ORDER BY would give them, which SQLite sorts
-    at twice the cost: numpy sorts the numbers, and the rows that tie on both (few) are put in `key`
-    order (Python's order of text is SQLite's)."""
-    n = len(table)
+    """Linked rows in (`d`, `day`, `key`) order (`_discharge_order`)."""
+    return table.take(_discharge_order(table["d"], table[day], table[key]))
+
+
+def _discharge_order(d: np.ndarray, days: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The positions of rows in (d, days, keys) order, as SQL's ORDER BY would give them, which SQLite
+    sorts at twice the cost: numpy sorts the numbers, and the rows that tie on both (few) are put in
+    `keys` order (Python's order of text is SQLite's)."""
+    n = len(d)
     if n < 2:
-        return table
-    d, days = table["d"], table[day]
+        return np.arange(n)
     low, span = int(days.min()), int(days.max()) - int(days.min()) + 1
     if span * (int(d.max()) + 1) < 2**62:  # both numbers in one int64
         composite = d * span + (days - low)
@@ -526,11 +536,10 @@ def _by_discharge(table: Table, day: str, key: str) -> Table:
         order = np.lexsort((days, d))
         tied = (d[order][1:] == d[order][:-1]) & (days[order][1:] == days[order][:-1])
     if tied.any():
-        keys = table[key]
         edges = np.flatnonzero(np.diff(np.concatenate(([False], tied, [False])).astype(np.int8)))
         for start, end in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
             order[start:end] = sorted(order[start:end].tolist(), key=keys.__getitem__)
-    return table.take(order)
+    return order
 
 
 class StoreSource:
@@ -553,30 +562,35 @@ class StoreSource:
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
         version, vparams = self._where("x")
         if episodes is not None:  # sorted by numpy (numpy's order of text is SQLite's), faster than SQLite
-            episodes = episodes.take(np.argsort(episodes["discharge_id"].astype(str), kind="stable"))
-            ids = episodes["discharge_id"]
+            order = np.argsort(episodes["discharge_id"].astype(str), kind="stable")
+            ids = episodes["discharge_id"][order]
             starts = group_starts(ids)
-            insert_rows(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", "(?)",
-                        [(i,) for i in ids[starts].tolist()])
-            episodes = _by_discharge(episodes.with_columns(d=np.cumsum(starts) - 1), "start_date", "episode_id")
+            chosen, d = ids[starts], np.cumsum(starts) - 1
+            insert_rows(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", "(?)", [(i,) for i in chosen.tolist()])
+            order = order[_discharge_order(d, episodes["start_date"][order], episodes["episode_id"][order])]
+            episodes = episodes.take(order).with_columns(d=d)
         else:
             conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
-            episodes = _by_discharge(_read(
-                self.store, "episodes", f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM temp.chosen c "
-                f"CROSS JOIN episodes x ON x.discharge_id = c.discharge_id AND {version}", vparams, linked=True),
-                "start_date", "episode_id")
+            chosen = _objects([r[0] for r in conn.execute("SELECT discharge_id FROM temp.chosen ORDER BY rowid")])
+            episodes = self._chosen_rows("episodes", chosen, "start_date", "episode_id")
         data = Data(
             discharges=_read(self.store, "discharges",
-                             f"SELECT {_columns('discharges', 'x')} FROM temp.chosen c CROSS JOIN discharges x "
-                             f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams),
-            episodes=episodes,
-            events=_by_discharge(_read(
-                self.store, "events", f"SELECT c.rowid - 1, {_columns('events', 'x')} FROM temp.chosen c "
-                f"CROSS JOIN events x ON x.discharge_id = c.discharge_id AND {version}", vparams, linked=True),
-                "date", "event_id"),
+                             f"SELECT {_columns('discharges', 'x', chosen=True)} FROM temp.chosen c CROSS JOIN "
+                             f"discharges x ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams,
+                             chosen=chosen),
+            episodes=episodes, events=self._chosen_rows("events", chosen, "date", "event_id"),
             block_costs=empty("block_costs"), receipts=empty("receipts"))
         conn.execute("DROP TABLE temp.chosen")
         return data
+
+    def _chosen_rows(self, table: str, chosen: np.ndarray, day: str, key: str) -> Table:
+        """The rows of `table` (episodes or events) of the discharges in temp.chosen (ids `chosen`, by
+        position), linked, in (discharge, `day`, `key`) order."""
+        version, params = self._where("x")
+        return _by_discharge(_read(self.store, table, f"SELECT c.rowid - 1, {_columns(table, 'x', chosen=True)} "
+                                                      f"FROM temp.chosen c CROSS JOIN [{table}] x ON x.discharge_id = "
+                                                      f"c.discharge_id AND {version}", params, linked=True,
+                                   chosen=chosen), day, key)
 
     def period(self, first: int, last: int, also: tuple[list[str], int, int] | None = None) -> Data:
         """Episodes with a day in first..last (day numbers), their discharges and their events; linked.
