@@ -159,6 +159,8 @@ def test_dash_h_is_help():
 
 
 def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monkeypatch):
+    import shutil
+
     import click
 
     from claims.report import text as terminal
@@ -166,7 +168,7 @@ def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monke
     paged, echoed = [], []
     monkeypatch.setattr(click, "echo_via_pager", lambda content: paged.append(content))
     monkeypatch.setattr(click, "echo", lambda content, **kw: echoed.append(content))
-    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
     long, short = "\n".join(f"line {n}" for n in range(100)), "one line"
     monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: True)
     terminal.show(long)

@@ -24,7 +24,6 @@ import io
 import itertools
 import os
 import re
-import shutil
 import sys
 import textwrap
 from dataclasses import dataclass, field
@@ -42,6 +41,8 @@ def terminal_width() -> int:
     if columns.isdigit() and int(columns) > 0:
         return int(columns)
     if sys.stdout.isatty():
+        import shutil  # only for a terminal: shutil brings bz2 and lzma with it
+
         return shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns
     return DEFAULT_WIDTH
 
@@ -258,8 +259,11 @@ def show(text: str) -> None:
     import click
 
     text = fit(text)
-    if sys.stdout.isatty() and text.count("\n") + 1 > shutil.get_terminal_size((DEFAULT_WIDTH, 24)).lines - 1:
-        os.environ.setdefault("LESS", "FRX")  # as git does: quit if it fits, keep colours, leave the screen
-        click.echo_via_pager(text)
-        return
+    if sys.stdout.isatty():
+        import shutil
+
+        if text.count("\n") + 1 > shutil.get_terminal_size((DEFAULT_WIDTH, 24)).lines - 1:
+            os.environ.setdefault("LESS", "FRX")  # as git does: quit if it fits, keep colours, leave the screen
+            click.echo_via_pager(text)
+            return
     click.echo(text)
