@@ -131,7 +131,7 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
     n = len(rows)
     block = rows["block_id"] != ""
     return Table({
-        "claim_month": rows["month"], "kind": np.where(block, "block", "individual").astype(object),
+        "claim_month": rows["month"], "kind": _objects(["individual", "block"])[block.view(np.int8)],
         "patient_id": rows["patient_id"], "discharge_id": rows["discharge_id"], "episode_id": rows["episode_id"],
         "block_id": rows["block_id"],
         "description": _objects([descriptions.get(b, "") for b in rows["block_id"].tolist()]),
@@ -155,7 +155,8 @@ def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
     rows = allocations(data, library, first.number, month.number)
     lines = claim_lines(rows, descriptions)
-    current = lines.take(lines["claim_month"] == month)
+    in_month = lines["claim_month"] == month
+    current = lines if in_month.all() else lines.take(in_month)
     if first == month:
         return Claim(month, current, empty_lines(), library.version, load_id, computed=rows)
     earlier = lines["claim_month"] < month
