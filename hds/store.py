@@ -442,50 +442,94 @@ def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) ->
     return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
-def _columns(table: str, alias: str, chosen: bool = False) -> str:
+def _columns(table: str, alias: str, chosen: bool = False, iso: bool = False) -> str:
     """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
-    (julianday in SQL, NEVER for none), text never NULL; with `chosen`, the discharge's position in
-    temp.chosen in place of its id (`_read` puts the id back)."""
-    return ", ".join("c.rowid - 1" if chosen and column.field == "discharge_id" else _column(column, alias)
+    (`_day`), or as the store keeps them with `iso` (for `_read`, which counts the days itself), text
+    never NULL; with `chosen`, the discharge's position in temp.chosen in place of its id (`_read`
+    puts the id back)."""
+    return ", ".join("c.rowid - 1" if chosen and column.field == "discharge_id" else _column(column, alias, iso)
                      for column in SPEC[table].columns)
 
 
-def _column(column, alias: str) -> str:
+def _column(column, alias: str, iso: bool = False) -> str:
     name = f"{alias}.[{column.field}]"
     if column.kind == "date":
-        return f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})"
+        return name if iso else _day(name)
     if column.kind in ("money", "flag"):
         return name
     return f"COALESCE({name}, '')"
 
 
+def _day(date: str) -> str:
+    """SQL: the day number of a stored date (julianday), NEVER for none (or text that is not a date)."""
+    return f"COALESCE(CAST(julianday({date}) - 2440587.5 AS INTEGER), {NEVER})"
+
+
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False,
-          chosen: np.ndarray | None = None) -> Table:
+          chosen: np.ndarray | None = None, iso: bool = False) -> Table:
     """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`;
-    its position in place of the discharge id when the `chosen` ids are given: no text to read twice),
-    read a column at a time: SQLite joins each column's values, in the query's order, into one text
-    that numpy splits, so no Python object is made for a number nor a tuple for a row. (SQLite keeps
-    a subquery's ORDER BY under an aggregate other than count, min and max, so group_concat takes
-    the rows in order.) Text is joined with the unit separator, which loading refuses in any cell;
-    a column that does not split into one value a row is read row by row instead."""
+    its position in place of the discharge id when the `chosen` ids are given: no text to read twice;
+    dates as stored with `iso`), read a column at a time: SQLite joins each column's values, in the
+    query's order, into one text that numpy splits, so no Python object is made for a number nor a
+    tuple for a row. (SQLite keeps a subquery's ORDER BY under an aggregate other than count, min and
+    max, so group_concat takes the rows in order.) Text is joined with the unit separator, which
+    loading refuses in any cell; ISO dates are joined as they are and numpy counts their days. A
+    column that does not split into one value a row is read row by row instead."""
     types = ({"d": np.int64} if linked else {}) | dtypes(table)
     if chosen is not None:
         types["discharge_id"] = np.int64
+    dates = {c.field for c in SPEC[table].columns if c.kind == "date"} if iso else set()
     names = ", ".join(f"[{name}]" for name in types)
-    joined = ", ".join(f"group_concat([{name}], {_TEXT_SEPARATOR if kind is object else _NUMBER_SEPARATOR})"
+    joined = ", ".join(f"group_concat(ifnull([{name}], '{_NO_DATE}'), '')" if name in dates else
+                       f"group_concat([{name}], {_TEXT_SEPARATOR if kind is object else _NUMBER_SEPARATOR})"
                        for name, kind in types.items())
     n, *texts = store.conn.execute(f"WITH q({names}) AS ({sql}) SELECT count(*), {joined} FROM q", params).fetchone()
     if not n:
         return Table.empty(types | {"discharge_id": object} if chosen is not None else types)
-    columns = {name: _split(text, kind, n) for (name, kind), text in zip(types.items(), texts)}
+    columns = {name: _iso_days(text, n) if name in dates else _split(text, kind, n)
+               for (name, kind), text in zip(types.items(), texts)}
     if any(values is None for values in columns.values()):
-        columns = _read_rows(store, types, sql, params)
+        columns = _read_rows(store, types, dates, f"WITH q({names}) AS ({sql})", params)
     if chosen is not None:
         columns["discharge_id"] = chosen[columns["discharge_id"]]
     return Table(columns, length=n)
 
 
 _TEXT_SEPARATOR, _NUMBER_SEPARATOR = "'\x1f'", "','"  # SQL literals of the characters (char(31) is a call a row)
+_NO_DATE = "-" * 10  # a date that is not there, as wide as one that is
+
+
+def _read_rows(store: Store, types: dict[str, object], dates: set[str], rows: str, params: list) -> dict:
+    """`_read`'s columns of the query `rows` (a WITH clause naming q), read a row at a time."""
+    selected = ", ".join(_day(f"[{name}]") if name in dates else f"[{name}]" for name in types)
+    found = store.conn.execute(f"{rows} SELECT {selected} FROM q", params).fetchall()
+    return {name: _objects(values) if kind is object else np.asarray(values, dtype=kind)
+            for (name, kind), values in zip(types.items(), zip(*found))}
+
+
+def _iso_days(text: str | None, n: int) -> np.ndarray | None:
+    """Day numbers of the `n` dates joined by `_read` (YYYY-MM-DD each; none: NEVER), counted as SQLite's
+    julianday counts them (a day past the month's end, 2020-02-30, runs into the next month), or None
+    when they are not all of that form (then SQLite counts them)."""
+    if text is None or len(text) != 10 * n or not text.isascii():
+        return None
+    chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(n, 10) - np.uint8(ord("0"))
+    dash = np.uint8(ord("-") - ord("0") + 256)  # the subtraction wraps
+    blank = (chars == dash).all(axis=1)
+    digit = chars.astype(np.int32)
+    year = digit[:, 0] * 1000 + digit[:, 1] * 100 + digit[:, 2] * 10 + digit[:, 3]
+    month, day = digit[:, 5] * 10 + digit[:, 6], digit[:, 8] * 10 + digit[:, 9]
+    dated = ((np.delete(chars, [4, 7], axis=1) < 10).all(axis=1) & (chars[:, 4] == dash) & (chars[:, 7] == dash)
+             & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31))
+    if not (dated | blank).all():
+        return None
+    year = year - (month <= 2)  # days since 1970-01-01 in the proleptic Gregorian calendar (days_from_civil)
+    era = year // 400
+    of_era = year - era * 400
+    days = (era * 146097 + of_era * 365 + of_era // 4 - of_era // 100
+            + (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 719469).astype(np.int64)
+    days[blank] = NEVER
+    return days
 
 
 def _split(text: str | None, kind, n: int) -> np.ndarray | None:
@@ -500,13 +544,6 @@ def _split(text: str | None, kind, n: int) -> np.ndarray | None:
     except ValueError:
         return None
     return numbers.astype(kind, copy=False) if len(numbers) == n else None
-
-
-def _read_rows(store: Store, types: dict[str, object], sql: str, params: list) -> dict[str, np.ndarray]:
-    """`_read`'s columns, read a row at a time."""
-    rows = store.conn.execute(sql, params).fetchall()
-    return {name: _objects(values) if kind is object else np.asarray(values, dtype=kind)
-            for (name, kind), values in zip(types.items(), zip(*rows))}
 
 
 def _objects(values) -> np.ndarray:
@@ -575,9 +612,9 @@ class StoreSource:
             episodes = self._chosen_rows("episodes", chosen, "start_date", "episode_id")
         data = Data(
             discharges=_read(self.store, "discharges",
-                             f"SELECT {_columns('discharges', 'x', chosen=True)} FROM temp.chosen c CROSS JOIN "
-                             f"discharges x ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams,
-                             chosen=chosen),
+                             f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c CROSS "
+                             f"JOIN discharges x ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid",
+                             vparams, chosen=chosen, iso=True),
             episodes=episodes, events=self._chosen_rows("events", chosen, "date", "event_id"),
             block_costs=empty("block_costs"), receipts=empty("receipts"))
         conn.execute("DROP TABLE temp.chosen")
@@ -587,17 +624,17 @@ class StoreSource:
         """The rows of `table` (episodes or events) of the discharges in temp.chosen (ids `chosen`, by
         position), linked, in (discharge, `day`, `key`) order."""
         version, params = self._where("x")
-        return _by_discharge(_read(self.store, table, f"SELECT c.rowid - 1, {_columns(table, 'x', chosen=True)} "
+        return _by_discharge(_read(self.store, table, f"SELECT c.rowid - 1, {_columns(table, 'x', True, True)} "
                                                       f"FROM temp.chosen c CROSS JOIN [{table}] x ON x.discharge_id = "
                                                       f"c.discharge_id AND {version}", params, linked=True,
-                                   chosen=chosen), day, key)
+                                   chosen=chosen, iso=True), day, key)
 
     def period(self, first: int, last: int, also: tuple[list[str], int, int] | None = None) -> Data:
         """Episodes with a day in first..last (day numbers), their discharges and their events; linked.
         `also` = (discharge ids, first, last) adds those discharges' episodes with a day in that period."""
         current, params = self._where("x", indexed=True)
         overlap = f"{current} AND x.start_date <= ? AND (x.end_date IS NULL OR x.end_date >= ?)"
-        sql = f"SELECT {_columns('episodes', 'x')} FROM episodes x WHERE {overlap}"
+        sql = f"SELECT {_columns('episodes', 'x', iso=True)} FROM episodes x WHERE {overlap}"
         values = params + [_iso(last), _iso(first)]
         if also is not None and also[0]:
             ids, also_first, also_last = also
@@ -605,11 +642,11 @@ class StoreSource:
             self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
             insert_rows(self.store.conn, "INSERT INTO temp.also VALUES ", "(?)", [(i,) for i in ids])
             version, _ = self._where("x")  # looked up by discharge: keep the period index out of it
-            sql += (f" UNION SELECT {_columns('episodes', 'x')} FROM temp.also a CROSS JOIN episodes x "
+            sql += (f" UNION SELECT {_columns('episodes', 'x', iso=True)} FROM temp.also a CROSS JOIN episodes x "
                     f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
                     "AND (+x.end_date IS NULL OR +x.end_date >= ?)")
             values += params + [_iso(also_last), _iso(also_first)]
-        episodes = _read(self.store, "episodes", sql, values)
+        episodes = _read(self.store, "episodes", sql, values, iso=True)
         if also is not None and also[0]:
             self.store.execute("DROP TABLE temp.also")
         return self._linked(episodes).replace(block_costs=self.block_costs())
@@ -690,8 +727,8 @@ class StoreSource:
 
     def everything(self) -> Data:
         version, params = self._where("x")
-        return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x')} FROM [{spec.name}] x "
-                                        f"WHERE {version} ORDER BY x.[{spec.key}]", params)
+        return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x', iso=True)} FROM "
+                                        f"[{spec.name}] x WHERE {version} ORDER BY x.[{spec.key}]", params, iso=True)
                        for spec in CONTRACT})
 
     def block_costs(self) -> Table:
@@ -742,8 +779,8 @@ class StoreSource:
 
     def _table(self, name: str) -> Table:
         version, params = self._where("x")
-        return _read(self.store, name, f"SELECT {_columns(name, 'x')} FROM [{name}] x WHERE {version} "
-                                       f"ORDER BY x.[{SPEC[name].key}]", params)
+        return _read(self.store, name, f"SELECT {_columns(name, 'x', iso=True)} FROM [{name}] x WHERE {version} "
+                                       f"ORDER BY x.[{SPEC[name].key}]", params, iso=True)
 
     def first_day(self) -> int:
         """The earliest discharge date in the data."""
