@@ -596,7 +596,9 @@ class StoreSource:
         `choose` does (in the order it gives) and all their episodes are read."""
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
-        conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
+        # no key to keep up as it is filled: its ids are distinct already, and it is only ever scanned, in
+        # rowid order (each CROSS JOIN below keeps it the outer table)
+        conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT)")
         version, vparams = self._where("x")
         if episodes is not None:  # sorted by numpy (numpy's order of text is SQLite's), faster than SQLite
             order = np.argsort(episodes["discharge_id"].astype(str), kind="stable")
