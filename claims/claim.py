@@ -95,7 +95,7 @@ class Claim:
 
     def _lines(self, which: str) -> Table:
         if which == "all":
-            return Table.concat([self.lines, self.adjustments])
+            return Table.concat([self.lines, self.adjustments]) if len(self.adjustments) else self.lines
         return {"current": self.lines, "adjustments": self.adjustments}[which]
 
     @property
@@ -134,10 +134,17 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
         "claim_month": rows["month"], "kind": _objects(["individual", "block"])[block.view(np.int8)],
         "patient_id": rows["patient_id"], "discharge_id": rows["discharge_id"], "episode_id": rows["episode_id"],
         "block_id": rows["block_id"],
-        "description": _objects([descriptions.get(b, "") for b in rows["block_id"].tolist()]),
+        "description": _descriptions(rows["block_id"], block, descriptions),
         "scheme": rows["scheme"], "service": rows["service"], "organisation": rows["organisation"],
         "days": rows["days"], "amount_pence": rows["amount_pence"], "reason": _objects([""] * n),
     }, length=n)
+
+
+def _descriptions(block_ids: np.ndarray, block: np.ndarray, descriptions: dict[str, str]) -> np.ndarray:
+    """Each line's block cost's description ("" for a person's line)."""
+    found = _objects([""] * len(block_ids))
+    found[block] = [descriptions.get(b, "") for b in block_ids[block].tolist()]
+    return found
 
 
 def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None) -> Claim:
