@@ -605,7 +605,7 @@ class StoreSource:
             ids = episodes["discharge_id"][order]
             starts = group_starts(ids)
             chosen, d = ids[starts], np.cumsum(starts) - 1
-            insert_rows(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", "(?)", [(i,) for i in chosen.tolist()])
+            insert_ids(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", chosen.tolist())
             order = order[_discharge_order(d, episodes["start_date"][order], episodes["episode_id"][order])]
             episodes = episodes.take(order).with_columns(d=d)
         else:
@@ -642,7 +642,7 @@ class StoreSource:
             ids, also_first, also_last = also
             self.store.execute("DROP TABLE IF EXISTS temp.also")
             self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
-            insert_rows(self.store.conn, "INSERT INTO temp.also VALUES ", "(?)", [(i,) for i in ids])
+            insert_ids(self.store.conn, "INSERT INTO temp.also VALUES ", list(ids))
             version, _ = self._where("x")  # looked up by discharge: keep the period index out of it
             sql += (f" UNION SELECT {_columns('episodes', 'x', iso=True)} FROM temp.also a CROSS JOIN episodes x "
                     f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
@@ -675,8 +675,7 @@ class StoreSource:
         in discharge id order; linked, without block costs."""
         self.store.execute("DROP TABLE IF EXISTS temp.wanted")
         self.store.execute("CREATE TEMP TABLE wanted (discharge_id TEXT PRIMARY KEY)")
-        insert_rows(self.store.conn, "INSERT OR IGNORE INTO temp.wanted VALUES ", "(?)",
-                    [(i,) for i in discharge_ids])
+        insert_ids(self.store.conn, "INSERT OR IGNORE INTO temp.wanted VALUES ", list(discharge_ids))
         version, params = self._where("x")
         data = self._linked(None, "SELECT x.discharge_id FROM temp.wanted w CROSS JOIN discharges x ON "
                                   f"x.discharge_id = w.discharge_id AND {version} ORDER BY x.discharge_id", params)
@@ -1058,6 +1057,17 @@ def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: list[tup
                          (tuple(flat(rows[start:start + BATCH])) for start in range(0, whole, BATCH)))
     if whole < len(rows):
         conn.executemany(head + values, rows[whole:])
+
+
+def insert_ids(conn: sqlite3.Connection, head: str, ids: list) -> None:
+    """`head` (INSERT ... VALUES, into one column) with each of `ids`, in order, BATCH a statement as
+    insert_rows does, without a tuple an id."""
+    whole = len(ids) - len(ids) % BATCH
+    if whole:
+        conn.executemany(head + ", ".join(["(?)"] * BATCH),
+                         (ids[start:start + BATCH] for start in range(0, whole, BATCH)))
+    if whole < len(ids):
+        conn.executemany(head + "(?)", ([i] for i in ids[whole:]))
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:
