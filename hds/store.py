@@ -468,13 +468,14 @@ def _day(date: str) -> str:
 def _read(store: Store, table: str, sql: str, params: list, linked: bool = False,
           chosen: np.ndarray | None = None, iso: bool = False) -> Table:
     """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`;
-    its position in place of the discharge id when the `chosen` ids are given: no text to read twice;
-    dates as stored with `iso`), read a column at a time: SQLite joins each column's values, in the
-    query's order, into one text that numpy splits, so no Python object is made for a number nor a
-    tuple for a row. (SQLite keeps a subquery's ORDER BY under an aggregate other than count, min and
-    max, so group_concat takes the rows in order.) Text is joined with the unit separator, which
-    loading refuses in any cell; ISO dates are joined as they are and numpy counts their days. A
-    column that does not split into one value a row is read row by row instead."""
+    its position in place of the discharge id when the `chosen` ids are given: no text to read twice,
+    and the rows come in the order of the positions; dates as stored with `iso`), read a column at a
+    time: SQLite joins each column's values, in the query's order, into one text that numpy splits, so
+    no Python object is made for a number nor a tuple for a row. (SQLite keeps a subquery's ORDER BY
+    under an aggregate other than count, min and max, so group_concat takes the rows in order.) Text
+    is joined with the unit separator, which loading refuses in any cell; ISO dates are joined as they
+    are and numpy counts their days. A column that does not split into one value a row is read row by
+    row instead."""
     types = ({"d": np.int64} if linked else {}) | dtypes(table)
     if chosen is not None:
         types["discharge_id"] = np.int64
@@ -491,6 +492,10 @@ def _read(store: Store, table: str, sql: str, params: list, linked: bool = False
     if any(values is None for values in columns.values()):
         columns = _read_rows(store, types, dates, f"WITH q({names}) AS ({sql})", params)
     if chosen is not None:
+        at = columns["discharge_id"]
+        if (at[1:] < at[:-1]).any():  # the order the CROSS JOINs scan temp.chosen in, which SQL does not promise
+            order = np.argsort(at, kind="stable")
+            columns = {name: values[order] for name, values in columns.items()}
         columns["discharge_id"] = chosen[columns["discharge_id"]]
     return Table(columns, length=n)
 
@@ -615,7 +620,7 @@ class StoreSource:
         data = Data(
             discharges=_read(self.store, "discharges",
                              f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c CROSS "
-                             f"JOIN discharges x ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid",
+                             f"JOIN discharges x ON x.discharge_id = c.discharge_id AND {version}",
                              vparams, chosen=chosen, iso=True),
             episodes=episodes, events=self._chosen_rows("events", chosen, "date", "event_id"),
             block_costs=empty("block_costs"), receipts=empty("receipts"))

@@ -271,3 +271,24 @@ def test_a_column_that_does_not_read_whole_is_read_row_by_row_the_same():
     assert {n: split[n].tolist() for n in split.names} == {n: asked[n].tolist() for n in asked.names}
     assert split["date"].tolist()[3:] == [18540, 1_000_000_000] and split["outcome"].tolist()[3] == "a\x1fb"
     assert [split[n].dtype for n in split.names] == [whole[n].dtype for n in whole.names]
+
+
+def test_rows_read_by_their_discharges_position_come_in_that_order():
+    """With the chosen ids, _read puts the rows in the order of their discharges in temp.chosen whatever
+    order SQLite found them in (the CROSS JOINs scan temp.chosen in order, which SQL does not promise)."""
+    import numpy as np
+
+    from hds.store import Store, _columns, _read
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE discharges (discharge_id, patient_id, discharge_date, kind, nhs_number, _until_load)")
+    conn.executemany("INSERT INTO discharges VALUES (?, ?, ?, 'hospital', '', NULL)",
+                     [(f"D{i}", f"P{i}", f"2020-10-{i + 1:02d}") for i in range(5)])
+    conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT)")
+    chosen = np.array(["D3", "D0", "D4"], dtype=object)
+    conn.executemany("INSERT INTO temp.chosen VALUES (?)", [(i,) for i in chosen])
+    store = Store(Path(":memory:"), conn, False)
+    read = _read(store, "discharges", f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c "
+                                      "CROSS JOIN discharges x ON x.discharge_id = c.discharge_id ORDER BY c.rowid DESC",
+                 [], chosen=chosen, iso=True)
+    assert read["discharge_id"].tolist() == ["D3", "D0", "D4"] and read["patient_id"].tolist() == ["P3", "P0", "P4"]
