@@ -68,14 +68,14 @@ def format_pounds(pence: int) -> str:
 
 
 def format_pounds_each(pence) -> list[str]:
-    """`format_pounds` of every amount of an int64 array, the same text at half the cost: numpy splits
-    pounds from pence and the sign and the pence are looked up, leaving one format call an amount."""
+    """`format_pounds` of every amount of an int64 array, the same text at two thirds of the cost: numpy
+    splits pounds from pence, the pence are looked up, leaving one f-string an amount."""
     import numpy as np
 
     whole, part = np.divmod(np.abs(pence), 100)
     signs = np.where(pence < 0, "-£", "£").tolist()
-    return [s + w + "." + p for s, w, p in zip(signs, map("{:,}".format, whole.tolist()),
-                                               map(_PENCE.__getitem__, part.tolist()))]
+    pennies = np.array(_PENCE, dtype=object)[part].tolist()
+    return [f"{sign}{units:,}.{p}" for sign, units, p in zip(signs, whole.tolist(), pennies)]
 
 
 _PENCE = tuple(f"{p:02d}" for p in range(100))
