@@ -493,7 +493,7 @@ def _read(store: Store, table: str, sql: str, params: list, linked: bool = False
         columns = _read_rows(store, types, dates, f"WITH q({names}) AS ({sql})", params)
     if chosen is not None:
         at = columns["discharge_id"]
-        if (at[1:] < at[:-1]).any():  # the order the CROSS JOINs scan temp.chosen in, which SQL does not promise
+        if (at[1:] < at[:-1]).any():  # they come in temp.chosen's order, which SQL does not promise
             order = np.argsort(at, kind="stable")
             columns = {name: values[order] for name, values in columns.items()}
         columns["discharge_id"] = chosen[columns["discharge_id"]]

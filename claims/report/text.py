@@ -15,7 +15,7 @@ list a hundred thousand lines, which rich would take minutes over (about 80
 microseconds a cell), so a longer table, and any other, is written by
 `_plain` with the same look and the same rules: widths from the longest value
 and the longest word, text columns narrowed widest first, rows that fit
-written with one format, column by column.
+written with one format.
 """
 
 from __future__ import annotations
@@ -97,7 +97,7 @@ _NARROW = re.compile("[ -~£]*")
 def _as_rich(columns: list[Shown]) -> bool:
     """True when `_plain` writes the table exactly as rich would: nothing wraps (no heading and no value
     is wider than its column) and every character is one column wide."""
-    return (all(len(c.heading) <= c.width for c in columns) and not _wrapping(columns)
+    return (bool(columns) and all(len(c.heading) <= c.width for c in columns) and not _wrapping(columns)
             and _NARROW.fullmatch("".join(c.heading + "".join(c.values) for c in columns)) is not None)
 
 
@@ -140,7 +140,7 @@ def render_text(renderable, width: int) -> str:
 
 def _plain(columns: list[Shown], width: int) -> str:
     """A long table in rich's look, fast, in the widths `_fit` chose: the rows between those that wrap
-    written with one format, column by column (no Python step per cell); the others wrapped."""
+    formatted by `map` with one format (no Python step per row or cell); the others wrapped."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
     template = _template(columns)
     lines = _cells([c.heading for c in columns], columns, template) + [RULE * total]
