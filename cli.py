@@ -20,6 +20,10 @@ import click
 
 from hds.errors import HdsError
 
+# hds does no linear algebra: numpy's OpenBLAS need not start a thread per core, which costs every
+# command about 50 ms of CPU when numpy is imported (a setting of the user's own is kept)
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
 
 class Hds(click.Group):
     """The group that turns what goes wrong into one clear line, and takes --quiet anywhere."""

@@ -94,8 +94,9 @@ class Claim:
         return "not claimed" if self.first_submitted is not None and self.month < self.first_submitted else "draft"
 
     def _lines(self, which: str) -> Table:
-        return {"current": self.lines, "adjustments": self.adjustments,
-                "all": Table.concat([self.lines, self.adjustments])}[which]
+        if which == "all":
+            return Table.concat([self.lines, self.adjustments]) if len(self.adjustments) else self.lines
+        return {"current": self.lines, "adjustments": self.adjustments}[which]
 
     @property
     def current_pence(self) -> int:
@@ -110,15 +111,14 @@ class Claim:
         return self.current_pence + self.adjustments_pence
 
     def totals_by(self, column: str, which: str = "all") -> dict[str, int]:
+        """Money by each value of `column` (as text), values in order."""
         lines = self._lines(which)
-        totals: dict[str, int] = {}
-        if len(lines):
-            keys, inverse = np.unique(lines[column].astype(str), return_inverse=True)
-            sums = np.bincount(inverse, weights=None, minlength=len(keys)) * 0
-            sums = np.zeros(len(keys), dtype=np.int64)
-            np.add.at(sums, inverse, lines["amount_pence"])
-            totals = {str(k): int(v) for k, v in zip(keys.tolist(), sums.tolist())}
-        return totals
+        keys = list(map(str, lines[column].tolist()))
+        distinct = sorted(set(keys))
+        code = {key: i for i, key in enumerate(distinct)}
+        sums = np.zeros(len(distinct), dtype=np.int64)
+        np.add.at(sums, np.fromiter(map(code.__getitem__, keys), np.int64, len(keys)), lines["amount_pence"])
+        return dict(zip(distinct, sums.tolist()))
 
     def total_of_kind(self, kind: str, which: str = "current") -> int:
         lines = self._lines(which)
@@ -131,13 +131,20 @@ def claim_lines(rows: Table, descriptions: dict[str, str]) -> Table:
     n = len(rows)
     block = rows["block_id"] != ""
     return Table({
-        "claim_month": rows["month"], "kind": np.where(block, "block", "individual").astype(object),
+        "claim_month": rows["month"], "kind": _objects(["individual", "block"])[block.view(np.int8)],
         "patient_id": rows["patient_id"], "discharge_id": rows["discharge_id"], "episode_id": rows["episode_id"],
         "block_id": rows["block_id"],
-        "description": _objects([descriptions.get(b, "") for b in rows["block_id"].tolist()]),
+        "description": _descriptions(rows["block_id"], block, descriptions),
         "scheme": rows["scheme"], "service": rows["service"], "organisation": rows["organisation"],
         "days": rows["days"], "amount_pence": rows["amount_pence"], "reason": _objects([""] * n),
     }, length=n)
+
+
+def _descriptions(block_ids: np.ndarray, block: np.ndarray, descriptions: dict[str, str]) -> np.ndarray:
+    """Each line's block cost's description ("" for a person's line)."""
+    found = _objects([""] * len(block_ids))
+    found[block] = [descriptions.get(b, "") for b in block_ids[block].tolist()]
+    return found
 
 
 def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None) -> Claim:
@@ -155,7 +162,8 @@ def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
     rows = allocations(data, library, first.number, month.number)
     lines = claim_lines(rows, descriptions)
-    current = lines.take(lines["claim_month"] == month)
+    in_month = lines["claim_month"] == month
+    current = lines if in_month.all() else lines.take(in_month)
     if first == month:
         return Claim(month, current, empty_lines(), library.version, load_id, computed=rows)
     earlier = lines["claim_month"] < month

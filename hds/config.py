@@ -49,11 +49,6 @@ from pathlib import Path
 from hds.errors import HdsError
 from hds.mapping import InputMapping, parse_input
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
-
 SPLITS = ("cost_share", "fixed")
 KEYS = {
     "partners": ("council", "council_name", "ccg", "ccg_name", "council_address", "ccg_address"),
@@ -124,6 +119,10 @@ def load_config(path: Path | str = "hds.toml") -> Config:
     path = Path(path)
     if not path.exists():
         return Config(path=path)
+    if sys.version_info >= (3, 11):  # imported only to read a file (it compiles its patterns: 4 ms)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:

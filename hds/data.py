@@ -161,6 +161,10 @@ class MemorySource:
     def first_day(self) -> int:
         return int(self.data.discharges["discharge_date"].min())
 
+    def discharged_by(self, day: int) -> bool:
+        """Whether a discharge is dated `day` or before (first_day() <= day)."""
+        return bool((self.data.discharges["discharge_date"] <= day).any())
+
     def latest_day(self) -> int:
         e, d, v = self.data.episodes, self.data.discharges, self.data.events
         ends = e["end_date"][e["end_date"] != NEVER]

@@ -447,38 +447,124 @@ def version_filter(as_of: int | None, alias: str = "", indexed: bool = False) ->
     return f"{prefix}_load <= ? AND ({prefix}_until_load IS NULL OR {prefix}_until_load > ?)", [as_of, as_of]
 
 
-def _columns(table: str, alias: str) -> str:
+def _columns(table: str, alias: str, chosen: bool = False, iso: bool = False) -> str:
     """The SELECT list of a table's contract fields in the dataset's types: dates as day numbers
-    (julianday in SQL, NEVER for none), text never NULL."""
-    return ", ".join(_column(column, alias) for column in SPEC[table].columns)
+    (`_day`), or as the store keeps them with `iso` (for `_read`, which counts the days itself), text
+    never NULL; with `chosen`, the discharge's position in temp.chosen in place of its id (`_read`
+    puts the id back)."""
+    return ", ".join("c.rowid - 1" if chosen and column.field == "discharge_id" else _column(column, alias, iso)
+                     for column in SPEC[table].columns)
 
 
-def _column(column, alias: str) -> str:
+def _column(column, alias: str, iso: bool = False) -> str:
     name = f"{alias}.[{column.field}]"
     if column.kind == "date":
-        return f"COALESCE(CAST(julianday({name}) - 2440587.5 AS INTEGER), {NEVER})"
+        return name if iso else _day(name)
     if column.kind in ("money", "flag"):
         return name
     return f"COALESCE({name}, '')"
 
 
-def _read(store: Store, table: str, sql: str, params: list, linked: bool = False) -> Table:
-    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`)."""
+def _day(date: str) -> str:
+    """SQL: the day number of a stored date (julianday), NEVER for none (or text that is not a date)."""
+    return f"COALESCE(CAST(julianday({date}) - 2440587.5 AS INTEGER), {NEVER})"
+
+
+def _read(store: Store, table: str, sql: str, params: list, linked: bool = False,
+          chosen: np.ndarray | None = None, iso: bool = False) -> Table:
+    """Rows of `table` from `sql` (which selects `d`, the discharge's position, first when `linked`;
+    its position in place of the discharge id when the `chosen` ids are given: no text to read twice,
+    and the rows come in the order of the positions; dates as stored with `iso`), read a column at a
+    time: SQLite joins each column's values, in the query's order, into one text that numpy splits, so
+    no Python object is made for a number nor a tuple for a row. (SQLite keeps a subquery's ORDER BY
+    under an aggregate other than count, min and max, so group_concat takes the rows in order.) Text
+    is joined with the unit separator, which loading refuses in any cell; ISO dates are joined as they
+    are and numpy counts their days. A column that does not split into one value a row is read row by
+    row instead."""
     import numpy as np
 
     from hds.data import dtypes
     from hds.table import Table
 
-    rows = store.conn.execute(sql, params).fetchall()
-    types = dtypes(table)
-    names = (["d"] if linked else []) + list(types)
-    if not rows:
-        return Table.empty(({"d": np.int64} if linked else {}) | types)
-    columns = {}
-    for name, values in zip(names, zip(*rows)):
-        kind = np.int64 if name == "d" else types[name]
-        columns[name] = _objects(values) if kind is object else np.asarray(values, dtype=kind)
-    return Table(columns, length=len(rows))
+    types = ({"d": np.int64} if linked else {}) | dtypes(table)
+    if chosen is not None:
+        types["discharge_id"] = np.int64
+    dates = {c.field for c in SPEC[table].columns if c.kind == "date"} if iso else set()
+    names = ", ".join(f"[{name}]" for name in types)
+    joined = ", ".join(f"group_concat(ifnull([{name}], '{_NO_DATE}'), '')" if name in dates else
+                       f"group_concat([{name}], {_TEXT_SEPARATOR if kind is object else _NUMBER_SEPARATOR})"
+                       for name, kind in types.items())
+    n, *texts = store.conn.execute(f"WITH q({names}) AS ({sql}) SELECT count(*), {joined} FROM q", params).fetchone()
+    if not n:
+        return Table.empty(types | {"discharge_id": object} if chosen is not None else types)
+    columns = {name: _iso_days(text, n) if name in dates else _split(text, kind, n)
+               for (name, kind), text in zip(types.items(), texts)}
+    if any(values is None for values in columns.values()):
+        columns = _read_rows(store, types, dates, f"WITH q({names}) AS ({sql})", params)
+    if chosen is not None:
+        at = columns["discharge_id"]
+        if (at[1:] < at[:-1]).any():  # they come in temp.chosen's order, which SQL does not promise
+            order = np.argsort(at, kind="stable")
+            columns = {name: values[order] for name, values in columns.items()}
+        columns["discharge_id"] = chosen[columns["discharge_id"]]
+    return Table(columns, length=n)
+
+
+_TEXT_SEPARATOR, _NUMBER_SEPARATOR = "'\x1f'", "','"  # SQL literals of the characters (char(31) is a call a row)
+_NO_DATE = "-" * 10  # a date that is not there, as wide as one that is
+
+
+def _read_rows(store: Store, types: dict[str, object], dates: set[str], rows: str, params: list) -> dict:
+    """`_read`'s columns of the query `rows` (a WITH clause naming q), read a row at a time."""
+    import numpy as np
+
+    selected = ", ".join(_day(f"[{name}]") if name in dates else f"[{name}]" for name in types)
+    found = store.conn.execute(f"{rows} SELECT {selected} FROM q", params).fetchall()
+    return {name: _objects(values) if kind is object else np.asarray(values, dtype=kind)
+            for (name, kind), values in zip(types.items(), zip(*found))}
+
+
+def _iso_days(text: str | None, n: int) -> np.ndarray | None:
+    """Day numbers of the `n` dates joined by `_read` (YYYY-MM-DD each; none: NEVER), counted as SQLite's
+    julianday counts them (a day past the month's end, 2020-02-30, runs into the next month), or None
+    when they are not all of that form (then SQLite counts them)."""
+    import numpy as np
+
+    if text is None or len(text) != 10 * n or not text.isascii():
+        return None
+    chars = np.frombuffer(text.encode("ascii"), dtype=np.uint8).reshape(n, 10) - np.uint8(ord("0"))
+    dash = np.uint8(ord("-") - ord("0") + 256)  # the subtraction wraps
+    blank = (chars == dash).all(axis=1)
+    digit = chars.astype(np.int32)
+    year = digit[:, 0] * 1000 + digit[:, 1] * 100 + digit[:, 2] * 10 + digit[:, 3]
+    month, day = digit[:, 5] * 10 + digit[:, 6], digit[:, 8] * 10 + digit[:, 9]
+    dated = ((np.delete(chars, [4, 7], axis=1) < 10).all(axis=1) & (chars[:, 4] == dash) & (chars[:, 7] == dash)
+             & (month >= 1) & (month <= 12) & (day >= 1) & (day <= 31))
+    if not (dated | blank).all():
+        return None
+    year = year - (month <= 2)  # days since 1970-01-01 in the proleptic Gregorian calendar (days_from_civil)
+    era = year // 400
+    of_era = year - era * 400
+    days = (era * 146097 + of_era * 365 + of_era // 4 - of_era // 100
+            + (153 * np.where(month > 2, month - 3, month + 9) + 2) // 5 + day - 719469).astype(np.int64)
+    days[blank] = NEVER
+    return days
+
+
+def _split(text: str | None, kind, n: int) -> np.ndarray | None:
+    """The `n` values of a column joined by `_read`, or None when they are not `n` of that kind."""
+    import numpy as np
+
+    if text is None:
+        return None
+    if kind is object:
+        values = text.split("\x1f")
+        return _objects(values) if len(values) == n else None
+    try:
+        numbers = np.fromstring(text, dtype=np.int64, sep=",")
+    except ValueError:
+        return None
+    return numbers.astype(kind, copy=False) if len(numbers) == n else None
 
 
 def _objects(values) -> np.ndarray:
@@ -487,6 +573,35 @@ def _objects(values) -> np.ndarray:
     array = np.empty(len(values), dtype=object)
     array[:] = values
     return array
+
+
+def _by_discharge(table: Table, day: str, key: str) -> Table:
+    """Linked rows in (`d`, `day`, `key`) order (`_discharge_order`)."""
+    return table.take(_discharge_order(table["d"], table[day], table[key]))
+
+
+def _discharge_order(d: np.ndarray, days: np.ndarray, keys: np.ndarray) -> np.ndarray:
+    """The positions of rows in (d, days, keys) order, as SQL's ORDER BY would give them, which SQLite
+    sorts at twice the cost: numpy sorts the numbers, and the rows that tie on both (few) are put in
+    `keys` order (Python's order of text is SQLite's)."""
+    import numpy as np
+
+    n = len(d)
+    if n < 2:
+        return np.arange(n)
+    low, span = int(days.min()), int(days.max()) - int(days.min()) + 1
+    if span * (int(d.max()) + 1) < 2**62:  # both numbers in one int64
+        composite = d * span + (days - low)
+        order = np.argsort(composite, kind="stable")
+        tied = composite[order][1:] == composite[order][:-1]
+    else:
+        order = np.lexsort((days, d))
+        tied = (d[order][1:] == d[order][:-1]) & (days[order][1:] == days[order][:-1])
+    if tied.any():
+        edges = np.flatnonzero(np.diff(np.concatenate(([False], tied, [False])).astype(np.int8)))
+        for start, end in zip(edges[::2].tolist(), (edges[1::2] + 1).tolist()):
+            order[start:end] = sorted(order[start:end].tolist(), key=keys.__getitem__)
+    return order
 
 
 class StoreSource:
@@ -502,7 +617,7 @@ class StoreSource:
 
     def _linked(self, episodes: Table | None, choose: str = "", params: list = ()) -> Data:
         """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
-        Either `episodes` (read already, in discharge id order) name the discharges, or the query
+        Either `episodes` (read already, in any order) name the discharges, in id order, or the query
         `choose` does (in the order it gives) and all their episodes are read."""
         import numpy as np
 
@@ -511,50 +626,59 @@ class StoreSource:
 
         conn = self.store.conn
         conn.execute("DROP TABLE IF EXISTS temp.chosen")
-        conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT PRIMARY KEY)")
+        # no key to keep up as it is filled: its ids are distinct already, and it is only ever scanned, in
+        # rowid order (each CROSS JOIN below keeps it the outer table)
+        conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT)")
         version, vparams = self._where("x")
-        if episodes is not None:
-            ids = episodes["discharge_id"]
+        if episodes is not None:  # sorted by numpy (numpy's order of text is SQLite's), faster than SQLite
+            order = np.argsort(episodes["discharge_id"].astype(str), kind="stable")
+            ids = episodes["discharge_id"][order]
             starts = group_starts(ids)
-            conn.executemany("INSERT INTO temp.chosen (discharge_id) VALUES (?)", ((i,) for i in ids[starts].tolist()))
-            episodes = episodes.with_columns(d=np.cumsum(starts) - 1)
+            chosen, d = ids[starts], np.cumsum(starts) - 1
+            insert_ids(conn, "INSERT INTO temp.chosen (discharge_id) VALUES ", chosen.tolist())
+            order = order[_discharge_order(d, episodes["start_date"][order], episodes["episode_id"][order])]
+            episodes = episodes.take(order).with_columns(d=d)
         else:
             conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
-            episodes = _read(self.store, "episodes",
-                             f"SELECT c.rowid - 1, {_columns('episodes', 'x')} FROM temp.chosen c CROSS JOIN episodes x "
-                             f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.start_date, "
-                             "x.episode_id", vparams, linked=True)
+            chosen = _objects([r[0] for r in conn.execute("SELECT discharge_id FROM temp.chosen ORDER BY rowid")])
+            episodes = self._chosen_rows("episodes", chosen, "start_date", "episode_id")
         data = Data(
             discharges=_read(self.store, "discharges",
-                             f"SELECT {_columns('discharges', 'x')} FROM temp.chosen c CROSS JOIN discharges x "
-                             f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid", vparams),
-            episodes=episodes,
-            events=_read(self.store, "events",
-                         f"SELECT c.rowid - 1, {_columns('events', 'x')} FROM temp.chosen c CROSS JOIN events x "
-                         f"ON x.discharge_id = c.discharge_id AND {version} ORDER BY c.rowid, x.date, x.event_id",
-                         vparams, linked=True),
+                             f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c CROSS "
+                             f"JOIN discharges x ON x.discharge_id = c.discharge_id AND {version}",
+                             vparams, chosen=chosen, iso=True),
+            episodes=episodes, events=self._chosen_rows("events", chosen, "date", "event_id"),
             block_costs=empty("block_costs"), receipts=empty("receipts"))
         conn.execute("DROP TABLE temp.chosen")
         return data
+
+    def _chosen_rows(self, table: str, chosen: np.ndarray, day: str, key: str) -> Table:
+        """The rows of `table` (episodes or events) of the discharges in temp.chosen (ids `chosen`, by
+        position), linked, in (discharge, `day`, `key`) order."""
+        version, params = self._where("x")
+        return _by_discharge(_read(self.store, table, f"SELECT c.rowid - 1, {_columns(table, 'x', True, True)} "
+                                                      f"FROM temp.chosen c CROSS JOIN [{table}] x ON x.discharge_id = "
+                                                      f"c.discharge_id AND {version}", params, linked=True,
+                                   chosen=chosen, iso=True), day, key)
 
     def period(self, first: int, last: int, also: tuple[list[str], int, int] | None = None) -> Data:
         """Episodes with a day in first..last (day numbers), their discharges and their events; linked.
         `also` = (discharge ids, first, last) adds those discharges' episodes with a day in that period."""
         current, params = self._where("x", indexed=True)
         overlap = f"{current} AND x.start_date <= ? AND (x.end_date IS NULL OR x.end_date >= ?)"
-        sql = f"SELECT {_columns('episodes', 'x')} FROM episodes x WHERE {overlap}"
+        sql = f"SELECT {_columns('episodes', 'x', iso=True)} FROM episodes x WHERE {overlap}"
         values = params + [_iso(last), _iso(first)]
         if also is not None and also[0]:
             ids, also_first, also_last = also
             self.store.execute("DROP TABLE IF EXISTS temp.also")
             self.store.execute("CREATE TEMP TABLE also (discharge_id TEXT PRIMARY KEY)")
-            self.store.conn.executemany("INSERT INTO temp.also VALUES (?)", ((i,) for i in ids))
+            insert_ids(self.store.conn, "INSERT INTO temp.also VALUES ", list(ids))
             version, _ = self._where("x")  # looked up by discharge: keep the period index out of it
-            sql += (f" UNION SELECT {_columns('episodes', 'x')} FROM temp.also a CROSS JOIN episodes x "
+            sql += (f" UNION SELECT {_columns('episodes', 'x', iso=True)} FROM temp.also a CROSS JOIN episodes x "
                     f"ON x.discharge_id = a.discharge_id WHERE {version} AND +x.start_date <= ? "
                     "AND (+x.end_date IS NULL OR +x.end_date >= ?)")
             values += params + [_iso(also_last), _iso(also_first)]
-        episodes = _read(self.store, "episodes", f"{sql} ORDER BY 2, 4, 1", values)
+        episodes = _read(self.store, "episodes", sql, values, iso=True)
         if also is not None and also[0]:
             self.store.execute("DROP TABLE temp.also")
         return self._linked(episodes).replace(block_costs=self.block_costs())
@@ -599,7 +723,7 @@ class StoreSource:
         in discharge id order; linked, without block costs."""
         self.store.execute("DROP TABLE IF EXISTS temp.wanted")
         self.store.execute("CREATE TEMP TABLE wanted (discharge_id TEXT PRIMARY KEY)")
-        self.store.conn.executemany("INSERT OR IGNORE INTO temp.wanted VALUES (?)", ((i,) for i in discharge_ids))
+        insert_ids(self.store.conn, "INSERT OR IGNORE INTO temp.wanted VALUES ", list(discharge_ids))
         version, params = self._where("x")
         data = self._linked(None, "SELECT x.discharge_id FROM temp.wanted w CROSS JOIN discharges x ON "
                                   f"x.discharge_id = w.discharge_id AND {version} ORDER BY x.discharge_id", params)
@@ -676,8 +800,8 @@ class StoreSource:
         from hds.data import Data
 
         version, params = self._where("x")
-        return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x')} FROM [{spec.name}] x "
-                                        f"WHERE {version} ORDER BY x.[{spec.key}]", params)
+        return Data(**{spec.name: _read(self.store, spec.name, f"SELECT {_columns(spec.name, 'x', iso=True)} FROM "
+                                        f"[{spec.name}] x WHERE {version} ORDER BY x.[{spec.key}]", params, iso=True)
                        for spec in CONTRACT})
 
     def block_costs(self) -> Table:
@@ -726,14 +850,21 @@ class StoreSource:
 
     def _table(self, name: str) -> Table:
         version, params = self._where("x")
-        return _read(self.store, name, f"SELECT {_columns(name, 'x')} FROM [{name}] x WHERE {version} "
-                                       f"ORDER BY x.[{SPEC[name].key}]", params)
+        return _read(self.store, name, f"SELECT {_columns(name, 'x', iso=True)} FROM [{name}] x WHERE {version} "
+                                       f"ORDER BY x.[{SPEC[name].key}]", params, iso=True)
 
     def first_day(self) -> int:
         """The earliest discharge date in the data."""
         version, params = self._where()
         first = self.store.execute(f"SELECT MIN(discharge_date) FROM discharges WHERE {version}", params).fetchone()[0]
         return iso_day(first)
+
+    def discharged_by(self, day: int) -> bool:
+        """Whether a discharge is dated `day` (a day number) or before: first_day() <= day, asked without
+        reading every discharge (the scan stops at the first such one)."""
+        version, params = self._where()
+        return bool(self.store.execute(f"SELECT EXISTS (SELECT 1 FROM discharges WHERE {version} AND "
+                                       "discharge_date <= ?)", params + [_iso(day)]).fetchone()[0])
 
     def latest_day(self) -> int:
         """The latest date anywhere in the data (for following open-ended episodes)."""
@@ -1059,6 +1190,17 @@ def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: np.ndarr
                          (rows[start:start + BATCH].ravel().tolist() for start in range(0, whole, BATCH)))
     if whole < len(rows):
         conn.executemany(head + values, rows[whole:].tolist())
+
+
+def insert_ids(conn: sqlite3.Connection, head: str, ids: list) -> None:
+    """`head` (INSERT ... VALUES, into one column) with each of `ids`, in order, BATCH a statement as
+    insert_rows does, without a tuple an id."""
+    whole = len(ids) - len(ids) % BATCH
+    if whole:
+        conn.executemany(head + ", ".join(["(?)"] * BATCH),
+                         (ids[start:start + BATCH] for start in range(0, whole, BATCH)))
+    if whole < len(ids):
+        conn.executemany(head + "(?)", ([i] for i in ids[whole:]))
 
 
 def _removal_problems(loaded, changes: dict, before: dict) -> list:

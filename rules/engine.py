@@ -6,7 +6,9 @@ What is known of durable-rules 2.0.28 that shapes this module:
 - the decision for a segment depends only on its facts, so each distinct
   vector of facts is decided once per rulebook and cached, and one Engine
   per rule library serves the whole process (``engine_for``); a rulebook is
-  compiled and registered the first time a segment needs it;
+  compiled and registered the first time a segment needs it, once for all
+  the rulebooks that hold the very same rules (every scheme without rules of
+  its own holds the common ones), which also share their decisions;
 - batches are small and every message has its own id, and each batch uses
   its own sid, deleted after its results are harvested (1,024-sid limit);
 - exceptions inside actions are swallowed by the engine, so actions only
@@ -57,6 +59,8 @@ class Engine:
         self._registered: set[str] = set()
         self._fired: list[tuple[int, str]] = []
         self._cache: dict[tuple[str, tuple[bool, ...]], Rule] = {}
+        self._deciding: dict[str, str] = {}  # rulebook -> the rulebook whose ruleset decides it (`_decider`)
+        self._first_with: dict[tuple[int, ...], str] = {}  # the identities of a rulebook's rules -> the first one
         self._ids = itertools.count(1)
         self._sids = itertools.count(1)
 
@@ -77,8 +81,18 @@ class Engine:
 
         return record
 
+    def _decider(self, rulebook: str) -> str:
+        """The first rulebook seen holding the very same rules (the same objects, in the same order) as
+        `rulebook`, or itself: one ruleset, and one set of decisions, serves them all."""
+        decider = self._deciding.get(rulebook)
+        if decider is None:
+            rules = tuple(map(id, self._books[rulebook].rules))  # the books keep their rules alive
+            decider = self._deciding[rulebook] = self._first_with.setdefault(rules, rulebook)
+        return decider
+
     def decide(self, rulebook: str, vectors: list[dict[str, bool]]) -> list[Rule]:
         """The rule of `rulebook` that decides each vector of facts."""
+        rulebook = self._decider(rulebook)
         keys = [(rulebook, tuple(bool(v[name]) for name in FACTS)) for v in vectors]
         missing = list(dict.fromkeys(k for k in keys if k not in self._cache))
         if missing:

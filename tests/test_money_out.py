@@ -58,3 +58,14 @@ def test_text_is_still_neutralised_but_numbers_never():
                   ["patient_id", "amount", "reason", "days"])
     assert text.splitlines()[1] == "'-P1,-12.50,'=SUM(A1),-3"
     assert to_csv([{"amount": "=1+1"}], ["amount"]).splitlines()[1] == "'=1+1"  # not a number: text, neutralised
+
+
+def test_a_column_of_amounts_reads_as_each_amount_does():
+    import numpy as np
+
+    from hds.money import format_pounds, format_pounds_each
+
+    pence = np.array([0, 1, -1, 99, -100, 100_000, -248_38, 123_456_789_01, -99_999_999_999]
+                     + list(np.random.default_rng(23).integers(-10**9, 10**11, 1_000)), dtype=np.int64)
+    assert format_pounds_each(pence) == [format_pounds(p) for p in pence.tolist()]
+    assert format_pounds_each(np.zeros(0, dtype=np.int64)) == []

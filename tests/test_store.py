@@ -263,3 +263,68 @@ def test_a_table_read_from_the_files_its_last_load_read_is_not_diffed(tmp_path, 
     assert skipped[0][2][3] == chain.combine({})
     monkeypatch.setattr(data_store, "_as_last_loaded", lambda conn, loaded: set())
     assert loads("diffed") == skipped
+
+
+def test_dates_read_whole_count_their_days_as_sqlite_does():
+    """_read counts a column of ISO dates with numpy: the day numbers of SQLite's julianday, a day past the
+    month's end included (2020-02-30 is 2020-03-01); anything else is left to SQLite (None)."""
+    import random
+
+    from hds.store import NEVER, _day, _iso_days
+
+    chance = random.Random(23)
+    dates = [f"{y:04d}-{m:02d}-{d:02d}" for y in (0, 4, 100, 1900, 1970, 2000, 2020, 2100, 9999)
+             for m in range(1, 13) for d in range(1, 32)]
+    dates += [f"{chance.randrange(10_000):04d}-{chance.randrange(1, 13):02d}-{chance.randrange(1, 32):02d}"
+              for _ in range(2_000)]
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE d (date TEXT)")
+    conn.executemany("INSERT INTO d VALUES (?)", [(d,) for d in dates] + [(None,)])
+    expected = [day for (day,) in conn.execute(f"SELECT {_day('date')} FROM d ORDER BY rowid")]
+    assert _iso_days("".join(dates) + "-" * 10, len(dates) + 1).tolist() == expected
+    assert expected[-1] == NEVER
+    for odd in ("2020-13-01", "2020-10-00", "2020-10-32", "2020/10/01", " 020-10-01", "-020-10-01", "2020-10-1 "):
+        assert _iso_days(odd, 1) is None, odd
+
+
+def test_a_column_that_does_not_read_whole_is_read_row_by_row_the_same():
+    """Text holding the separator, or a date SQLite reads but not as YYYY-MM-DD, sends _read to its row
+    by row path, with the same values and types."""
+    from hds.store import Store, _columns, _read
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE events (event_id, discharge_id, event, date, outcome)")
+    rows = [("V1", "D1", "death", "2020-10-05", ""), ("V2", "D1", "chc_decision", "2020-02-30", "chc"),
+            ("V3", "D2", "death", None, None)]
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)", rows)
+    store = Store(Path(":memory:"), conn, False)
+    whole = _read(store, "events", f"SELECT {_columns('events', 'x', iso=True)} FROM events x", [], iso=True)
+    conn.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?)",
+                     [("V4", "D3", "death", "2020-10-05 12:00", "a\x1fb"), ("V5", "D3", "death", "soon", "")])
+    split = _read(store, "events", f"SELECT {_columns('events', 'x', iso=True)} FROM events x", [], iso=True)
+    asked = _read(store, "events", f"SELECT {_columns('events', 'x')} FROM events x", [])
+    assert whole["date"].tolist() == [18540, 18322, 1_000_000_000]  # 2020-02-30 is 2020-03-01, as julianday says
+    assert {n: split[n].tolist() for n in split.names} == {n: asked[n].tolist() for n in asked.names}
+    assert split["date"].tolist()[3:] == [18540, 1_000_000_000] and split["outcome"].tolist()[3] == "a\x1fb"
+    assert [split[n].dtype for n in split.names] == [whole[n].dtype for n in whole.names]
+
+
+def test_rows_read_by_their_discharges_position_come_in_that_order():
+    """With the chosen ids, _read puts the rows in the order of their discharges in temp.chosen whatever
+    order SQLite found them in (the CROSS JOINs scan temp.chosen in order, which SQL does not promise)."""
+    import numpy as np
+
+    from hds.store import Store, _columns, _read
+
+    conn = sqlite3.connect(":memory:")
+    conn.execute("CREATE TABLE discharges (discharge_id, patient_id, discharge_date, kind, nhs_number, _until_load)")
+    conn.executemany("INSERT INTO discharges VALUES (?, ?, ?, 'hospital', '', NULL)",
+                     [(f"D{i}", f"P{i}", f"2020-10-{i + 1:02d}") for i in range(5)])
+    conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT)")
+    chosen = np.array(["D3", "D0", "D4"], dtype=object)
+    conn.executemany("INSERT INTO temp.chosen VALUES (?)", [(i,) for i in chosen])
+    store = Store(Path(":memory:"), conn, False)
+    read = _read(store, "discharges", f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c "
+                                      "CROSS JOIN discharges x ON x.discharge_id = c.discharge_id ORDER BY c.rowid DESC",
+                 [], chosen=chosen, iso=True)
+    assert read["discharge_id"].tolist() == ["D3", "D0", "D4"] and read["patient_id"].tolist() == ["P3", "P0", "P4"]

@@ -71,6 +71,41 @@ def test_a_long_table_is_laid_out_the_same_way_without_rich():
     assert max(len(line) for line in long) <= 30
 
 
+def test_a_table_where_nothing_wraps_is_drawn_without_rich_as_rich_draws_it():
+    """Any table _as_rich passes (nothing wraps, every character one column wide) comes out of _plain
+    exactly as rich lays it out."""
+    import random
+
+    from claims.report.text import _as_rich, _fit, _plain, _rich, _texts
+
+    chance = random.Random(23)
+    letters = [chr(c) for c in range(0x21, 0x7f)] + ["£"] * 3
+
+    def value():
+        kind = chance.random()
+        if kind < 0.2:
+            return chance.choice(["", None, chance.randrange(-100_000, 10_000_000)])
+        words = ("".join(chance.choice(letters) for _ in range(chance.randrange(1, 9))) for _ in range(3))
+        return " ".join(list(words)[:chance.randrange(1, 4)])[:chance.randrange(1, 30)].strip()
+
+    drawn = 0
+    for _ in range(1_000):
+        rows, width = chance.choice([0, 1, 2, chance.randrange(60)]), chance.randrange(20, 200)
+        shape = [(value() or "X", [value() for _ in range(rows)], chance.choice(["left", "right"]))
+                 for _ in range(chance.randrange(1, 8))]
+
+        def laid_out():
+            columns = [Shown(str(heading), _texts(values), align) for heading, values, align in shape]
+            for c in columns:
+                c.width = c.natural()
+            return columns if _fit(columns, width) and _as_rich(columns) else None
+
+        if laid_out() is not None:
+            drawn += 1
+            assert _plain(laid_out(), width) == _rich(laid_out(), width), shape
+    assert drawn > 600
+
+
 def test_long_tables_wrap_their_cells_exactly_as_textwrap_does():
     """The fast wrap of a long table's cells makes the lines textwrap makes, for any text and width."""
     import random
@@ -124,6 +159,8 @@ def test_dash_h_is_help():
 
 
 def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monkeypatch):
+    import shutil
+
     import click
 
     from claims.report import text as terminal
@@ -131,7 +168,7 @@ def test_long_output_is_paged_on_a_terminal_and_printed_plainly_when_piped(monke
     paged, echoed = [], []
     monkeypatch.setattr(click, "echo_via_pager", lambda content: paged.append(content))
     monkeypatch.setattr(click, "echo", lambda content, **kw: echoed.append(content))
-    monkeypatch.setattr(terminal.shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda fallback=None: __import__("os").terminal_size((80, 24)))
     long, short = "\n".join(f"line {n}" for n in range(100)), "one line"
     monkeypatch.setattr(terminal.sys.stdout, "isatty", lambda: True)
     terminal.show(long)

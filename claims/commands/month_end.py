@@ -111,7 +111,10 @@ def within_data(source, month) -> None:
     from hds.errors import HdsError
     from hds.month import Month
 
-    first, last = Month.of_day(source.first_day()), Month.of_day(source.latest_day())
+    last = Month.of_day(source.latest_day())
+    if month <= last and source.discharged_by(Month(month).last_day):  # not before the first discharge
+        return
+    first = Month.of_day(source.first_day())
     if month > last:
         raise HdsError(f"{month} is after the data, which ends in {month_text(last)}; give a month from "
                        f"{first} to {last}")

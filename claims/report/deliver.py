@@ -91,7 +91,7 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
     with progress.step(f"Writing {out}" if out is not None else "Laying out the report"):
         content = render(report, fmt)
     if fmt == "table":
-        content = fit(_for_screen(content, fmt))
+        content = _for_screen(content, fmt)
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
@@ -100,6 +100,8 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
         else:
             click.echo(_for_screen(content, fmt))
         return
+    if fmt == "table":
+        content = fit(content)
     write_output(out, content if isinstance(content, bytes) or content.endswith("\n") else content + "\n")
     click.echo(f"Wrote {out}", err=True)
 

@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cached_property
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from claims.claim import LINE_FIELDS, Claim
-from claims.recharge import Recharge
-from claims.reconcile import Reconciliation
 from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
-from hds.money import format_pounds, pounds
+from hds.money import format_pounds, format_pounds_each, pounds
 from hds.table import Table
+
+if TYPE_CHECKING:  # named in annotations only: the claim's view does not pay for importing them
+    from claims.recharge import Recharge
+    from claims.reconcile import Reconciliation
 
 ALLOCATION_COLUMNS = ["patient_id", "discharge_id", "episode_id", "block_id", "scheme", "month",
                       "funder", "days", "amount", "rule"]
@@ -102,11 +104,12 @@ def lines_table(lines: Table, columns: list[str]) -> str:
 
     def values(c):
         if c == "amount":
-            return [format_pounds(p) for p in lines["amount_pence"].tolist()]
+            return format_pounds_each(lines["amount_pence"])
         if c == "item":
             return [e or b for e, b in zip(lines["episode_id"].tolist(), lines["block_id"].tolist())]
         if c == "service":
-            return [service_text(v) for v in lines["service"].tolist()]
+            services = lines["service"].tolist()
+            return list(map({s: service_text(s) for s in set(services)}.__getitem__, services))
         return lines[c].tolist()
 
     return table([Shown(fields.heading(c) if c != "item" else "Episode", values(c),
