@@ -502,6 +502,8 @@ class _Plotter:
                           linewidth=1.8, marker="o", markersize=3.5, zorder=4, gid="running-position")
             position.axhline(0, color=POSITION_COLOUR, linewidth=0.6, linestyle=(0, (2, 2)))
             position.margins(y=0.25)
+            if not any(r.position for r in self.rows):  # nothing received or claimed yet: a flat line at £0, not a
+                position.set_ylim(-1, 1)  # scale of rounding noise (1e-17)
             self._pounds_axis(position, "Running position (£)")
             position.yaxis.label.set_color(POSITION_COLOUR)
             handles = [self.Patch(color=CLAIMED_COLOUR), self.Patch(color=RECEIVED_COLOUR),
