@@ -45,8 +45,9 @@ def decided_with_load(loaded, lib, first: bool):
     """The month's figures of a first load too large for the analysts' whole table at once
     (REFRESH_AT_LOAD), decided from `loaded` (``hds.load.Loaded``) by a copy of this process
     (``hds.background``) while this one writes the load: a function that stores them inside the
-    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. Should the
-    deciding fail, nothing is stored with the load: the refresh after it decides again and says why."""
+    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. When the copy
+    cannot be made or fails, the deciding is done here, inside that transaction; should it fail here
+    too, nothing is stored with the load, and the refresh after it decides again and says why."""
     if not first or len(loaded.tables.get("discharges", ())) <= REFRESH_AT_LOAD:
         return None
     from claims.figures import every_month
@@ -59,7 +60,7 @@ def decided_with_load(loaded, lib, first: bool):
 
         try:
             decided = deciding.result()
-        except Exception:
+        except Exception:  # failed here as well: refresh_after_load decides again and reports it
             return
         refresh_totals(store, lib, decided=decided)
 
@@ -81,9 +82,9 @@ def refresh_after_load(db: Path, lib=None, loaded=None, changed: list[str] | Non
     lib = lib or library()
     with writing(db) as store:
         count = store.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0]
-        if count > REFRESH_AT_LOAD and stamp(store) == (store.latest_load(), lib.version):
-            return None, count  # stored with the load
         if count > REFRESH_AT_LOAD:
+            if stamp(store) == (store.latest_load(), lib.version):
+                return None, count  # stored with the load
             with progress.step("Deciding every month once and storing its figures"), store.write():
                 latest = store.latest_load()
                 if latest == 1 and loaded is not None:

@@ -238,9 +238,9 @@ class Context:
         e = d.episodes
         touching = (e["start_date"] <= self.last) & (e["end_date"] >= self.first)
         chosen = np.zeros(len(d.discharges), dtype=bool)
-        chosen[self._discharge_positions(e["discharge_id"][touching])] = True
-        ep = chosen[self._discharge_positions(e["discharge_id"])] if len(e) else np.zeros(0, dtype=bool)
-        ev = chosen[self._discharge_positions(d.events["discharge_id"])] if len(d.events) else np.zeros(0, bool)
+        at = self._discharge_positions(e["discharge_id"])
+        chosen[at[touching]] = True
+        ep, ev = chosen[at], chosen[self._discharge_positions(d.events["discharge_id"])]
         return d.replace(discharges=d.discharges.take(chosen), episodes=e.take(ep), events=d.events.take(ev)).linked()
 
     @cached_property

@@ -100,9 +100,7 @@ def save(store, library, decided, horizon: int, replace: list[str] | None = None
     before = kept(store, load_id - 1, library.version)
     if before is None or before.horizon != horizon:
         return
-    records, segments, fits = _numbers(library, decided)
-    ids = decided.data.discharges["discharge_id"][fits]
-    records, segments = records[fits], segments[fits.repeat(records[:, 0])]
+    ids, records, segments = _fitting(library, decided)
     count = store.execute("SELECT rows FROM derived WHERE name = ?", [TABLE]).fetchone()[0]
     ends = records[:, 0].cumsum().tolist()
     new = {i: (record, segments[end - record[0]:end].tolist())
@@ -122,9 +120,7 @@ class Prepared:
 
 def prepare(library, decided, horizon: int) -> Prepared:
     """The rows that keep every discharge of `decided` (to day `horizon`), ready to write."""
-    records, segments, fits = _numbers(library, decided)
-    ids = decided.data.discharges["discharge_id"][fits]
-    records, segments = records[fits], segments[fits.repeat(records[:, 0])]
+    ids, records, segments = _fitting(library, decided)
     buckets = max(1, -(-len(ids) // PER_BUCKET))
     return Prepared(_library_values(library, decided.schemes, horizon, buckets),
                     _bucket_rows(ids, records, segments, buckets), len(ids))
@@ -156,6 +152,12 @@ def _library_values(library, schemes, horizon: int, buckets: int) -> dict:
             "schemes": [[s.name, s.title, [[day(t.first_discharge), day(t.last_discharge), t.free_period_days,
                                             day(t.free_period_ends_on)] for t in s.terms]] for s in schemes],
             "horizon": horizon, "buckets": buckets, "format": FORMAT, "files": library.files}
+
+
+def _fitting(library, decided) -> tuple:
+    """(ids, RECORD rows, segment rows) of the discharges of `decided` whose numbers fit (``_numbers``)."""
+    records, segments, fits = _numbers(library, decided)
+    return decided.data.discharges["discharge_id"][fits], records[fits], segments[fits.repeat(records[:, 0])]
 
 
 def _numbers(library, decided) -> tuple:

@@ -173,9 +173,12 @@ def stored_trace(source, patient_id: str, month: str | None = None, submitted: l
     if not discharge_rows:
         raise _no_discharges(patient_id)
     stored = decisions.stored_discharges(store, kept, {r["discharge_id"]: r["discharge_date"] for r in discharge_rows})
+    by_discharge: dict[str, list[dict]] = {}
+    for r in episode_rows:  # in their order: an episode's place is its position among its discharge's
+        by_discharge.setdefault(r["discharge_id"], []).append(r)
     discharges = []
     for row in discharge_rows:
-        mine = [r for r in episode_rows if r["discharge_id"] == row["discharge_id"]]
+        mine = by_discharge.get(row["discharge_id"], [])
         decided = stored.get(row["discharge_id"])
         if decided is None or decided["episodes"] != len(mine):
             return None
