@@ -41,20 +41,6 @@ def iso_day(text: str | None) -> int:
     return day_number(dt.date.fromisoformat(text)) if text else NEVER
 
 
-def iso_days(values) -> np.ndarray:
-    """Day numbers of ISO dates (text as the store keeps them); blank or None gives NEVER."""
-    import numpy as np
-
-    array = np.asarray(values, dtype=object)
-    blank = np.array([v is None or v == "" for v in array.tolist()], dtype=bool) if len(array) else np.zeros(0, bool)
-    if blank.any():
-        array = array.copy()
-        array[blank] = "1970-01-01"
-    days = array.astype("datetime64[D]").astype(np.int64) if len(array) else np.zeros(0, np.int64)
-    days[blank] = NEVER
-    return days
-
-
 def iso(number: int) -> str:
     return to_date(number).isoformat()
 
@@ -66,7 +52,8 @@ def month_index(days):
         return _month_of(day.year, day.month)
     import numpy as np
 
-    return np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    index = np.asarray(days, dtype=np.int64).astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+    return index if np.ndim(days) else int(index)
 
 
 def month_start(months):

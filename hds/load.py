@@ -541,8 +541,8 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
         return opened, {spec.name: checked for spec in CONTRACT
                         if (checked := _checked(spec, opened, schemes, mapping)) is not None}
     sizes = {name: opened.size(name) for name in opened.wanted}
-    large = sorted((size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES)
-    beside = large[-1][1] if large and sum(map(bool, sizes.values())) > 1 else None
+    large = [(size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES]
+    beside = max(large)[1] if large and sum(map(bool, sizes.values())) > 1 else None
     reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
                for name in opened.wanted}
     checked = {}

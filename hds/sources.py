@@ -916,8 +916,7 @@ _UNICODE_SPACE = re.compile(rb"\xc2[\x85\xa0]|\xe1\x9a\x80|\xe2\x80[\x80-\x8a\xa
 def _may_need_strip(utf8: bytes) -> bool:
     if not utf8.isascii() and any(lead in utf8 for lead in _UNICODE_SPACE_LEADS) and _UNICODE_SPACE.search(utf8):
         return True  # non-ASCII spaces (no-break space and the like) are stripped too
-    spaces = _SPACES
-    if utf8[:1] in spaces or utf8[-1:] in spaces:
+    if utf8[:1] in _SPACES or utf8[-1:] in _SPACES:
         return True
     if _space_at_an_edge(utf8):
         return True

@@ -756,7 +756,8 @@ class StoreSource:
         table with a value holding one is read row by row."""
         version, params = self._where("x")
         cells = [_column(SPEC[table].column(name), "x") for name in names]
-        count, text = self.store.execute(f"SELECT COUNT(*), group_concat({' || char(31) || '.join(cells)}, char(31)) "
+        joined = f" || {_TEXT_SEPARATOR} || ".join(cells)
+        count, text = self.store.execute(f"SELECT COUNT(*), group_concat({joined}, {_TEXT_SEPARATOR}) "
                                          f"FROM [{table}] x WHERE {version}", params).fetchone()
         parts = text.split("\x1f") if count else []
         if len(parts) == count * len(names):
