@@ -1041,11 +1041,11 @@ class OpenErrors(HdsError):
     """A submission with error findings nobody has acknowledged."""
 
 
-def review(month: str, data: "Data | Stored", library, thresholds: Thresholds, accepted: dict[str, str], user: str) -> list[dict]:
-    """The findings a submission stores: every finding of the month, each acknowledged one with who
-    accepted it and why. Refused (OpenErrors, listing them) while an error is not acknowledged; an
-    acknowledgement that matches no finding is refused too, so a typing slip is not taken as done."""
-    findings = run_checks(month, data, library, thresholds)
+def review(month: str, findings: list[Finding], accepted: dict[str, str], user: str) -> list[dict]:
+    """The findings a submission stores: every finding of the month (`findings`, as ``run_checks``
+    gives them), each acknowledged one with who accepted it and why. Refused (OpenErrors, listing them)
+    while an error is not acknowledged; an acknowledgement that matches no finding is refused too, so a
+    typing slip is not taken as done."""
     still, taken, unmatched = split_accepted(findings, accepted)
     if unmatched:
         raise HdsError(f"--accept {', '.join(unmatched)} matches no finding of {month}; 'hds check --month {month}' "

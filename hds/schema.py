@@ -154,3 +154,12 @@ def data_decisions(db) -> None:
     db.conn.execute("CREATE TABLE decided_discharges (bucket INTEGER PRIMARY KEY, discharges TEXT NOT NULL, "
                     "decided BLOB NOT NULL)")
     db.conn.execute("CREATE TABLE decided_library (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID")
+
+
+@migrations()
+def data_checked_findings(db) -> None:
+    """A month's findings kept by the first command that ran its checks on the latest load
+    (``claims.checked``), with the load and what they were found under, so the pack and the
+    submission of that month read them instead of running the checks again."""
+    db.conn.execute("CREATE TABLE checked_findings (month TEXT PRIMARY KEY, load_id INTEGER NOT NULL, "
+                    "found_under TEXT NOT NULL, findings TEXT NOT NULL)")

@@ -90,9 +90,9 @@ def _data_migrations():
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
                            "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None,
-                           "data_decisions": None},
+                           "data_decisions": None, "data_checked_findings": None},
               _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals",
-                                           "data_decisions"}))
+                                           "data_decisions", "data_checked_findings"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -282,6 +282,27 @@ def _read_mode(path: Path) -> str:
 def read_only_for_me(path: Path) -> bool:
     """The store or its folder cannot be written by this user: it is read as an immutable file."""
     return not (_writable(path) and _writable(path.parent))
+
+
+def write_aside(store: Store, write: Callable[[sqlite3.Connection], None]) -> bool:
+    """Let a command that only reads `store` keep something derived in it (a cache such as
+    ``claims.checked``): `write(conn)` runs in a write transaction of a connection of its own,
+    only when this user can write the store and no other process is writing it at that moment.
+    It never waits, never migrates and never fails the command: whether it was written."""
+    if read_only_for_me(store.path):
+        return False
+    try:
+        conn = sqlite3.connect(store.path, isolation_level=None, timeout=0)
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            write(conn)
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    remember_own_write(store.path)  # its pages passed when it was opened; only hds wrote since
+    return True
 
 
 def _connect(path: Path, write: bool) -> sqlite3.Connection:

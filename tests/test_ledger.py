@@ -375,3 +375,25 @@ def test_verify_finds_a_deleted_submission(tmp_path):
     assert result.exit_code == 1
     assert "submission 2 (2020-11): does not follow the previous submission" in result.output
     assert "submission 1: its header was deleted, its lines remain" in result.output
+
+
+def test_the_lines_chain_is_written_exactly_as_json_dumps_writes_each_line():
+    """The submission's line hashes are chained from each line's JSON written a column at a time; that
+    text must be json.dumps's, byte for byte, or stored hashes would no longer verify."""
+    import json
+    import random
+
+    from claims.ledger.hashing import chain_link, chain_links, json_rows
+
+    rng = random.Random(23)
+    texts = ["", "plain", 'quote " and \\ back', "£ é ü 漢字 \U0001f600", "tab\there\nnew", "\x1f\x7f", "'lead"]
+    rows = [(7, n, rng.choice(texts), rng.choice(texts), rng.randint(-10**12, 10**12), 0, 1) for n in range(300)]
+    rows += [(1, 2, None, True, 2.5, "x", -1), (3, 4, "a", False, 1e21, None, 0)]  # other kinds: json.dumps each
+    rows += [(5, 6, None, None, 0.1, "", 9)]
+    assert json_rows(rows) == [json.dumps(list(r)) for r in rows]
+    expected, link = [], "0" * 64
+    for r in rows:
+        link = chain_link(link, r)
+        expected.append(link)
+    assert chain_links("0" * 64, rows) == expected
+    assert chain_links("0" * 64, []) == [] and json_rows([]) == []

@@ -146,7 +146,7 @@ def test_a_store_of_the_earlier_schema_5_is_left_as_it_is_until_migrated_and_ado
     result = hds("migrate", "--db", db)  # adopted; only what this hds added since (and reading did without) is applied
     assert result.output == (f"{db}: applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
-                             "applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
+                             "applied hds-data data_checked_findings; applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert sorted(con.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()) == sorted(
             (part.name, name) for part in (DATA, LEDGER) for name in part.earlier)
@@ -167,7 +167,7 @@ def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_
     assert result.output == (f"{db}: applied hds-data data_integrity; applied hds-data data_views; "
                              "applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
-                             "applied hds-ledger ledger_integrity; "
+                             "applied hds-data data_checked_findings; applied hds-ledger ledger_integrity; "
                              "applied hds-ledger ledger_views; applied hds-ledger ledger_money_as_numbers; "
                              "applied hds-ledger ledger_invoices\n")
     store = open_with_ledger(db)

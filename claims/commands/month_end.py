@@ -89,19 +89,21 @@ def _claim(r: Reading, lib, month, as_of: int | None, as_submitted: bool):
 
 
 def month_findings(r: Reading, lib, month, submission: dict | None = None, config=None) -> list:
-    """The findings of a month: those stored with its submission when given, else the checks run now
-    (with the thresholds of `config`, or the defaults)."""
+    """The findings of a month: those stored with its submission when given, else those its checks
+    found on the store's latest load (``claims.checked``), else the checks run now (with the
+    thresholds of `config`, or the defaults)."""
     if submission is not None:
         from claims.ledger import findings_of
 
         return findings_of(r.store, submission["id"])
-    from claims.checks import Thresholds, checked_data, run_checks
+    from claims.checked import month_findings as found
+    from claims.checks import Thresholds
     from hds import progress
 
     within_data(r.source, month)
     thresholds = Thresholds.from_mapping(config.checks) if config is not None else Thresholds()
     with progress.step(f"Running the checks on {month}"):
-        return run_checks(month, checked_data(r.source), lib, thresholds)
+        return found(r.source, r.store, lib, month, thresholds)
 
 
 def within_data(source, month) -> None:

@@ -12,7 +12,8 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     """Check and store the claim for `month` under the write lock (``claims.ledger.submit``), with the
     findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result. `dry_run`:
     the same checks and figures from the store opened for reading, nothing stored."""
-    from claims.checks import Thresholds, checked_data, review
+    from claims.checked import month_findings
+    from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit
     from hds.store import user_name
     from rules.library import library_snapshot
@@ -21,7 +22,7 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     thresholds = Thresholds.from_mapping(config.checks)
 
     def checked(source):
-        return review(month, checked_data(source), lib, thresholds, accepted, user_name())
+        return review(month, month_findings(source, source.store, lib, month, thresholds), accepted, user_name())
 
     with (opened(db) if dry_run else writing(db)) as store:
         return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,

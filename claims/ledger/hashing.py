@@ -24,6 +24,31 @@ def chain_link(previous: str, values) -> str:
     return hashlib.sha256((previous + json.dumps(list(values))).encode()).hexdigest()
 
 
+def chain_links(previous: str, rows: list[tuple]) -> list[str]:
+    """Each row's link in turn, chained from `previous`: exactly ``chain_link`` of each, with the JSON
+    of the rows written a column at a time (``json_rows``)."""
+    sha256 = hashlib.sha256
+    links = []
+    for text in json_rows(rows):
+        previous = sha256((previous + text).encode()).hexdigest()
+        links.append(previous)
+    return links
+
+
+def json_rows(rows: list[tuple]) -> list[str]:
+    """``json.dumps(list(row))`` of each row, several times faster for many rows: a column of str or of
+    int (not bool) is written by the same encoder json.dumps uses for them; any other is left to
+    json.dumps, value by value."""
+    from json.encoder import encode_basestring_ascii
+
+    columns = []
+    for column in zip(*rows):
+        kinds = set(map(type, column))
+        columns.append(map(encode_basestring_ascii, column) if kinds == {str}
+                       else map(int.__repr__, column) if kinds == {int} else map(json.dumps, column))
+    return [f"[{text}]" for text in map(", ".join, zip(*columns))]
+
+
 def closing_hash(values, last_link: str) -> str:
     """A header's hash: its values, then the last line's link, which closes the chain."""
     return hashlib.sha256((json.dumps(list(values)) + last_link).encode()).hexdigest()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from claims.claim import LINE_FIELDS, Claim, build_claim
 from claims.ledger.anchor import append_anchor, check_anchor
-from claims.ledger.hashing import figures_fingerprint, header_hash, line_hash, rows_hash
+from claims.ledger.hashing import chain_links, figures_fingerprint, header_hash, rows_hash
 from claims.ledger.read import chain_head, claimed_in, line_summary, months_submitted, submission_of
 from claims.ledger.state import ledger_state
 from hds.chain import GENESIS
@@ -87,14 +87,13 @@ def prepare(store: Store, claim: Claim, findings: list, rules: dict[str, str]) -
         "load_hash": store.execute("SELECT hash FROM loads WHERE id = ?", [claim.load_id]).fetchone()[0],
         "findings_hash": rows_hash(finding_rows), "rules_hash": rows_hash(rule_rows), "hash_version": 2,
     }
-    rows, chain = [], header["prev_hash"]
     lines = Table.concat([claim.lines, claim.adjustments])
     current = [1] * len(claim.lines) + [0] * len(claim.adjustments)
-    for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1):
-        row = (header["id"], line_no, *values, is_current)
-        chain = line_hash(chain, row)
-        rows.append(row + (chain,))
-    header["hash"] = header_hash(header, chain)
+    rows = [(header["id"], line_no, *values, is_current)
+            for line_no, (values, is_current) in enumerate(zip(lines.rows(LINE_FIELDS), current), start=1)]
+    links = chain_links(header["prev_hash"], rows)  # each line's hash (line_hash), chained
+    rows = [row + (link,) for row, link in zip(rows, links)]
+    header["hash"] = header_hash(header, links[-1] if links else header["prev_hash"])
     return Prepared(header, rows, finding_rows, rule_rows)
 
 
