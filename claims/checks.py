@@ -274,7 +274,9 @@ class Context:
 
     @cached_property
     def decided(self):
-        return decide(self.sub, self.library, self.last)
+        """`sub`'s segments, decided up to the end of the month (from the discharges before their
+        persons are known: deciding needs none, and a store's register is read meanwhile)."""
+        return decide(self._with_care, self.library, self.last)
 
     @property
     def timelines(self):
@@ -855,19 +857,19 @@ class Stored:
     ids and NHS number (``register``), the weekly costs of every episode by service (``weekly_costs``),
     the block costs; and, whole, the discharges with care in the month (``with_care``). The same
     findings as from every row of every table (``StoreSource.everything()``), for a fraction of the
-    reading."""
+    reading. The register and the weekly costs are read alongside (``StoreSource.read_beside``),
+    while the checks read and decide the month's discharges."""
 
     def __init__(self, source):
         self.source = source
         self.block_costs = source.block_costs()
+        self._whole = source.read_beside(_whole)
 
     def register(self) -> Register:
-        """Every discharge's ids and NHS number, read as one text (``StoreSource.texts``)."""
-        return Register.of(*self.source.texts("discharges", list(REGISTERED)))
+        return self._whole()[0]
 
     def weekly_costs(self) -> dict[str, np.ndarray]:
-        """Service -> the weekly cost in pence of each of its episodes."""
-        return self.source.grouped_values("episodes", "weekly_pence", "service")
+        return self._whole()[1]
 
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with care in first..last with all their episodes and events, linked as
@@ -876,6 +878,13 @@ class Stored:
         read = self.source.with_care(first, last)
         events = read.events.take(np.argsort(_text(read.events["event_id"]), kind="stable"))
         return read.replace(events=events, block_costs=self.block_costs)
+
+
+def _whole(source) -> tuple[Register, dict[str, np.ndarray]]:
+    """Of every discharge of a store, its ids and NHS number, read as one text (``StoreSource.texts``);
+    and service -> the weekly cost in pence of each of its episodes."""
+    return (Register.of(*source.texts("discharges", list(REGISTERED))),
+            source.grouped_values("episodes", "weekly_pence", "service"))
 
 
 def checked_data(source) -> "Data | Stored":

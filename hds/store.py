@@ -294,6 +294,8 @@ def write_aside(store: Store, write: Callable[[sqlite3.Connection], None]) -> bo
     try:
         conn = sqlite3.connect(store.path, isolation_level=None, timeout=0)
         try:
+            if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
+                conn.execute("PRAGMA synchronous = NORMAL")  # a crash may lose what it wrote, never damage the store
             conn.execute("BEGIN IMMEDIATE")
             write(conn)
             conn.execute("COMMIT")
@@ -785,6 +787,39 @@ class StoreSource:
             return [parts[i::len(names)] for i in range(len(names))]
         rows = self.store.execute(f"SELECT {', '.join(cells)} FROM [{table}] x WHERE {version}", params).fetchall()
         return [list(column) for column in zip(*rows)]  # a separator in a value (not from a load): row by row
+
+    def read_beside(self, read: Callable[["StoreSource"], object]) -> Callable[[], object]:
+        """Start `read(source)` of this source's data through a second read-only connection, in a thread,
+        and go on: SQLite runs each query without holding Python's lock, so both connections read at
+        once, on two cores. Gives a function that waits for its result. The second connection reads the
+        same load (refusing to, when a load was written since this source's transaction began); when it
+        cannot, or the store is not a file, `read(self)` runs here when the result is asked for."""
+        import threading
+
+        if not Path(self.store.path).is_file():
+            return lambda: read(self)
+        done: dict = {}
+
+        def run() -> None:
+            try:
+                other = open_store(self.store.path)
+                try:
+                    with other.read():
+                        if self.as_of is not None or other.latest_load() == self.load_id:
+                            done["result"] = read(StoreSource(other, self.as_of))
+                finally:
+                    other.close()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller, who reads here instead
+                done["error"] = exc
+
+        thread = threading.Thread(target=run, name="hds-read-beside", daemon=True)
+        thread.start()
+
+        def result():
+            thread.join()
+            return done["result"] if "result" in done else read(self)
+
+        return result
 
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with an episode that has a day in first..last (day numbers), with all their

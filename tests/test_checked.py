@@ -92,3 +92,29 @@ def test_submit_keeps_the_findings_it_stores(store):
     stored = json.loads(ok("check", "--month", "2020-10", "--json", "--db", store))
     kept = json.loads(kept_rows(store)[0][2])
     assert [f["subject"] for f in stored["findings"]] == kept[3]
+
+
+def test_the_whole_data_is_read_beside_the_month_and_from_the_same_load(store):
+    """The checks read the register and weekly costs through a second connection in a thread
+    (StoreSource.read_beside): the same data as the first connection's snapshot, read there instead
+    when a load was written since that snapshot began."""
+    from claims.commands.session import reading
+
+    def which(source):
+        return source.store, source.load_id, len(source.texts("discharges", ["discharge_id"])[0])
+
+    with reading(store) as r:
+        other, load_id, count = r.source.read_beside(which)()
+        assert other is not r.store and load_id == 1 and count == len(r.source.texts("discharges", ["discharge_id"])[0])
+        ok("load", SAMPLE_DIR.parent / "receipts", "--db", store)  # written while the snapshot is open
+        assert r.source.read_beside(which)() == (r.store, 1, count)  # the later load is not read
+
+
+def test_the_checks_are_the_same_read_beside_or_here(store, library, monkeypatch):
+    from claims.commands.session import reading
+    from hds.store import StoreSource
+
+    with reading(store) as r:
+        beside = run_checks("2020-11", checked_data(r.source), library)
+        monkeypatch.setattr(StoreSource, "read_beside", lambda self, read: lambda: read(self))
+        assert run_checks("2020-11", checked_data(r.source), library) == beside and beside
