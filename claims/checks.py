@@ -857,19 +857,20 @@ class Stored:
     ids and NHS number (``register``), the weekly costs of every episode by service (``weekly_costs``),
     the block costs; and, whole, the discharges with care in the month (``with_care``). The same
     findings as from every row of every table (``StoreSource.everything()``), for a fraction of the
-    reading. The register and the weekly costs are read alongside (``StoreSource.read_beside``),
+    reading. The register and the weekly costs are each read alongside (``StoreSource.read_beside``),
     while the checks read and decide the month's discharges."""
 
     def __init__(self, source):
         self.source = source
         self.block_costs = source.block_costs()
-        self._whole = source.read_beside(_whole)
+        self._register = source.read_beside(_register)
+        self._weekly_costs = source.read_beside(_stored_weekly_costs)
 
     def register(self) -> Register:
-        return self._whole()[0]
+        return self._register()
 
     def weekly_costs(self) -> dict[str, np.ndarray]:
-        return self._whole()[1]
+        return self._weekly_costs()
 
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with care in first..last with all their episodes and events, linked as
@@ -880,11 +881,14 @@ class Stored:
         return read.replace(events=events, block_costs=self.block_costs)
 
 
-def _whole(source) -> tuple[Register, dict[str, np.ndarray]]:
-    """Of every discharge of a store, its ids and NHS number, read as one text (``StoreSource.texts``);
-    and service -> the weekly cost in pence of each of its episodes."""
-    return (Register.of(*source.texts("discharges", list(REGISTERED))),
-            source.grouped_values("episodes", "weekly_pence", "service"))
+def _register(source) -> Register:
+    """Every discharge of a store: its ids and NHS number, read as one text (``StoreSource.texts``)."""
+    return Register.of(*source.texts("discharges", list(REGISTERED)))
+
+
+def _stored_weekly_costs(source) -> dict[str, np.ndarray]:
+    """Service -> the weekly cost in pence of each episode of a store."""
+    return source.grouped_values("episodes", "weekly_pence", "service")
 
 
 def checked_data(source) -> "Data | Stored":
