@@ -71,6 +71,61 @@ class PackLine:
     reason: str = ""  # adjustments only
 
 
+PACK_LINE_FIELDS = tuple(PackLine.__dataclass_fields__)
+
+
+class PackLines(Sequence):
+    """A pack's lines kept as a list per field of PackLine (in its order): a national month's lines are
+    handed over and written a column at a time, never made into objects one by one. Read as a sequence
+    it gives each line as a PackLine."""
+
+    def __init__(self, columns: dict[str, list]):
+        if list(columns) != list(PACK_LINE_FIELDS):
+            raise ValueError(f"pack lines need the columns {', '.join(PACK_LINE_FIELDS)}")
+        self.columns = columns
+        self.count = len(columns["kind"])
+        if any(len(values) != self.count for values in columns.values()):
+            raise ValueError("pack lines' columns differ in length")
+
+    @classmethod
+    def of(cls, lines: Iterable[PackLine]) -> PackLines:
+        if isinstance(lines, PackLines):
+            return lines
+        lines = list(lines)
+        return cls({key: [getattr(line, key) for line in lines] for key in PACK_LINE_FIELDS})
+
+    def column(self, key: str) -> list:
+        return self.columns[key]
+
+    def where(self, key: str, value) -> PackLines:
+        """The lines whose `key` is `value`, in order."""
+        picked = [n for n, v in enumerate(self.columns[key]) if v == value]
+        return PackLines({k: [values[n] for n in picked] for k, values in self.columns.items()})
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return PackLines({k: values[index] for k, values in self.columns.items()})
+        return PackLine(*(values[index] for values in self.columns.values()))
+
+    def __iter__(self):
+        return map(PackLine, *self.columns.values())
+
+    def __add__(self, other) -> PackLines:
+        other = PackLines.of(other)
+        return PackLines({k: values + other.columns[k] for k, values in self.columns.items()})
+
+    def __radd__(self, other) -> PackLines:
+        return PackLines.of(other) + self
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None
+
+
 @dataclass(frozen=True)
 class Submission:
     id: int
@@ -91,8 +146,8 @@ class ClaimPack:
     load_id: int | None
     rulebook_version: str
     submission: Submission | None
-    lines: tuple[PackLine, ...]  # the month's own lines, individual and block
-    adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
+    lines: PackLines  # the month's own lines, individual and block (any sequence of PackLine is taken as them)
+    adjustments: PackLines  # corrections for earlier months (claim_month < month)
     reconciliation: Report | None = None  # hds reconcile's report: per scheme, the running position in `more`
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
     findings: Report | None = None  # the checks' findings (FINDING_COLUMNS, with subject and acknowledged);
@@ -103,6 +158,10 @@ class ClaimPack:
     # The fingerprint of the figures (claims.ledger.hashing.figures_fingerprint): for a draft, the one
     # `hds submit` will print if it stores these figures; for a submission, the one it stored.
     fingerprint: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "lines", PackLines.of(self.lines))
+        object.__setattr__(self, "adjustments", PackLines.of(self.adjustments))
 
 
 @dataclass(frozen=True)
@@ -472,7 +531,9 @@ def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping:
         if column.kind not in KINDS:
             raise ValueError(f"{where}: column {column.key!r} has unknown kind {column.kind!r}")
     keys = [c.key for c in columns]
-    if mapping:
+    if isinstance(items, PackLines):
+        raw = [items.column(k) for k in keys]
+    elif mapping:
         raw = [[item.get(k) for item in items] for k in keys]
     else:
         raw = [list(values) for values in zip(*map(attrgetter(*keys), items))] if items else [[] for _ in keys]
@@ -1113,9 +1174,10 @@ def _check(pack: ClaimPack) -> None:
         raise ValueError(f"status must be one of {', '.join(PACK_STATES)}, not {pack.status!r}")
     _month(pack.month)
     for where, lines in (("lines", pack.lines), ("adjustments", pack.adjustments)):
-        for n, line in enumerate(lines, 1):
-            if line.kind not in ("individual", "block"):
-                raise ValueError(f"{where} {n}: kind must be 'individual' or 'block', not {line.kind!r}")
+        kinds = lines.column("kind")
+        if not set(kinds) <= {"individual", "block"}:
+            n, kind = next((n, kind) for n, kind in enumerate(kinds, 1) if kind not in ("individual", "block"))
+            raise ValueError(f"{where} {n}: kind must be 'individual' or 'block', not {kind!r}")
     if pack.status == "submitted" and pack.submission is None:
         raise ValueError("a submitted pack needs its submission")
 
@@ -1163,7 +1225,7 @@ def _pages(plans: list[_SheetPlan]) -> int:
 def _line_plans(pack: ClaimPack, month_text: str) -> tuple[list[_SheetPlan], tuple[_Table, _Table, _Table]]:
     """The current lines, the adjustments and the block costs: their sheets, and the tables the Summary sums."""
     current = _SheetPlan(CURRENT)
-    blocks_in_month = [line for line in pack.lines if line.kind == "block"]
+    blocks_in_month = pack.lines.where("kind", "block")
     individual = len(pack.lines) - len(blocks_in_month)
     current.line(f"Lines for {month_text}: {individual:,} individual, {len(blocks_in_month):,} block")
     current_table = current.table(LINE_COLUMNS, _records(pack.lines, LINE_COLUMNS, CURRENT), total=True,
@@ -1412,7 +1474,7 @@ def _summary_totals(pack: ClaimPack, w: _Writer, month_text: str, current: _Tabl
     adj_amount = adjust.range("amount", ADJUSTMENTS)
     w.append([w.cell("Claim totals", "section"), w.cell(None, "section"), w.cell("Lines", "section/right"),
               w.cell("Amount (£)", "section/right"), w.cell(None, "section")])
-    individual = sum(1 for line in pack.lines if line.kind == "individual")
+    individual = pack.lines.column("kind").count("individual")
     w.append([f"Individual lines, {month_text}", None, w.cell(individual, "int"),
               w.cell(f'=SUMIFS({cur_amount},{current.range("kind", CURRENT)},"individual")', "money")])
     w.append([f"Block costs, {month_text}", None, w.cell(len(pack.lines) - individual, "int"),
@@ -1451,7 +1513,7 @@ def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _
         w.append([])
         w.append([w.cell(f"By {title.lower()}", "section"), w.cell(f"{month_text} (£)", "section/right"),
                   w.cell("Adjustments (£)", "section/right"), w.cell("Total (£)", "section/right")])
-        labels = sorted({_clean(value) for value in {getattr(line, key) for line in pack.lines + pack.adjustments}},
+        labels = sorted({_clean(value) for value in {*pack.lines.column(key), *pack.adjustments.column(key)}},
                         key=lambda label: (label is None, label or ""))
         plain = _plain_labels(labels)
         first = w.row + 1
