@@ -479,22 +479,31 @@ def _lines_needed(text: str, width: float) -> int:
     room = max(int(width * CHARS_PER_UNIT) - 2, 4)
     if len(text) <= room and "\n" not in text:
         return 1
-    count = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0
-        for word in paragraph.split(" "):
-            size = len(word)
-            if used and used + 1 + size <= room:
-                used += 1 + size
-                continue
-            if used:
-                lines += 1
-            while size > room:
-                size -= room
-                lines += 1
-            used = size
-        count += lines
-    return count
+    return sum(_paragraph_lines(paragraph, room) for paragraph in text.split("\n"))
+
+
+def _paragraph_lines(text: str, room: int) -> int:
+    """Lines one paragraph takes, `room` characters to a line: wrapped at the spaces, as many words to a
+    line as fit (one space between each), a word longer than a line cut across lines of its own and its
+    last piece starting the next; spaces at the start of a line take no room. Found a line at a time."""
+    end = len(text)
+    start = end - len(text.lstrip(" "))
+    lines = 1
+    while end - start > room:
+        word_end = text.find(" ", start)
+        if word_end < 0:
+            word_end = end
+        if word_end - start > room:  # a word too long for a line: its first pieces on lines of their own
+            pieces = (word_end - start - 1) // room
+            lines += pieces
+            start += pieces * room
+            if end - start <= room:
+                break
+        start = text.rfind(" ", start, start + room + 1) + 1  # the last word that fits ends the line
+        lines += 1
+        while start < end and text[start] == " ":
+            start += 1
+    return lines
 
 
 def _height(lines: int) -> float:
@@ -780,6 +789,7 @@ class _Sheet(Worksheet):
     def __init__(self):
         super().__init__()
         self._blocks: list[tuple[int, int, Callable[[int, int], str]]] = []
+        self._row_tails: dict[tuple, str] = {}  # a row's start tag after its number, by the row's settings
 
     def rows(self, first: int, count: int, columns: int, render: Callable[[int, int], str]) -> None:
         """Rows `first` .. `first + count - 1` (0-based) of `columns` cells, written by `render(start, stop)`:
@@ -792,14 +802,18 @@ class _Sheet(Worksheet):
     def row_tag(self, row: int) -> str:
         """The <row> start tag XlsxWriter writes for `row` (0-based): its height when it has one."""
         ordinary = self.excel_version == 2007 and self.default_row_height == self.original_row_height
-        if row not in self.row_info and ordinary:
+        info = self.row_info.get(row)
+        if info is None and ordinary:
             return f'<row r="{row + 1}">'
-        fh, self.fh = self.fh, io.StringIO()
-        try:
-            self._write_row(row, None, self.row_info.get(row))
-            return self.fh.getvalue()
-        finally:
-            self.fh = fh
+        key = None if info is None else (info.height, id(info.row_format), info.hidden, info.level, info.collapsed)
+        if key not in self._row_tails:  # the tag XlsxWriter writes, made once for rows set alike
+            fh, self.fh = self.fh, io.StringIO()
+            try:
+                self._write_row(row, None, info)
+                self._row_tails[key] = self.fh.getvalue().removeprefix(f'<row r="{row + 1}')
+            finally:
+                self.fh = fh
+        return f'<row r="{row + 1}{self._row_tails[key]}'
 
     def _write_rows(self) -> None:
         if not self._blocks:
@@ -948,8 +962,9 @@ def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: l
                 if value is not None and len(value) > room:
                     lines[n] = max(lines[n], _lines_needed(value, widths[i]))
     first = writer.row
+    heights = {count: _height(count) if count > 1 else None for count in set(lines)}
     for count in lines:
-        writer.next_row(_height(count) if count > 1 else None)
+        writer.next_row(heights[count])
     tall = [count > 1 for count in lines]
     cells = [_column_cells(sheet, writer.styles, c, wraps[i], box, i, records.column(i)) for i, c in enumerate(columns)]
 
