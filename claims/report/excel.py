@@ -569,7 +569,8 @@ def _column(kind: str, values: list) -> list:
     """One column's values converted as `_CONVERT[kind]` converts each."""
     types = set(map(type, values))
     if kind == "text" and types <= {str, type(None)}:
-        present = [v for v in values if v is not None] if type(None) in types else values
+        distinct = list(dict.fromkeys(values))  # each value checked once
+        present = [v for v in distinct if v is not None] if type(None) in types else distinct
         if " ".join(present).isprintable() and not _FORMULA_LEADER.search("\n".join(present)):
             return [v or None for v in values]  # printable, none a formula: `_clean` leaves each but "" as it is
     elif kind == "int" and types <= {int, type(None)}:
@@ -682,7 +683,7 @@ def _units(text: str) -> float:
 def _widest(values: list) -> float:
     """The most `_units` of any of the values (None left out), 0 for none: for text of plain ASCII (nearly
     all), counted for the whole column at once."""
-    present = [v for v in values if v is not None]
+    present = [v for v in dict.fromkeys(values) if v is not None]  # each value measured once
     if len(present) < 64 or not all(map(str.isascii, present)):
         return max((_units(v) for v in present), default=0)
     import numpy as np
@@ -1000,7 +1001,7 @@ def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: s
     its cells as it is."""
     present = [v for v in column if v is not None]
     distinct = dict.fromkeys(present)  # in the order first seen
-    if len(distinct) * 4 <= len(present) or not _plain_xml(present):
+    if len(distinct) * 4 <= len(present) or not _plain_xml(list(distinct)):
         strings = sheet.str_table
         shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
         strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
