@@ -790,7 +790,6 @@ class _Sheet(Worksheet):
     def __init__(self):
         super().__init__()
         self._blocks: list[tuple[int, int, Callable[[int, int], str]]] = []
-        self._row_tails: dict[tuple, str] = {}  # a row's start tag after its number, by the row's settings
 
     def rows(self, first: int, count: int, columns: int, render: Callable[[int, int], str]) -> None:
         """Rows `first` .. `first + count - 1` (0-based) of `columns` cells, written by `render(start, stop)`:
@@ -800,21 +799,19 @@ class _Sheet(Worksheet):
             self._check_dimensions(first + count - 1, columns - 1)
             self._blocks.append((first, count, render))
 
-    def row_tag(self, row: int) -> str:
-        """The <row> start tag XlsxWriter writes for `row` (0-based): its height when it has one."""
+    def row_tail(self, row: int) -> str:
+        """The <row> start tag XlsxWriter writes for `row` (0-based), after the row's number: its height
+        when it has one."""
         ordinary = self.excel_version == 2007 and self.default_row_height == self.original_row_height
         info = self.row_info.get(row)
         if info is None and ordinary:
-            return f'<row r="{row + 1}">'
-        key = None if info is None else (info.height, id(info.row_format), info.hidden, info.level, info.collapsed)
-        if key not in self._row_tails:  # the tag XlsxWriter writes, made once for rows set alike
-            fh, self.fh = self.fh, io.StringIO()
-            try:
-                self._write_row(row, None, info)
-                self._row_tails[key] = self.fh.getvalue().removeprefix(f'<row r="{row + 1}')
-            finally:
-                self.fh = fh
-        return f'<row r="{row + 1}{self._row_tails[key]}'
+            return '">'
+        fh, self.fh = self.fh, io.StringIO()
+        try:
+            self._write_row(row, None, info)
+            return self.fh.getvalue().removeprefix(f'<row r="{row + 1}')
+        finally:
+            self.fh = fh
 
     def _write_rows(self) -> None:
         if not self._blocks:
@@ -968,10 +965,14 @@ def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: l
         writer.next_row(heights[count])
     tall = [count > 1 for count in lines]
     cells = [_column_cells(sheet, writer.styles, c, wraps[i], box, i, records.column(i)) for i, c in enumerate(columns)]
+    tails: dict[int, str] = {}  # the rows' start tags after their numbers: rows of as many lines are set alike
 
     def render(start: int, stop: int) -> str:
-        tags = [sheet.row_tag(row) for row in range(first + start, first + stop)]
-        made = [cell(records.column(i)[start:stop], tall[start:stop], first + start + 1) for i, cell in enumerate(cells)]
+        if not tails:
+            tails.update({count: sheet.row_tail(first + lines.index(count)) for count in heights})
+        numbers = list(map(str, range(first + start + 1, first + stop + 1)))  # each row's, counted from 1
+        tags = [f'<row r="{n}{tails[count]}' for n, count in zip(numbers, lines[start:stop])]
+        made = [cell(records.column(i)[start:stop], tall[start:stop], numbers) for i, cell in enumerate(cells)]
         return "".join(map("".join, zip(tags, *made, ["</row>"] * (stop - start))))
 
     sheet.rows(first, len(records), len(columns), render)
@@ -981,9 +982,9 @@ def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, 
     """`_column_cells` for a date column: each (date, style) as its serial number in its style's format."""
     serial = {}
 
-    def cells(values, tall, row):
+    def cells(values, tall, numbers):
         out = []
-        for n, (value, high) in enumerate(zip(values, tall), row):
+        for n, value, high in zip(numbers, values, tall):
             if value is None:
                 out.append(blank.format(n))
                 continue
@@ -1005,14 +1006,14 @@ def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: s
         strings = sheet.str_table
         shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
         strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
-        return lambda values, tall, row: [
-            blank.format(n) if value is None else
-            f'<c r="{letter}{n}"{top if high else plain} t="s"><v>{shared[value]}</v></c>'
-            for n, (value, high) in enumerate(zip(values, tall), row)]
-    return lambda values, tall, row: [  # none needs escaping: each as it is
-        blank.format(n) if value is None else
-        f'<c r="{letter}{n}"{top if high else plain} t="inlineStr"><is><t>{value}</t></is></c>'
-        for n, (value, high) in enumerate(zip(values, tall), row)]
+        flat, high = f'"{plain} t="s"><v>', f'"{top} t="s"><v>'
+        return lambda values, tall, numbers: [
+            blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{shared[value]}</v></c>'
+            for n, value, t in zip(numbers, values, tall)]
+    flat, high = f'"{plain} t="inlineStr"><is><t>', f'"{top} t="inlineStr"><is><t>'
+    return lambda values, tall, numbers: [  # none needs escaping: each as it is
+        blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{value}</t></is></c>'
+        for n, value, t in zip(numbers, values, tall)]
 
 
 def _cut(text: str) -> str:
@@ -1040,9 +1041,9 @@ def _plain_xml(values: list[str]) -> bool:
 
 
 def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, box: str, index: int, values: Sequence):
-    """A function of (values, tall, first row counted from 1) that makes the column's cells' XML, as
-    XlsxWriter writes them: text in the cell, numbers to 16 significant digits, dates as serial
-    numbers, a blank written only when it has a format."""
+    """A function of (values, tall, their rows' numbers counted from 1, as text) that makes the column's
+    cells' XML, as XlsxWriter writes them: text in the cell, numbers to 16 significant digits, dates as
+    serial numbers, a blank written only when it has a format."""
     letter = xl_col_to_name(index)
     formats = _column_formats(styles, column.kind, wrap, box)
     blank_format = styles.format(box) if box else None
@@ -1067,10 +1068,10 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
             return serial[value]
     else:
         number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
-    return lambda values, tall, row: [
-        blank.format(n) if value is None else
-        f'<c r="{letter}{n}"{top if high else plain}><v>{number(value):.16G}</v></c>'
-        for n, (value, high) in enumerate(zip(values, tall), row)]
+    flat, high = f'"{plain}><v>', f'"{top}><v>'
+    return lambda values, tall, numbers: [
+        blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{number(value):.16G}</v></c>'
+        for n, value, t in zip(numbers, values, tall)]
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
