@@ -666,6 +666,7 @@ class _SheetPlan:
         return self.tables[0] if self.tables else None
 
 
+CAPITAL_EXTRA = 0.35  # how much wider than a digit a capital prints, in column units
 _ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
 _NO_ASCII = dict.fromkeys(range(128))
 
@@ -677,13 +678,16 @@ def _units(text: str) -> float:
     capitals = len(ascii_text) - len(ascii_text.translate(None, _ASCII_CAPITALS))
     if len(ascii_text) < len(text):  # and each other character asked in turn
         capitals += sum(c.isupper() for c in text.translate(_NO_ASCII))
-    return len(text) + 0.35 * capitals
+    return len(text) + CAPITAL_EXTRA * capitals
 
 
 def _widest(values: list) -> float:
     """The most `_units` of any of the values (None left out), 0 for none: for text of plain ASCII (nearly
     all), counted for the whole column at once."""
-    present = [v for v in dict.fromkeys(values) if v is not None]  # each value measured once
+    present = [v for v in dict.fromkeys(values) if v is not None]  # each value measured once,
+    longest = max(map(len, present), default=0)
+    # and only those that could be the widest: none is wider than its length and CAPITAL_EXTRA of it again
+    present = [v for v in present if len(v) * (1 + CAPITAL_EXTRA) + 1 >= longest]
     if len(present) < 64 or not all(map(str.isascii, present)):
         return max((_units(v) for v in present), default=0)
     import numpy as np
@@ -694,7 +698,7 @@ def _widest(values: list) -> float:
     ends = np.cumsum(lengths)
     counted = np.concatenate(([0], np.cumsum(capital)))
     capitals = counted[ends] - counted[ends - lengths]
-    return float((lengths + 0.35 * capitals).max())
+    return float((lengths + CAPITAL_EXTRA * capitals).max())
 
 
 def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
@@ -1025,7 +1029,7 @@ def _cut(text: str) -> str:
 
 _SPECIAL_CHARACTERS = re.compile(r'[\x00-\x08\x0b-\x1f"&<>\n\ufffe\uffff]')
 _ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
-_SPACE_AFTER_NUL = re.compile(r"\x00\s")
+_SPACE = re.compile(r"\s")
 
 
 def _plain_xml(values: list[str]) -> bool:
@@ -1036,8 +1040,7 @@ def _plain_xml(values: list[str]) -> bool:
         return False
     if max(map(len, values), default=0) > STRING_MAX:
         return False
-    ends = "\x00" + "\x00".join(values) + "\x00"
-    return not (_SPACE_AFTER_NUL.search(ends) or _SPACE_AFTER_NUL.search(ends[::-1]))
+    return not _SPACE.search("".join([v[:1] for v in values]) + "".join([v[-1:] for v in values]))
 
 
 def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, box: str, index: int, values: Sequence):
