@@ -477,8 +477,8 @@ def _hf(text: str) -> str:
 def _lines_needed(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (erring on more)."""
     room = max(int(width * CHARS_PER_UNIT) - 2, 4)
-    if len(text) <= room and "\n" not in text:
-        return 1
+    if "\n" not in text:
+        return 1 if len(text) <= room else _paragraph_lines(text, room)
     return sum(_paragraph_lines(paragraph, room) for paragraph in text.split("\n"))
 
 
@@ -487,7 +487,7 @@ def _paragraph_lines(text: str, room: int) -> int:
     line as fit (one space between each), a word longer than a line cut across lines of its own and its
     last piece starting the next; spaces at the start of a line take no room. Found a line at a time."""
     end = len(text)
-    start = end - len(text.lstrip(" "))
+    start = end - len(text.lstrip(" ")) if text[:1] == " " else 0
     lines = 1
     while end - start > room:
         word_end = text.find(" ", start)
@@ -561,8 +561,8 @@ def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping:
     return _Records(converted)
 
 
-# a line of text that begins with a formula leader (see claims.report.safe)
-_FORMULA_LEADER = re.compile("^[" + re.escape("".join(FORMULA_LEADERS + FULL_WIDTH_LEADERS)) + "]", re.MULTILINE)
+# a formula leader (see claims.report.safe)
+_FORMULA_LEADER = re.compile("[" + re.escape("".join(FORMULA_LEADERS + FULL_WIDTH_LEADERS)) + "]")
 
 
 def _column(kind: str, values: list) -> list:
@@ -571,8 +571,9 @@ def _column(kind: str, values: list) -> list:
     if kind == "text" and types <= {str, type(None)}:
         distinct = list(dict.fromkeys(values))  # each value checked once
         present = [v for v in distinct if v is not None] if type(None) in types else distinct
-        if " ".join(present).isprintable() and not _FORMULA_LEADER.search("\n".join(present)):
-            return [v or None for v in values]  # printable, none a formula: `_clean` leaves each but "" as it is
+        # printable (so no line breaks) and none begins with a formula leader: `_clean` leaves each but "" as it is
+        if " ".join(present).isprintable() and not _FORMULA_LEADER.search("".join([v[:1] for v in present])):
+            return [v or None for v in values]
     elif kind == "int" and types <= {int, type(None)}:
         return values
     elif kind == "money" and types <= {Decimal, int, type(None)}:
@@ -685,9 +686,11 @@ def _widest(values: list) -> float:
     """The most `_units` of any of the values (None left out), 0 for none: for text of plain ASCII (nearly
     all), counted for the whole column at once."""
     present = [v for v in dict.fromkeys(values) if v is not None]  # each value measured once,
-    longest = max(map(len, present), default=0)
+    lengths = list(map(len, present))
+    longest = max(lengths, default=0)
     # and only those that could be the widest: none is wider than its length and CAPITAL_EXTRA of it again
-    present = [v for v in present if len(v) * (1 + CAPITAL_EXTRA) + 1 >= longest]
+    if min(lengths, default=0) * (1 + CAPITAL_EXTRA) + 1 < longest:
+        present = [v for v, n in zip(present, lengths) if n * (1 + CAPITAL_EXTRA) + 1 >= longest]
     if len(present) < 64 or not all(map(str.isascii, present)):
         return max((_units(v) for v in present), default=0)
     import numpy as np
@@ -1036,7 +1039,9 @@ def _plain_xml(values: list[str]) -> bool:
     """True when no value needs anything XlsxWriter does to text on its way into a cell: no character to
     escape, nothing that reads as an escape, no space at either end, none too long."""
     text = "".join(values)
-    if _SPECIAL_CHARACTERS.search(text) or ("_x" in text and _ESCAPE_LIKE.search(text)):
+    # printable text holds none of the special characters but these four
+    special = any(c in text for c in '"&<>') if text.isprintable() else _SPECIAL_CHARACTERS.search(text)
+    if special or ("_x" in text and _ESCAPE_LIKE.search(text)):
         return False
     if max(map(len, values), default=0) > STRING_MAX:
         return False
