@@ -978,9 +978,14 @@ def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: l
         if not tails:
             tails.update({count: sheet.row_tail(first + lines.index(count)) for count in heights})
         numbers = list(map(str, range(first + start + 1, first + stop + 1)))  # each row's, counted from 1
-        tags = [f'<row r="{n}{tails[count]}' for n, count in zip(numbers, lines[start:stop])]
-        made = [cell(records.column(i)[start:stop], tall[start:stop], numbers) for i, cell in enumerate(cells)]
-        return "".join(map("".join, zip(tags, *made, ["</row>"] * (stop - start))))
+        parts = [["<row r=\""] * (stop - start), numbers, [tails[count] for count in lines[start:stop]]]
+        for i, cell in enumerate(cells):
+            parts += cell(records.column(i)[start:stop], tall[start:stop], numbers)
+        parts.append(["</row>"] * (stop - start))
+        pieces = [""] * (len(parts) * (stop - start))  # row by row, each part's piece of the row in turn
+        for at, part in enumerate(parts):
+            pieces[at::len(parts)] = part
+        return "".join(pieces)
 
     sheet.rows(first, len(records), len(columns), render)
 
@@ -998,8 +1003,35 @@ def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, 
             if value[0] not in serial:
                 serial[value[0]] = sheet._convert_date_time(value[0])
             out.append(f'<c r="{letter}{n}"{styled[value[1]][high]}><v>{serial[value[0]]:.16G}</v></c>')
-        return out
+        return [out]
     return cells
+
+
+def _cells(letter: str, flat: str, high: str, end: str, blank: str, texts: Callable[[list], list]):
+    """`_column_cells` for cells written `<c r="` letter, row number, `flat` (a row of one line) or `high`
+    (a taller row), the value's text, `end`: as pieces a part at a time when the rows alike have a value
+    each (nearly always), else each cell made whole."""
+    head = f'<c r="{letter}'
+
+    def cells(values, tall, numbers):
+        count = len(values)
+        if None not in values and (True not in tall or False not in tall):
+            return [[head] * count, numbers, [high if tall[0] else flat] * count, texts(values), [end] * count]
+        return [[blank.format(n) if value is None else f"{head}{n}{high if t else flat}{text}{end}"
+                 for n, value, t, text in zip(numbers, values, tall, texts(values))]]
+    return cells
+
+
+def _texts(text: Callable[[Any], str]) -> Callable[[list], list]:
+    """A function of values to their texts (None's ""), each value's text made once."""
+    made = {None: ""}
+
+    def texts(values):
+        new = set(values).difference(made)
+        if new:
+            made.update({value: text(value) for value in new})
+        return list(map(made.__getitem__, values))
+    return texts
 
 
 def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: str, blank: str):
@@ -1011,16 +1043,13 @@ def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: s
     distinct = dict.fromkeys(present)  # in the order first seen
     if len(distinct) * 4 <= len(present) or not _plain_xml(list(distinct)):
         strings = sheet.str_table
-        shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
+        shared = {value: str(strings._get_shared_string_index(_cut(value))) for value in distinct}
         strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
-        flat, high = f'"{plain} t="s"><v>', f'"{top} t="s"><v>'
-        return lambda values, tall, numbers: [
-            blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{shared[value]}</v></c>'
-            for n, value, t in zip(numbers, values, tall)]
-    flat, high = f'"{plain} t="inlineStr"><is><t>', f'"{top} t="inlineStr"><is><t>'
-    return lambda values, tall, numbers: [  # none needs escaping: each as it is
-        blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{value}</t></is></c>'
-        for n, value, t in zip(numbers, values, tall)]
+        shared[None] = ""
+        return _cells(letter, f'"{plain} t="s"><v>', f'"{top} t="s"><v>', "</v></c>", blank,
+                      lambda values: list(map(shared.__getitem__, values)))
+    return _cells(letter, f'"{plain} t="inlineStr"><is><t>', f'"{top} t="inlineStr"><is><t>', "</t></is></c>",
+                  blank, lambda values: values)  # none needs escaping: each as it is
 
 
 def _cut(text: str) -> str:
@@ -1050,8 +1079,9 @@ def _plain_xml(values: list[str]) -> bool:
 
 def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, box: str, index: int, values: Sequence):
     """A function of (values, tall, their rows' numbers counted from 1, as text) that makes the column's
-    cells' XML, as XlsxWriter writes them: text in the cell, numbers to 16 significant digits, dates as
-    serial numbers, a blank written only when it has a format."""
+    cells' XML, as XlsxWriter writes them (text in the cell, numbers to 16 significant digits, dates as
+    serial numbers, a blank written only when it has a format), as lists of pieces: row by row, the
+    first list's piece, then the second's, and so on, make the cells."""
     letter = xl_col_to_name(index)
     formats = _column_formats(styles, column.kind, wrap, box)
     blank_format = styles.format(box) if box else None
@@ -1076,10 +1106,8 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
             return serial[value]
     else:
         number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
-    flat, high = f'"{plain}><v>', f'"{top}><v>'
-    return lambda values, tall, numbers: [
-        blank.format(n) if value is None else f'<c r="{letter}{n}{high if t else flat}{number(value):.16G}</v></c>'
-        for n, value, t in zip(numbers, values, tall)]
+    return _cells(letter, f'"{plain}><v>', f'"{top}><v>', "</v></c>", blank,
+                  _texts(lambda value: f"{number(value):.16G}"))
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
