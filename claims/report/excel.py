@@ -1106,8 +1106,14 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
             return serial[value]
     else:
         number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
-    return _cells(letter, f'"{plain}><v>', f'"{top}><v>', "</v></c>", blank,
-                  _texts(lambda value: f"{number(value):.16G}"))
+    # amounts, mostly each its own, each written as it comes; days and months, a handful of values, each once
+    texts = _number_texts if kind == "money" else _texts(lambda value: f"{number(value):.16G}")
+    return _cells(letter, f'"{plain}><v>', f'"{top}><v>', "</v></c>", blank, texts)
+
+
+def _number_texts(values: list) -> list:
+    """Numbers as XlsxWriter writes them, to 16 significant digits (None's "")."""
+    return [f"{float(value):.16G}" if value is not None else "" for value in values]
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
