@@ -71,6 +71,61 @@ class PackLine:
     reason: str = ""  # adjustments only
 
 
+PACK_LINE_FIELDS = tuple(PackLine.__dataclass_fields__)
+
+
+class PackLines(Sequence):
+    """A pack's lines kept as a list per field of PackLine (in its order): a national month's lines are
+    handed over and written a column at a time, never made into objects one by one. Read as a sequence
+    it gives each line as a PackLine."""
+
+    def __init__(self, columns: dict[str, list]):
+        if list(columns) != list(PACK_LINE_FIELDS):
+            raise ValueError(f"pack lines need the columns {', '.join(PACK_LINE_FIELDS)}")
+        self.columns = columns
+        self.count = len(columns["kind"])
+        if any(len(values) != self.count for values in columns.values()):
+            raise ValueError("pack lines' columns differ in length")
+
+    @classmethod
+    def of(cls, lines: Iterable[PackLine]) -> PackLines:
+        if isinstance(lines, PackLines):
+            return lines
+        lines = list(lines)
+        return cls({key: [getattr(line, key) for line in lines] for key in PACK_LINE_FIELDS})
+
+    def column(self, key: str) -> list:
+        return self.columns[key]
+
+    def where(self, key: str, value) -> PackLines:
+        """The lines whose `key` is `value`, in order."""
+        picked = [n for n, v in enumerate(self.columns[key]) if v == value]
+        return PackLines({k: [values[n] for n in picked] for k, values in self.columns.items()})
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return PackLines({k: values[index] for k, values in self.columns.items()})
+        return PackLine(*(values[index] for values in self.columns.values()))
+
+    def __iter__(self):
+        return map(PackLine, *self.columns.values())
+
+    def __add__(self, other) -> PackLines:
+        other = PackLines.of(other)
+        return PackLines({k: values + other.columns[k] for k, values in self.columns.items()})
+
+    def __radd__(self, other) -> PackLines:
+        return PackLines.of(other) + self
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Sequence) and len(self) == len(other) and list(self) == list(other)
+
+    __hash__ = None
+
+
 @dataclass(frozen=True)
 class Submission:
     id: int
@@ -91,8 +146,8 @@ class ClaimPack:
     load_id: int | None
     rulebook_version: str
     submission: Submission | None
-    lines: tuple[PackLine, ...]  # the month's own lines, individual and block
-    adjustments: tuple[PackLine, ...]  # corrections for earlier months (claim_month < month)
+    lines: PackLines  # the month's own lines, individual and block (any sequence of PackLine is taken as them)
+    adjustments: PackLines  # corrections for earlier months (claim_month < month)
     reconciliation: Report | None = None  # hds reconcile's report: per scheme, the running position in `more`
     recharge: Report | None = None  # hds recharge's report: its items, the net in data["net"]
     findings: Report | None = None  # the checks' findings (FINDING_COLUMNS, with subject and acknowledged);
@@ -103,6 +158,10 @@ class ClaimPack:
     # The fingerprint of the figures (claims.ledger.hashing.figures_fingerprint): for a draft, the one
     # `hds submit` will print if it stores these figures; for a submission, the one it stored.
     fingerprint: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "lines", PackLines.of(self.lines))
+        object.__setattr__(self, "adjustments", PackLines.of(self.adjustments))
 
 
 @dataclass(frozen=True)
@@ -418,24 +477,33 @@ def _hf(text: str) -> str:
 def _lines_needed(text: str, width: float) -> int:
     """Lines `text` takes when wrapped in a column `width` characters wide (erring on more)."""
     room = max(int(width * CHARS_PER_UNIT) - 2, 4)
-    if len(text) <= room and "\n" not in text:
-        return 1
-    count = 0
-    for paragraph in text.split("\n"):
-        lines, used = 1, 0
-        for word in paragraph.split(" "):
-            size = len(word)
-            if used and used + 1 + size <= room:
-                used += 1 + size
-                continue
-            if used:
-                lines += 1
-            while size > room:
-                size -= room
-                lines += 1
-            used = size
-        count += lines
-    return count
+    if "\n" not in text:
+        return 1 if len(text) <= room else _paragraph_lines(text, room)
+    return sum(_paragraph_lines(paragraph, room) for paragraph in text.split("\n"))
+
+
+def _paragraph_lines(text: str, room: int) -> int:
+    """Lines one paragraph takes, `room` characters to a line: wrapped at the spaces, as many words to a
+    line as fit (one space between each), a word longer than a line cut across lines of its own and its
+    last piece starting the next; spaces at the start of a line take no room. Found a line at a time."""
+    end = len(text)
+    start = end - len(text.lstrip(" ")) if text[:1] == " " else 0
+    lines = 1
+    while end - start > room:
+        word_end = text.find(" ", start)
+        if word_end < 0:
+            word_end = end
+        if word_end - start > room:  # a word too long for a line: its first pieces on lines of their own
+            pieces = (word_end - start - 1) // room
+            lines += pieces
+            start += pieces * room
+            if end - start <= room:
+                break
+        start = text.rfind(" ", start, start + room + 1) + 1  # the last word that fits ends the line
+        lines += 1
+        while start < end and text[start] == " ":
+            start += 1
+    return lines
 
 
 def _height(lines: int) -> float:
@@ -472,7 +540,9 @@ def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping:
         if column.kind not in KINDS:
             raise ValueError(f"{where}: column {column.key!r} has unknown kind {column.kind!r}")
     keys = [c.key for c in columns]
-    if mapping:
+    if isinstance(items, PackLines):
+        raw = [items.column(k) for k in keys]
+    elif mapping:
         raw = [[item.get(k) for item in items] for k in keys]
     else:
         raw = [list(values) for values in zip(*map(attrgetter(*keys), items))] if items else [[] for _ in keys]
@@ -491,17 +561,19 @@ def _records(items: Sequence, columns: Sequence[Column], where: str, *, mapping:
     return _Records(converted)
 
 
-# a line of text that begins with a formula leader (see claims.report.safe)
-_FORMULA_LEADER = re.compile("^[" + re.escape("".join(FORMULA_LEADERS + FULL_WIDTH_LEADERS)) + "]", re.MULTILINE)
+# a formula leader (see claims.report.safe)
+_FORMULA_LEADER = re.compile("[" + re.escape("".join(FORMULA_LEADERS + FULL_WIDTH_LEADERS)) + "]")
 
 
 def _column(kind: str, values: list) -> list:
     """One column's values converted as `_CONVERT[kind]` converts each."""
     types = set(map(type, values))
     if kind == "text" and types <= {str, type(None)}:
-        present = [v for v in values if v is not None] if type(None) in types else values
-        if " ".join(present).isprintable() and not _FORMULA_LEADER.search("\n".join(present)):
-            return [v or None for v in values]  # printable, none a formula: `_clean` leaves each but "" as it is
+        distinct = list(dict.fromkeys(values))  # each value checked once
+        present = [v for v in distinct if v is not None] if type(None) in types else distinct
+        # printable (so no line breaks) and none begins with a formula leader: `_clean` leaves each but "" as it is
+        if " ".join(present).isprintable() and not _FORMULA_LEADER.search("".join([v[:1] for v in present])):
+            return [v or None for v in values]
     elif kind == "int" and types <= {int, type(None)}:
         return values
     elif kind == "money" and types <= {Decimal, int, type(None)}:
@@ -595,6 +667,7 @@ class _SheetPlan:
         return self.tables[0] if self.tables else None
 
 
+CAPITAL_EXTRA = 0.35  # how much wider than a digit a capital prints, in column units
 _ASCII_CAPITALS = bytes(range(ord("A"), ord("Z") + 1))
 _NO_ASCII = dict.fromkeys(range(128))
 
@@ -606,13 +679,18 @@ def _units(text: str) -> float:
     capitals = len(ascii_text) - len(ascii_text.translate(None, _ASCII_CAPITALS))
     if len(ascii_text) < len(text):  # and each other character asked in turn
         capitals += sum(c.isupper() for c in text.translate(_NO_ASCII))
-    return len(text) + 0.35 * capitals
+    return len(text) + CAPITAL_EXTRA * capitals
 
 
 def _widest(values: list) -> float:
     """The most `_units` of any of the values (None left out), 0 for none: for text of plain ASCII (nearly
     all), counted for the whole column at once."""
-    present = [v for v in values if v is not None]
+    present = [v for v in dict.fromkeys(values) if v is not None]  # each value measured once,
+    lengths = list(map(len, present))
+    longest = max(lengths, default=0)
+    # and only those that could be the widest: none is wider than its length and CAPITAL_EXTRA of it again
+    if min(lengths, default=0) * (1 + CAPITAL_EXTRA) + 1 < longest:
+        present = [v for v, n in zip(present, lengths) if n * (1 + CAPITAL_EXTRA) + 1 >= longest]
     if len(present) < 64 or not all(map(str.isascii, present)):
         return max((_units(v) for v in present), default=0)
     import numpy as np
@@ -623,7 +701,7 @@ def _widest(values: list) -> float:
     ends = np.cumsum(lengths)
     counted = np.concatenate(([0], np.cumsum(capital)))
     capitals = counted[ends] - counted[ends - lengths]
-    return float((lengths + 0.35 * capitals).max())
+    return float((lengths + CAPITAL_EXTRA * capitals).max())
 
 
 def _widths(plan: _SheetPlan) -> tuple[list[float], list[bool]]:
@@ -728,15 +806,17 @@ class _Sheet(Worksheet):
             self._check_dimensions(first + count - 1, columns - 1)
             self._blocks.append((first, count, render))
 
-    def row_tag(self, row: int) -> str:
-        """The <row> start tag XlsxWriter writes for `row` (0-based): its height when it has one."""
+    def row_tail(self, row: int) -> str:
+        """The <row> start tag XlsxWriter writes for `row` (0-based), after the row's number: its height
+        when it has one."""
         ordinary = self.excel_version == 2007 and self.default_row_height == self.original_row_height
-        if row not in self.row_info and ordinary:
-            return f'<row r="{row + 1}">'
+        info = self.row_info.get(row)
+        if info is None and ordinary:
+            return '">'
         fh, self.fh = self.fh, io.StringIO()
         try:
-            self._write_row(row, None, self.row_info.get(row))
-            return self.fh.getvalue()
+            self._write_row(row, None, info)
+            return self.fh.getvalue().removeprefix(f'<row r="{row + 1}')
         finally:
             self.fh = fh
 
@@ -887,15 +967,25 @@ def _write_records(writer: _Writer, table: _Table, widths: list[float], wraps: l
                 if value is not None and len(value) > room:
                     lines[n] = max(lines[n], _lines_needed(value, widths[i]))
     first = writer.row
+    heights = {count: _height(count) if count > 1 else None for count in set(lines)}
     for count in lines:
-        writer.next_row(_height(count) if count > 1 else None)
+        writer.next_row(heights[count])
     tall = [count > 1 for count in lines]
     cells = [_column_cells(sheet, writer.styles, c, wraps[i], box, i, records.column(i)) for i, c in enumerate(columns)]
+    tails: dict[int, str] = {}  # the rows' start tags after their numbers: rows of as many lines are set alike
 
     def render(start: int, stop: int) -> str:
-        tags = [sheet.row_tag(row) for row in range(first + start, first + stop)]
-        made = [cell(records.column(i)[start:stop], tall[start:stop], first + start + 1) for i, cell in enumerate(cells)]
-        return "".join(map("".join, zip(tags, *made, ["</row>"] * (stop - start))))
+        if not tails:
+            tails.update({count: sheet.row_tail(first + lines.index(count)) for count in heights})
+        numbers = list(map(str, range(first + start + 1, first + stop + 1)))  # each row's, counted from 1
+        parts = [["<row r=\""] * (stop - start), numbers, [tails[count] for count in lines[start:stop]]]
+        for i, cell in enumerate(cells):
+            parts += cell(records.column(i)[start:stop], tall[start:stop], numbers)
+        parts.append(["</row>"] * (stop - start))
+        pieces = [""] * (len(parts) * (stop - start))  # row by row, each part's piece of the row in turn
+        for at, part in enumerate(parts):
+            pieces[at::len(parts)] = part
+        return "".join(pieces)
 
     sheet.rows(first, len(records), len(columns), render)
 
@@ -904,17 +994,44 @@ def _date_cells(sheet: _Sheet, styled: dict[str, tuple[str, str]], letter: str, 
     """`_column_cells` for a date column: each (date, style) as its serial number in its style's format."""
     serial = {}
 
-    def cells(values, tall, row):
+    def cells(values, tall, numbers):
         out = []
-        for n, (value, high) in enumerate(zip(values, tall), row):
+        for n, value, high in zip(numbers, values, tall):
             if value is None:
                 out.append(blank.format(n))
                 continue
             if value[0] not in serial:
                 serial[value[0]] = sheet._convert_date_time(value[0])
             out.append(f'<c r="{letter}{n}"{styled[value[1]][high]}><v>{serial[value[0]]:.16G}</v></c>')
-        return out
+        return [out]
     return cells
+
+
+def _cells(letter: str, flat: str, high: str, end: str, blank: str, texts: Callable[[list], list]):
+    """`_column_cells` for cells written `<c r="` letter, row number, `flat` (a row of one line) or `high`
+    (a taller row), the value's text, `end`: as pieces a part at a time when the rows alike have a value
+    each (nearly always), else each cell made whole."""
+    head = f'<c r="{letter}'
+
+    def cells(values, tall, numbers):
+        count = len(values)
+        if None not in values and (True not in tall or False not in tall):
+            return [[head] * count, numbers, [high if tall[0] else flat] * count, texts(values), [end] * count]
+        return [[blank.format(n) if value is None else f"{head}{n}{high if t else flat}{text}{end}"
+                 for n, value, t, text in zip(numbers, values, tall, texts(values))]]
+    return cells
+
+
+def _texts(text: Callable[[Any], str]) -> Callable[[list], list]:
+    """A function of values to their texts (None's ""), each value's text made once."""
+    made = {None: ""}
+
+    def texts(values):
+        new = set(values).difference(made)
+        if new:
+            made.update({value: text(value) for value in new})
+        return list(map(made.__getitem__, values))
+    return texts
 
 
 def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: str, blank: str):
@@ -924,18 +1041,15 @@ def _text_cells(sheet: _Sheet, column: Sequence, letter: str, plain: str, top: s
     its cells as it is."""
     present = [v for v in column if v is not None]
     distinct = dict.fromkeys(present)  # in the order first seen
-    if len(distinct) * 4 <= len(present) or not _plain_xml(present):
+    if len(distinct) * 4 <= len(present) or not _plain_xml(list(distinct)):
         strings = sheet.str_table
-        shared = {value: strings._get_shared_string_index(_cut(value)) for value in distinct}
+        shared = {value: str(strings._get_shared_string_index(_cut(value))) for value in distinct}
         strings.count += len(present) - len(distinct)  # every cell counted, as XlsxWriter counts them
-        return lambda values, tall, row: [
-            blank.format(n) if value is None else
-            f'<c r="{letter}{n}"{top if high else plain} t="s"><v>{shared[value]}</v></c>'
-            for n, (value, high) in enumerate(zip(values, tall), row)]
-    return lambda values, tall, row: [  # none needs escaping: each as it is
-        blank.format(n) if value is None else
-        f'<c r="{letter}{n}"{top if high else plain} t="inlineStr"><is><t>{value}</t></is></c>'
-        for n, (value, high) in enumerate(zip(values, tall), row)]
+        shared[None] = ""
+        return _cells(letter, f'"{plain} t="s"><v>', f'"{top} t="s"><v>', "</v></c>", blank,
+                      lambda values: list(map(shared.__getitem__, values)))
+    return _cells(letter, f'"{plain} t="inlineStr"><is><t>', f'"{top} t="inlineStr"><is><t>', "</t></is></c>",
+                  blank, lambda values: values)  # none needs escaping: each as it is
 
 
 def _cut(text: str) -> str:
@@ -947,25 +1061,27 @@ def _cut(text: str) -> str:
 
 _SPECIAL_CHARACTERS = re.compile(r'[\x00-\x08\x0b-\x1f"&<>\n\ufffe\uffff]')
 _ESCAPE_LIKE = re.compile(r"_x[0-9a-fA-F]{4}_")
-_SPACE_AFTER_NUL = re.compile(r"\x00\s")
+_SPACE = re.compile(r"\s")
 
 
 def _plain_xml(values: list[str]) -> bool:
     """True when no value needs anything XlsxWriter does to text on its way into a cell: no character to
     escape, nothing that reads as an escape, no space at either end, none too long."""
     text = "".join(values)
-    if _SPECIAL_CHARACTERS.search(text) or ("_x" in text and _ESCAPE_LIKE.search(text)):
+    # printable text holds none of the special characters but these four
+    special = any(c in text for c in '"&<>') if text.isprintable() else _SPECIAL_CHARACTERS.search(text)
+    if special or ("_x" in text and _ESCAPE_LIKE.search(text)):
         return False
     if max(map(len, values), default=0) > STRING_MAX:
         return False
-    ends = "\x00" + "\x00".join(values) + "\x00"
-    return not (_SPACE_AFTER_NUL.search(ends) or _SPACE_AFTER_NUL.search(ends[::-1]))
+    return not _SPACE.search("".join([v[:1] for v in values]) + "".join([v[-1:] for v in values]))
 
 
 def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, box: str, index: int, values: Sequence):
-    """A function of (values, tall, first row counted from 1) that makes the column's cells' XML, as
-    XlsxWriter writes them: text in the cell, numbers to 16 significant digits, dates as serial
-    numbers, a blank written only when it has a format."""
+    """A function of (values, tall, their rows' numbers counted from 1, as text) that makes the column's
+    cells' XML, as XlsxWriter writes them (text in the cell, numbers to 16 significant digits, dates as
+    serial numbers, a blank written only when it has a format), as lists of pieces: row by row, the
+    first list's piece, then the second's, and so on, make the cells."""
     letter = xl_col_to_name(index)
     formats = _column_formats(styles, column.kind, wrap, box)
     blank_format = styles.format(box) if box else None
@@ -990,10 +1106,14 @@ def _column_cells(sheet: _Sheet, styles: _Styles, column: Column, wrap: bool, bo
             return serial[value]
     else:
         number = float  # money (Decimal pounds) and whole numbers, as XlsxWriter's write_number takes them
-    return lambda values, tall, row: [
-        blank.format(n) if value is None else
-        f'<c r="{letter}{n}"{top if high else plain}><v>{number(value):.16G}</v></c>'
-        for n, (value, high) in enumerate(zip(values, tall), row)]
+    # amounts, mostly each its own, each written as it comes; days and months, a handful of values, each once
+    texts = _number_texts if kind == "money" else _texts(lambda value: f"{number(value):.16G}")
+    return _cells(letter, f'"{plain}><v>', f'"{top}><v>', "</v></c>", blank, texts)
+
+
+def _number_texts(values: list) -> list:
+    """Numbers as XlsxWriter writes them, to 16 significant digits (None's "")."""
+    return [f"{float(value):.16G}" if value is not None else "" for value in values]
 
 
 def _write_total(writer: _Writer, table: _Table, box: str) -> None:
@@ -1113,9 +1233,10 @@ def _check(pack: ClaimPack) -> None:
         raise ValueError(f"status must be one of {', '.join(PACK_STATES)}, not {pack.status!r}")
     _month(pack.month)
     for where, lines in (("lines", pack.lines), ("adjustments", pack.adjustments)):
-        for n, line in enumerate(lines, 1):
-            if line.kind not in ("individual", "block"):
-                raise ValueError(f"{where} {n}: kind must be 'individual' or 'block', not {line.kind!r}")
+        kinds = lines.column("kind")
+        if not set(kinds) <= {"individual", "block"}:
+            n, kind = next((n, kind) for n, kind in enumerate(kinds, 1) if kind not in ("individual", "block"))
+            raise ValueError(f"{where} {n}: kind must be 'individual' or 'block', not {kind!r}")
     if pack.status == "submitted" and pack.submission is None:
         raise ValueError("a submitted pack needs its submission")
 
@@ -1163,7 +1284,7 @@ def _pages(plans: list[_SheetPlan]) -> int:
 def _line_plans(pack: ClaimPack, month_text: str) -> tuple[list[_SheetPlan], tuple[_Table, _Table, _Table]]:
     """The current lines, the adjustments and the block costs: their sheets, and the tables the Summary sums."""
     current = _SheetPlan(CURRENT)
-    blocks_in_month = [line for line in pack.lines if line.kind == "block"]
+    blocks_in_month = pack.lines.where("kind", "block")
     individual = len(pack.lines) - len(blocks_in_month)
     current.line(f"Lines for {month_text}: {individual:,} individual, {len(blocks_in_month):,} block")
     current_table = current.table(LINE_COLUMNS, _records(pack.lines, LINE_COLUMNS, CURRENT), total=True,
@@ -1412,7 +1533,7 @@ def _summary_totals(pack: ClaimPack, w: _Writer, month_text: str, current: _Tabl
     adj_amount = adjust.range("amount", ADJUSTMENTS)
     w.append([w.cell("Claim totals", "section"), w.cell(None, "section"), w.cell("Lines", "section/right"),
               w.cell("Amount (£)", "section/right"), w.cell(None, "section")])
-    individual = sum(1 for line in pack.lines if line.kind == "individual")
+    individual = pack.lines.column("kind").count("individual")
     w.append([f"Individual lines, {month_text}", None, w.cell(individual, "int"),
               w.cell(f'=SUMIFS({cur_amount},{current.range("kind", CURRENT)},"individual")', "money")])
     w.append([f"Block costs, {month_text}", None, w.cell(len(pack.lines) - individual, "int"),
@@ -1451,7 +1572,7 @@ def _summary_breakdowns(pack: ClaimPack, w: _Writer, month_text: str, current: _
         w.append([])
         w.append([w.cell(f"By {title.lower()}", "section"), w.cell(f"{month_text} (£)", "section/right"),
                   w.cell("Adjustments (£)", "section/right"), w.cell("Total (£)", "section/right")])
-        labels = sorted({_clean(value) for value in {getattr(line, key) for line in pack.lines + pack.adjustments}},
+        labels = sorted({_clean(value) for value in {*pack.lines.column(key), *pack.adjustments.column(key)}},
                         key=lambda label: (label is None, label or ""))
         plain = _plain_labels(labels)
         first = w.row + 1

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import numpy as np
+
 from claims.report import columns as fields
 from claims.report import excel, views
 from claims.report.deliver import Report
@@ -20,14 +22,13 @@ from hds.store import now_utc
 from hds.table import Table
 
 
-def _lines(lines: Table) -> tuple[excel.PackLine, ...]:
-    names = ["claim_month", "kind", "patient_id", "discharge_id", "episode_id", "block_id", "description", "scheme",
-             "service", "organisation", "days", "amount_pence", "reason"]
-    out = []
-    for values in lines.rows(names):
-        *text, days, pence, reason = values
-        out.append(excel.PackLine(*text, days, pounds(pence), reason))
-    return tuple(out)
+def _lines(lines: Table) -> excel.PackLines:
+    """The claim's lines as the pack's, a column at a time: pence as pounds (each amount converted once)."""
+    columns = {key: lines[key].tolist() for key in excel.PACK_LINE_FIELDS if key != "amount"}
+    amounts, at = np.unique(lines["amount_pence"], return_inverse=True)
+    as_pounds = [pounds(pence) for pence in amounts.tolist()]
+    columns["amount"] = [as_pounds[n] for n in at.tolist()]
+    return excel.PackLines({key: columns[key] for key in excel.PACK_LINE_FIELDS})
 
 
 def findings(found) -> Report | None:
