@@ -129,11 +129,14 @@ class Store:
         self.path, self.conn, self.writable = path, conn, writable
         self.migrated: list[str] = []  # the migrations applied when it was opened
         self.checked = False  # its pages passed hds.integrity's check when it was opened
+        self.wrote_aside = False  # a reading command kept something in it (``write_aside``)
 
     def close(self) -> None:
         self.conn.close()
         if self.writable and self.checked:
             remember_own_write(self.path)
+        elif self.wrote_aside:
+            _fold(self.path)
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -303,8 +306,26 @@ def write_aside(store: Store, write: Callable[[sqlite3.Connection], None]) -> bo
             conn.close()
     except sqlite3.Error:
         return False
+    store.wrote_aside = True
     remember_own_write(store.path)  # its pages passed when it was opened; only hds wrote since
     return True
+
+
+def _fold(path: Path) -> None:
+    """Fold what a reading command wrote aside into the store file, as closing a write leaves every
+    store (its write-ahead log empty), once the command's own reading is closed. Nothing is said when
+    it cannot (another process is using the store): the next write folds it."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, timeout=0)
+        try:
+            busy = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return
+    if busy:
+        return
+    remember_own_write(path)
 
 
 def _connect(path: Path, write: bool) -> sqlite3.Connection:

@@ -36,6 +36,8 @@ def mark_kept(db, month):
 def test_check_keeps_exactly_what_the_checks_find(store, library):
     assert kept_rows(store) == []
     first = ok("check", "--month", "2020-11", "--json", "--db", store)
+    wal = store.parent / f"{store.name}-wal"
+    assert not wal.exists() or wal.stat().st_size == 0  # folded into the store file, as after any write
     [(month, load_id, text)] = kept_rows(store)
     assert (month, load_id) == ("2020-11", 1)
     from claims.commands.session import reading
