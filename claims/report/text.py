@@ -186,7 +186,7 @@ def _wrapped(columns: list[Shown], template: str) -> dict[int, str]:
     done = _joined(columns, over, cut) if len(columns) > 1 and cut[-1] else {}
     for i in set().union(*over).difference(done):
         done[i] = "\n".join(_cells([v[i] for v in values], columns, template))
-    return dict(sorted(done.items()))
+    return {i: done[i] for i in sorted(done)}
 
 
 def _joined(columns: list[Shown], over: list[list[int]], cut: list[dict[int, str]]) -> dict[int, str]:
