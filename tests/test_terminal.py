@@ -201,6 +201,31 @@ def test_prose_wraps_under_its_indent_and_never_cuts_a_word():
                                  "    agree the split (5.4)"]
 
 
+def test_fit_wraps_only_the_longer_lines_as_it_wrapped_every_line():
+    """fit takes out and wraps only the lines longer than the width: the text is what wrapping it a line at
+    a time makes, for any text (lines of any length, indents, list items, blank and empty lines)."""
+    import random
+    import textwrap
+
+    def a_line_at_a_time(text, width):
+        out = []
+        for line in text.split("\n"):
+            indent = len(line) - len(line.lstrip(" "))
+            more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
+            out += [line] if len(line) <= width else textwrap.wrap(
+                line, width, subsequent_indent=" " * min(more, width // 2), break_long_words=False,
+                break_on_hyphens=False) or [""]
+        return "\n".join(out)
+
+    chance = random.Random(23)
+    pieces = ["word", "£2,846.82", "- ", "* ", "  ", " ", "\n", "\t", "é漢字", "x" * 50, ""]
+    for _ in range(3_000):
+        text = "".join(chance.choice(pieces) + (" " if chance.random() < 0.6 else "")
+                       for _ in range(chance.randrange(0, 60)))
+        width = chance.randrange(5, 90)
+        assert fit(text, width) == a_line_at_a_time(text, width), (text, width)
+
+
 def test_claim_and_check_end_with_a_summary_and_can_show_only_it(paid_store):
     full = ok("claim", "--month", "2020-11", "--db", paid_store)
     summary = ok("claim", "--month", "2020-11", "--summary", "--db", paid_store)

@@ -318,21 +318,28 @@ def _format(column: Shown) -> str:
 
 def fit(text: str, width: int | None = None) -> str:
     """Every line of `text` within `width`: a longer line wraps at spaces under its own indent (two more
-    for a continued list item); words are never cut, so neither is an amount or an id."""
+    for a continued list item); words are never cut, so neither is an amount or an id. The longer lines
+    are found by one regular expression, and only they are taken out and put back wrapped (a national
+    month's table is a quarter of a million lines, all but its first within the width)."""
     width = width or terminal_width()
-    lines = text.split("\n")
-    if max(map(len, lines)) <= width:
+    first = text.find("\n") % (len(text) + 1)  # the first line's length (all of the text when one line)
+    starts = ([0] if first > width else []) + [m.start() + 1 for m in re.finditer(rf"\n[^\n]{{{width + 1}}}", text)]
+    if not starts:
         return text
-    out = []
-    for line in lines:
-        if len(line) <= width:
-            out.append(line)
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
-        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=" " * min(more, width // 2),
-                             break_long_words=False, break_on_hyphens=False, drop_whitespace=True) or [""]
-    return "\n".join(out)
+    out, at = [], 0
+    for start in starts:
+        end = text.find("\n", start) % (len(text) + 1)  # the line's end (the text's, for the last line)
+        out += [text[at:start], "\n".join(_fit_line(text[start:end], width))]
+        at = end
+    return "".join(out + [text[at:]])
+
+
+def _fit_line(line: str, width: int) -> list[str]:
+    """A line longer than `width` wrapped at spaces under its own indent, as `fit` wraps it."""
+    indent = len(line) - len(line.lstrip(" "))
+    more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
+    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=" " * min(more, width // 2),
+                         break_long_words=False, break_on_hyphens=False, drop_whitespace=True)
 
 
 def show(text: str) -> None:
