@@ -358,15 +358,17 @@ def finding_totals(totals: dict) -> dict:
 
 
 def findings_table(findings, month: str, summary: bool = False) -> str:
-    """The findings for the terminal, a row each (unless `summary`), then their summary by code."""
-    from claims.report.text import Shown, table, terminal_width
+    """The findings for the terminal, a row each (unless `summary`), then their summary by code. The first
+    line comes already fitted to the terminal, as `show` would fit it: then `show` finds no line to wrap
+    among a national month's quarter of a million, and prints the text as it is, not taken apart."""
+    from claims.report.text import Shown, fit, table, terminal_width
 
     if not findings:
         return f"No findings for {month}: every check passed."
     errors = sum(f.severity == "error" for f in findings)
     head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
             + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
-    parts = [head, ""]
+    parts = [fit(head, terminal_width()), ""]
     if not summary:
         parts += [table([
             Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]),
