@@ -126,10 +126,104 @@ def test_long_tables_wrap_their_cells_exactly_as_textwrap_does():
         assert _wrap(text, width) == expected, (text, width)
 
 
+def _drawn_a_row_at_a_time(columns) -> str:
+    """What _plain draws, as _cells lays out each row alone (the way that wraps a cell at a time)."""
+    from claims.report.text import GAP, RULE, _cells, _template
+
+    template = _template(columns)
+    lines = _cells([c.heading for c in columns], columns) + [RULE * (sum(c.width for c in columns)
+                                                                    + GAP * (len(columns) - 1))]
+    for i in range(len(columns[0].values)):
+        lines += _cells([c.values[i] for c in columns], columns, template)
+    return "\n".join(lines)
+
+
+def test_wide_rows_wrapped_a_column_at_a_time_are_the_rows_wrapped_alone():
+    """_plain cuts the wide cells of a long table a column at a time (_wrap_many, _joined): a word longer
+    than its column among other words, two spaces, a tab, a space at either end, a newline, unicode, a
+    cut CODE:SUBJECT beside a sentence, each comes out as _cells lays out its row alone."""
+    import itertools
+
+    from claims.report.text import _plain
+
+    sentence = "the scheme would pay twice for those days"
+    for text in ["ab scheme-funded cd ef", "ab  cd ef gh ij", "ab\tcd ef gh", " ab cd ef gh", "ab cd ef gh ",
+                 "aaaa bbbb cccc", "HDS-DOUBLE-FREE:D0004808+D0072755", "é漢字 ab cd ef", "ab\ncd ef gh"]:
+        for width, key in itertools.product(range(3, 15), ("same", "wide")):
+            for values in ([text, sentence], [sentence, text], [text, text + " x"]):
+                columns = [Shown("Key", ["D0004808+D0072755", text]), Shown("£", ["£1.00", "£2.00"], "right"),
+                           Shown("Words", values)]
+                for c, w in zip(columns, (width if key == "same" else 40, 6, width)):
+                    c.width = w
+                assert _plain(columns, 80) == _drawn_a_row_at_a_time(columns), (text, width, values)
+
+
+def test_any_long_table_is_drawn_as_its_rows_wrapped_alone():
+    """Random long tables of words, sentences (some with other whitespace or spaces at their ends) and
+    numbers, fitted to random widths: _plain draws each as _cells lays out its rows one by one."""
+    import random
+
+    from claims.report.text import _fit, _plain, _texts
+
+    chance = random.Random(23)
+    words = ["a", "ab", "free", "HDS-DOUBLE-FREE:D0004808+D0072755", "£569.34", "(2020-09-07)", "scheme-funded",
+             "x" * 30, "é", "漢字", ""]
+
+    def value(kind, tricky):
+        if kind == "number":
+            return chance.randrange(-10**9, 10**9)
+        if kind == "word":  # one word, as a finding's CODE:SUBJECT
+            return "".join(chance.choice(words[:8]) for _ in range(chance.randrange(1, 4)))
+        some = words[:-1] if tricky else words[:3] + words[4:7] * 3
+        text = " ".join(chance.choice(some) for _ in range(chance.randrange(1, 30)))
+        if tricky and chance.random() < 0.2:  # other whitespace, or spaces, inside or at either end
+            at = chance.choice([0, len(text) // 2, len(text)])
+            return text[:at] + chance.choice([" ", "  ", "\t", "\n", "\xa0", "\x1b"]) + text[at:]
+        return text
+
+    checked = 0
+    for _ in range(600):
+        rows, width, tricky = chance.randrange(1, 60), chance.randrange(20, 120), chance.random() < 0.5
+        kinds = [chance.choice(["word", "text", "number"]) for _ in range(chance.randrange(1, 6))]
+        columns = [Shown(f"{kind} {k}", _texts([value(kind, tricky) for _ in range(rows)]),
+                         "right" if kind == "number" else "left") for k, kind in enumerate(kinds)]
+        for c in columns:
+            c.width = c.natural()
+        if _fit(columns, width):
+            assert _plain(columns, width) == _drawn_a_row_at_a_time(columns), [(c.heading, c.values) for c in columns]
+            checked += 1
+    assert checked > 300
+
+
 def test_prose_wraps_under_its_indent_and_never_cuts_a_word():
     text = fit("  - 2020-10: under-paid by £2,846.82: hds reconcile --month 2020-10 and agree the split (5.4)", 40)
     assert text.splitlines() == ["  - 2020-10: under-paid by £2,846.82:", "    hds reconcile --month 2020-10 and",
                                  "    agree the split (5.4)"]
+
+
+def test_fit_wraps_only_the_longer_lines_as_it_wrapped_every_line():
+    """fit takes out and wraps only the lines longer than the width: the text is what wrapping it a line at
+    a time makes, for any text (lines of any length, indents, list items, blank and empty lines)."""
+    import random
+    import textwrap
+
+    def a_line_at_a_time(text, width):
+        out = []
+        for line in text.split("\n"):
+            indent = len(line) - len(line.lstrip(" "))
+            more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
+            out += [line] if len(line) <= width else textwrap.wrap(
+                line, width, subsequent_indent=" " * min(more, width // 2), break_long_words=False,
+                break_on_hyphens=False) or [""]
+        return "\n".join(out)
+
+    chance = random.Random(23)
+    pieces = ["word", "£2,846.82", "- ", "* ", "  ", " ", "\n", "\t", "é漢字", "x" * 50, ""]
+    for _ in range(3_000):
+        text = "".join(chance.choice(pieces) + (" " if chance.random() < 0.6 else "")
+                       for _ in range(chance.randrange(0, 60)))
+        width = chance.randrange(5, 90)
+        assert fit(text, width) == a_line_at_a_time(text, width), (text, width)
 
 
 def test_claim_and_check_end_with_a_summary_and_can_show_only_it(paid_store):

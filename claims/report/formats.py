@@ -42,14 +42,14 @@ class Pounds(str):
 # --- JSON -----------------------------------------------------------------------------
 
 def _scalar(value) -> str:
+    if isinstance(value, str):
+        return encode_basestring_ascii(value)
     if value is None:
         return "null"
     if value is True:
         return "true"
     if value is False:
         return "false"
-    if isinstance(value, str):
-        return encode_basestring_ascii(value)
     if isinstance(value, int):
         return int.__repr__(value)
     if isinstance(value, float):
@@ -57,33 +57,33 @@ def _scalar(value) -> str:
     return encode_basestring_ascii(str(value))  # Decimal, dates: as default=str gives them
 
 
+_NESTED = (dict, list, tuple)
+_TEXT, _RECORD = {str}, {dict}  # the kinds of a list of plain text, of a list of plain dicts
+
+
 def _dumps(value, level: int) -> str:
     if isinstance(value, dict):
         if not value:
             return "{}"
-        inner = "\n" + "  " * (level + 1)
-        parts = [f"{encode_basestring_ascii(str(k))}: {_dumps(v, level + 1)}" for k, v in value.items()]
-        return "{" + inner + ("," + inner).join(parts) + "\n" + "  " * level + "}"
+        return _records([value], level)[0]
     if isinstance(value, (list, tuple)):
         if not value:
             return "[]"
         inner = "\n" + "  " * (level + 1)
-        if all(type(v) is dict and v for v in value) and _flat(value):
-            parts = _flat_records(value, level + 1)
+        kinds = set(map(type, value))
+        if kinds == _TEXT:
+            parts = list(map(encode_basestring_ascii, value))
+        elif kinds == _RECORD and all(value):
+            parts = _records(value, level + 1)
         else:
             parts = [_dumps(v, level + 1) for v in value]
         return "[" + inner + ("," + inner).join(parts) + "\n" + "  " * level + "]"
     return _scalar(value)
 
 
-def _flat(records: list[dict]) -> bool:
-    first = records[0]
-    return not any(isinstance(v, (dict, list, tuple)) for v in first.values()) and all(
-        not any(isinstance(v, (dict, list, tuple)) for v in r.values()) for r in records)
-
-
-def _flat_records(records: list[dict], level: int) -> list[str]:
-    """Each record of scalars as indent=2 JSON at `level`, keys encoded once per distinct key set."""
+def _records(records: list[dict], level: int) -> list[str]:
+    """Each record (a dict, not empty) as indent=2 JSON at `level`, keys encoded once per distinct key set;
+    a value that is a scalar written directly, a list or a dict by `_dumps`."""
     inner = "\n" + "  " * (level + 1)
     close = "\n" + "  " * level + "}"
     prefixes: dict[tuple, list[str]] = {}
@@ -93,7 +93,8 @@ def _flat_records(records: list[dict], level: int) -> list[str]:
         names = prefixes.get(keys)
         if names is None:
             names = prefixes[keys] = [encode_basestring_ascii(str(k)) + ": " for k in keys]
-        out.append("{" + inner + ("," + inner).join(n + _scalar(v) for n, v in zip(names, record.values())) + close)
+        out.append("{" + inner + ("," + inner).join([n + (encode_basestring_ascii(v) if type(v) is str else _dumps(
+            v, level + 1) if isinstance(v, _NESTED) else _scalar(v)) for n, v in zip(names, record.values())]) + close)
     return out
 
 
@@ -109,15 +110,20 @@ def to_csv(records: list[dict], columns: list[str]) -> str:
 
     A column whose field is money or a count (``claims.report.columns``) holds numbers: its cells
     are written as plain numbers (-2846.82), never neutralised into text."""
-    from claims.report.columns import kind
-
-    numeric = [kind(c) in ("money", "int") for c in columns]
+    numeric = [not text for text in text_columns(columns)]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(columns)
     writer.writerows([[_number(r.get(c, "")) if n else _cell(r.get(c, "")) for c, n in zip(columns, numeric)]
                       for r in records])
     return buffer.getvalue()
+
+
+def text_columns(columns: list[str]) -> list[bool]:
+    """For each field, whether its CSV cells are text (neutralised): all but money and counts."""
+    from claims.report.columns import kind
+
+    return [kind(c) not in ("money", "int") for c in columns]
 
 
 _NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
@@ -173,3 +179,8 @@ def ids_cell(ids, separator: str = " ") -> str:
         return separator.join(ids)
     return (separator.join(ids[:IDS_IN_A_CELL])
             + f"{separator}... and {len(ids) - IDS_IN_A_CELL:,} more ('hds check --json' lists them all)")
+
+
+def ids_column(lists: list, separator: str = " ") -> list[str]:
+    """`ids_cell` over a column of lists of ids, called only for a list longer than IDS_IN_A_CELL."""
+    return [separator.join(ids) if len(ids) <= IDS_IN_A_CELL else ids_cell(ids, separator) for ids in lists]

@@ -15,13 +15,15 @@ list a hundred thousand lines, which rich would take minutes over (about 80
 microseconds a cell), so a longer table, and any other, is written by
 `_plain` with the same look and the same rules: widths from the longest value
 and the longest word, text columns narrowed widest first, rows that fit
-written with one format.
+written with one format, and the cells that wrap cut into lines a column at a
+time (`_wrap_many`), as `_wrap` would cut them one by one.
 """
 
 from __future__ import annotations
 
 import io
 import itertools
+import operator
 import os
 import re
 import sys
@@ -65,7 +67,12 @@ class Shown:
         words = max((len(w) for w in self.heading.split()), default=1)
         if self.align == "right":
             return max(words, max(map(len, self.values), default=0))
-        return max(1, min(FOLD, max([words] + [max(map(len, " ".join(self.values).split()), default=0)])))
+        text = " ".join(self.values)
+        longest = FOLD if _LONG_WORD.search(text) else max(map(len, text.split()), default=0)  # FOLD stands for longer
+        return max(1, min(FOLD, max(words, longest)))
+
+
+_LONG_WORD = re.compile(rf"\S{{{FOLD}}}")  # a word of FOLD characters or more: found sooner than the words are split
 
 
 def table(columns: list[Shown], width: int | None = None) -> str:
@@ -140,27 +147,65 @@ def render_text(renderable, width: int) -> str:
 
 def _plain(columns: list[Shown], width: int) -> str:
     """A long table in rich's look, fast, in the widths `_fit` chose: the rows between those that wrap
-    formatted by `map` with one format (no Python step per row or cell); the others wrapped."""
+    formatted by `map` with one format (no Python step per row or cell); the others wrapped (`_wrapped`)."""
     total = sum(c.width for c in columns) + GAP * (len(columns) - 1)
     template = _template(columns)
     lines = _cells([c.heading for c in columns], columns, template) + [RULE * total]
     values = [c.values for c in columns]
+    wrapped = _wrapped(columns, template)
     start = 0
-    for i in _wrapping(columns) + [len(values[0])]:
-        lines += map(str.rstrip, map(template.__mod__, zip(*(v[start:i] for v in values))))
+    for i in [*wrapped, len(values[0])]:
+        if start < i:
+            lines += map(str.rstrip, map(template.__mod__, zip(*(v[start:i] for v in values))))
         if i < len(values[0]):
-            lines += _cells([v[i] for v in values], columns, template)
+            lines.append(wrapped[i])
         start = i + 1
     return "\n".join(lines)
 
 
 def _wrapping(columns: list[Shown]) -> list[int]:
     """The rows, in order, with a value wider than its column."""
-    rows = set()
-    for c in columns:
-        if max(map(len, c.values), default=0) > c.width:
-            rows.update(i for i, v in enumerate(c.values) if len(v) > c.width)
-    return sorted(rows)
+    return sorted(set().union(*map(_over, columns)))
+
+
+def _over(column: Shown) -> list[int]:
+    """The rows whose value in `column` is wider than it."""
+    if max(map(len, column.values), default=0) <= column.width:
+        return []
+    return [i for i, v in enumerate(column.values) if len(v) > column.width]
+
+
+def _wrapped(columns: list[Shown], template: str) -> dict[int, str]:
+    """The rows with a value wider than its column, in order, each as its lines (one text) as `_cells`
+    lays them out, made a column at a time where they can be: each column's wide values cut into lines
+    together (`_wrap_many`), then the rows put together (`_joined`). The rows left over go a row at a
+    time through `_cells`."""
+    values = [c.values for c in columns]
+    over = [_over(c) for c in columns]
+    cut = [_wrap_many(c, rows) for c, rows in zip(columns, over)]
+    done = _joined(columns, over, cut) if len(columns) > 1 and cut[-1] else {}
+    for i in set().union(*over).difference(done):
+        done[i] = "\n".join(_cells([v[i] for v in values], columns, template))
+    return {i: done[i] for i in sorted(done)}
+
+
+def _joined(columns: list[Shown], over: list[list[int]], cut: list[dict[int, str]]) -> dict[int, str]:
+    """The rows whose last column `cut` holds, as `_cells` lays them out, all at once: the other columns'
+    first lines and the last column's first line; then, when another column wraps, its second line
+    and the last column's second; then the last column's further lines, each under a blank margin.
+    Left out: a row where another column wraps that `cut` could not cut, or that takes three lines."""
+    head = "".join(_format(c) + " " * GAP for c in columns[:-1])  # a line's columns before the last
+    margin = "\n" + head % (("",) * (len(columns) - 1))
+    parts = [{i: lines.partition("\n") for i, lines in column.items()} for column in cut[:-1]]
+    left = set().union(*(rows for rows, lines in zip(over[:-1], cut[:-1]) if rows and not lines))
+    left.update(i for split in parts for i, (_, _, more) in split.items() if "\n" in more)
+    rows = [i for i in cut[-1] if i not in left]
+    firsts = zip(*([split[i][0] if i in split else c.values[i] for i in rows] for c, split in zip(columns, parts)))
+    seconds = zip(*([split[i][2] if i in split else "" for i in rows] for split in parts))
+    last = map(str.replace, [cut[-1][i] for i in rows], itertools.repeat("\n"), itertools.repeat(margin))
+    last = map(str.replace, last, itertools.repeat(margin), ("\n" + head % cells for cells in seconds),
+               itertools.repeat(1))  # the second line after the other columns' second lines (a margin when none)
+    return dict(zip(rows, map(operator.add, map(head.__mod__, firsts), last)))
 
 
 def _fit(columns: list[Shown], width: int) -> bool:
@@ -220,6 +265,38 @@ def _wrap_words(text: str, width: int) -> list[str]:
     return lines
 
 
+def _wrap_many(column: Shown, rows: list[int]) -> dict[int, str]:
+    """The values of `rows` in a text `column` (each wider than it) cut into lines as `_wrap` cuts them,
+    each value's lines joined by newlines, made for all the rows at once: the values joined by
+    newlines, cut into lines by one regular expression (`_line_of`), the lines joined by newlines and
+    split back into values where a line begins with a newline. Empty (`_cells` then wraps them)
+    for a column of numbers; when a value holds anything `_wrap` does not give to `_wrap_words`
+    (whitespace other than single spaces between words); or when the lines do not account for every
+    character, a single space between two lines of a value excepted (a word longer than the column
+    among other words, which `_wrap_words` cuts where its line ends)."""
+    if column.align == "right" or not rows:
+        return {}
+    texts = [column.values[i] for i in rows]
+    joined = "\n".join(texts)
+    spaced = " " in joined  # else every value is one word, cut every `width` characters
+    if not all(map(str.isprintable, texts)) or spaced and ("  " in joined or " \n" in joined or joined[-1] == " "):
+        return {}  # (a space that begins a value is taken by no line)
+    found = _line_of(column.width, spaced).findall(joined)
+    values = "\n".join(found).split("\n\n")
+    between = len(joined) - sum(map(len, found))  # the characters no line took
+    if len(values) != len(texts) or between != (len(found) - len(texts) if spaced else 0):
+        return {}
+    return dict(zip(rows, values))
+
+
+def _line_of(width: int, spaced: bool) -> re.Pattern:
+    """A line of `_wrap_many`: an optional newline (a new value), then at most `width` characters; with
+    `spaced`, the longest such run, first not a space, that ends before a space, a newline or the end."""
+    if spaced:
+        return re.compile(rf"\n?[^ \n][^\n]{{0,{width - 1}}}(?![^ \n])")
+    return re.compile(rf"\n?[^\n]{{1,{width}}}")
+
+
 def _cells(values: list[str], columns: list[Shown], template: str | None = None) -> list[str]:
     """One row, each value wrapped to its column's width (a number only when it is wider), as lines;
     `template` is the row's format (`_template`) when the caller has it."""
@@ -231,26 +308,38 @@ def _cells(values: list[str], columns: list[Shown], template: str | None = None)
 def _template(columns: list[Shown]) -> str:
     """The format of one line of a table (for `%` and a tuple of text: a third quicker than str.format): each
     column padded to its width, left or right, GAP apart."""
-    return (" " * GAP).join(f"%{'' if c.align == 'right' else '-'}{c.width}s" for c in columns)
+    return (" " * GAP).join(map(_format, columns))
+
+
+def _format(column: Shown) -> str:
+    """A column's part of `_template`: its text padded to its width, left or right."""
+    return f"%{'' if column.align == 'right' else '-'}{column.width}s"
 
 
 def fit(text: str, width: int | None = None) -> str:
     """Every line of `text` within `width`: a longer line wraps at spaces under its own indent (two more
-    for a continued list item); words are never cut, so neither is an amount or an id."""
+    for a continued list item); words are never cut, so neither is an amount or an id. The longer lines
+    are found by one regular expression, and only they are taken out and put back wrapped (a national
+    month's table is a quarter of a million lines, all but its first within the width)."""
     width = width or terminal_width()
-    lines = text.split("\n")
-    if max(map(len, lines)) <= width:
+    first = text.find("\n") % (len(text) + 1)  # the first line's length (all of the text when one line)
+    starts = ([0] if first > width else []) + [m.start() + 1 for m in re.finditer(rf"\n[^\n]{{{width + 1}}}", text)]
+    if not starts:
         return text
-    out = []
-    for line in lines:
-        if len(line) <= width:
-            out.append(line)
-            continue
-        indent = len(line) - len(line.lstrip(" "))
-        more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
-        out += textwrap.wrap(line, width, initial_indent="", subsequent_indent=" " * min(more, width // 2),
-                             break_long_words=False, break_on_hyphens=False, drop_whitespace=True) or [""]
-    return "\n".join(out)
+    out, at = [], 0
+    for start in starts:
+        end = text.find("\n", start) % (len(text) + 1)  # the line's end (the text's, for the last line)
+        out += [text[at:start], "\n".join(_fit_line(text[start:end], width))]
+        at = end
+    return "".join(out + [text[at:]])
+
+
+def _fit_line(line: str, width: int) -> list[str]:
+    """A line longer than `width` wrapped at spaces under its own indent, as `fit` wraps it."""
+    indent = len(line) - len(line.lstrip(" "))
+    more = indent + (2 if line.lstrip(" ").startswith(("- ", "* ")) else 4 if indent else 2)
+    return textwrap.wrap(line, width, initial_indent="", subsequent_indent=" " * min(more, width // 2),
+                         break_long_words=False, break_on_hyphens=False, drop_whitespace=True)
 
 
 def show(text: str) -> None:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Callable
 from claims.claim import LINE_FIELDS, Claim
 from claims.report.deliver import Report
 from claims.report.formats import Pounds, columns_csv, ids_cell, pounds_column, to_csv, to_json  # noqa: F401 (re-exported)
+from claims.report.formats import ids_column, text_columns
 from hds.money import format_pounds, format_pounds_each, pounds
 from hds.table import Table
 
@@ -324,10 +325,25 @@ FINDING_COLUMNS = ["code", "severity", "paragraph", "subject", "patient", "disch
                    "amount", "message"]
 
 
+def finding_columns(findings) -> dict[str, list]:
+    """Each field of FINDING_COLUMNS as a list over the findings: the ids of a kind as the text of one
+    cell, the amount as Pounds."""
+    return {"code": [f.code for f in findings], "severity": [f.severity for f in findings],
+            "paragraph": [f.paragraph for f in findings], "subject": [f.subject for f in findings],
+            **{kind: ids_column([f.ids.get(kind, ()) for f in findings])
+               for kind in ("patient", "discharge", "episode", "block", "event")},
+            "amount": [Pounds.of(f.amount_pence) for f in findings], "message": [f.message for f in findings]}
+
+
 def finding_records(findings) -> list[dict]:
-    return [{"code": f.code, "severity": f.severity, "paragraph": f.paragraph, "subject": f.subject,
-             **{kind: ids_cell(f.ids.get(kind, [])) for kind in ("patient", "discharge", "episode", "block", "event")},
-             "amount": Pounds.of(f.amount_pence), "message": f.message} for f in findings]
+    columns = finding_columns(findings)
+    return [dict(zip(columns, row)) for row in zip(*columns.values())]
+
+
+def findings_csv(findings) -> str:
+    """The rows of `finding_records` as CSV (what `to_csv` writes), written a column at a time."""
+    columns = finding_columns(findings)
+    return columns_csv(FINDING_COLUMNS, [columns[c] for c in FINDING_COLUMNS], text_columns(FINDING_COLUMNS))
 
 
 def finding_json(findings) -> list[dict]:
@@ -342,15 +358,17 @@ def finding_totals(totals: dict) -> dict:
 
 
 def findings_table(findings, month: str, summary: bool = False) -> str:
-    """The findings for the terminal, a row each (unless `summary`), then their summary by code."""
-    from claims.report.text import Shown, table, terminal_width
+    """The findings for the terminal, a row each (unless `summary`), then their summary by code. The first
+    line comes already fitted to the terminal, as `show` would fit it: then `show` finds no line to wrap
+    among a national month's quarter of a million, and prints the text as it is, not taken apart."""
+    from claims.report.text import Shown, fit, table, terminal_width
 
     if not findings:
         return f"No findings for {month}: every check passed."
     errors = sum(f.severity == "error" for f in findings)
     head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
             + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
-    parts = [head, ""]
+    parts = [fit(head, terminal_width()), ""]
     if not summary:
         parts += [table([
             Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]),
@@ -399,7 +417,8 @@ def findings_report(findings, month: str, totals: dict, summary: bool = False) -
 
     return Report(f"Findings of the checks for {month}", tuple(FINDING_COLUMNS),
                   _Later(lambda: finding_records(findings)), sheet="Findings", total=True,
-                  render={"table": lambda: findings_table(findings, month, summary), "json": lambda: to_json(data())})
+                  render={"table": lambda: findings_table(findings, month, summary), "json": lambda: to_json(data()),
+                          "csv": lambda: findings_csv(findings)})
 
 
 class _Later(Sequence):
