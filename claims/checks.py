@@ -1076,7 +1076,7 @@ def review(month: str, findings: list[Finding], accepted: dict[str, str], user: 
     for token, reason in accepted.items():
         code, _, subject = token.strip().partition(":")
         reasons[(code.strip().upper(), subject.strip())] = reason
-    return [{**f.as_dict(), "acknowledged": (f"accepted by {user}: {reasons[(f.code, f.subject)]}"
+    return [{**f._asdict(), "acknowledged": (f"accepted by {user}: {reasons[(f.code, f.subject)]}"
                                              if (f.code, f.subject) in reasons else "")}
             for f in findings]
 

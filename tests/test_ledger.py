@@ -383,7 +383,9 @@ def test_the_lines_chain_is_written_exactly_as_json_dumps_writes_each_line():
     import json
     import random
 
-    from claims.ledger.hashing import chain_link, chain_links, json_rows
+    import hashlib
+
+    from claims.ledger.hashing import chain_link, chain_links, json_rows, rows_hash
 
     rng = random.Random(23)
     texts = ["", "plain", 'quote " and \\ back', "£ é ü 漢字 \U0001f600", "tab\there\nnew", "\x1f\x7f", "'lead"]
@@ -397,3 +399,5 @@ def test_the_lines_chain_is_written_exactly_as_json_dumps_writes_each_line():
         expected.append(link)
     assert chain_links("0" * 64, rows) == expected
     assert chain_links("0" * 64, []) == [] and json_rows([]) == []
+    for some in (rows, rows[:1], []):
+        assert rows_hash(some) == hashlib.sha256(json.dumps([list(r) for r in some]).encode()).hexdigest()

@@ -16,7 +16,9 @@ HEADER_FIELDS_V2 = HEADER_FIELDS + ["load_hash", "findings_hash", "rules_hash"]
 
 
 def rows_hash(rows: list[tuple]) -> str:
-    return hashlib.sha256(json.dumps([list(r) for r in rows]).encode()).hexdigest()
+    """The hash of ``json.dumps([list(r) for r in rows])``, the rows' JSON written a row at a time
+    (``json_rows``)."""
+    return hashlib.sha256(f"[{', '.join(json_rows(rows))}]".encode()).hexdigest()
 
 
 def chain_link(previous: str, values) -> str:
