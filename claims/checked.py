@@ -35,16 +35,21 @@ KEPT = ("code", "severity", "paragraph", "subject", "ids", "amount_pence", "mess
 def month_findings(source, store, library, month: str, thresholds: Thresholds) -> list[Finding]:
     """The findings of `month` in what `source` reads: those kept when current, else the checks run
     now (and kept, when `source` reads the store's latest load)."""
-    latest = store is not None and source.load_id == store.latest_load()
-    under = found_under(library, thresholds) if latest else None
-    if latest:
-        kept = _kept(store, month, source.load_id, under)
-        if kept is not None:
-            return kept
+    kept = kept_findings(source, store, library, month, thresholds)
+    if kept is not None:
+        return kept
     findings = run_checks(month, checked_data(source), library, thresholds)
-    if latest:
-        keep(store, month, source.load_id, under, findings)
+    if store is not None and source.load_id == store.latest_load():
+        keep(store, month, source.load_id, found_under(library, thresholds), findings)
     return findings
+
+
+def kept_findings(source, store, library, month: str, thresholds: Thresholds) -> list[Finding] | None:
+    """The findings kept for `month` when they are current for what `source` reads (the store's latest
+    load), else None."""
+    if store is None or source.load_id != store.latest_load():
+        return None
+    return _kept(store, month, source.load_id, found_under(library, thresholds))
 
 
 def found_under(library, thresholds: Thresholds) -> str:

@@ -12,7 +12,7 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     """Check and store the claim for `month` under the write lock (``claims.ledger.submit``), with the
     findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result. `dry_run`:
     the same checks and figures from the store opened for reading, nothing stored."""
-    from claims.checked import month_findings
+    from claims.checked import kept_findings, month_findings
     from claims.checks import Thresholds, review
     from claims.ledger import anchor_path, submit
     from hds.store import user_name
@@ -22,7 +22,14 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     thresholds = Thresholds.from_mapping(config.checks)
 
     def checked(source):
-        return review(month, month_findings(source, source.store, lib, month, thresholds), accepted, user_name())
+        kept = source.read_beside(lambda other: kept_findings(other, other.store, lib, month, thresholds))
+
+        def reviewed():  # the kept findings read meanwhile, else the checks run now (never in the thread)
+            found = kept()
+            if found is None:
+                found = month_findings(source, source.store, lib, month, thresholds)
+            return review(month, found, accepted, user_name())
+        return reviewed
 
     with (opened(db) if dry_run else writing(db)) as store:
         return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,

@@ -49,8 +49,9 @@ class Prepared:
 def submit(store: Store, library, month: str, skip_months: bool = False, anchor: Path | None = None,
            review=None, rules: dict[str, str] | None = None, dry_run: bool = False) -> Submitted:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
-    computed from exactly the data and ledger it is stored against. `review(source)` gives the
-    findings to store with it (and may refuse the submission); the rules' texts are pinned to it.
+    computed from exactly the data and ledger it is stored against. `review(source)` starts finding
+    what to store with it and gives a function that returns those findings once the claim is built
+    (and may refuse the submission); the rules' texts are pinned to it.
     The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
     the store: an anchor that could not be written is refused before anything is stored, and an
     append that fails after the commit is returned in `anchor_error` (the submission is stored).
@@ -62,8 +63,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
-        findings = review(StoreSource(store)) if review is not None else []
+        reviewed = review(StoreSource(store)) if review is not None else list
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
+        findings = reviewed()
         prepared = prepare(store, claim, findings, rules or {})
         if not dry_run:
             _store(store, prepared)
