@@ -174,7 +174,7 @@ def month_end(report: Report, size: str, data: Path, stores: Path, load: float, 
     status = report.time(size, "hds status", HDS + ["status"] + on)
     pack = report.time(size, f"hds claim --month {MONTH} -o pack.xlsx (the month's pack)",
                        HDS + ["claim", "--month", MONTH, "-o", str(stores / "pack.xlsx")] + on)
-    report.time(size, f"the same pack with its checks run (no check before it)", lambda n: HDS + [
+    report.time(size, "the same pack with its checks run (no check before it)", lambda n: HDS + [
         "claim", "--month", MONTH, "-o", str(stores / "pack.xlsx"),
         "--db", str(fresh(db, stores / "packed.db", forget_findings=True))])
     acknowledged = acknowledgements(db, MONTH, stores)
