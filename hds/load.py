@@ -557,9 +557,10 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, digests: b
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
     reading = {name: start(_read_table, opened, name, schemes, mapping, digests and name == beside,
                            beside=name == beside) for name in opened.wanted}
-    checked = {}
+    done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
+    checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
     for name in opened.wanted:
-        part, checked[name] = reading[name].result()
+        part, checked[name] = done[name]
         opened.add(part)
     return opened.source, {name: found for name, found in checked.items() if found is not None}
 
