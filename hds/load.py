@@ -446,9 +446,6 @@ class Loaded:
     mapping: str | None = None  # the input mapping it was read through (hds.mapping.InputMapping.text)
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
-    # table -> the digest of its versions were a load to write it whole (hds.store.whole_digest), where the
-    # copy that read it made it: save_load need not hash them again
-    digests: dict[str, str] = field(default_factory=dict)
 
     def data(self) -> Data:
         """The load as a dataset (tables it does not contain are empty)."""
@@ -465,20 +462,18 @@ class Loaded:
 
 
 def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[set[str]], set[str]] | None = None,
-         first_load: bool = True, mapping=None, digests: bool = False) -> Loaded:
+         first_load: bool = True, mapping=None) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
     `known_discharges(ids)` says which of `ids` the store already holds: with it,
     an extract may leave out discharges and its episodes and events may follow
     the store's. A first load must contain every required table. `mapping`
     (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
-    a council's own shape reads as the contract. With `digests` (a load into an
-    empty store, which writes its tables whole), a table read beside this process
-    comes with its digest (``Loaded.digests``)."""
+    a council's own shape reads as the contract."""
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
-    source, checked = _read_tables(path, schemes, mapping, digests)
+    source, checked = _read_tables(path, schemes, mapping)
     problems = list(source.problems)
     found: list = []
     loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text())
@@ -514,14 +509,11 @@ class _Checked:
     spans: list[tuple[str, int]]
     headings: dict[str, str]
     notes: list[str]
-    digest: str | None = None  # of the table's versions were a load to write it whole (hds.store.whole_digest)
 
     def into(self, loaded: Loaded, name: str) -> tuple[Table | None, list]:
         """Into `loaded` as the table `name`'s: (the table, what was found)."""
         loaded.sources[name], loaded.spans[name], loaded.headings[name] = self.source, self.spans, self.headings
         loaded.notes += self.notes
-        if self.digest is not None:
-            loaded.digests[name] = self.digest
         return self.table, self.found
 
 
@@ -535,14 +527,13 @@ def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Che
     return _Checked(table, found, into.sources[spec.name], into.spans[spec.name], into.headings[spec.name], into.notes)
 
 
-def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, digests: bool = False):
+def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked) and each table
     that has files checked (name -> _Checked). The tables of a folder are read and checked each on
     its own and added in order; the largest, when large and not alone, by a copy of this process
     (``hds.background``) on another core while this one reads the others (one copy: on two cores a
     second would only share them, and sending a table back costs a good part of reading it). pandas
-    is imported first, so that the copy finds it imported; with `digests`, the copy also hashes the
-    table it read as a load into an empty store would write it (this process reads more than it)."""
+    is imported first, so that the copy finds it imported."""
     from hds.background import start
     from hds.sources import Folder, open_source
 
@@ -555,8 +546,8 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, digests: b
     beside = max(large)[1] if large and sum(map(bool, sizes.values())) > 1 else None
     if beside is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
-    reading = {name: start(_read_table, opened, name, schemes, mapping, digests and name == beside,
-                           beside=name == beside) for name in opened.wanted}
+    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
+               for name in opened.wanted}
     done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
     checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
     for name in opened.wanted:
@@ -565,17 +556,13 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, digests: b
     return opened.source, {name: found for name, found in checked.items() if found is not None}
 
 
-def _read_table(folder, name: str, schemes: tuple[str, ...], mapping, digest: bool = False):
+def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):
     """One table of a folder (``hds.sources.Folder``) read and checked: (what reading it adds to the
-    folder's source, its cells let go; _Checked or None, with the table's `digest` when asked for)."""
+    folder's source, its cells let go; _Checked or None)."""
     from dataclasses import replace
 
     part = folder.read_table(name)
     checked = _checked(SPEC[name], part, schemes, mapping) if name in SPEC else None
-    if digest and checked is not None and checked.table is not None:
-        from hds.store import whole_digest
-
-        checked.digest = whole_digest(SPEC[name], checked.table)
     part.tables = {table: replace(raw, frame=None, rows=None) for table, raw in part.tables.items()}
     part.parts = {table: [replace(raw, frame=None, rows=None) for raw in raws] for table, raws in part.parts.items()}
     return part, checked

@@ -999,8 +999,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         for spec in CONTRACT:
             if spec.name in loaded.tables:
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
-                    getattr(loaded, "digests", {}).get(spec.name))
+                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
                 touched |= ids
         digest = chain.combine(written)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
@@ -1047,14 +1046,12 @@ def _store_rows(spec, table: Table) -> np.ndarray:
     return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False,
-                   whole: str | None = None):
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
     """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
     table is the `same` as the last load of it read: ``_as_last_loaded``):
     (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
     versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the store);
-    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges.
-    `whole`: the table's whole_digest when it was made where the table was read (else hashed here)."""
+    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
     from hds import chain
 
     name = spec.name
@@ -1073,7 +1070,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
-        digest = _while_indexing(conn, [sql for _, sql in indexes], rows, whole)  # what it wrote, in order
+        digest = _while_indexing(conn, [sql for _, sql in indexes], rows)  # what it wrote, in order; it closed nothing
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
@@ -1168,35 +1165,19 @@ def mapped_files(mapping: str | None) -> dict[str, str | None]:
     return {table: m.get("file") for table, m in json.loads(mapping).items()} if mapping else {}
 
 
-def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray, whole: str | None = None) -> str:
+def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray) -> str:
     """Build the `indexes` (their SQL) while a thread hashes `rows`, the versions a table's load wrote
-    whole (``whole_digest``; `whole` when it was made already): SQLite lets the GIL go while it builds an
-    index, so the hashing has it. Not while rows are inserted: binding each batch needs the GIL, and
-    would wait its turn."""
+    whole (hds.chain.table_digest): SQLite lets the GIL go while it builds an index, so the hashing
+    has it. Not while rows are inserted: binding each batch needs the GIL, and would wait its turn."""
     from concurrent.futures import ThreadPoolExecutor
 
-    if whole is not None:
-        for sql in indexes:
-            conn.execute(sql)
-        return whole
+    from hds import chain
+
     with ThreadPoolExecutor(1) as hashing:
-        digest = hashing.submit(_rows_digest, rows)
+        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), []))
         for sql in indexes:
             conn.execute(sql)
         return digest.result()
-
-
-def whole_digest(spec, table: Table) -> str:
-    """The digest (hds.chain.table_digest) of the versions a load writes of a table it writes whole: every
-    row, in order, as SQLite is given it (``_store_rows``), and nothing closed."""
-    return _rows_digest(_store_rows(spec, table))
-
-
-def _rows_digest(rows: np.ndarray) -> str:
-    """The digest of a table written whole from its `rows` (``_store_rows``)."""
-    from hds import chain
-
-    return chain.table_digest(rows.tolist(), [])
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time

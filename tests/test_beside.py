@@ -97,20 +97,3 @@ def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):
     monkeypatch.setattr(os, "fork", refused)
     pending = background.start(_twice, [1, 2])
     assert pending._pid is None and pending.result() == [2, 4]
-
-
-def test_a_first_load_hashes_the_table_read_beside_where_it_was_read(tmp_path, monkeypatch):
-    """The digest the reading copy made of its table is the one hashed from the versions the load wrote."""
-    from claims.commands.session import library, scheme_names
-    from hds import chain, load
-
-    monkeypatch.setattr(load, "READ_BESIDE_BYTES", 0)
-    folder, schemes = write(generate(seed=7, per_month=40), tmp_path / "one"), scheme_names(library())
-    loaded = load.read(folder, schemes, digests=True)
-    assert set(loaded.digests) == {"episodes"}  # the largest table, read by the copy
-    assert load.read(folder, schemes).digests == {}
-    db = tmp_path / "hds.db"
-    hds("load", folder, "--db", db)
-    with sqlite3.connect(db) as conn:
-        written, _ = chain.stored_versions(conn, 1)
-    assert loaded.digests["episodes"] == chain.table_digest(written["episodes"], [])
