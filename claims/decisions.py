@@ -218,26 +218,43 @@ def _bucket_rows(ids, records, segments, buckets: int) -> list[tuple]:
 
 def _replace(store, new: dict[str, tuple[list[int], list[list[int]]]], replace: list[str], buckets: int) -> int:
     """Rewrite the buckets of the discharges `replace` names: theirs removed, `new` (id -> RECORD and
-    segments) added. The change in the number of discharges kept."""
+    segments) added. The change in the number of discharges kept. The others' numbers are moved as
+    the bytes they are stored as, not read."""
     touched = sorted({bucket_of(i, buckets) for i in [*replace, *new]})
     held = {b: {} for b in touched}
     marks = ", ".join("?" * len(touched))
     for b, discharges, blob in store.execute(f"SELECT bucket, discharges, decided FROM {TABLE} WHERE bucket IN "
                                              f"({marks})", touched):
-        held[b] = _decode(discharges, blob)
+        held[b] = _stored_bytes(discharges, blob)
     before = sum(map(len, held.values()))
     for discharge_id in replace:
         held[bucket_of(discharge_id, buckets)].pop(discharge_id, None)
-    for discharge_id, numbers in new.items():
-        held[bucket_of(discharge_id, buckets)][discharge_id] = numbers
+    for discharge_id, (record, segments) in new.items():
+        held[bucket_of(discharge_id, buckets)][discharge_id] = (
+            _packed(record), _packed([v for segment in segments for v in segment]))
     for b, found in held.items():
         store.execute(f"DELETE FROM {TABLE} WHERE bucket = ?", [b])
         if found:
-            values = [v for record, _ in found.values() for v in record]
-            values += [v for _, segments in found.values() for segment in segments for v in segment]
+            blob = b"".join(record for record, _ in found.values()) + b"".join(s for _, s in found.values())
             store.execute(f"INSERT INTO {TABLE} (bucket, discharges, decided) VALUES (?, ?, ?)",
-                          [b, json.dumps(list(found)), struct.pack(f"<{len(values)}h", *values)])
+                          [b, json.dumps(list(found)), blob])
     return sum(map(len, held.values())) - before
+
+
+def _packed(values: list[int]) -> bytes:
+    return struct.pack(f"<{len(values)}h", *values)
+
+
+def _stored_bytes(discharges: str, blob: bytes) -> dict[str, tuple[bytes, bytes]]:
+    """A bucket's discharges as ``_decode`` reads them, each kept as its bytes: id -> (RECORD, segments)."""
+    ids = json.loads(discharges)
+    width = 2 * len(RECORD)
+    counts = struct.unpack_from(f"<{len(RECORD) * len(ids)}h", blob)[::len(RECORD)]  # each one's segments
+    found, at = {}, width * len(ids)
+    for k, (discharge_id, count) in enumerate(zip(ids, counts)):
+        found[discharge_id] = (blob[width * k:width * (k + 1)], blob[at:at + 2 * SEGMENT * count])
+        at += 2 * SEGMENT * count
+    return found
 
 
 # --- read by a trace (the standard library only) ---------------------------------------------------

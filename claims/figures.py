@@ -187,6 +187,19 @@ def _months(source) -> tuple[Month, Month]:
     return Month.of_day(source.first_day()), Month.of_day(source.latest_day())
 
 
+def _months_before(store, before, first: Month) -> tuple[Month, Month]:
+    """``_months`` of `before`, the store as of the load before its latest, whose first month is `first`:
+    the discharges the latest has, when it wrote and closed none of them (its changes, as the loads log
+    keeps them), so that they are not read again for their first day."""
+    import json
+
+    (changes,) = store.execute("SELECT changes FROM loads WHERE id = ?", [before.load_id + 1]).fetchone()
+    counts = json.loads(changes or "{}").get("discharges", {})
+    if not any(counts.get(kind) for kind in ("added", "changed", "removed")):
+        return first, Month.of_day(before.latest_day())
+    return _months(before)
+
+
 def every_month(data, library) -> tuple[Table, object]:
     """The totals of every month of a whole dataset in memory (``hds.data.Data``), decided now, and the
     decisions a trace reads, made ready to store (``claims.decisions.prepare``; None when the deciding
@@ -229,7 +242,7 @@ def refresh_totals(store, library, rows: Table | None = None, changed: list[str]
     first, last = _months(source)
     if rows is None and changed is not None and stamp(store) == (source.load_id - 1, library.version):
         before = StoreSource(store, source.load_id - 1)
-        if _months(before) == (first, last):
+        if _months_before(store, before, first) == (first, last):
             parts = [(_stored(store), 1)]
             for sign, version in ((-1, before), (1, source)):
                 data = version.discharges_data(changed).replace(block_costs=version.block_costs())

@@ -532,7 +532,8 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     that has files checked (name -> _Checked). The tables of a folder are read and checked each on
     its own and added in order; the largest, when large and not alone, by a copy of this process
     (``hds.background``) on another core while this one reads the others (one copy: on two cores a
-    second would only share them, and sending a table back costs a good part of reading it)."""
+    second would only share them, and sending a table back costs a good part of reading it). pandas
+    is imported first, so that the copy finds it imported."""
     from hds.background import start
     from hds.sources import Folder, open_source
 
@@ -543,11 +544,14 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     sizes = {name: opened.size(name) for name in opened.wanted}
     large = [(size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES]
     beside = max(large)[1] if large and sum(map(bool, sizes.values())) > 1 else None
+    if beside is not None:
+        import pandas  # noqa: F401  (once, not in this process and again in the copy)
     reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
                for name in opened.wanted}
-    checked = {}
+    done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
+    checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
     for name in opened.wanted:
-        part, checked[name] = reading[name].result()
+        part, checked[name] = done[name]
         opened.add(part)
     return opened.source, {name: found for name, found in checked.items() if found is not None}
 

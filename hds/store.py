@@ -1167,24 +1167,25 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
 
     name, key = spec.name, spec.key
     names = ", ".join(f"[{f}]" for f in spec.fields + ["_extra"])
-    for temp in ("incoming", "matched", "closing"):
+    for temp in ("incoming", "closing"):
         conn.execute(f"DROP TABLE IF EXISTS temp.{temp}")
     conn.execute(f"CREATE TEMP TABLE incoming AS SELECT {names} FROM [{name}] WHERE 0")  # rowid: 1, 2, ... in order
     insert_rows(conn, f"INSERT INTO temp.incoming ({names}) VALUES ", f"({', '.join('?' * (len(spec.fields) + 1))})",
                 rows[:, :-1])
     equal = " AND ".join(f"c.[{f}] IS i.[{f}]" for f in spec.fields + ["_extra"])
-    # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes
-    conn.execute(f"CREATE TEMP TABLE matched AS SELECT i.rowid AS incoming, c.rowid AS current, "
-                 f"c.rowid IS NOT NULL AND {equal} AS same FROM temp.incoming i LEFT JOIN [{name}] c "
-                 f"ON c.[{key}] = i.[{key}] AND +c._until_load IS NULL")
-    kept, unchanged = conn.execute("SELECT COUNT(current), COALESCE(SUM(same), 0) FROM temp.matched").fetchone()
+    # each incoming row, in order, looked up by key (the primary key); + keeps _until_load off the indexes:
+    # those that differ (incoming rowid, and the current version's, None when added)
+    differ = conn.execute(f"SELECT i.rowid, c.rowid FROM temp.incoming i LEFT JOIN [{name}] c "
+                          f"ON c.[{key}] = i.[{key}] AND +c._until_load IS NULL "
+                          f"WHERE c.rowid IS NULL OR NOT ({equal}) ORDER BY i.rowid").fetchall()
+    changed = [version for _, version in differ if version is not None]
+    kept = len(rows) - (len(differ) - len(changed))  # incoming rows with a current version
     conn.execute("CREATE TEMP TABLE closing (id INTEGER PRIMARY KEY)")
-    conn.execute("INSERT INTO temp.closing SELECT current FROM temp.matched WHERE current IS NOT NULL AND NOT same")
+    insert_ids(conn, "INSERT INTO temp.closing VALUES ", changed)
     if current > kept:  # removed: current versions no incoming row matched
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
-                     "AND c.rowid NOT IN (SELECT current FROM temp.matched WHERE current IS NOT NULL)")
-    new = rows[np.array([r - 1 for (r,) in conn.execute("SELECT incoming FROM temp.matched WHERE NOT same "
-                                                         "ORDER BY incoming")], dtype=np.int64)]
+                     f"AND c.[{key}] NOT IN (SELECT [{key}] FROM temp.incoming)")
+    new = rows[np.array([r - 1 for r, _ in differ], dtype=np.int64)]
     closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
                                             f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
     touched = _touched(conn, spec, new, load_id, record)
@@ -1192,10 +1193,10 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
     fields = ", ".join(f"[{f}]" for f in spec.fields + ["_extra", "_row"])
     insert_rows(conn, f"INSERT INTO [{name}] ({fields}, _load) VALUES ",
                 f"({', '.join('?' * (len(spec.fields) + 2))}, {load_id})", new)
-    for temp in ("incoming", "matched", "closing"):
+    for temp in ("incoming", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
-    return ({"added": len(rows) - kept, "changed": kept - unchanged, "removed": current - kept,
-             "unchanged": unchanged}, current, chain.table_digest(new.tolist(), closed), touched)
+    return ({"added": len(rows) - kept, "changed": len(changed), "removed": current - kept,
+             "unchanged": kept - len(changed)}, current, chain.table_digest(new.tolist(), closed), touched)
 
 
 def _touched(conn: sqlite3.Connection, spec, new: np.ndarray, load_id: int, record: bool) -> set[str]:
