@@ -863,11 +863,15 @@ class Stored:
     reading. The register and the weekly costs are each read alongside (``StoreSource.read_beside``),
     while the checks read and decide the month's discharges."""
 
-    def __init__(self, source):
+    def __init__(self, source, month: str | None = None):
         self.source = source
         self.block_costs = source.block_costs()
         self._register = source.read_beside(_register)
         self._weekly_costs = source.read_beside(_stored_weekly_costs)
+        self._month = None  # with `month`: (its first and last days, its discharges read alongside too)
+        if month is not None:
+            first, last = Month(month).days
+            self._month = (first, last, source.read_beside(lambda other: other.with_care(first, last)))
 
     def register(self) -> Register:
         return self._register()
@@ -879,7 +883,8 @@ class Stored:
         """The discharges with care in first..last with all their episodes and events, linked as
         ``Data.linked`` links them (the store reads them so), events in event id order (as the whole
         data has them)."""
-        read = self.source.with_care(first, last)
+        ahead = self._month
+        read = ahead[2]() if ahead is not None and ahead[:2] == (first, last) else self.source.with_care(first, last)
         events = read.events.take(np.argsort(_text(read.events["event_id"]), kind="stable"))
         return read.replace(events=events, block_costs=self.block_costs)
 
@@ -894,11 +899,12 @@ def _stored_weekly_costs(source) -> dict[str, np.ndarray]:
     return source.grouped_values("episodes", "weekly_pence", "service")
 
 
-def checked_data(source) -> "Data | Stored":
-    """What the checks read from a source: a store's, as ``Stored``; files' (``--data``), everything."""
+def checked_data(source, month: str | None = None) -> "Data | Stored":
+    """What the checks read from a source: a store's, as ``Stored`` (with `month`, its discharges read
+    alongside from now, for a caller with other work meanwhile); files' (``--data``), everything."""
     from hds.store import StoreSource
 
-    return Stored(source) if isinstance(source, StoreSource) else source.everything()
+    return Stored(source, month) if isinstance(source, StoreSource) else source.everything()
 
 
 # --- running them ---------------------------------------------------------------------------------------

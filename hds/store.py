@@ -12,7 +12,9 @@ Reading and writing:
 - a command that only reads opens the file read-only and reads inside one
   transaction, so it sees one consistent state even while a load runs
   (the store is in WAL mode: readers and the writer do not block each
-  other);
+  other); the one thing it may write is a cache of what it derived
+  (``write_aside``: a month's findings), on a connection of its own, only
+  when it can without waiting;
 - a command that writes takes the write lock first (``BEGIN IMMEDIATE``)
   and does everything in one transaction: the store holds the state before
   it or after it, never a mixture;
@@ -822,8 +824,8 @@ class StoreSource:
         done: dict = {}
 
         def run() -> None:
-            try:
-                other = open_store(self.store.path)
+            try:  # the store was opened and checked already: a second connection, read-only, nothing more
+                other = Store(self.store.path, _connect(self.store.path, False), False)
                 try:
                     with other.read():
                         if self.as_of is not None or other.latest_load() == self.load_id:

@@ -48,7 +48,7 @@ def test_check_keeps_exactly_what_the_checks_find(store, library):
     assert ok("check", "--month", "2020-11", "--json", "--db", store) == first
 
 
-def test_the_pack_and_submit_read_what_check_kept(store, tmp_path):
+def test_the_pack_reads_what_check_kept_and_submit_never_does(store, tmp_path):
     ok("check", "--month", "2020-11", "--db", store)
     mark_kept(store, "2020-11")
     assert "KEPT " in ok("check", "--month", "2020-11", "--db", store)
@@ -57,8 +57,8 @@ def test_the_pack_and_submit_read_what_check_kept(store, tmp_path):
     ok("claim", "--month", "2020-11", "-o", tmp_path / "pack.xlsx", "--db", store)
     sheet = openpyxl.load_workbook(tmp_path / "pack.xlsx")["Findings"]
     assert any("KEPT " in str(cell.value) for row in sheet.iter_rows() for cell in row)
-    result = hds("submit", "--month", "2020-11", "--dry-run", "--db", store)
-    assert "KEPT " in result.output  # the refusal lists the errors as kept
+    result = hds("submit", "--month", "2020-11", "--dry-run", "--db", store)  # refused: its own checks' errors
+    assert result.exit_code == 1 and "HDS-DOUBLE-FREE:" in result.output and "KEPT " not in result.output
 
 
 def test_a_change_of_data_or_thresholds_makes_the_checks_run_again(store):
@@ -88,35 +88,47 @@ def test_a_store_another_process_is_writing_keeps_nothing_and_says_the_same(stor
     assert kept_rows(store) == []
 
 
-def test_submit_keeps_the_findings_it_stores(store):
-    ok("submit", "--month", "2020-10", "--db", store)
-    assert [r[0] for r in kept_rows(store)] == ["2020-10"]
-    stored = json.loads(ok("check", "--month", "2020-10", "--json", "--db", store))
-    kept = json.loads(kept_rows(store)[0][2])
-    assert [f["subject"] for f in stored["findings"]] == kept[3]
-
-
-def test_the_whole_data_is_read_beside_the_month_and_from_the_same_load(store):
-    """The checks read the register and weekly costs through a second connection in a thread
-    (StoreSource.read_beside): the same data as the first connection's snapshot, read there instead
-    when a load was written since that snapshot began."""
+def test_submit_stores_the_findings_its_own_checks_find_and_keeps_none(store, library):
+    ok("check", "--month", "2020-10", "--db", store)
+    with sqlite3.connect(store) as conn:  # a kept row edited behind hds's back: an invented error
+        (text,) = conn.execute(f"SELECT findings FROM {TABLE}").fetchone()
+        found = json.loads(text)
+        for column, value in zip(found, ["HDS-DOUBLE-FREE", "error", "4.4", "INVENTED", {}, 0, "Invented."]):
+            column.append(value)
+        conn.execute(f"UPDATE {TABLE} SET findings = ?", [json.dumps(found)])
+    ok("submit", "--month", "2020-10", "--db", store)  # no invented error to acknowledge: its own checks ran
     from claims.commands.session import reading
 
-    def which(source):
-        return source.store, source.load_id, len(source.texts("discharges", ["discharge_id"])[0])
-
-    with reading(store) as r:
-        other, load_id, count = r.source.read_beside(which)()
-        assert other is not r.store and load_id == 1 and count == len(r.source.texts("discharges", ["discharge_id"])[0])
-        ok("load", SAMPLE_DIR.parent / "receipts", "--db", store)  # written while the snapshot is open
-        assert r.source.read_beside(which)() == (r.store, 1, count)  # the later load is not read
+    with reading(store, as_of=1) as r:
+        expected = run_checks("2020-10", checked_data(r.source), library, Thresholds())
+    with sqlite3.connect(store) as conn:
+        stored = [r[0] for r in conn.execute("SELECT subject FROM submission_findings ORDER BY n")]
+    assert stored == [f.subject for f in expected] and expected
 
 
-def test_the_checks_are_the_same_read_beside_or_here(store, library, monkeypatch):
+def test_an_earlier_load_or_other_rules_never_read_nor_keep(store, tmp_path):
+    ok("check", "--month", "2020-11", "--db", store)
+    ok("load", SAMPLE_DIR.parent / "receipts", "--db", store)
+    ok("check", "--month", "2020-11", "--db", store)
+    mark_kept(store, "2020-11")
+    assert [r[:2] for r in kept_rows(store)] == [("2020-11", 2)]
+    assert "KEPT " not in ok("check", "--month", "2020-11", "--as-of-load", "1", "--db", store)
+    assert [r[:2] for r in kept_rows(store)] == [("2020-11", 2)]  # nothing kept from load 1
+    ok("rules", "export", tmp_path / "rules")
+    assert "KEPT " in ok("check", "--month", "2020-11", "--rules", tmp_path / "rules", "--db", store)  # the same
+    ok("rules", "export", tmp_path / "changed")
+    with (tmp_path / "changed" / "parameters" / "hds2.yaml").open("a") as rules:  # rules: another version
+        rules.write("# changed\n")
+    assert "KEPT " not in ok("check", "--month", "2020-11", "--rules", tmp_path / "changed", "--db", store)
+    assert "KEPT " not in ok("check", "--month", "2020-11", "--data", SAMPLE_DIR, "--db", store)
+
+
+def test_findings_of_a_load_that_is_no_longer_the_latest_are_not_kept(store, library):
+    from claims.checked import found_under, keep
     from claims.commands.session import reading
-    from hds.store import StoreSource
 
-    with reading(store) as r:
-        beside = run_checks("2020-11", checked_data(r.source), library)
-        monkeypatch.setattr(StoreSource, "read_beside", lambda self, read: lambda: read(self))
-        assert run_checks("2020-11", checked_data(r.source), library) == beside and beside
+    ok("load", SAMPLE_DIR.parent / "receipts", "--db", store)
+    with reading(store, as_of=1) as r:
+        found = run_checks("2020-11", checked_data(r.source), library, Thresholds())
+        keep(r.store, "2020-11", 1, found_under(library, Thresholds()), found)
+    assert kept_rows(store) == []

@@ -399,5 +399,7 @@ def test_the_lines_chain_is_written_exactly_as_json_dumps_writes_each_line():
         expected.append(link)
     assert chain_links("0" * 64, rows) == expected
     assert chain_links("0" * 64, []) == [] and json_rows([]) == []
+    for uneven in ([(1, 2), (3,)], [()], [(), ()]):  # rows of differing or no length: still json.dumps's
+        assert json_rows(uneven) == [json.dumps(list(r)) for r in uneven]
     for some in (rows, rows[:1], []):
         assert rows_hash(some) == hashlib.sha256(json.dumps([list(r) for r in some]).encode()).hexdigest()

@@ -12,8 +12,7 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     """Check and store the claim for `month` under the write lock (``claims.ledger.submit``), with the
     findings acknowledged in `accepted` (CODE:SUBJECT -> why); the ``Submitted`` result. `dry_run`:
     the same checks and figures from the store opened for reading, nothing stored."""
-    from claims.checked import kept_findings, month_findings
-    from claims.checks import Thresholds, review
+    from claims.checks import Thresholds, checked_data, review, run_checks
     from claims.ledger import anchor_path, submit
     from hds.store import user_name
     from rules.library import library_snapshot
@@ -22,14 +21,11 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     thresholds = Thresholds.from_mapping(config.checks)
 
     def checked(source):
-        kept = source.read_beside(lambda other: kept_findings(other, other.store, lib, month, thresholds))
-
-        def reviewed():  # the kept findings read meanwhile, else the checks run now (never in the thread)
-            found = kept()
-            if found is None:
-                found = month_findings(source, source.store, lib, month, thresholds)
-            return review(month, found, accepted, user_name())
-        return reviewed
+        # always the checks run now, never the findings a command kept (claims.checked): what the ledger
+        # records is computed from the data it is stored against, as the claim is; what they read is
+        # read alongside while the claim is built, and they run (and decide) here once it is
+        data = checked_data(source, month)
+        return lambda: review(month, run_checks(month, data, lib, thresholds), accepted, user_name())
 
     with (opened(db) if dry_run else writing(db)) as store:
         return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,

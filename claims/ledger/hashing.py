@@ -43,6 +43,8 @@ def json_rows(rows: list[tuple]) -> list[str]:
     json.dumps, value by value."""
     from json.encoder import encode_basestring_ascii
 
+    if not rows or len(set(map(len, rows))) != 1 or not rows[0]:
+        return [json.dumps(list(row)) for row in rows]  # rows of differing (or no) length, one by one
     columns = []
     for column in zip(*rows):
         kinds = set(map(type, column))
