@@ -15,8 +15,8 @@ The month end (issue 23) is measured step by step in the same run, each step bes
 should cost: the load beside a pandas read_csv of the same files (every column text, the floor of
 any load), check, status, the pack, submit and the next month's claim beside the claim (check
 timed on a copy of the store without the findings a command keeps, so that its checks run; then
-again, reading what it kept, as the pack and submit after it do; the pack is also timed without
-them, for a pack made before any check), a
+again, reading what it kept, as the pack after it does; the pack is also timed without them, for a
+pack made before any check; submit always runs its own checks), a
 follow-up load of the same extract with a few hundred rows changed beside the first load, the
 trace beside `hds --version`; each ratio is printed with its target and whether it meets it.
 
