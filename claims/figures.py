@@ -194,7 +194,9 @@ def _months_before(store, before, first: Month) -> tuple[Month, Month]:
     import json
 
     (changes,) = store.execute("SELECT changes FROM loads WHERE id = ?", [before.load_id + 1]).fetchone()
-    counts = json.loads(changes or "{}").get("discharges", {})
+    if changes is None:  # not recorded: read them
+        return _months(before)
+    counts = json.loads(changes).get("discharges", {})
     if not any(counts.get(kind) for kind in ("added", "changed", "removed")):
         return first, Month.of_day(before.latest_day())
     return _months(before)

@@ -548,7 +548,12 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
     reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
                for name in opened.wanted}
-    done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
+    try:
+        done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
+    except BaseException:
+        for pending in reading.values():  # a table of this process failed: the copy's reading is not wanted
+            pending.cancel()
+        raise
     checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
     for name in opened.wanted:
         part, checked[name] = done[name]

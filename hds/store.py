@@ -1186,7 +1186,8 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
     insert_ids(conn, "INSERT INTO temp.closing VALUES ", changed)
     if current > kept:  # removed: current versions no incoming row matched
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
-                     f"AND c.[{key}] NOT IN (SELECT [{key}] FROM temp.incoming)")
+                     f"AND (c.[{key}] IS NULL OR c.[{key}] NOT IN (SELECT [{key}] FROM temp.incoming "
+                     f"WHERE [{key}] IS NOT NULL))")  # as a join finds no match for a NULL key
     new = rows[np.array([r - 1 for r, _ in differ], dtype=np.int64)]
     closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
                                             f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
