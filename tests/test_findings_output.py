@@ -75,3 +75,11 @@ def test_the_findings_json_is_json_dumps_of_their_data():
     data = {"month": "2020-10", "findings": views.finding_json(findings),
             "totals": views.finding_totals(totals(findings))}
     assert report.render["json"]() == json.dumps(data, indent=2, default=str)
+
+
+def test_json_keys_that_are_equal_but_not_alike_are_each_written_as_they_are():
+    """1 == True: a record's key names are reused only among records whose keys are all text."""
+    from claims.report.formats import to_json
+
+    text = to_json([{1: []}, {True: []}])
+    assert '"1"' in text and '"True"' in text

@@ -92,7 +92,9 @@ def _records(records: list[dict], level: int) -> list[str]:
         keys = tuple(record)
         names = prefixes.get(keys)
         if names is None:
-            names = prefixes[keys] = [encode_basestring_ascii(str(k)) + ": " for k in keys]
+            names = [encode_basestring_ascii(str(k)) + ": " for k in keys]
+            if all(type(k) is str for k in keys):  # other keys may be equal and not alike (1 and True)
+                prefixes[keys] = names
         out.append("{" + inner + ("," + inner).join([n + (encode_basestring_ascii(v) if type(v) is str else _dumps(
             v, level + 1) if isinstance(v, _NESTED) else _scalar(v)) for n, v in zip(names, record.values())]) + close)
     return out
@@ -182,5 +184,5 @@ def ids_cell(ids, separator: str = " ") -> str:
 
 
 def ids_column(lists: list, separator: str = " ") -> list[str]:
-    """`ids_cell` over a column of lists of ids, called only for a list longer than IDS_IN_A_CELL."""
+    """`ids_cell` over a column of lists of ids: a short list joined inline, a longer one through `ids_cell`."""
     return [separator.join(ids) if len(ids) <= IDS_IN_A_CELL else ids_cell(ids, separator) for ids in lists]

@@ -368,14 +368,16 @@ def findings_table(findings, month: str, summary: bool = False) -> str:
     errors = sum(f.severity == "error" for f in findings)
     head = (f"{len(findings)} finding(s) for {month}: {errors} error(s), {len(findings) - errors} warning(s)"
             + ("; errors stop 'hds submit' until corrected or acknowledged" if errors else ""))
-    parts = [fit(head, terminal_width()), ""]
+    width = terminal_width()
+    fitted = fit(head, width)  # left to `show` when a word is wider than the terminal (fit twice, it moves)
+    parts = [fitted if max(map(len, fitted.split("\n"))) <= width else head, ""]
     if not summary:
         parts += [table([
             Shown("Finding (CODE:SUBJECT)", [f.key for f in findings]),
             Shown("Severity", [f.severity for f in findings]), Shown("Para", [f.paragraph for f in findings]),
             Shown("At stake", [format_pounds(f.amount_pence) if f.amount_pence else "" for f in findings], "right"),
             Shown("What it means", [f.message + (f" Acknowledged: {f.acknowledged}." if f.acknowledged else "")
-                                     for f in findings])], terminal_width()), ""]
+                                     for f in findings])], width), ""]
     return "\n".join(parts + findings_summary(findings, month))
 
 
