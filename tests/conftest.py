@@ -119,3 +119,16 @@ def paid_store(tmp_path_factory, october_store) -> Path:
     db = copy_store(october_store, tmp_path_factory.mktemp("paid-store") / "hds.db")
     ok("load", SAMPLE_DIR.parent / "receipts", "--db", db)
     return _checkpointed(db)
+
+
+def corrected(tables: dict, costs_every: int, assessed_every: int) -> dict:
+    """A copy of an extract's rows (table -> list of dicts) as a follow-up extract: every `costs_every`-th
+    episode's weekly cost corrected by £11, and a Care Act assessment added on the discharge day of every
+    `assessed_every`-th discharge from the sixth; the months of the data stay as they were."""
+    tables = {name: [dict(row) for row in rows] for name, rows in tables.items()}
+    for row in tables["episodes"][::costs_every]:
+        row["weekly_cost"] = f"{float(row['weekly_cost']) + 11:.2f}"
+    for i, discharge in enumerate(tables["discharges"][5::assessed_every]):
+        tables["events"].append({"event_id": f"VZ{i}", "discharge_id": discharge["discharge_id"],
+                                 "event": "care_act_assessment", "date": discharge["discharge_date"], "outcome": ""})
+    return tables

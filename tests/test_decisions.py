@@ -15,7 +15,7 @@ from claims.trace import _decided_discharges, build_trace, money_by_month, rende
 from fixtures.generate import generate, write
 from hds.days import month_index
 from hds.month import Month
-from tests.conftest import copy_store
+from tests.conftest import copy_store, corrected
 from tests.cli_helpers import hds as run, ok as hds
 
 MONTHS = (None, "2020-03", "2020-10", "2021-06", "2022-07")
@@ -149,12 +149,7 @@ def test_the_shipped_rules_only_and_the_latest_load_only(tmp_path, sample_store,
 def _changed(tables: dict) -> dict:
     """A follow-up extract: costs corrected, assessments added, a discharge and its care removed; the
     months of the data stay as they were."""
-    tables = {name: [dict(row) for row in rows] for name, rows in tables.items()}
-    for row in tables["episodes"][::29]:
-        row["weekly_cost"] = f"{float(row['weekly_cost']) + 11:.2f}"
-    for i, discharge in enumerate(tables["discharges"][5::31]):
-        tables["events"].append({"event_id": f"VZ{i}", "discharge_id": discharge["discharge_id"],
-                                 "event": "care_act_assessment", "date": discharge["discharge_date"], "outcome": ""})
+    tables = corrected(tables, 29, 31)
     gone = tables["discharges"].pop(7)["discharge_id"]
     for name in ("episodes", "events"):
         tables[name] = [row for row in tables[name] if row["discharge_id"] != gone]

@@ -14,7 +14,7 @@ from claims.checks import Stored, run_checks
 from claims.commands.session import reading
 from fixtures.generate import generate, write
 from hds.month import Month
-from tests.conftest import copy_store
+from tests.conftest import copy_store, corrected
 from tests.cli_helpers import ok as hds
 
 
@@ -75,12 +75,7 @@ def test_stale_figures_are_not_read(tmp_path, sample_store, library):
 def _changed(tables: dict) -> dict:
     """A follow-up extract: costs corrected, assessments added on the discharge day, a block cost
     corrected; the months of the data stay as they were."""
-    tables = {name: [dict(row) for row in rows] for name, rows in tables.items()}
-    for row in tables["episodes"][::37]:
-        row["weekly_cost"] = f"{float(row['weekly_cost']) + 11:.2f}"
-    for i, discharge in enumerate(tables["discharges"][5::41]):
-        tables["events"].append({"event_id": f"VZ{i}", "discharge_id": discharge["discharge_id"],
-                                 "event": "care_act_assessment", "date": discharge["discharge_date"], "outcome": ""})
+    tables = corrected(tables, 37, 41)
     tables["block_costs"][0]["amount"] = "12345.67"
     return tables
 
