@@ -444,6 +444,8 @@ class Loaded:
     files: dict[str, str]  # file name -> SHA-256
     notes: list[str] = field(default_factory=list)
     mapping: str | None = None  # the input mapping it was read through (hds.mapping.InputMapping.text)
+    kept: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # table -> (rows, its files' SHA-256)
+    # of the tables whose files are the very ones the store's last load of each read: not read again
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
 
@@ -462,21 +464,27 @@ class Loaded:
 
 
 def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[set[str]], set[str]] | None = None,
-         first_load: bool = True, mapping=None) -> Loaded:
+         first_load: bool = True, mapping=None,
+         read_before: Callable[[str, dict[str, str]], int | None] | None = None) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
     `known_discharges(ids)` says which of `ids` the store already holds: with it,
     an extract may leave out discharges and its episodes and events may follow
     the store's. A first load must contain every required table. `mapping`
     (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
-    a council's own shape reads as the contract."""
+    a council's own shape reads as the contract. `read_before(table, files)`
+    (``hds.store.read_before``) gives the rows of a table whose files (name ->
+    SHA-256) are the very ones the store's last load of it read, else None:
+    those files of a folder are not read again (``_not_read_again``)."""
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
-    source, checked = _read_tables(path, schemes, mapping)
+    source, checked, kept = _read_tables(path, schemes, mapping, read_before)
     problems = list(source.problems)
     found: list = []
-    loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text())
+    loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text(), kept=kept)
+    for name, (_, files) in kept.items():
+        loaded.sources[name] = " and ".join(files)
     for order, spec in enumerate(CONTRACT):
         if spec.name not in checked:
             if spec.required and first_load and source.tables:
@@ -496,7 +504,8 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     return loaded
 
 
-READ_BESIDE_BYTES = 4 << 20  # a table of a folder whose files hold this many bytes or more is read beside
+READ_BESIDE_BYTES = 4 << 20  # a table of a folder whose files hold this many bytes or more is read beside,
+# when the others hold as many (else this process would only wait for the copy and take its table back)
 
 
 @dataclass
@@ -527,9 +536,10 @@ def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Che
     return _Checked(table, found, into.sources[spec.name], into.spans[spec.name], into.headings[spec.name], into.notes)
 
 
-def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
-    """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked) and each table
-    that has files checked (name -> _Checked). The tables of a folder are read and checked each on
+def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_before=None):
+    """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked), each table
+    that has files checked (name -> _Checked), and the tables not read again (``_not_read_again``).
+    The tables of a folder are read and checked each on
     its own and added in order; the largest, when large and not alone, by a copy of this process
     (``hds.background``) on another core while this one reads the others (one copy: on two cores a
     second would only share them, and sending a table back costs a good part of reading it). pandas
@@ -540,25 +550,52 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping):
     opened = open_source(path, files=mapping.files(), reads=mapping.readers())
     if not isinstance(opened, Folder):
         return opened, {spec.name: checked for spec in CONTRACT
-                        if (checked := _checked(spec, opened, schemes, mapping)) is not None}
-    sizes = {name: opened.size(name) for name in opened.wanted}
+                        if (checked := _checked(spec, opened, schemes, mapping)) is not None}, {}
+    kept = _not_read_again(opened, read_before) if read_before is not None else {}
+    sizes = {name: opened.size(name) for name in opened.wanted if name not in kept}
     large = [(size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES]
-    beside = max(large)[1] if large and sum(map(bool, sizes.values())) > 1 else None
+    beside = max(large)[1] if large and sum(sizes.values()) - max(large)[0] >= READ_BESIDE_BYTES else None
     if beside is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
-    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside)
-               for name in opened.wanted}
+    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside) for name in sizes}
     try:
-        done = {name: reading[name].result() for name in sorted(opened.wanted, key=lambda name: name == beside)}
+        done = {name: reading[name].result() for name in sorted(sizes, key=lambda name: name == beside)}
     except BaseException:
         for pending in reading.values():  # a table of this process failed: the copy's reading is not wanted
             pending.cancel()
         raise
     checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
     for name in opened.wanted:
+        if name in kept:
+            rows, files = kept[name]
+            opened.add(opened.unread(name, files, f"{' and '.join(files)}: the very file{'s' * (len(files) > 1)} "
+                                                  f"the store's last load of {name} read (the same SHA-256), so its "
+                                                  f"{rows:,} rows were not read again"))
+            continue
         part, checked[name] = done[name]
         opened.add(part)
-    return opened.source, {name: found for name, found in checked.items() if found is not None}
+    return opened.source, {name: found for name, found in checked.items() if found is not None}, kept
+
+
+def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]]:
+    """The tables of a follow-up load's folder whose files are the very ones the store's last load of
+    each read (``hds.store.read_before``), through the same input mapping: the store holds what they
+    say, so they are not read or checked again (table -> (rows, files)). Not the tables with a scheme
+    column, whose check depends on the rules in use; and episodes and events only when discharges are
+    not read either, since theirs must then be checked against the extract's."""
+    kept: dict[str, tuple[int, dict[str, str]]] = {}
+    for name in folder.wanted:
+        spec = SPEC.get(name)
+        if spec is None or any(column.kind == "scheme" for column in spec.columns):
+            continue
+        if "discharge_id" in spec.fields and name != "discharges" and folder.found.get("discharges") \
+                and "discharges" not in kept:
+            continue
+        files = folder.hashes(name)
+        rows = read_before(name, files) if files else None
+        if rows is not None:
+            kept[name] = (rows, files)
+    return kept
 
 
 def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):
@@ -641,7 +678,7 @@ def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:
     import pandas as pd
 
     problems, tables = [], loaded.tables
-    where = loaded.sources["discharges"] if "discharges" in tables else "the store"
+    where = loaded.sources["discharges"] if "discharges" in tables or "discharges" in loaded.kept else "the store"
 
     for name in ("episodes", "events"):
         if name not in tables:

@@ -170,6 +170,21 @@ class Folder:
                           self.reads.get(table))
         return part
 
+    def hashes(self, table: str) -> dict[str, str] | None:
+        """The SHA-256 of each file of a table, as reading it records them (None when there are none,
+        when one cannot be read, or when a table that takes one file has several: reading says why)."""
+        files = self.found.get(table, [])
+        if not files or (len(files) > 1 and table not in self.globs):
+            return None
+        try:
+            return {file.name: hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
+        except OSError:
+            return None
+
+    def unread(self, table: str, files: dict[str, str], note: str) -> Source:
+        """What a table adds to the folder's source when its files are not read again (hashed only)."""
+        return Source(self.source.path, "folder", files=dict(files), notes=[note])
+
     def size(self, table: str) -> int:
         """The bytes of a table's files."""
         try:

@@ -1063,6 +1063,29 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     holds a submission, so claims recompute settled months for those only); without it they are not.
     `then(store)` runs inside the transaction once the load is recorded (what is derived from the
     data and kept beside it, stored with the load)."""
+    unlogged = _without_log(store)
+    try:
+        return _save_load(store, loaded, allow_removals, record_touched, then)
+    finally:
+        if unlogged:
+            store.conn.execute("PRAGMA journal_mode = WAL")
+
+
+def _without_log(store: Store) -> bool:
+    """A store's first load is written with a rollback journal, not the write-ahead log, when this is
+    the only connection to it: the rows go into the store file once (through the log they would be
+    written twice, into the log and then into the file), and new pages need no journal. Whether the
+    store was switched (the caller switches it back to the log once the load is written, or failed;
+    a load killed half way leaves the journal, which rolls it back, and the next load switches back)."""
+    if store.conn.execute("SELECT 1 FROM loads LIMIT 1").fetchone() is not None:
+        return False
+    mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+    if mode == "delete":  # a first load killed half way left it so
+        return True
+    return store.conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0].lower() == "delete"
+
+
+def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then) -> LoadSummary:
     from hds.errors import LoadError
 
     with store.write():
@@ -1075,11 +1098,17 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         from hds import chain
 
         same = _as_last_loaded(conn, loaded)
+        kept = {name: rows for name, (rows, _) in getattr(loaded, "kept", {}).items()}  # their files not read again
+        if kept:
+            _still_as_read(store, loaded)
         for spec in CONTRACT:
             if spec.name in loaded.tables:
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
                 touched |= ids
+            elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
+                changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
+                before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
         digest = chain.combine(written)
         problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
@@ -1092,7 +1121,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
 
         previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
         entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
-                 "files": json.dumps(loaded.files), "rows": json.dumps({t: len(loaded.tables[t]) for t in loaded.tables}),
+                 "files": json.dumps(loaded.files), "rows": json.dumps(_rows(loaded)),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
                  "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
@@ -1101,6 +1130,23 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         if then is not None:
             then(store)
     return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
+
+
+def _rows(loaded) -> dict[str, int]:
+    """The rows of each table a load holds (read, or kept as the very files its last load read), in order."""
+    kept = getattr(loaded, "kept", {})
+    return {spec.name: len(loaded.tables[spec.name]) if spec.name in loaded.tables else kept[spec.name][0]
+            for spec in CONTRACT if spec.name in loaded.tables or spec.name in kept}
+
+
+def _still_as_read(store: Store, loaded) -> None:
+    """The tables a load did not read again (the very files the store's last load of each read) are
+    still so now that it holds the write lock: another load may have come in between."""
+    rows_read = read_before(store, getattr(loaded, "mapping", None))
+    for name, (rows, files) in loaded.kept.items():
+        if rows_read(name, files) != rows:
+            raise HdsError(f"another load of {name} came in while this one was being read; nothing was loaded: "
+                           "load the extract again")
 
 
 def _store_rows(spec, table: Table) -> np.ndarray:
@@ -1199,7 +1245,7 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
     for temp in ("incoming", "closing"):
         conn.execute(f"DROP TABLE temp.{temp}")
     return ({"added": len(rows) - kept, "changed": len(changed), "removed": current - kept,
-             "unchanged": kept - len(changed)}, current, chain.table_digest(new.tolist(), closed), touched)
+             "unchanged": kept - len(changed)}, current, chain.table_digest(new.tolist(), closed, plain=True), touched)
 
 
 def _touched(conn: sqlite3.Connection, spec, new: np.ndarray, load_id: int, record: bool) -> set[str]:
@@ -1238,6 +1284,36 @@ def _as_last_loaded(conn: sqlite3.Connection, loaded) -> set[str]:
     return found
 
 
+def read_before(store: Store, mapping: str | None) -> "Callable[[str, dict[str, str]], int | None]":
+    """Whether some files of a table are the very ones the store's last load of that table read: a
+    function of the table and its files (name -> SHA-256) giving the rows that load read from them, or
+    None when they differ, were read through another input mapping (`mapping`, as a load keeps it:
+    hds.mapping.InputMapping.text), or the table's current versions are not those rows in number.
+    A load makes a table what its files say and only a later load of the table changes it, so such
+    files hold what the store holds now, and a follow-up load need not read them again."""
+    import json
+
+    last: dict[str, tuple[dict, str | None, int]] = {}  # table -> (files, mapping, rows) of its last load
+    for rows, files, mapped in store.execute("SELECT rows, files, mapping FROM loads ORDER BY id DESC"):
+        for name, count in json.loads(rows or "{}").items():
+            if name not in last:
+                last[name] = (json.loads(files) if files else {}, mapped, count)
+
+    def rows_read(table: str, ours: dict[str, str]) -> int | None:
+        if table not in last:
+            return None
+        files, mapped, count = last[table]
+        if mapped != mapping or not files:
+            return None
+        mine = source_file(ours, table, mapped_files(mapping).get(table))
+        if not mine[1] or mine != source_file(files, table, mapped_files(mapped).get(table)):
+            return None
+        current = store.execute(f"SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0]
+        return count if current == count else None
+
+    return rows_read
+
+
 def mapped_files(mapping: str | None) -> dict[str, str | None]:
     """Table -> the file an input mapping (as a load keeps it: hds.mapping.InputMapping.text) names for it."""
     import json
@@ -1254,7 +1330,7 @@ def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarr
     from hds import chain
 
     with ThreadPoolExecutor(1) as hashing:
-        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), []))
+        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), [], plain=True))
         for sql in indexes:
             conn.execute(sql)
         return digest.result()
@@ -1317,9 +1393,20 @@ def _orphans(conn: sqlite3.Connection, tables: list[str]) -> list:
     return problems
 
 
+LOOKED_UP = 20_000  # discharge ids: more than this are looked up by reading all the store's at once
+
+
 def known_discharges(store: Store) -> "Callable[[set[str]], set[str]]":
     """Which of some discharge ids the store holds now (for validating an extract without discharges)."""
     def lookup(ids: set[str]) -> set[str]:
+        if len(ids) > LOOKED_UP:  # most of the store, at a guess: all of its ids at once, as one text (a
+            # load refuses control characters, so char(31) parts them; the count says when it does not)
+            count, joined = store.execute("SELECT COUNT(*), group_concat(discharge_id, char(31)) FROM discharges "
+                                          "WHERE _until_load IS NULL").fetchone()
+            held = joined.split("\x1f") if count else []
+            if len(held) != count:
+                held = [r[0] for r in store.execute("SELECT discharge_id FROM discharges WHERE _until_load IS NULL")]
+            return ids & set(held)
         found = set()
         ids = list(ids)
         for start in range(0, len(ids), 500):

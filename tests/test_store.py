@@ -265,6 +265,103 @@ def test_a_table_read_from_the_files_its_last_load_read_is_not_diffed(tmp_path, 
     assert loads("diffed") == skipped
 
 
+def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, monkeypatch):
+    """A follow-up load does not read or check a file byte for byte the one the last load of its table
+    read (the store holds what it says), and says so; everything it records is what reading it again
+    records. Episodes and events are read whenever discharges are; block costs always (their scheme
+    column is checked against the rules in use)."""
+    from hds import load as loading
+    from hds import store as data_store
+
+    blocks = "block_id,description,scheme,organisation,start_date,end_date,amount\nB1,beds,HDS2,OCC,2020-10-01,2020-10-31,100\n"
+    events = "event_id,discharge_id,event,date,outcome\nV1,D1,death,2020-10-20,\n"
+    read_tables = []
+    read_table = loading._read_table
+    monkeypatch.setattr(loading, "_read_table", lambda folder, name, *rest: (
+        folder.found.get(name) and read_tables.append(name), read_table(folder, name, *rest))[1])
+
+    def loads(name):
+        db = tmp_path / name / "hds.db"
+        db.parent.mkdir()
+        said = [load(db.parent, "one", db, discharges=DISCHARGES, episodes=EPISODES, events=events, block_costs=blocks),
+                load(db.parent, "episodes", db, discharges=DISCHARGES, episodes=EPISODES.replace(",350,", ",351,"),
+                     events=events, block_costs=blocks),
+                load(db.parent, "discharges", db, discharges=DISCHARGES.replace("2020-10-06", "2020-10-07"),
+                     episodes=EPISODES.replace(",350,", ",351,"), events=events, block_costs=blocks)]
+        with sqlite3.connect(db) as conn:
+            return said, [conn.execute(q).fetchall() for q in (
+                "SELECT id, files, rows, changes, latest_day, digest FROM loads ORDER BY id",
+                "SELECT * FROM discharges ORDER BY rowid", "SELECT * FROM episodes ORDER BY rowid",
+                "SELECT * FROM events ORDER BY rowid")]
+
+    said, kept = loads("kept")
+    tables = ["discharges", "episodes", "events", "block_costs"]
+    assert read_tables == tables + ["episodes", "block_costs"] + tables
+    assert said[1].splitlines()[:2] == [
+        "note: discharges.csv: the very file the store's last load of discharges read (the same SHA-256), so its 2 "
+        "rows were not read again",
+        "note: events.csv: the very file the store's last load of events read (the same SHA-256), so its 1 rows "
+        "were not read again"]
+    assert "  discharges   0 added, 0 changed, 0 removed, 2 unchanged" in said[1].splitlines()
+    assert "  episodes     0 added, 1 changed, 0 removed, 1 unchanged" in said[1].splitlines()
+    assert "not read again" not in said[2]
+    monkeypatch.setattr(data_store, "read_before", lambda store, mapping: lambda table, files: None)
+    read_tables.clear()
+    again, every = loads("every")
+    assert read_tables == tables * 3
+    assert every == kept  # the same loads log (files, rows, changes, latest day, digests) and versions
+    assert [line.replace("kept", "every") for line in said[1].splitlines() if "not read again" not in line] == \
+        again[1].splitlines()
+
+
+def test_a_load_not_reading_a_file_again_is_refused_when_another_load_of_its_table_came_in(tmp_path):
+    """Another load of a table between a follow-up load's reading and its writing: the files it did not
+    read are no longer what the store holds, and nothing is loaded."""
+    import pytest
+
+    from hds.errors import HdsError
+    from hds.load import read
+    from hds.store import known_discharges, read_before, save_load
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    folder = tmp_path / "one"
+    store = open_store(db, write=True)
+    try:
+        loaded = read(folder, ("HDS2",), known_discharges(store), first_load=False,
+                      read_before=read_before(store, None))
+        assert set(loaded.kept) == {"discharges", "episodes"} and not loaded.tables
+        load(tmp_path, "between", db, discharges=DISCHARGES.replace("2020-10-06", "2020-10-07"))
+        with pytest.raises(HdsError, match="another load of discharges came in"):
+            save_load(store, loaded)
+        assert store.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 2
+    finally:
+        store.close()
+
+
+def test_a_first_load_is_written_without_the_write_ahead_log_and_leaves_the_store_in_it(tmp_path):
+    """The first load goes into the store file once (a rollback journal, not the write-ahead log);
+    the store is back in write-ahead logging once it is written, as every other write leaves it."""
+    from hds import store as data_store
+
+    db = tmp_path / "hds.db"
+    modes = []
+    save = data_store._save_load
+    data_store_save = lambda store, *rest: (modes.append(  # noqa: E731
+        store.execute("PRAGMA journal_mode").fetchone()[0]), save(store, *rest))[1]
+    import pytest
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(data_store, "_save_load", data_store_save)
+        load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+        load(tmp_path, "two", db, discharges=DISCHARGES, episodes=EPISODES.replace(",350,", ",351,"))
+    assert modes == ["delete", "wal"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    conn.close()
+    assert not Path(f"{db}-journal").exists()
+
+
 def test_dates_read_whole_count_their_days_as_sqlite_does():
     """_read counts a column of ISO dates with numpy: the day numbers of SQLite's julianday, a day past the
     month's end included (2020-02-30 is 2020-03-01); anything else is left to SQLite (None)."""

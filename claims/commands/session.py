@@ -105,7 +105,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
     from claims.analysts import decided_with_load
     from claims.ledger.read import holds_submissions
     from claims.ledger.store import open_store
-    from hds.store import check_writable, is_empty, known_discharges, save_load
+    from hds.store import check_writable, is_empty, known_discharges, read_before, save_load
 
     from hds import progress
 
@@ -122,7 +122,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
         first = is_empty(store)
         with progress.step(f"Reading and checking {source}"):
             loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
-                          mapping=mapping)
+                          mapping=mapping, read_before=None if first else read_before(store, mapping.text()))
     then = decided_with_load(loaded, lib, first) if figures else None
     try:
         with progress.step(f"Writing the load into {db}"):
@@ -132,7 +132,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
             then.cancel()
         if new:
             store.close()
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         raise
     finally:
