@@ -446,6 +446,8 @@ class Loaded:
     mapping: str | None = None  # the input mapping it was read through (hds.mapping.InputMapping.text)
     kept: dict[str, tuple[int, dict[str, str]]] = field(default_factory=dict)  # table -> (rows, its files' SHA-256)
     # of the tables whose files are the very ones the store's last load of each read: not read again
+    linked_when_written: tuple[str, ...] = ()  # episodes or events whose links to the store's discharges are
+    # checked as they are written, for the rows that differ from the store's (``link_problems``)
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
 
@@ -463,12 +465,12 @@ class Loaded:
         return self.sources[table]
 
 
-def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[set[str]], set[str]] | None = None,
+def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[np.ndarray], np.ndarray] | None = None,
          first_load: bool = True, mapping=None,
          read_before: Callable[[str, dict[str, str]], int | None] | None = None) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
-    `known_discharges(ids)` says which of `ids` the store already holds: with it,
+    `known_discharges(ids)` says which of `ids` the store already holds (a mask): with it,
     an extract may leave out discharges and its episodes and events may follow
     the store's. A first load must contain every required table. `mapping`
     (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
@@ -496,7 +498,11 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
         found += [(order, *entry) for entry in table_found]
     problems += [entry[-1] for entry in sorted(found, key=lambda e: e[:4])]
     if "discharges" in loaded.tables or "discharges" not in source.tables:  # else its mapping failed: no ids to check
-        problems += _check_references(loaded, known_discharges)
+        if "discharges" in loaded.tables or problems or known_discharges is None:
+            problems += _check_references(loaded, known_discharges)
+        else:  # the store's discharges, which this load leaves as they are: its current episodes and events
+            # follow them already, so only the rows the load writes need looking at (hds.store.save_load)
+            loaded.linked_when_written = tuple(name for name in ("episodes", "events") if name in loaded.tables)
     if problems:
         raise LoadError(problems)
     loaded.notes += [f"{raw.source}: {raw.blank_rows} blank row(s) ignored" for name, raw in source.tables.items()
@@ -678,22 +684,33 @@ def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:
     import pandas as pd
 
     problems, tables = [], loaded.tables
-    where = loaded.sources["discharges"] if "discharges" in tables or "discharges" in loaded.kept else "the store"
-
     for name in ("episodes", "events"):
         if name not in tables:
             continue
         refs = tables[name]["discharge_id"]
         if "discharges" in tables:  # a column at a time: which references are among the extract's discharges
-            unknown = ~pd.Series(refs, dtype=object).isin(tables["discharges"]["discharge_id"]).to_numpy()
+            follows = pd.Series(refs, dtype=object).isin(tables["discharges"]["discharge_id"]).to_numpy()
+            problems += _unknown(loaded, name, np.arange(len(refs)), follows)
         else:
-            wanted = set(pd.unique(refs).tolist()) - {""}
-            unknown = pd.Series(refs, dtype=object).isin(list(wanted - (known(wanted) if known else set()))).to_numpy()
-        unknown = unknown & (refs != "")
-        for i in np.flatnonzero(unknown).tolist():
-            heading = loaded.headings.get(name, {}).get("discharge_id", "discharge_id")
-            problems.append(Problem(loaded.source_of(name, i), int(tables[name]["_row"][i]), heading,
-                                    f"unknown discharge '{refs[i]}'; expected a discharge_id of {where}"))
+            problems += link_problems(loaded, name, np.arange(len(refs)), known)
+    return problems
+
+
+def link_problems(loaded: Loaded, name: str, rows: np.ndarray, known: Callable | None) -> list[Problem]:
+    """The rows `rows` (positions) of the loaded episodes or events that follow no discharge of the store
+    (`known`: ``hds.store.known_discharges``; None: the store holds none), as a load words them."""
+    refs = loaded.tables[name]["discharge_id"][rows]
+    return _unknown(loaded, name, rows, known(refs) if known else np.zeros(len(refs), dtype=bool))
+
+
+def _unknown(loaded: Loaded, name: str, rows: np.ndarray, follows: np.ndarray) -> list[Problem]:
+    table = loaded.tables[name]
+    where = loaded.sources["discharges"] if "discharges" in loaded.tables or "discharges" in loaded.kept else "the store"
+    heading = loaded.headings.get(name, {}).get("discharge_id", "discharge_id")
+    problems = []
+    for i in rows[~follows & (table["discharge_id"][rows] != "")].tolist():
+        problems.append(Problem(loaded.source_of(name, i), int(table["_row"][i]), heading,
+                                f"unknown discharge '{table['discharge_id'][i]}'; expected a discharge_id of {where}"))
     return problems
 
 

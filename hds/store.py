@@ -1094,7 +1094,7 @@ def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then)
         conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
-        changes, before, written, touched = {}, {}, {}, set()
+        changes, before, written, touched, at = {}, {}, {}, set(), {}
         from hds import chain
 
         same = _as_last_loaded(conn, loaded)
@@ -1104,13 +1104,15 @@ def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then)
         for spec in CONTRACT:
             if spec.name in loaded.tables:
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
-                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same)
+                    conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
+                    at.setdefault(spec.name, []))
                 touched |= ids
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
                 changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
         digest = chain.combine(written)
-        problems = [] if allow_removals else _removal_problems(loaded, changes, before)
+        problems = _link_problems(store, loaded, at)
+        problems += [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
@@ -1171,12 +1173,27 @@ def _store_rows(spec, table: Table) -> np.ndarray:
     return rows
 
 
-def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False):
+def _link_problems(store: Store, loaded, at: dict[str, list[int]]) -> list:
+    """The links to the store's discharges of the episodes and events a load checks as it writes them
+    (``hds.load.Loaded.linked_when_written``: the load leaves the discharges as they are, so the
+    current rows follow them already): those of the rows it wrote (their positions, `at`)."""
+    import numpy as np
+
+    from hds.load import link_problems
+
+    known = known_discharges(store)
+    return [problem for name in getattr(loaded, "linked_when_written", ())
+            for problem in link_problems(loaded, name, np.asarray(at.get(name, []), dtype=np.int64), known)]
+
+
+def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False,
+                   at: list[int] | None = None):
     """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
     table is the `same` as the last load of it read: ``_as_last_loaded``):
     (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
     versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the store);
-    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges."""
+    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges;
+    `at` is given the positions in `table` of the rows it wrote, in order."""
     from hds import chain
 
     name = spec.name
@@ -1195,16 +1212,19 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
+        if at is not None:
+            at.extend(range(len(rows)))
         digest = _while_indexing(conn, [sql for _, sql in indexes], rows)  # what it wrote, in order; it closed nothing
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
         touched = set(table["discharge_id"].tolist()) if "discharge_id" in spec.fields else set()
         return {"added": len(rows), "changed": 0, "removed": 0, "unchanged": 0}, 0, digest, touched
-    return _replace_versions(conn, spec, rows, load_id, current, record)
+    return _replace_versions(conn, spec, rows, load_id, current, record, at)
 
 
-def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id: int, current: int, record: bool):
+def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id: int, current: int, record: bool,
+                      at: list[int] | None = None):
     """A table that holds current versions: the incoming rows (but their _row, which is not compared) go
     into a temporary table, each is looked up by its key among the current versions (the table's
     primary key), and only what differs is written: the versions closed (changed or removed) and the
@@ -1234,7 +1254,10 @@ def _replace_versions(conn: sqlite3.Connection, spec, rows: np.ndarray, load_id:
         conn.execute(f"INSERT INTO temp.closing SELECT c.rowid FROM [{name}] c WHERE +c._until_load IS NULL "
                      f"AND (c.[{key}] IS NULL OR c.[{key}] NOT IN (SELECT [{key}] FROM temp.incoming "
                      f"WHERE [{key}] IS NOT NULL))")  # as a join finds no match for a NULL key
-    new = rows[np.array([r - 1 for r, _ in differ], dtype=np.int64)]
+    positions = [r - 1 for r, _ in differ]
+    new = rows[np.array(positions, dtype=np.int64)]
+    if at is not None:
+        at.extend(positions)
     closed = [list(r) for r in conn.execute(f"SELECT [{key}], _load FROM [{name}] WHERE rowid IN "
                                             f"(SELECT id FROM temp.closing) ORDER BY [{key}], _load")]
     touched = _touched(conn, spec, new, load_id, record)
@@ -1396,23 +1419,31 @@ def _orphans(conn: sqlite3.Connection, tables: list[str]) -> list:
 LOOKED_UP = 20_000  # discharge ids: more than this are looked up by reading all the store's at once
 
 
-def known_discharges(store: Store) -> "Callable[[set[str]], set[str]]":
-    """Which of some discharge ids the store holds now (for validating an extract without discharges)."""
-    def lookup(ids: set[str]) -> set[str]:
-        if len(ids) > LOOKED_UP:  # most of the store, at a guess: all of its ids at once, as one text (a
-            # load refuses control characters, so char(31) parts them; the count says when it does not)
-            count, joined = store.execute("SELECT COUNT(*), group_concat(discharge_id, char(31)) FROM discharges "
-                                          "WHERE _until_load IS NULL").fetchone()
-            held = joined.split("\x1f") if count else []
-            if len(held) != count:
-                held = [r[0] for r in store.execute("SELECT discharge_id FROM discharges WHERE _until_load IS NULL")]
-            return ids & set(held)
-        found = set()
-        ids = list(ids)
-        for start in range(0, len(ids), 500):
-            chunk = ids[start:start + 500]
-            found |= {r[0] for r in store.execute(
-                f"SELECT discharge_id FROM discharges WHERE _until_load IS NULL AND discharge_id IN "
-                f"({', '.join('?' * len(chunk))})", chunk)}
-        return found
-    return lookup
+def known_discharges(store: Store) -> "Callable[[np.ndarray], np.ndarray]":
+    """Which of some discharge ids (an array, repeats and all) the store holds now, as a mask (for
+    validating an extract without discharges, or whose discharges are not read again)."""
+    every: list[str] = []  # all of them, once read
+
+    def held(ids: np.ndarray) -> np.ndarray:
+        import pandas as pd
+
+        distinct = pd.unique(ids)
+        if every or len(distinct) > LOOKED_UP:  # most of the store, at a guess: all of its ids at once, as one
+            # text (a load refuses control characters, so char(31) parts them; the count says when it does not)
+            if not every:
+                count, joined = store.execute("SELECT COUNT(*), group_concat(discharge_id, char(31)) "
+                                              "FROM discharges WHERE _until_load IS NULL").fetchone()
+                every[:] = joined.split("\x1f") if count else []
+                if len(every) != count:
+                    every[:] = [r[0] for r in store.execute(
+                        "SELECT discharge_id FROM discharges WHERE _until_load IS NULL")]
+            found = every
+        else:
+            found, wanted = [], distinct.tolist()
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start:start + 500]
+                found += [r[0] for r in store.execute(
+                    f"SELECT discharge_id FROM discharges WHERE _until_load IS NULL AND discharge_id IN "
+                    f"({', '.join('?' * len(chunk))})", chunk)]
+        return pd.Series(ids, dtype=object).isin(found).to_numpy()
+    return held

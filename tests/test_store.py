@@ -339,6 +339,39 @@ def test_a_load_not_reading_a_file_again_is_refused_when_another_load_of_its_tab
         store.close()
 
 
+def test_a_load_that_leaves_the_discharges_as_they_are_checks_the_links_of_the_rows_it_writes(tmp_path):
+    """Without discharges, or with the very file the last load of them read, the store's episodes and
+    events follow its discharges already: the rows the load writes are looked up, and an unknown
+    discharge is refused with the words and row a whole check gives, nothing loaded; with any other
+    problem in the extract, every row is looked up at once, so that every problem is listed together."""
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+
+    def refused(name, **files):
+        folder = tmp_path / name
+        folder.mkdir()
+        for table, text in files.items():
+            (folder / f"{table}.csv").write_text(text)
+        result = CliRunner().invoke(cli.main, ["load", str(folder), "--db", str(db)])
+        assert result.exit_code == 1, result.output
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 1
+        conn.close()
+        return [line.strip() for line in result.output.splitlines()]
+
+    alone = refused("alone", episodes=EPISODES.replace("E2,D2,", "E2,D9,"))
+    assert alone[:2] == ["Error: 1 problem(s) in the input; nothing was loaded:",
+                         "episodes.csv row 3, column discharge_id: unknown discharge 'D9'; expected a discharge_id "
+                         "of the store"]
+    kept = refused("kept", discharges=DISCHARGES, episodes=EPISODES + "E3,D8,home_care,2020-10-07,,350,OCC\n")
+    assert "episodes.csv row 4, column discharge_id: unknown discharge 'D8'; expected a discharge_id of " \
+           "discharges.csv" in kept
+    both = refused("both", episodes=EPISODES.replace(",700,", ",lots,").replace("E2,D2,", "E2,D9,"))
+    assert both[0] == "Error: 2 problem(s) in the input; nothing was loaded:"
+    assert "episodes.csv row 3, column discharge_id: unknown discharge 'D9'; expected a discharge_id of the store" \
+           in both
+
+
 def test_a_first_load_is_written_without_the_write_ahead_log_and_leaves_the_store_in_it(tmp_path):
     """The first load goes into the store file once (a rollback journal, not the write-ahead log);
     the store is back in write-ahead logging once it is written, as every other write leaves it."""
