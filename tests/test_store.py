@@ -19,13 +19,13 @@ EPISODES = ("episode_id,discharge_id,service,start_date,end_date,weekly_cost,org
             "E1,D1,interim_bed,2020-10-05,,700,OCC\nE2,D2,home_care,2020-10-06,,350,OCC\n")
 
 
-def load(tmp_path, name, db, **files):
+def load(tmp_path, name, db, exit_code=0, **files):
     folder = tmp_path / name
     folder.mkdir()
     for table, text in files.items():
         (folder / f"{table}.csv").write_text(text)
     result = CliRunner().invoke(cli.main, ["load", str(folder), "--db", str(db)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     return result.output
 
 
@@ -348,16 +348,11 @@ def test_a_load_that_leaves_the_discharges_as_they_are_checks_the_links_of_the_r
     load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
 
     def refused(name, **files):
-        folder = tmp_path / name
-        folder.mkdir()
-        for table, text in files.items():
-            (folder / f"{table}.csv").write_text(text)
-        result = CliRunner().invoke(cli.main, ["load", str(folder), "--db", str(db)])
-        assert result.exit_code == 1, result.output
+        output = load(tmp_path, name, db, exit_code=1, **files)
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 1
         conn.close()
-        return [line.strip() for line in result.output.splitlines()]
+        return [line.strip() for line in output.splitlines()]
 
     alone = refused("alone", episodes=EPISODES.replace("E2,D2,", "E2,D9,"))
     assert alone[:2] == ["Error: 1 problem(s) in the input; nothing was loaded:",
