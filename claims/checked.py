@@ -22,11 +22,8 @@ returns, stored and read back whole.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import asdict
-from functools import lru_cache
-from pathlib import Path
 
 from claims.checks import Finding, Thresholds, checked_data, run_checks
 
@@ -59,21 +56,10 @@ def found_under(library, thresholds: Thresholds) -> str | None:
     return json.dumps({"code": code, "rules": library.version, "thresholds": asdict(thresholds)}, sort_keys=True)
 
 
-@lru_cache(maxsize=1)
 def _code() -> str | None:
-    import claims
-    import hds
-    import rules
+    from hds.code import code_digest
 
-    digest = hashlib.sha256()
-    try:
-        for package in (hds, claims, rules):
-            root = Path(package.__file__).parent
-            for path in sorted(root.rglob("*.py")):
-                digest.update(str(path.relative_to(root.parent)).encode() + b"\0" + path.read_bytes())
-    except OSError:
-        return None
-    return digest.hexdigest()
+    return code_digest("hds", "claims", "rules")
 
 
 def _kept(store, month: str, load_id: int, under: str) -> list[Finding] | None:

@@ -467,17 +467,17 @@ class Loaded:
 
 def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[np.ndarray], np.ndarray] | None = None,
          first_load: bool = True, mapping=None,
-         read_before: Callable[[str, dict[str, str]], int | None] | None = None) -> Loaded:
+         read_before: Callable[[str, Callable], tuple[int, dict[str, str]] | None] | None = None) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
     `known_discharges(ids)` says which of `ids` the store already holds (a mask): with it,
     an extract may leave out discharges and its episodes and events may follow
     the store's. A first load must contain every required table. `mapping`
     (``hds.mapping.InputMapping``, hds.toml's [input]) says how an extract in
-    a council's own shape reads as the contract. `read_before(table, files)`
-    (``hds.store.read_before``) gives the rows of a table whose files (name ->
-    SHA-256) are the very ones the store's last load of it read, else None:
-    those files of a folder are not read again (``_not_read_again``)."""
+    a council's own shape reads as the contract. `read_before(table, hashed)`
+    (``hds.store.read_before``) gives the rows and files of a table whose files
+    (`hashed()`: name -> SHA-256) are the very ones the store's last load of it
+    read, else None: those files of a folder are not read again (``_not_read_again``)."""
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
@@ -574,9 +574,11 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     for name in opened.wanted:
         if name in kept:
             rows, files = kept[name]
-            opened.add(opened.unread(name, files, f"{' and '.join(files)}: the very file{'s' * (len(files) > 1)} "
-                                                  f"the store's last load of {name} read (the same SHA-256), so its "
-                                                  f"{rows:,} rows were not read again"))
+            several = len(files) > 1
+            opened.add(opened.unread(name, files, f"{' and '.join(files)}: the very file{'s' * several} the store's "
+                                                  f"last load of {name} read (the same SHA-256): the store holds "
+                                                  f"{'their' if several else 'its'} {rows:,} row{'s' * (rows != 1)}, "
+                                                  f"so {'they were' if several else 'it was'} not read again"))
             continue
         part, checked[name] = done[name]
         opened.add(part)
@@ -597,10 +599,9 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
         if "discharge_id" in spec.fields and name != "discharges" and folder.found.get("discharges") \
                 and "discharges" not in kept:
             continue
-        files = folder.hashes(name)
-        rows = read_before(name, files) if files else None
-        if rows is not None:
-            kept[name] = (rows, files)
+        found = read_before(name, lambda: folder.hashes(name))
+        if found is not None:
+            kept[name] = found
     return kept
 
 

@@ -163,3 +163,12 @@ def data_checked_findings(db) -> None:
     submission of that month read them instead of running the checks again."""
     db.conn.execute("CREATE TABLE checked_findings (month TEXT PRIMARY KEY, load_id INTEGER NOT NULL, "
                     "found_under TEXT NOT NULL, findings TEXT NOT NULL)")
+
+
+@migrations()
+def data_loads_read_with(db) -> None:
+    """Which hds read each load's files (``hds.code``: a digest of its modules): a follow-up load takes a
+    file the store's last load of its table read without reading it again only when this very hds
+    read it (``hds.store.read_before``), so a check an upgrade adds or tightens reads every file once.
+    It is not part of the load's hash: it says nothing of the data, only when a file must be read."""
+    db.execute("ALTER TABLE loads ADD COLUMN read_with TEXT")

@@ -92,9 +92,9 @@ def _data_migrations():
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
                            "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None,
-                           "data_decisions": None, "data_checked_findings": None},
+                           "data_decisions": None, "data_checked_findings": None, "data_loads_read_with": None},
               _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals",
-                                           "data_decisions", "data_checked_findings"}))
+                                           "data_decisions", "data_checked_findings", "data_loads_read_with"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -1063,29 +1063,6 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     holds a submission, so claims recompute settled months for those only); without it they are not.
     `then(store)` runs inside the transaction once the load is recorded (what is derived from the
     data and kept beside it, stored with the load)."""
-    unlogged = _without_log(store)
-    try:
-        return _save_load(store, loaded, allow_removals, record_touched, then)
-    finally:
-        if unlogged:
-            store.conn.execute("PRAGMA journal_mode = WAL")
-
-
-def _without_log(store: Store) -> bool:
-    """A store's first load is written with a rollback journal, not the write-ahead log, when this is
-    the only connection to it: the rows go into the store file once (through the log they would be
-    written twice, into the log and then into the file), and new pages need no journal. Whether the
-    store was switched (the caller switches it back to the log once the load is written, or failed;
-    a load killed half way leaves the journal, which rolls it back, and the next load switches back)."""
-    if store.conn.execute("SELECT 1 FROM loads LIMIT 1").fetchone() is not None:
-        return False
-    mode = store.conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
-    if mode == "delete":  # a first load killed half way left it so
-        return True
-    return store.conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0].lower() == "delete"
-
-
-def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then) -> LoadSummary:
     from hds.errors import LoadError
 
     with store.write():
@@ -1112,7 +1089,9 @@ def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then)
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
         digest = chain.combine(written)
         problems = _link_problems(store, loaded, at)
-        problems += [] if allow_removals else _removal_problems(loaded, changes, before)
+        if problems:  # as reading every row would have stopped the load, before anything else is asked
+            raise LoadError(problems)
+        problems = [] if allow_removals else _removal_problems(loaded, changes, before)
         if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
@@ -1120,12 +1099,14 @@ def _save_load(store: Store, loaded, allow_removals: bool, record_touched, then)
         import json
 
         from hds import chain
+        from hds.code import code_digest
 
         previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
         entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
                  "files": json.dumps(loaded.files), "rows": json.dumps(_rows(loaded)),
                  "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
                  "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
+                 "read_with": code_digest("hds"),
                  "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
         entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
         conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
@@ -1146,7 +1127,7 @@ def _still_as_read(store: Store, loaded) -> None:
     still so now that it holds the write lock: another load may have come in between."""
     rows_read = read_before(store, getattr(loaded, "mapping", None))
     for name, (rows, files) in loaded.kept.items():
-        if rows_read(name, files) != rows:
+        if rows_read(name, lambda: files) != (rows, files):
             raise HdsError(f"another load of {name} came in while this one was being read; nothing was loaded: "
                            "load the extract again")
 
@@ -1307,32 +1288,40 @@ def _as_last_loaded(conn: sqlite3.Connection, loaded) -> set[str]:
     return found
 
 
-def read_before(store: Store, mapping: str | None) -> "Callable[[str, dict[str, str]], int | None]":
+def read_before(store: Store, mapping: str | None) -> "Callable[[str, Callable], tuple[int, dict] | None]":
     """Whether some files of a table are the very ones the store's last load of that table read: a
-    function of the table and its files (name -> SHA-256) giving the rows that load read from them, or
-    None when they differ, were read through another input mapping (`mapping`, as a load keeps it:
-    hds.mapping.InputMapping.text), or the table's current versions are not those rows in number.
+    function of the table and a function giving its files (name -> SHA-256, or None; asked only once
+    the rest holds, as hashing costs a read of every byte) that gives the rows that load read from them
+    and the files, or None when they differ, were read through another input mapping (`mapping`, as a load keeps it:
+    hds.mapping.InputMapping.text) or by another hds (``hds.code``: an upgrade may check more), or the
+    table's current versions are not those rows in number.
     A load makes a table what its files say and only a later load of the table changes it, so such
     files hold what the store holds now, and a follow-up load need not read them again."""
     import json
 
-    last: dict[str, tuple[dict, str | None, int]] = {}  # table -> (files, mapping, rows) of its last load
-    for rows, files, mapped in store.execute("SELECT rows, files, mapping FROM loads ORDER BY id DESC"):
+    from hds.code import code_digest
+
+    this = code_digest("hds")
+    last: dict[str, tuple[dict, str | None, int, str | None]] = {}  # table -> its last load's files, mapping,
+    # rows and hds
+    for rows, files, mapped, read_with in store.execute(
+            "SELECT rows, files, mapping, read_with FROM loads ORDER BY id DESC"):
         for name, count in json.loads(rows or "{}").items():
             if name not in last:
-                last[name] = (json.loads(files) if files else {}, mapped, count)
+                last[name] = (json.loads(files) if files else {}, mapped, count, read_with)
 
-    def rows_read(table: str, ours: dict[str, str]) -> int | None:
+    def rows_read(table: str, hashed: Callable[[], dict[str, str] | None]) -> tuple[int, dict[str, str]] | None:
         if table not in last:
             return None
-        files, mapped, count = last[table]
-        if mapped != mapping or not files:
+        files, mapped, count, read_with = last[table]
+        if mapped != mapping or not files or this is None or read_with != this:
             return None
-        mine = source_file(ours, table, mapped_files(mapping).get(table))
+        ours = hashed()
+        mine = source_file(ours, table, mapped_files(mapping).get(table)) if ours else ("", "")
         if not mine[1] or mine != source_file(files, table, mapped_files(mapped).get(table)):
             return None
         current = store.execute(f"SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0]
-        return count if current == count else None
+        return (count, ours) if current == count else None
 
     return rows_read
 

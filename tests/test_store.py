@@ -146,7 +146,8 @@ def test_a_store_of_the_earlier_schema_5_is_left_as_it_is_until_migrated_and_ado
     result = hds("migrate", "--db", db)  # adopted; only what this hds added since (and reading did without) is applied
     assert result.output == (f"{db}: applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
-                             "applied hds-data data_checked_findings; applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
+                             "applied hds-data data_checked_findings; applied hds-data data_loads_read_with; "
+                             "applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert sorted(con.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()) == sorted(
             (part.name, name) for part in (DATA, LEDGER) for name in part.earlier)
@@ -167,7 +168,8 @@ def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_
     assert result.output == (f"{db}: applied hds-data data_integrity; applied hds-data data_views; "
                              "applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
-                             "applied hds-data data_checked_findings; applied hds-ledger ledger_integrity; "
+                             "applied hds-data data_checked_findings; applied hds-data data_loads_read_with; "
+                             "applied hds-ledger ledger_integrity; "
                              "applied hds-ledger ledger_views; applied hds-ledger ledger_money_as_numbers; "
                              "applied hds-ledger ledger_invoices\n")
     store = open_with_ledger(db)
@@ -298,14 +300,14 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
     tables = ["discharges", "episodes", "events", "block_costs"]
     assert read_tables == tables + ["episodes", "block_costs"] + tables
     assert said[1].splitlines()[:2] == [
-        "note: discharges.csv: the very file the store's last load of discharges read (the same SHA-256), so its 2 "
-        "rows were not read again",
-        "note: events.csv: the very file the store's last load of events read (the same SHA-256), so its 1 rows "
-        "were not read again"]
+        "note: discharges.csv: the very file the store's last load of discharges read (the same SHA-256): the store "
+        "holds its 2 rows, so it was not read again",
+        "note: events.csv: the very file the store's last load of events read (the same SHA-256): the store holds its "
+        "1 row, so it was not read again"]
     assert "  discharges   0 added, 0 changed, 0 removed, 2 unchanged" in said[1].splitlines()
     assert "  episodes     0 added, 1 changed, 0 removed, 1 unchanged" in said[1].splitlines()
     assert "not read again" not in said[2]
-    monkeypatch.setattr(data_store, "read_before", lambda store, mapping: lambda table, files: None)
+    monkeypatch.setattr(data_store, "read_before", lambda store, mapping: lambda table, hashed: None)
     read_tables.clear()
     again, every = loads("every")
     assert read_tables == tables * 3
@@ -365,29 +367,27 @@ def test_a_load_that_leaves_the_discharges_as_they_are_checks_the_links_of_the_r
     assert both[0] == "Error: 2 problem(s) in the input; nothing was loaded:"
     assert "episodes.csv row 3, column discharge_id: unknown discharge 'D9'; expected a discharge_id of the store" \
            in both
+    cut = refused("cut", episodes=EPISODES.splitlines()[0] + "\nE9,D9,home_care,2020-10-06,,350,OCC\n")
+    assert cut[:2] == ["Error: 1 problem(s) in the input; nothing was loaded:",  # as reading every row: the link
+                       "episodes.csv row 2, column discharge_id: unknown discharge 'D9'; expected a discharge_id "
+                       "of the store"]  # only, not yet the removal of every episode
 
 
-def test_a_first_load_is_written_without_the_write_ahead_log_and_leaves_the_store_in_it(tmp_path):
-    """The first load goes into the store file once (a rollback journal, not the write-ahead log);
-    the store is back in write-ahead logging once it is written, as every other write leaves it."""
-    from hds import store as data_store
+def test_a_file_read_by_another_hds_is_read_again(tmp_path, monkeypatch):
+    """A file the store's last load of its table read is taken unread only when this very hds read it (an
+    upgrade may check more): another hds's load, or one from before hds kept which hds read it, is read."""
+    from hds import code
 
     db = tmp_path / "hds.db"
-    modes = []
-    save = data_store._save_load
-    data_store_save = lambda store, *rest: (modes.append(  # noqa: E731
-        store.execute("PRAGMA journal_mode").fetchone()[0]), save(store, *rest))[1]
-    import pytest
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(data_store, "_save_load", data_store_save)
-        load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
-        load(tmp_path, "two", db, discharges=DISCHARGES, episodes=EPISODES.replace(",350,", ",351,"))
-    assert modes == ["delete", "wal"]
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
     with sqlite3.connect(db) as conn:
-        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("SELECT read_with FROM loads").fetchone()[0] == code.code_digest("hds")
     conn.close()
-    assert not Path(f"{db}-journal").exists()
+    monkeypatch.setattr(code, "code_digest", lambda *packages: "another hds")
+    assert "not read again" not in load(tmp_path, "two", db, discharges=DISCHARGES, episodes=EPISODES)
+    assert "not read again" in load(tmp_path, "three", db, discharges=DISCHARGES, episodes=EPISODES)
+    monkeypatch.setattr(code, "code_digest", lambda *packages: None)  # its own code could not be read
+    assert "not read again" not in load(tmp_path, "four", db, discharges=DISCHARGES, episodes=EPISODES)
 
 
 def test_dates_read_whole_count_their_days_as_sqlite_does():
