@@ -587,10 +587,10 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
 
 def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]]:
     """The tables of a follow-up load's folder whose files are the very ones the store's last load of
-    each read (``hds.store.read_before``), through the same input mapping: the store holds what they
-    say, so they are not read or checked again (table -> (rows, files)). Not the tables with a scheme
-    column, whose check depends on the rules in use; and episodes and events only when discharges are
-    not read either, since theirs must then be checked against the extract's."""
+    each read (``hds.store.read_before``), through the same input mapping, by the same hds: the store
+    holds what they say, so they are not read or checked again (table -> (rows, files)). Not the
+    tables with a scheme column, whose check depends on the rules in use; and episodes and events only
+    when discharges are not read either, since theirs must then be checked against the extract's."""
     kept: dict[str, tuple[int, dict[str, str]]] = {}
     for name in folder.wanted:
         spec = SPEC.get(name)
