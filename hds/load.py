@@ -575,10 +575,10 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
         if name in kept:
             rows, files = kept[name]
             several = len(files) > 1
-            opened.add(opened.unread(name, files, f"{' and '.join(files)}: the very file{'s' * several} the store's "
-                                                  f"last load of {name} read (the same SHA-256): the store holds "
-                                                  f"{'their' if several else 'its'} {rows:,} row{'s' * (rows != 1)}, "
-                                                  f"so {'they were' if several else 'it was'} not read again"))
+            opened.add(opened.unread(files, f"{' and '.join(files)}: the very file{'s' * several} the store's "
+                                            f"last load of {name} read (the same SHA-256): the store holds "
+                                            f"{'their' if several else 'its'} {rows:,} row{'s' * (rows != 1)}, "
+                                            f"so {'they were' if several else 'it was'} not read again"))
             continue
         part, checked[name] = done[name]
         opened.add(part)

@@ -181,7 +181,7 @@ class Folder:
         except OSError:
             return None
 
-    def unread(self, table: str, files: dict[str, str], note: str) -> Source:
+    def unread(self, files: dict[str, str], note: str) -> Source:
         """What a table adds to the folder's source when its files are not read again (hashed only)."""
         return Source(self.source.path, "folder", files=dict(files), notes=[note])
 

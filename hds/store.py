@@ -1270,60 +1270,66 @@ def _as_last_loaded(conn: sqlite3.Connection, loaded) -> set[str]:
     read it from, through the very input mapping: after that load the table's current versions are
     what those files hold (a load makes a table what its files say), so reading the same bytes the
     same way, this load changes none of them and their version diff is not needed."""
-    import json
-
     mapping = getattr(loaded, "mapping", None)
-    wanted, found = set(loaded.tables), set()
-    for rows, files, mapped in conn.execute("SELECT rows, files, mapping FROM loads ORDER BY id DESC"):
-        counts = json.loads(rows or "{}")
-        for name in wanted & set(counts):  # the last load of the table
-            wanted.discard(name)
-            if files is None or mapped != mapping or counts[name] != len(loaded.tables[name]):
-                continue
-            ours = source_file(loaded.files, name, mapped_files(mapping).get(name))
-            if ours[1] and ours == source_file(json.loads(files), name, mapped_files(mapped).get(name)):
-                found.add(name)
-        if not wanted:
-            break
-    return found
+    last = _last_loads(conn)
+    return {name for name, table in loaded.tables.items()
+            if name in last and last[name].rows == len(table) and last[name].read_from(loaded.files, name, mapping)}
 
 
 def read_before(store: Store, mapping: str | None) -> "Callable[[str, Callable], tuple[int, dict] | None]":
     """Whether some files of a table are the very ones the store's last load of that table read: a
     function of the table and a function giving its files (name -> SHA-256, or None; asked only once
     the rest holds, as hashing costs a read of every byte) that gives the rows that load read from them
-    and the files, or None when they differ, were read through another input mapping (`mapping`, as a load keeps it:
-    hds.mapping.InputMapping.text) or by another hds (``hds.code``: an upgrade may check more), or the
-    table's current versions are not those rows in number.
+    and the files, or None when they differ, were read through another input mapping (`mapping`, as a
+    load keeps it: hds.mapping.InputMapping.text) or by another hds (``hds.code``: an upgrade may check
+    more), or the table's current versions are not those rows in number.
     A load makes a table what its files say and only a later load of the table changes it, so such
     files hold what the store holds now, and a follow-up load need not read them again."""
-    import json
-
     from hds.code import code_digest
 
     this = code_digest("hds")
-    last: dict[str, tuple[dict, str | None, int, str | None]] = {}  # table -> its last load's files, mapping,
-    # rows and hds
-    for rows, files, mapped, read_with in store.execute(
-            "SELECT rows, files, mapping, read_with FROM loads ORDER BY id DESC"):
-        for name, count in json.loads(rows or "{}").items():
-            if name not in last:
-                last[name] = (json.loads(files) if files else {}, mapped, count, read_with)
+    last = _last_loads(store.conn)
 
     def rows_read(table: str, hashed: Callable[[], dict[str, str] | None]) -> tuple[int, dict[str, str]] | None:
-        if table not in last:
-            return None
-        files, mapped, count, read_with = last[table]
-        if mapped != mapping or not files or this is None or read_with != this:
+        before = last.get(table)
+        if before is None or before.mapping != mapping or this is None or before.read_with != this:
             return None
         ours = hashed()
-        mine = source_file(ours, table, mapped_files(mapping).get(table)) if ours else ("", "")
-        if not mine[1] or mine != source_file(files, table, mapped_files(mapped).get(table)):
+        if not ours or not before.read_from(ours, table, mapping):
             return None
         current = store.execute(f"SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0]
-        return (count, ours) if current == count else None
+        return (before.rows, ours) if current == before.rows else None
 
     return rows_read
+
+
+@dataclass(frozen=True)
+class _LastLoad:
+    """What the last load of a table recorded of it: every file it read (name -> SHA-256), the input
+    mapping it read them through, the table's rows, and the hds that read them (``hds.code``)."""
+
+    files: dict[str, str]
+    mapping: str | None
+    rows: int
+    read_with: str | None
+
+    def read_from(self, files: dict[str, str], table: str, mapping: str | None) -> bool:
+        """Whether `files` (name -> SHA-256) hold, through `mapping`, the very file(s) it read the table from."""
+        ours = source_file(files, table, mapped_files(mapping).get(table))
+        return mapping == self.mapping and bool(ours[1]) and ours == source_file(
+            self.files, table, mapped_files(self.mapping).get(table))
+
+
+def _last_loads(conn: sqlite3.Connection) -> dict[str, _LastLoad]:
+    """Table -> what the last load of it recorded (``_LastLoad``), from the loads log."""
+    import json
+
+    last: dict[str, _LastLoad] = {}  # (read by a load, on a store migrated when it was opened for writing)
+    for rows, files, mapped, hds in conn.execute("SELECT rows, files, mapping, read_with FROM loads ORDER BY id DESC"):
+        for name, count in json.loads(rows or "{}").items():
+            if name not in last:
+                last[name] = _LastLoad(json.loads(files) if files else {}, mapped, count, hds)
+    return last
 
 
 def mapped_files(mapping: str | None) -> dict[str, str | None]:
