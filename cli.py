@@ -803,9 +803,9 @@ def check(month, summary, fail_on, fmt, as_csv, as_json, out, db, data, as_of, r
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
     config = config_beside(db) if data is None else None  # with --data: the default thresholds
-    with reading(db, data, as_of, rules_dir) as r:
+    with reading(db, data, as_of, rules_dir) as r:  # shown before the store is closed: what it keeps is written meanwhile
         findings = month_findings(r, library(rules_dir), month, config=config)
-    deliver(views.findings_report(findings, month, totals(findings), summary), fmt, out)
+        deliver(views.findings_report(findings, month, totals(findings), summary), fmt, out)
     failing = views.failing(findings, fail_on)
     if failing:
         raise HdsError(failing)

@@ -25,6 +25,8 @@ from __future__ import annotations
 import json
 from dataclasses import asdict
 
+import orjson
+
 from claims.checks import Finding, Thresholds, checked_data, run_checks
 
 TABLE = "checked_findings"
@@ -74,14 +76,15 @@ def _kept(store, month: str, load_id: int, under: str) -> list[Finding] | None:
 def keep(store, month: str, load_id: int, under: str, findings: list[Finding]) -> bool:
     """Keep a month's findings: in the caller's write transaction when it holds one (``submit``),
     else on a connection of its own when the store can be written at once (``hds.store.write_aside``).
-    Whether they were kept."""
+    Whether they were kept (or, aside, are being kept: written while the command shows them, and
+    before its store is closed)."""
     from hds.store import write_aside
 
     if not _has_table(store):
         return False
-    text = json.dumps([[getattr(f, name) for f in findings] for name in KEPT], ensure_ascii=False)
 
     def write(conn) -> None:
+        text = orjson.dumps([[getattr(f, name) for f in findings] for name in KEPT]).decode()  # JSON, as json reads it
         if conn.execute("SELECT MAX(id) FROM loads").fetchone()[0] != load_id:
             return  # a later load came in since these were found: they would never be read
         conn.execute(f"DELETE FROM {TABLE} WHERE month = ? OR load_id < ?", [month, load_id])
@@ -91,7 +94,7 @@ def keep(store, month: str, load_id: int, under: str, findings: list[Finding]) -
     if store.writable and store.conn.in_transaction:
         write(store.conn)
         return True
-    return write_aside(store, write)
+    return write_aside(store, write, behind=True)  # while the findings are shown; closing the store waits
 
 
 def _has_table(store) -> bool:

@@ -6,10 +6,11 @@ severity (``error`` stops a submission until it is resolved or accepted,
 ``run(context)`` that returns its findings. ``run_checks`` builds the shared
 ``Context`` once and runs them all.
 
-The context works in columns. Of the whole dataset it keeps every discharge's
-patient id and NHS number (the ``Register``), to know each one's person (a
-person being a patient id, joined to every other patient id that shares an NHS
-number with it, through any chain) and the NHS numbers shared; and, whole, only
+The context works in columns. Of the whole dataset it keeps the discharges that
+link people, those whose NHS number two or more patient ids carry (the
+``Register``), to know each one's person (a person being a patient id, joined
+to every other patient id that shares an NHS number with it, through any
+chain) and the NHS numbers shared; and, whole, only
 the discharges with care in the claim month, linked with all their episodes and
 events, whose segments it decides up to the end of the month with the shipped
 rules (``claims.allocate.decide``). No other discharge can take part in a
@@ -47,6 +48,7 @@ from hds.table import Table, group_starts
 ERROR, WARNING = "error", "warning"
 SEVERITIES = (ERROR, WARNING)
 ID_KINDS = ("patient", "discharge", "episode", "block", "event")
+_ID_KINDS = frozenset(ID_KINDS)
 
 HDS, CCG, COUNCIL, EXCLUDED = (FUNDER_CODE[f] for f in ("hds", "ccg", "council", "excluded"))
 
@@ -176,8 +178,8 @@ def _check(code: str, severity: str, paragraph: str, title: str):
         def run(ctx: "Context") -> list[Finding]:
             found = []
             for subject, ids, amount, message in raw(ctx):
-                clean = {k: sorted(set(v)) for k, v in ids.items() if v}
-                assert set(clean) <= set(ID_KINDS), clean
+                clean = {k: (v if len(v) == 1 else sorted(set(v))) for k, v in ids.items() if v}
+                assert clean.keys() <= _ID_KINDS, clean
                 found.append(Finding(code, severity, paragraph, subject, clean, int(amount), message))
             return found
 
@@ -217,7 +219,8 @@ class Context:
     @cached_property
     def person(self) -> np.ndarray:
         """Per patient id of the register (by its rank): a number for the person, the same for every
-        patient id linked to another through a shared NHS number (directly or through a chain)."""
+        patient id linked to another through a shared NHS number (directly or through a chain); below
+        the number of patient ids in the register."""
         r = self.register
         person = np.zeros(len(r.patients), dtype=np.int64)
         person[r.patient] = _person_labels(r.patient, r.number)
@@ -264,15 +267,19 @@ class Context:
     def sub(self) -> Data:
         """The discharges with care in the month, whole, each with its person (``_person``)."""
         month = self._with_care
-        patient = np.searchsorted(self.register.patients, _text(month.discharges["patient_id"]))
-        return month.replace(discharges=month.discharges.with_columns(_person=self.person[patient]))
+        patient_ids = _text(month.discharges["patient_id"])
+        linked = self.register.patient_ranks(patient_ids)  # -1: a patient id linked to no other
+        alone = len(self.register.patients) + _codes(patient_ids)
+        person = np.where(linked >= 0, self.person[np.maximum(linked, 0)] if len(self.person) else alone, alone)
+        return month.replace(discharges=month.discharges.with_columns(_person=person))
 
     @cached_property
     def month_numbers(self) -> np.ndarray:
         """Per NHS number of the register: one of the discharges with care in the month has it."""
         numbers = self.sub.discharges["nhs_number"]
+        ranks = self.register.ranks(numbers[numbers != ""])
         flag = np.zeros(len(self.register.numbers), dtype=bool)
-        flag[self.register.number_ranks(numbers[numbers != ""])] = True
+        flag[ranks[ranks >= 0]] = True
         return flag
 
     @cached_property
@@ -374,6 +381,13 @@ class Context:
         return Table.concat([allocate(self.decided, self.month_no, self.month_no),
                              block_allocation(self.data.block_costs, self.month_no, self.month_no)])
 
+    def nhs_numbers_in(self, messages: list[str]) -> set[str]:
+        """The NHS numbers of the whole dataset that some messages hold (``numbers_in``)."""
+        d = self.data
+        if isinstance(d, Stored):
+            return d.nhs_numbers_in(messages)
+        return numbers_in(messages, set(d.discharges["nhs_number"].tolist()).intersection)
+
     # --- per-finding helpers ------------------------------------------------------------------------
 
     def hds_intervals(self, episode: int, lo: int = -NEVER, hi: int = NEVER) -> list[tuple[int, int]]:
@@ -398,14 +412,16 @@ class Context:
         return int(_pence(self.sub.episodes["weekly_pence"][episode], days))
 
     def patient_ids(self, discharges) -> list[str]:
-        return self.sub.discharges["patient_id"][np.asarray(list(discharges), dtype=np.int64)].tolist()
+        patient_ids = self.sub.discharges["patient_id"]
+        return [patient_ids[d] for d in discharges]
 
     def ids_of(self, discharge: int, episodes) -> dict[str, list[str]]:
         """The ids a finding about one discharge names: its patient, the discharge, and some of its
         episodes (positions in sub.episodes)."""
-        return {"patient": self.patient_ids([discharge]),
+        episode_ids = self.sub.episodes["episode_id"]
+        return {"patient": [self.sub.discharges["patient_id"][discharge]],
                 "discharge": [self.sub.discharges["discharge_id"][discharge]],
-                "episode": self.sub.episodes["episode_id"][np.asarray(list(episodes), dtype=np.int64)].tolist()}
+                "episode": [episode_ids[e] for e in episodes]}
 
     @cached_property
     def _event_order(self) -> tuple[np.ndarray, np.ndarray]:
@@ -771,10 +787,11 @@ def shared_nhs_number(ctx: Context):
     starts = np.flatnonzero(group_starts(numbers))
     ends = np.append(starts[1:], len(rows))
     distinct = np.add.reduceat(group_starts(numbers, patients).astype(np.int64), starts)
-    for g in np.flatnonzero(distinct > 1).tolist():
-        group = rows[starts[g]:ends[g]].tolist()
-        ids = sorted({r.patient_ids[i] for i in group})
-        yield ("+".join(ids), {"patient": ids, "discharge": [r.discharge_ids[i] for i in group]}, 0,
+    patient_ids, discharge_ids, rows = r.patient_ids, r.discharge_ids, rows.tolist()
+    for first, last in zip(starts[distinct > 1].tolist(), ends[distinct > 1].tolist()):
+        group = rows[first:last]
+        ids = sorted({patient_ids[i] for i in group})
+        yield ("+".join(ids), {"patient": ids, "discharge": [discharge_ids[i] for i in group]}, 0,
                f"Patient ids {', '.join(ids)} carry the same NHS number: if they are one person, merge the ids "
                f"so that free periods and double funding are checked across them; if not, correct the number.")
 
@@ -785,14 +802,19 @@ def claimed_without_nhs_number(ctx: Context):
     traced to a person outside this system."""
     dis = ctx.sub.discharges
     totals = ctx.by_discharge
-    for discharge in np.flatnonzero((dis["nhs_number"] == "") & (totals["hds_days"] > 0)).tolist():
-        discharge_id = dis["discharge_id"][discharge]
-        episodes = [e for e in ctx.episodes_of(discharge) if ctx.month_days[HDS][e]]
-        amount = int(totals["hds_pence"][discharge])
+    found = np.flatnonzero((dis["nhs_number"] == "") & (totals["hds_days"] > 0))
+    if not len(found):
+        return
+    lo, hi = (bound[found].tolist() for bound in ctx._episode_range)
+    claimed, episode_ids = ctx.month_days[HDS].tolist(), ctx.sub.episodes["episode_id"]
+    for discharge_id, patient_id, amount, first, last in zip(
+            dis["discharge_id"][found].tolist(), dis["patient_id"][found].tolist(),
+            totals["hds_pence"][found].tolist(), lo, hi):
+        episodes = [episode_ids[e] for e in range(first, last) if claimed[e]]
         yield (discharge_id,
-               ctx.ids_of(discharge, episodes),
+               {"patient": [patient_id], "discharge": [discharge_id], "episode": episodes},
                amount,
-               f"Discharge {discharge_id} of patient {dis['patient_id'][discharge]} has no NHS number, yet "
+               f"Discharge {discharge_id} of patient {patient_id} has no NHS number, yet "
                f"{len(episodes)} line(s) claim {format_pounds(amount)} for it in {ctx.month}: add the NHS number "
                f"so the claim can be traced to the person.")
 
@@ -809,59 +831,85 @@ REGISTERED = ("discharge_id", "patient_id", "nhs_number")  # what the register k
 
 @dataclass(frozen=True)
 class Register:
-    """Every discharge of the whole dataset as the checks link people and find shared NHS numbers, in
-    no particular order: its ids, and its patient id and NHS number as ranks among the distinct ones."""
+    """The discharges of the whole dataset that link people: those whose NHS number two or more patient
+    ids carry (no other discharge joins one patient id to another, nor shares its number), in no
+    particular order: their ids, and their patient id and NHS number as ranks among the distinct ones."""
 
     discharge_ids: list[str]  # per discharge
     patient_ids: list[str]  # per discharge
     patients: np.ndarray  # the distinct patient ids, sorted (numpy text)
     patient: np.ndarray  # per discharge: the rank of its patient id in `patients`
     numbers: np.ndarray  # the distinct NHS numbers, sorted: as int64 when all are ten ASCII digits, else text
-    number: np.ndarray  # per discharge: the rank of its NHS number in `numbers`, -1 where there is none
+    number: np.ndarray  # per discharge: the rank of its NHS number in `numbers`
 
     @classmethod
     def of(cls, discharge_ids, patient_ids, nhs_numbers) -> "Register":
-        """From the three columns REGISTERED (arrays or lists of str, "" for no NHS number)."""
-        patients, patient = _ranked(patient_ids)
+        """From the three columns REGISTERED of some discharges (arrays or lists of str, "" for no NHS
+        number): those of them whose NHS number another patient id among them carries too."""
         nhs_numbers = _text(nhs_numbers)
-        has = nhs_numbers != ""
-        numbers, ranks = _ranked(_as_numbers(nhs_numbers[has]))
-        number = np.full(len(nhs_numbers), -1, dtype=np.int64)
-        number[has] = ranks
+        has = np.flatnonzero(nhs_numbers != "")
+        numbers, number = _ranked(_as_numbers(nhs_numbers[has]))
+        patient = _ranked(_text(patient_ids)[has])[1]
+        lowest = np.full(len(numbers), np.iinfo(np.int64).max, dtype=np.int64)
+        highest = np.full(len(numbers), -1, dtype=np.int64)
+        np.minimum.at(lowest, number, patient)
+        np.maximum.at(highest, number, patient)
+        rows = (has[(lowest < highest)[number]] if len(has) else has).tolist()
+        ids, pids = _listed(discharge_ids), _listed(patient_ids)
+        return cls.linked([ids[i] for i in rows], [pids[i] for i in rows], nhs_numbers[rows])
+
+    @classmethod
+    def linked(cls, discharge_ids, patient_ids, nhs_numbers) -> "Register":
+        """From the three columns REGISTERED of the discharges that link people (found already)."""
+        patients, patient = _ranked(patient_ids)
+        numbers, number = _ranked(_as_numbers(_text(nhs_numbers)))
         return cls(_listed(discharge_ids), _listed(patient_ids), patients, patient, numbers, number)
 
-    def _values(self, nhs_numbers) -> np.ndarray:
-        """Some NHS numbers (text; of ten ASCII digits when `numbers` holds int64) as `numbers` holds them."""
+    def ranks(self, nhs_numbers) -> np.ndarray:
+        """The rank in `numbers` of each of some NHS numbers (text), -1 for one not among them."""
         text = _text(nhs_numbers)
-        return _as_numbers(text) if self.numbers.dtype.kind == "i" else text
-
-    def number_ranks(self, nhs_numbers) -> np.ndarray:
-        """The ranks in `numbers` of some NHS numbers of the register."""
-        return np.searchsorted(self.numbers, self._values(nhs_numbers))
-
-    def numbers_in(self, messages: list[str]) -> set[str]:
-        """The NHS numbers of the register that some messages hold, each as a run of exactly ten digits.
-        When every number is in ASCII digits, messages without ten of those together (nearly always) are
-        seen to hold none at the speed of bytes, not searched character by character."""
-        ascii_only = self.numbers.dtype.kind == "i"
-        text = "\n".join(messages)
-        if not len(self.numbers) or ascii_only and b"0" * 10 not in text.encode().translate(_DIGITS_AS_ZERO):
-            return set()
-        runs = sorted({run for run in _DIGIT_RUN.findall(text) if run.isascii() or not ascii_only})
-        if not runs:
-            return set()
-        values = self._values(runs)
+        if not len(self.numbers) or not len(text):
+            return np.full(len(text), -1, dtype=np.int64)
+        if self.numbers.dtype.kind == "i":
+            values = _as_numbers(text)
+            if values.dtype.kind != "i":  # not all ten ASCII digits: those that are not cannot be among them
+                values = np.fromiter((int(t) if len(t) == 10 and t.isascii() and t.isdigit() else -1
+                                      for t in text.tolist()), dtype=np.int64, count=len(text))
+        else:
+            values = text
         at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
-        return {run for run, known in zip(runs, (self.numbers[at] == values).tolist()) if known}
+        return np.where(self.numbers[at] == values, at, -1)
+
+    def patient_ranks(self, patient_ids) -> np.ndarray:
+        """The rank in `patients` of each of some patient ids, -1 for one not among them."""
+        text = _text(patient_ids)
+        if not len(self.patients) or not len(text):
+            return np.full(len(text), -1, dtype=np.int64)
+        at = np.minimum(np.searchsorted(self.patients, text), len(self.patients) - 1)
+        return np.where(self.patients[at] == text, at, -1)
+
+
+def numbers_in(messages: list[str], known: Callable[[list[str]], set[str]]) -> set[str]:
+    """The NHS numbers of the data that some messages hold, each as a run of exactly ten digits, asking
+    `known` which of the runs found are. Messages without ten ASCII digits together and without any other
+    digit (nearly always) are seen to hold none at the speed of bytes, not searched character by
+    character."""
+    text = "\n".join(messages)
+    if (b"0" * 10 not in text.encode().translate(_DIGITS_AS_ZERO)
+            and not any(c.isdigit() for c in set(_NOT_ASCII.findall(text)))):
+        return set()
+    runs = sorted(set(_DIGIT_RUN.findall(text)))
+    return known(runs) if runs else set()
 
 
 class Stored:
-    """The whole data as the checks read it from a store (``hds.store.StoreSource``): every discharge's
-    ids and NHS number (``register``), the weekly costs of every episode by service (``weekly_costs``),
+    """The whole data as the checks read it from a store (``hds.store.StoreSource``): the discharges
+    that link people (``register``), the weekly costs of every episode by service (``weekly_costs``),
     the block costs; and, whole, the discharges with care in the month (``with_care``). The same
     findings as from every row of every table (``StoreSource.everything()``), for a fraction of the
     reading. The register and the weekly costs are each read alongside (``StoreSource.read_beside``),
-    while the checks read and decide the month's discharges."""
+    while the checks read and decide the month's discharges; the NHS numbers a message might hold are
+    looked up when one holds ten digits together (``nhs_numbers_in``)."""
 
     def __init__(self, source, month: str | None = None):
         self.source = source
@@ -879,6 +927,16 @@ class Stored:
     def weekly_costs(self) -> dict[str, np.ndarray]:
         return self._weekly_costs()
 
+    def nhs_numbers_in(self, messages: list[str]) -> set[str]:
+        return numbers_in(messages, self.source.nhs_numbers_among)
+
+    def month_with_care(self) -> Data:
+        """The discharges with care in the month given, as the store reads them (``StoreSource.with_care``:
+        events in discharge and date order), with the block costs: what a claim of the month alone reads."""
+        if self._month is None:
+            raise HdsError("internal error: the discharges of no month were read")
+        return self._month[2]().replace(block_costs=self.block_costs)
+
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with care in first..last with all their episodes and events, linked as
         ``Data.linked`` links them (the store reads them so), events in event id order (as the whole
@@ -890,8 +948,8 @@ class Stored:
 
 
 def _register(source) -> Register:
-    """Every discharge of a store: its ids and NHS number, read as one text (``StoreSource.texts``)."""
-    return Register.of(*source.texts("discharges", list(REGISTERED)))
+    """The discharges of a store that link people (``StoreSource.shared_nhs_numbers`` finds them)."""
+    return Register.linked(*source.shared_nhs_numbers())
 
 
 def _stored_weekly_costs(source) -> dict[str, np.ndarray]:
@@ -915,7 +973,7 @@ def run_checks(month: str, data: "Data | Stored", library, thresholds: Threshold
     severity (errors first), code, subject."""
     ctx = Context(month, data, library, thresholds)
     found = [finding for check in CHECKS for finding in check.run(ctx)]
-    numbers = ctx.register.numbers_in([f.message for f in found])
+    numbers = ctx.nhs_numbers_in([f.message for f in found])
     return sort_findings([_without_numbers(f, numbers) for f in found] if numbers else found)
 
 
@@ -945,6 +1003,7 @@ def split_accepted(findings: Iterable[Finding], accepted: Iterable[str]) -> tupl
 
 _DIGIT_RUN = re.compile(r"(?<!\d)\d{10}(?!\d)")
 _DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_NOT_ASCII = re.compile(r"[^\x00-\x7f]")
 
 
 def _without_numbers(finding: Finding, numbers: set[str]) -> Finding:

@@ -147,12 +147,21 @@ def _descriptions(block_ids: np.ndarray, block: np.ndarray, descriptions: dict[s
     return found
 
 
-def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None) -> Claim:
-    """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``)."""
+def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None,
+                with_care=None) -> Claim:
+    """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``).
+    `with_care`: a function giving the discharges with care in the month with all their episodes and
+    events, linked, with the block costs (read already for the checks, ``claims.checks.Stored``); the
+    claim takes them in place of reading the month when the month is all it reads (no earlier month
+    to recompute): their other episodes have no day in it, and each episode is decided by its own
+    discharge's facts, so the claim is the same."""
     month = Month(month)
     first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
-    if touched is None:  # recompute every earlier month in full
+    alone = first == month if touched is None else (not touched and Month(ledger.settled[0]).next() == month)
+    if with_care is not None and alone:
+        data = with_care()
+    elif touched is None:  # recompute every earlier month in full
         data = source.period(first.first_day, month.last_day)
     else:  # the months after the settled one in full; the settled ones for the touched discharges
         settled = Month(ledger.settled[0])

@@ -92,9 +92,11 @@ def _data_migrations():
 
 DATA = Schema("hds-data", {"data_tables": 1, "data_indexes": 3, "data_integrity": 4, "data_views": 5,
                            "data_money_as_numbers": None, "data_input_mapping": None, "data_allocation_totals": None,
-                           "data_decisions": None, "data_checked_findings": None, "data_loads_read_with": None},
+                           "data_decisions": None, "data_checked_findings": None, "data_loads_read_with": None,
+                           "data_shared_numbers_index": None},
               _data_migrations, frozenset({"data_money_as_numbers", "data_input_mapping", "data_allocation_totals",
-                                           "data_decisions", "data_checked_findings", "data_loads_read_with"}))
+                                           "data_decisions", "data_checked_findings", "data_loads_read_with",
+                                           "data_shared_numbers_index"}))
 MIGRATIONS_TABLE = "_sqlite_migrations"  # sqlite-utils' record of the migrations applied, by set
 # The earlier hds numbered its migrations 1 to 5 in a table `migrations`. A store this hds builds or
 # changes records FENCE there, so an earlier hds refuses it ("written by a newer version of hds").
@@ -132,8 +134,12 @@ class Store:
         self.migrated: list[str] = []  # the migrations applied when it was opened
         self.checked = False  # its pages passed hds.integrity's check when it was opened
         self.wrote_aside = False  # a reading command kept something in it (``write_aside``)
+        self.writing_aside: list = []  # the threads of ``write_aside(..., behind=True)`` still writing
 
     def close(self) -> None:
+        for thread in self.writing_aside:  # what a reading command keeps is written before it ends
+            thread.join()
+        self.writing_aside.clear()
         self.conn.close()
         if self.writable and self.checked:
             remember_own_write(self.path)
@@ -289,13 +295,22 @@ def read_only_for_me(path: Path) -> bool:
     return not (_writable(path) and _writable(path.parent))
 
 
-def write_aside(store: Store, write: Callable[[sqlite3.Connection], None]) -> bool:
+def write_aside(store: Store, write: Callable[[sqlite3.Connection], None], behind: bool = False) -> bool:
     """Let a command that only reads `store` keep something derived in it (a cache such as
     ``claims.checked``): `write(conn)` runs in a write transaction of a connection of its own,
     only when this user can write the store and no other process is writing it at that moment.
-    It never waits, never migrates and never fails the command: whether it was written."""
+    It never waits, never migrates and never fails the command: whether it was written. `behind`:
+    written by a thread of its own while the command goes on (SQLite writes without holding Python's
+    lock), which closing the store waits for; True when it was started."""
     if read_only_for_me(store.path):
         return False
+    if behind:
+        import threading
+
+        thread = threading.Thread(target=write_aside, args=(store, write), name="hds-write-aside", daemon=True)
+        store.writing_aside.append(thread)
+        thread.start()
+        return True
     try:
         conn = sqlite3.connect(store.path, isolation_level=None, timeout=0)
         try:
@@ -869,6 +884,37 @@ class StoreSource:
         packed = np.fromstring(text or "", dtype=np.int64, sep=",")
         values, places = np.divmod(packed, base)
         return {choice: values[places == i] for i, choice in enumerate(choices)}
+
+    def shared_nhs_numbers(self) -> tuple[list[str], list[str], list[str]]:
+        """The discharges (as at this source's load) whose NHS number another patient id carries too: their
+        ids, patient ids and NHS numbers, a list each, in no particular order. SQLite finds them in the
+        index on (nhs_number, patient_id, discharge_id, _load, _until_load) alone, without visiting a row,
+        and hands them over as one text (as ``texts`` does); a value holding the separator, which no load
+        writes, is read row by row."""
+        version, params = self._where("x")
+        other, oparams = self._where("y")
+        shared = (f"FROM discharges x WHERE x.nhs_number > '' AND {version} AND EXISTS (SELECT 1 FROM discharges y "
+                  f"WHERE y.nhs_number = x.nhs_number AND COALESCE(y.patient_id, '') != COALESCE(x.patient_id, '') AND {other})")
+        cells = ["x.discharge_id", "COALESCE(x.patient_id, '')", "x.nhs_number"]
+        joined = f" || {_TEXT_SEPARATOR} || ".join(cells)
+        count, text = self.store.execute(f"SELECT COUNT(*), group_concat({joined}, {_TEXT_SEPARATOR}) {shared}",
+                                         params + oparams).fetchone()
+        parts = text.split("\x1f") if count else []
+        if len(parts) == 3 * count:
+            return parts[0::3], parts[1::3], parts[2::3]
+        rows = self.store.execute(f"SELECT {', '.join(cells)} {shared}", params + oparams).fetchall()
+        return tuple(list(column) for column in zip(*rows)) or ([], [], [])
+
+    def nhs_numbers_among(self, values: list[str]) -> set[str]:
+        """Those of `values` that are the NHS number of a discharge (as at this source's load)."""
+        version, params = self._where("x")
+        found: set[str] = set()
+        for start in range(0, len(values), BATCH):
+            part = values[start:start + BATCH]
+            found.update(r[0] for r in self.store.execute(
+                f"SELECT DISTINCT x.nhs_number FROM discharges x WHERE x.nhs_number IN ({', '.join('?' * len(part))}) "
+                f"AND {version}", part + params))
+        return found
 
     def patients_with_nhs_number(self, nhs_number: str) -> list[str]:
         version, params = self._where()

@@ -10,7 +10,7 @@ import pytest
 
 from claims.allocate import allocations
 from claims.checks import (CHECK_BY_CODE, CHECKS, Context, Finding, Register, Thresholds, _median, _person_labels,
-                           run_checks, split_accepted)
+                           numbers_in, run_checks, split_accepted)
 from fixtures import SAMPLE_DIR
 from hds.contract import BlockCost, Discharge, Episode, Event
 from hds.data import Data, MemorySource
@@ -170,11 +170,30 @@ def test_the_median_is_numpys():
         assert _median(values) == float(np.median(values))
 
 
-def test_the_register_finds_the_nhs_numbers_a_message_holds():
-    register = Register.of(["D1", "D2"], ["P1", "P2"], [nhs(1), ""])
-    assert register.numbers_in([f"ids {nhs(1)} and {nhs(2)}", "none"]) == {nhs(1)}
-    assert register.numbers_in([f"one digit more: 1{nhs(1)}", "£5 and 123456789"]) == set()
-    assert Register.of([], [], []).numbers_in([nhs(1)]) == set()
+def test_the_nhs_numbers_a_message_holds_are_found_and_only_they():
+    asked = []
+
+    def known(runs):
+        asked.append(runs)
+        return {nhs(1)} & set(runs)
+
+    assert numbers_in([f"ids {nhs(1)} and {nhs(2)}", "none"], known) == {nhs(1)}
+    assert asked == [sorted([nhs(1), nhs(2)])]
+    assert numbers_in([f"one digit more: 1{nhs(1)}", "£5 and 123456789"], known) == set()
+    assert len(asked) == 1  # no ten ASCII digits together, no other digit: nothing to ask
+    arabic = nhs(1).translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
+    assert numbers_in([f"in other digits {arabic}, £5"], known) == set()
+    assert asked[-1] == [arabic]  # asked, and not known
+    assert numbers_in([f"in other digits {arabic}"], lambda runs: set(runs)) == {arabic}
+
+
+def test_the_register_keeps_only_the_discharges_that_link_people():
+    register = Register.of(["D1", "D2", "D3", "D4", "D5"], ["P1", "P2", "P3", "P3", "P4"],
+                           [nhs(1), nhs(1), nhs(2), nhs(2), ""])
+    assert sorted(zip(register.discharge_ids, register.patient_ids)) == [("D1", "P1"), ("D2", "P2")]
+    assert register.ranks([nhs(1), nhs(2), "", "12345"]).tolist() == [0, -1, -1, -1]
+    assert register.patient_ranks(["P2", "P3"]).tolist() == [1, -1]
+    assert Register.of([], [], []).ranks([nhs(1)]).tolist() == [-1]
 
 
 @pytest.mark.parametrize("second, events", [

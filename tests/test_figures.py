@@ -175,3 +175,41 @@ def test_the_checks_find_the_same_as_of_an_earlier_load(tmp_path, library):
         with reading(db, as_of=as_of) as r:
             for month in ("2020-10", "2021-01"):
                 assert run_checks(month, Stored(r.source), library) == run_checks(month, r.source.everything(), library)
+
+
+def _extract(folder: Path, discharges: list[tuple]) -> Path:
+    """A small extract: the discharges (id, patient id, date, NHS number), each with four weeks of home care."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "discharges.csv").write_text("discharge_id,patient_id,discharge_date,kind,nhs_number\n" + "".join(
+        f"{d},{p},{day},hospital,{n}\n" for d, p, day, n in discharges))
+    (folder / "episodes.csv").write_text("episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation\n"
+                                         + "".join(f"E{d},{d},home_care,{day},,350.00,OCC\n" for d, _, day, _ in discharges))
+    (folder / "events.csv").write_text("event_id,discharge_id,event,date,outcome\n")
+    return folder
+
+
+def test_the_checks_link_people_from_a_store_as_from_every_row_at_each_load(tmp_path, library):
+    from tests.test_checks import nhs
+
+    a, b, c = nhs(1), nhs(2), nhs(3)
+    first = [("D1", "P1", "2020-10-01", a), ("D2", "P2", "2020-10-03", a),  # P1 and P2 share a: one person
+             ("D3", "P3", "2020-10-05", b), ("D4", "P3", "2020-10-07", b),  # P3 twice: links nobody
+             ("D5", "P4", "2020-10-02", c), ("D6", "P5", "2020-03-01", c),  # P5, before the month, links P4 ...
+             ("D7", "P5", "2020-10-09", ""), ("D8", a, "2020-10-11", "")]  # ... to P5 now; an id that is a number
+    second = [row if row[0] != "D2" else ("D2", "P2", "2020-10-03", b) for row in first]  # P2 joins P3 instead
+    db = tmp_path / "hds.db"
+    hds("load", _extract(tmp_path / "first", first), "--db", db)
+    hds("load", _extract(tmp_path / "second", second), "--db", db)
+    found = {}
+    for as_of in (1, 2):
+        with reading(db, as_of=as_of) as r:
+            for month in ("2020-03", "2020-10"):
+                stored = run_checks(month, Stored(r.source), library)
+                assert stored == run_checks(month, r.source.everything(), library)
+                found[as_of, month] = stored
+    october = {n: {f.subject for f in found[n, "2020-10"]} for n in (1, 2)}
+    assert "D1+D2" in october[1] and "D1+D2" not in october[2]  # double funding of one person, then not
+    assert "D2+D3" in october[2] or "D2+D4" in october[2]
+    assert {"P1+P2", "P4+P5"} <= october[1] and "P2+P3" in october[2]  # shared numbers (HDS-DUP-NHS)
+    assert all(a not in f.message for n in (1, 2) for f in found[n, "2020-10"])  # the id that is a number, masked
+    assert any("[NHS number removed]" in f.message for f in found[2, "2020-10"])

@@ -403,3 +403,21 @@ def test_the_lines_chain_is_written_exactly_as_json_dumps_writes_each_line():
         assert json_rows(uneven) == [json.dumps(list(r)) for r in uneven]
     for some in (rows, rows[:1], []):
         assert rows_hash(some) == hashlib.sha256(json.dumps([list(r) for r in some]).encode()).hexdigest()
+
+
+def test_a_findings_ids_are_written_exactly_as_json_dumps_writes_them():
+    """The findings' ids are stored as JSON and hashed into the submission (findings_hash): written
+    by their own encoder, the text must be json.dumps's, byte for byte."""
+    import json
+    import random
+
+    from claims.ledger.hashing import json_ids
+
+    rng = random.Random(5)
+    texts = ["P1", "", 'quote " and \\ back', "£ é 漢字 \U0001f600", "tab\there\nnew", "\x1f\x7f", "'=lead"]
+    cases = [{}, {"patient": []}, {"patient": ["P1"], "discharge": ["D1", "D2"]}]
+    cases += [{rng.choice(texts): [rng.choice(texts) for _ in range(rng.randint(0, 4))]
+               for _ in range(rng.randint(1, 5))} for _ in range(200)]
+    cases += [{"patient": ["P1", 2]}, {"episode": ("E1",)}, {3: ["x"]}, {"block": None}]  # others: json.dumps's
+    for ids in cases:
+        assert json_ids(ids) == json.dumps(ids)

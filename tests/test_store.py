@@ -147,6 +147,7 @@ def test_a_store_of_the_earlier_schema_5_is_left_as_it_is_until_migrated_and_ado
     assert result.output == (f"{db}: applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
                              "applied hds-data data_checked_findings; applied hds-data data_loads_read_with; "
+                             "applied hds-data data_shared_numbers_index; "
                              "applied hds-ledger ledger_money_as_numbers; applied hds-ledger ledger_invoices\n")
     with contextlib.closing(sqlite3.connect(db)) as con:
         assert sorted(con.execute("SELECT migration_set, name FROM _sqlite_migrations").fetchall()) == sorted(
@@ -169,7 +170,7 @@ def test_a_store_of_the_earlier_schema_3_is_migrated_and_its_first_hashes_still_
                              "applied hds-data data_money_as_numbers; applied hds-data data_input_mapping; "
                              "applied hds-data data_allocation_totals; applied hds-data data_decisions; "
                              "applied hds-data data_checked_findings; applied hds-data data_loads_read_with; "
-                             "applied hds-ledger ledger_integrity; "
+                             "applied hds-data data_shared_numbers_index; applied hds-ledger ledger_integrity; "
                              "applied hds-ledger ledger_views; applied hds-ledger ledger_money_as_numbers; "
                              "applied hds-ledger ledger_invoices\n")
     store = open_with_ledger(db)

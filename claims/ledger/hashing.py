@@ -53,6 +53,17 @@ def json_rows(rows: list[tuple]) -> list[str]:
     return [f"[{text}]" for text in map(", ".join, zip(*columns))]
 
 
+def json_ids(ids: dict) -> str:
+    """``json.dumps(ids)`` of a finding's ids (kind -> a list of ids), several times faster for a
+    national month's tens of thousands of findings: keys and ids written by the encoder json.dumps
+    uses for text; anything but text keys and lists of text is left to json.dumps."""
+    from json.encoder import encode_basestring_ascii as text
+
+    if not all(type(k) is str and type(v) is list and all(type(i) is str for i in v) for k, v in ids.items()):
+        return json.dumps(ids)
+    return "{" + ", ".join(f"{text(k)}: [{', '.join(map(text, v))}]" for k, v in ids.items()) + "}"
+
+
 def closing_hash(values, last_link: str) -> str:
     """A header's hash: its values, then the last line's link, which closes the chain."""
     return hashlib.sha256((json.dumps(list(values)) + last_link).encode()).hexdigest()

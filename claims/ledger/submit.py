@@ -3,19 +3,18 @@ transaction; its hash appended to the anchor file outside the store."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
 from claims.claim import LINE_FIELDS, Claim, build_claim
 from claims.ledger.anchor import append_anchor, check_anchor
-from claims.ledger.hashing import chain_links, figures_fingerprint, header_hash, rows_hash
+from claims.ledger.hashing import chain_links, figures_fingerprint, header_hash, json_ids, rows_hash
 from claims.ledger.read import chain_head, claimed_in, line_summary, months_submitted, submission_of
 from claims.ledger.state import ledger_state
 from hds.chain import GENESIS
 from hds.errors import HdsError
 from hds.month import Month
-from hds.store import Store, StoreSource, now_utc, user_name
+from hds.store import Store, StoreSource, insert_rows, now_utc, user_name
 from hds.table import Table
 
 
@@ -51,7 +50,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
     computed from exactly the data and ledger it is stored against. `review(source)` starts finding
     what to store with it and gives a function that returns those findings once the claim is built
-    (and may refuse the submission); the rules' texts are pinned to it.
+    (and may refuse the submission), and one that gives the month's discharges with care as the
+    checks read them, which the claim may take (``build_claim``'s `with_care`), or None; the rules'
+    texts are pinned to it.
     The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
     the store: an anchor that could not be written is refused before anything is stored, and an
     append that fails after the commit is returned in `anchor_error` (the submission is stored).
@@ -63,8 +64,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
-        reviewed = review(StoreSource(store)) if review is not None else list
-        claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id)
+        reviewed, with_care = review(StoreSource(store)) if review is not None else (list, None)
+        claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id,
+                            with_care)
         findings = reviewed()
         prepared = prepare(store, claim, findings, rules or {})
         if not dry_run:
@@ -77,7 +79,7 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
 def prepare(store: Store, claim: Claim, findings: list, rules: dict[str, str]) -> Prepared:
     """The submission `claim` would be, stored next in the chain (inside the caller's transaction)."""
     previous, number = chain_head(store)
-    finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json.dumps(f["ids"]),
+    finding_rows = [(number, n, f["code"], f["severity"], f["paragraph"], f["subject"], json_ids(f["ids"]),
                      f["amount_pence"], f["message"], f.get("acknowledged", "")) for n, f in enumerate(findings, 1)]
     rule_rows = [(number, path, text) for path, text in sorted(rules.items())]
     header = {
@@ -119,11 +121,21 @@ def _store(store: Store, prepared: Prepared) -> None:
     store.execute(f"INSERT INTO submissions ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})",
                   [header[n] for n in names])
     columns = ["submission_id", "line_no", *LINE_FIELDS, "current", "line_hash"]
-    store.conn.executemany(f"INSERT INTO submission_lines ({', '.join(columns)}) "
-                           f"VALUES ({', '.join('?' * len(columns))})", prepared.lines)
-    store.conn.executemany("INSERT INTO submission_findings VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                           prepared.finding_rows)
+    insert_rows(store.conn, f"INSERT INTO submission_lines ({', '.join(columns)}) VALUES ",
+                f"({', '.join('?' * len(columns))})", _rows(prepared.lines, len(columns)))
+    insert_rows(store.conn, "INSERT INTO submission_findings VALUES ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                _rows(prepared.finding_rows, 10))
     store.conn.executemany("INSERT INTO submission_rules VALUES (?, ?, ?)", prepared.rule_rows)
+
+
+def _rows(rows: list[tuple], width: int):
+    """Rows of values as a numpy array of objects, a row each, for ``hds.store.insert_rows``."""
+    import numpy as np
+
+    array = np.empty((len(rows), width), dtype=object)
+    if rows:
+        array[:] = rows
+    return array
 
 
 def _anchored(anchor: Path | None, header: dict) -> str | None:
