@@ -796,16 +796,17 @@ def check(month, summary, fail_on, fmt, as_csv, as_json, out, db, data, as_of, r
     Examples: hds check --month 2020-10 --json -o findings-2020-10.json
               hds check --month 2020-10 --summary --fail-on error   (exit 1 on an error: for scripts)
     """
-    from claims.report.deliver import deliver
+    from claims.report.deliver import lay_out, send
     from claims.report import views
     from claims.checks import totals
     from claims.commands.month_end import month_findings
 
     fmt = chosen_format(fmt, out, as_csv, as_json)
     config = config_beside(db) if data is None else None  # with --data: the default thresholds
-    with reading(db, data, as_of, rules_dir) as r:  # shown before the store is closed: what it keeps is written meanwhile
+    with reading(db, data, as_of, rules_dir) as r:  # laid out while what it found is kept; shown once closed
         findings = month_findings(r, library(rules_dir), month, config=config)
-        deliver(views.findings_report(findings, month, totals(findings), summary), fmt, out)
+        laid = lay_out(views.findings_report(findings, month, totals(findings), summary), fmt, out)
+    send(laid)
     failing = views.failing(findings, fail_on)
     if failing:
         raise HdsError(failing)

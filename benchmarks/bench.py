@@ -10,6 +10,7 @@ tests/reference.py, no engine), whose month total must equal hds's.
     python benchmarks/bench.py                      # every size (takes a while)
     python benchmarks/bench.py --sizes 6k,60k       # a quick look
     python benchmarks/bench.py --sizes 300k --only month-end   # the month end's ratios alone
+    python benchmarks/bench.py --sizes 300k --only month-end --random-nhs-numbers   # the checks' stress case
 
 The month end (issue 23) is measured step by step in the same run, each step beside what it
 should cost: the load beside a pandas read_csv of the same files (every column text, the floor of
@@ -226,21 +227,34 @@ def few_changed(source: Path, target: Path, rows: int) -> Path:
     return target
 
 
-def dataset(cache: Path, size: str) -> Path:
+def dataset(cache: Path, size: str, random_nhs_numbers: bool = False) -> Path:
+    """The generated extract of `size`, kept in `cache` and made again when the generator has changed
+    since (its source's SHA-256 is kept beside it). `random_nhs_numbers`: the generator's stress case
+    (a random NHS number for every discharge, shared by chance), kept apart."""
     if SIZES[size] is None:
         return SAMPLE_DIR
-    folder = cache / size.replace(" ", "")
-    if not (folder / "episodes.csv").exists():
-        print(f"  generating {size} ...", flush=True)
-        generated(folder, 7, *SIZES[size])
+    folder = cache / (size.replace(" ", "") + ("-random-nhs" if random_nhs_numbers else ""))
+    stamp = folder / ".generator"
+    if not (folder / "episodes.csv").exists() or not stamp.exists() or stamp.read_text() != _generator():
+        print(f"  generating {size}{' (random NHS numbers)' if random_nhs_numbers else ''} ...", flush=True)
+        shutil.rmtree(folder, ignore_errors=True)
+        generated(folder, 7, *SIZES[size], random_nhs_numbers=random_nhs_numbers)
+        stamp.write_text(_generator())
     return folder
 
 
-def generated(folder: Path, seed: int, per_month: int, episodes: float | None) -> None:
+def _generator() -> str:
+    import hashlib
+
+    return hashlib.sha256((ROOT / "fixtures" / "generate.py").read_bytes()).hexdigest()
+
+
+def generated(folder: Path, seed: int, per_month: int, episodes: float | None, random_nhs_numbers: bool = False) -> None:
     """The generator in a process of its own, so that this one stays small: a child's peak memory
     counts the parent's pages it was forked with."""
     command = [sys.executable, "-m", "fixtures.generate", "--out", str(folder), "--seed", str(seed),
                "--per-month", str(per_month)] + (["--episodes", str(episodes)] if episodes else [])
+    command += ["--random-nhs-numbers"] if random_nhs_numbers else []
     subprocess.run(command, cwd=ROOT, check=True, capture_output=True)
 
 
@@ -271,7 +285,10 @@ def machine() -> str:
 @click.option("--cache", type=click.Path(path_type=Path), default=Path("/tmp/hds-bench"), show_default=True)
 @click.option("--only", type=click.Choice(["all", "month-end"]), default="all", show_default=True,
               help="month-end: the month end's steps and ratios only, not the adjustments' stress cases.")
-def main(sizes, runs, cache, only):
+@click.option("--random-nhs-numbers", is_flag=True,
+              help="Extracts whose every discharge has a random NHS number (the generator's stress case for the "
+                   "checks: numbers shared by chance), not one a patient.")
+def main(sizes, runs, cache, only, random_nhs_numbers):
     """Print the figures of the columnar core's targets, size by size."""
     compileall.compile_dir(ROOT / "hds", quiet=1)
     compileall.compile_dir(ROOT / "rules", quiet=1)
@@ -281,42 +298,43 @@ def main(sizes, runs, cache, only):
     print(f"hds benchmark, {time.strftime('%Y-%m-%d %H:%M')}, Python {sys.version.split()[0]}, {machine()}")
     report = Report(runs)
     for size in [s.strip() for s in sizes.split(",")]:
-        one_size(report, cache, size, only)
+        one_size(report, cache, size, only, random_nhs_numbers)
     print(f"\nafter: {machine()}")
     report.table()
 
 
-def one_size(report: Report, cache: Path, size: str, only: str) -> None:
+def one_size(report: Report, cache: Path, size: str, only: str, random_nhs_numbers: bool = False) -> None:
     """Every figure of one size: the claim against the naive loop, the trace against start-up, the month
     end's steps and ratios, then (unless `only` says month-end) the claim's adjustments' cases."""
-    data = dataset(cache, size)
+    data = dataset(cache, size, random_nhs_numbers)
+    label = f"{size}, random NHS numbers" if random_nhs_numbers else size  # as its figures are labelled
     counts = {p.stem: sum(1 for _ in p.open()) - 1 for p in sorted(data.glob("*.csv"))}
-    print(f"\n{size}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()) + f"  [{machine()}]", flush=True)
-    stores = cache / f"stores-{size.replace(' ', '')}"
+    print(f"\n{label}: " + ", ".join(f"{n:,} {t}" for t, n in counts.items()) + f"  [{machine()}]", flush=True)
+    stores = cache / f"stores-{size.replace(' ', '')}{'-random-nhs' if random_nhs_numbers else ''}"
     shutil.rmtree(stores, ignore_errors=True)
     stores.mkdir()
     db = stores / "hds.db"
     big = counts.get("discharges", 0) >= 900_000
-    load = report.time(size, "hds load (into a new store)",
+    load = report.time(label, "hds load (into a new store)",
                        lambda n: HDS + ["load", str(data), "--db", str(db if n == 0 else stores / f"load{n}.db")],
                        "load" if big else None)
-    claim = report.time(size, f"hds claim --month {MONTH}", HDS + ["claim", "--month", MONTH, "--db", str(db)],
+    claim = report.time(label, f"hds claim --month {MONTH}", HDS + ["claim", "--month", MONTH, "--db", str(db)],
                         "claim" if big else None)
-    naive = report.time(size, "naive per-day loop, same month (stdlib + tests/reference.py)", NAIVE + [str(db), MONTH])
+    naive = report.time(label, "naive per-day loop, same month (stdlib + tests/reference.py)", NAIVE + [str(db), MONTH])
     _check_totals(db, MONTH)
     print(f"  -> the naive loop takes {naive / claim:.1f}x as long as hds claim", flush=True)
-    traced = report.pairs(size, "hds trace P000000", HDS + ["trace", "P000000", "--db", str(db)],
+    traced = report.pairs(label, "hds trace P000000", HDS + ["trace", "P000000", "--db", str(db)],
                           "hds --version", HDS + ["--version"])
     print(f"  -> trace takes {traced:.2f}x hds --version (the median of {PAIRS} pairs' ratios)", flush=True)
     ratios = {"naive loop / claim": naive / claim, "trace / --version": traced}
-    ratios.update(month_end(report, size, data, stores, load, claim))
-    report.ratios(size, ratios)
+    ratios.update(month_end(report, label, data, stores, load, claim))
+    report.ratios(label, ratios)
     if only != "month-end":
-        adjustments(report, size, data, stores, cache, big)
+        adjustments(report, label, data, stores, cache, big, SIZES[size])
     shutil.rmtree(stores, ignore_errors=True)
 
 
-def adjustments(report: Report, size: str, data: Path, stores: Path, cache: Path, big: bool) -> None:
+def adjustments(report: Report, size: str, data: Path, stores: Path, cache: Path, big: bool, shape) -> None:
     """The claim with six months submitted: nothing loaded since, 1% re-assessed, a wholly new extract."""
     ledger = stores / "ledger.db"
     shutil.copy(stores / "hds.db", ledger)
@@ -330,7 +348,7 @@ def adjustments(report: Report, size: str, data: Path, stores: Path, cache: Path
                 HDS + ["claim", "--month", MONTH, "--db", str(ledger)], "adjust" if big else None)
     different = cache / "different"
     shutil.rmtree(different, ignore_errors=True)
-    generated(different, 99, *(SIZES[size] or (250, None)))
+    generated(different, 99, *(shape or (250, None)))
     measure(HDS + ["load", str(different), "--db", str(ledger), "--allow-removals"])
     report.time(size, f"claim {MONTH}, six submitted, then a wholly new extract",  # a stress case: every
                 HDS + ["claim", "--month", MONTH, "--db", str(ledger)])  # past line re-explained; no target

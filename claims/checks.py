@@ -286,6 +286,10 @@ class Context:
     def decided(self):
         """`sub`'s segments, decided up to the end of the month (from the discharges before their
         persons are known: deciding needs none, and a store's register is read meanwhile)."""
+        d = self.data
+        kept = d.decided(self.last) if isinstance(d, Stored) else None
+        if kept is not None and kept.data.episodes is self._with_care.episodes:
+            return kept
         return decide(self._with_care, self.library, self.last)
 
     @property
@@ -907,15 +911,17 @@ class Stored:
     that link people (``register``), the weekly costs of every episode by service (``weekly_costs``),
     the block costs; and, whole, the discharges with care in the month (``with_care``). The same
     findings as from every row of every table (``StoreSource.everything()``), for a fraction of the
-    reading. The register and the weekly costs are each read alongside (``StoreSource.read_beside``),
-    while the checks read and decide the month's discharges; the NHS numbers a message might hold are
-    looked up when one holds ten digits together (``nhs_numbers_in``)."""
+    reading. The register is read alongside (``StoreSource.read_beside``) while the checks read the
+    month's discharges, and the weekly costs once they have them, while they decide them (three
+    readings at once on two cores would only slow the month's); the NHS numbers a message might hold
+    are looked up when one holds ten digits together (``nhs_numbers_in``)."""
 
     def __init__(self, source, month: str | None = None):
         self.source = source
         self.block_costs = source.block_costs()
         self._register = source.read_beside(_register)
-        self._weekly_costs = source.read_beside(_stored_weekly_costs)
+        self._weekly_costs = None  # read alongside once the month's discharges are read (_month_read)
+        self._decided = None  # (the day, what the claim decided of the month's discharges to that day)
         self._month = None  # with `month`: (its first and last days, its discharges read alongside too)
         if month is not None:
             first, last = Month(month).days
@@ -925,17 +931,36 @@ class Stored:
         return self._register()
 
     def weekly_costs(self) -> dict[str, np.ndarray]:
+        self._month_read()
         return self._weekly_costs()
+
+    def _month_read(self) -> None:
+        """The month's discharges are read: start reading the weekly costs alongside."""
+        if self._weekly_costs is None:
+            self._weekly_costs = self.source.read_beside(_stored_weekly_costs)
 
     def nhs_numbers_in(self, messages: list[str]) -> set[str]:
         return numbers_in(messages, self.source.nhs_numbers_among)
+
+    def decided_with_claim(self, decided, horizon: int) -> None:
+        """Keep what the claim decided of `month_with_care` up to `horizon` (``build_claim``'s `keep`): the
+        checks of that month take it instead of deciding the same discharges again (the order of their
+        events, which ``with_care`` sorts, decides nothing: a timeline takes the earliest of each kind and
+        breaks ties by event id)."""
+        self._decided = (horizon, decided)
+
+    def decided(self, horizon: int):
+        """What the claim decided of the month's discharges up to `horizon`, or None."""
+        return self._decided[1] if self._decided is not None and self._decided[0] == horizon else None
 
     def month_with_care(self) -> Data:
         """The discharges with care in the month given, as the store reads them (``StoreSource.with_care``:
         events in discharge and date order), with the block costs: what a claim of the month alone reads."""
         if self._month is None:
             raise HdsError("internal error: the discharges of no month were read")
-        return self._month[2]().replace(block_costs=self.block_costs)
+        read = self._month[2]()
+        self._month_read()
+        return read.replace(block_costs=self.block_costs)
 
     def with_care(self, first: int, last: int) -> Data:
         """The discharges with care in first..last with all their episodes and events, linked as
@@ -943,6 +968,7 @@ class Stored:
         data has them)."""
         ahead = self._month
         read = ahead[2]() if ahead is not None and ahead[:2] == (first, last) else self.source.with_care(first, last)
+        self._month_read()
         events = read.events.take(np.argsort(_text(read.events["event_id"]), kind="stable"))
         return read.replace(events=events, block_costs=self.block_costs)
 

@@ -148,17 +148,20 @@ def _descriptions(block_ids: np.ndarray, block: np.ndarray, descriptions: dict[s
 
 
 def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO_LEDGER, load_id: int | None = None,
-                with_care=None) -> Claim:
+                with_care=None, keep=None) -> Claim:
     """The claim for `month` from a data source (``hds.store.StoreSource`` or ``hds.data.MemorySource``).
     `with_care`: a function giving the discharges with care in the month with all their episodes and
     events, linked, with the block costs (read already for the checks, ``claims.checks.Stored``); the
     claim takes them in place of reading the month when the month is all it reads (no earlier month
     to recompute): their other episodes have no day in it, and each episode is decided by its own
-    discharge's facts, so the claim is the same."""
+    discharge's facts, so the claim is the same. `keep` is then given what it decided, and the day it
+    decided to (``claims.allocate.allocations``), for the checks of the same discharges."""
     month = Month(month)
     first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
     alone = first == month if touched is None else (not touched and Month(ledger.settled[0]).next() == month)
+    if with_care is None or not alone:
+        keep = None  # nothing decided here is what the checks decide
     if with_care is not None and alone:
         data = with_care()
     elif touched is None:  # recompute every earlier month in full
@@ -169,7 +172,7 @@ def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO
                              also=(touched, first.first_day, settled.last_day))
     blocks = data.block_costs
     descriptions = dict(zip(blocks["block_id"].tolist(), blocks["description"].tolist()))
-    rows = allocations(data, library, first.number, month.number)
+    rows = allocations(data, library, first.number, month.number, keep)
     lines = claim_lines(rows, descriptions)
     in_month = lines["claim_month"] == month
     current = lines if in_month.all() else lines.take(in_month)

@@ -307,7 +307,13 @@ def write_aside(store: Store, write: Callable[[sqlite3.Connection], None], behin
     if behind:
         import threading
 
-        thread = threading.Thread(target=write_aside, args=(store, write), name="hds-write-aside", daemon=True)
+        def aside() -> None:
+            try:
+                write_aside(store, write)
+            except Exception:  # noqa: BLE001 - what is kept is a cache: never a failure, nor a traceback
+                pass
+
+        thread = threading.Thread(target=aside, name="hds-write-aside", daemon=True)
         store.writing_aside.append(thread)
         thread.start()
         return True
@@ -1401,15 +1407,17 @@ def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarr
 
 
 BATCH = 64  # rows per INSERT statement: bound together, a third quicker than a row at a time
+MOST_VALUES = 999  # the values one statement may bind in SQLite before 3.32 (SQLITE_MAX_VARIABLE_NUMBER)
 
 
 def insert_rows(conn: sqlite3.Connection, head: str, values: str, rows: np.ndarray) -> None:
     """`head` (INSERT ... VALUES) with the `values` of each row (a row of objects each: ``_store_rows``), in
-    order, BATCH rows a statement."""
-    whole = len(rows) - len(rows) % BATCH
+    order, BATCH rows a statement, or as many as SQLite before 3.32 binds in one (999 values) for wide rows."""
+    batch = max(1, min(BATCH, MOST_VALUES // max(1, values.count("?"))))
+    whole = len(rows) - len(rows) % batch
     if whole:
-        conn.executemany(head + ", ".join([values] * BATCH),
-                         (rows[start:start + BATCH].ravel().tolist() for start in range(0, whole, BATCH)))
+        conn.executemany(head + ", ".join([values] * batch),
+                         (rows[start:start + batch].ravel().tolist() for start in range(0, whole, batch)))
     if whole < len(rows):
         conn.executemany(head + values, rows[whole:].tolist())
 

@@ -213,3 +213,24 @@ def test_the_checks_link_people_from_a_store_as_from_every_row_at_each_load(tmp_
     assert {"P1+P2", "P4+P5"} <= october[1] and "P2+P3" in october[2]  # shared numbers (HDS-DUP-NHS)
     assert all(a not in f.message for n in (1, 2) for f in found[n, "2020-10"])  # the id that is a number, masked
     assert any("[NHS number removed]" in f.message for f in found[2, "2020-10"])
+
+
+@pytest.mark.parametrize("month", ["2020-10", "2021-02"])
+def test_submit_decides_the_month_once_for_its_claim_and_its_checks_and_finds_the_same(sample_store, library, month,
+                                                                                         monkeypatch):
+    import claims.checks as checks
+    from claims.claim import build_claim
+    from claims.ledger.state import ledger_state
+
+    with reading(sample_store) as r:
+        state = ledger_state(r.store, library, month)
+        read = checks.checked_data(r.source, month)  # as submit reads: the month's discharges alongside
+        claim = build_claim(r.source, library, month, state, r.source.load_id, read.month_with_care,
+                            read.decided_with_claim)
+        decided = []
+        monkeypatch.setattr(checks, "decide", lambda *args: decided.append(args) or pytest.fail("decided again"))
+        found = run_checks(month, read, library)
+        monkeypatch.undo()
+        assert not decided and found == run_checks(month, r.source.everything(), library)
+        alone = build_claim(r.source, library, month, state, r.source.load_id)  # the month read on its own
+        assert _same(claim.lines, alone.lines) and _same(claim.adjustments, alone.adjustments)

@@ -23,11 +23,10 @@ def submit_month(db: Path, lib, month, skip_months: bool, accepted: dict[str, st
     def checked(source):
         # always the checks run now, never the findings a command kept (claims.checked): what the ledger
         # records is computed from the data it is stored against, as the claim is; what they read is
-        # read alongside, the claim takes the month's discharges they read, and they run (and decide)
-        # here once it is built
+        # read alongside, the claim takes the month's discharges they read (and what it decided of
+        # them), and they run here once it is built
         data = checked_data(source, month)
-        return (lambda: review(month, run_checks(month, data, lib, thresholds), accepted, user_name()),
-                data.month_with_care)
+        return lambda: review(month, run_checks(month, data, lib, thresholds), accepted, user_name()), data
 
     with (opened(db) if dry_run else writing(db)) as store:
         return submit(store, lib, month, skip_months, anchor_path(db, config.anchor), review=checked,

@@ -50,9 +50,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
     """Compute the month's claim and store it, both inside one write transaction: the claim is
     computed from exactly the data and ledger it is stored against. `review(source)` starts finding
     what to store with it and gives a function that returns those findings once the claim is built
-    (and may refuse the submission), and one that gives the month's discharges with care as the
-    checks read them, which the claim may take (``build_claim``'s `with_care`), or None; the rules'
-    texts are pinned to it.
+    (and may refuse the submission), and what the checks read (``claims.checks.Stored``), or None:
+    the claim may take the month's discharges with care from it and hand back what it decided of
+    them (``build_claim``'s `with_care` and `keep`); the rules' texts are pinned to it.
     The submission's hash is then appended to the `anchor` file, a record of the chain kept outside
     the store: an anchor that could not be written is refused before anything is stored, and an
     append that fails after the commit is returned in `anchor_error` (the submission is stored).
@@ -64,9 +64,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
         load_id = store.latest_load()
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
-        reviewed, with_care = review(StoreSource(store)) if review is not None else (list, None)
+        reviewed, checked = review(StoreSource(store)) if review is not None else (list, None)
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id,
-                            with_care)
+                            *((checked.month_with_care, checked.decided_with_claim) if checked is not None else ()))
         findings = reviewed()
         prepared = prepare(store, claim, findings, rules or {})
         if not dry_run:

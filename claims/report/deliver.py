@@ -76,15 +76,24 @@ def _text(report: Report) -> str:
     return "\n".join(parts)
 
 
+@dataclass(frozen=True)
+class LaidOut:
+    """A report rendered for where it goes (``lay_out``), to be printed or written (``send``)."""
+
+    content: str | bytes
+    fmt: str
+    out: Path | None
+
+
 def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None = None) -> None:
     """Print the report in `fmt`, or write it to `out` (owner-only); xlsx and pdf need a file
     (`default_out` when given). 'Wrote FILE' goes to stderr."""
-    import click
+    send(lay_out(report, fmt, out, default_out))
 
-    from claims.report.output import write_output
 
-    from claims.report.text import fit, show
-
+def lay_out(report: Report, fmt: str, out: Path | None, default_out: Path | None = None) -> LaidOut:
+    """`deliver`'s first half: the report rendered in `fmt` for `out` (or the screen), nothing printed
+    or written yet (a command may lay out while its store is still open, and print once it is closed)."""
     from hds import progress
 
     out = out or (default_out if fmt in ("xlsx", "pdf") else None)
@@ -92,6 +101,17 @@ def deliver(report: Report, fmt: str, out: Path | None, default_out: Path | None
         content = render(report, fmt)
     if fmt == "table":
         content = _for_screen(content, fmt)
+    return LaidOut(content, fmt, out)
+
+
+def send(laid: LaidOut) -> None:
+    """`deliver`'s second half: print what `lay_out` made, paged when long, or write it to its file."""
+    import click
+
+    from claims.report.output import write_output
+    from claims.report.text import fit, show
+
+    content, fmt, out = laid.content, laid.fmt, laid.out
     if out is None:
         if isinstance(content, bytes):
             raise HdsError(f"--format {fmt} writes a file: give --out FILE")
