@@ -682,10 +682,11 @@ class StoreSource:
     def _where(self, alias: str = "", indexed: bool = False) -> tuple[str, list]:
         return version_filter(self.as_of, alias, indexed)
 
-    def _linked(self, episodes: Table | None, choose: str = "", params: list = ()) -> Data:
+    def _linked(self, episodes: Table | None, choose: str = "", params: list = (), events_beside: bool = False) -> Data:
         """Discharges with their episodes and events, linked by discharge position, looked up in SQL.
         Either `episodes` (read already, in any order) name the discharges, in id order, or the query
-        `choose` does (in the order it gives) and all their episodes are read."""
+        `choose` does (in the order it gives) and all their episodes are read. `events_beside`: the
+        events are read through a second connection meanwhile (``read_beside``)."""
         import numpy as np
 
         from hds.data import Data, empty
@@ -697,6 +698,7 @@ class StoreSource:
         # rowid order (each CROSS JOIN below keeps it the outer table)
         conn.execute("CREATE TEMP TABLE chosen (discharge_id TEXT)")
         version, vparams = self._where("x")
+        events = None  # read here after the rest, unless `events_beside`
         if episodes is not None:  # sorted by numpy (numpy's order of text is SQLite's), faster than SQLite
             order = np.argsort(episodes["discharge_id"].astype(str), kind="stable")
             ids = episodes["discharge_id"][order]
@@ -708,23 +710,36 @@ class StoreSource:
         else:
             conn.execute(f"INSERT INTO temp.chosen (discharge_id) {choose}", list(params))
             chosen = _objects([r[0] for r in conn.execute("SELECT discharge_id FROM temp.chosen ORDER BY rowid")])
+            events = self.read_beside(lambda other: other._chosen_events(chosen)) if events_beside else None
             episodes = self._chosen_rows("episodes", chosen, "start_date", "episode_id")
         data = Data(
             discharges=_read(self.store, "discharges",
                              f"SELECT {_columns('discharges', 'x', chosen=True, iso=True)} FROM temp.chosen c CROSS "
                              f"JOIN discharges x ON x.discharge_id = c.discharge_id AND {version}",
                              vparams, chosen=chosen, iso=True),
-            episodes=episodes, events=self._chosen_rows("events", chosen, "date", "event_id"),
+            episodes=episodes, events=events() if events is not None else self._chosen_rows("events", chosen, "date",
+                                                                                                "event_id"),
             block_costs=empty("block_costs"), receipts=empty("receipts"))
         conn.execute("DROP TABLE temp.chosen")
         return data
 
-    def _chosen_rows(self, table: str, chosen: np.ndarray, day: str, key: str) -> Table:
-        """The rows of `table` (episodes or events) of the discharges in temp.chosen (ids `chosen`, by
-        position), linked, in (discharge, `day`, `key`) order."""
+    def _chosen_events(self, chosen: np.ndarray) -> Table:
+        """The events of the discharges `chosen` (ids, in id order), linked: `_linked`'s, read through
+        another connection (``read_beside``), or this one when that cannot be (a table of their own)."""
+        conn = self.store.conn
+        conn.execute("DROP TABLE IF EXISTS temp.chosen_events")
+        conn.execute("CREATE TEMP TABLE chosen_events (discharge_id TEXT)")
+        insert_ids(conn, "INSERT INTO temp.chosen_events (discharge_id) VALUES ", chosen.tolist())
+        events = self._chosen_rows("events", chosen, "date", "event_id", "chosen_events")
+        conn.execute("DROP TABLE temp.chosen_events")
+        return events
+
+    def _chosen_rows(self, table: str, chosen: np.ndarray, day: str, key: str, ids: str = "chosen") -> Table:
+        """The rows of `table` (episodes or events) of the discharges in temp.chosen (or the temporary
+        table `ids`: ids `chosen`, by position), linked, in (discharge, `day`, `key`) order."""
         version, params = self._where("x")
         return _by_discharge(_read(self.store, table, f"SELECT c.rowid - 1, {_columns(table, 'x', True, True)} "
-                                                      f"FROM temp.chosen c CROSS JOIN [{table}] x ON x.discharge_id = "
+                                                      f"FROM temp.[{ids}] c CROSS JOIN [{table}] x ON x.discharge_id = "
                                                       f"c.discharge_id AND {version}", params, linked=True,
                                    chosen=chosen, iso=True), day, key)
 
@@ -872,7 +887,7 @@ class StoreSource:
         current, params = self._where("x", indexed=True)
         return self._linked(None, f"SELECT DISTINCT x.discharge_id FROM episodes x WHERE {current} AND "
                                   "x.start_date <= ? AND (x.end_date IS NULL OR x.end_date >= ?) ORDER BY 1",
-                            params + [_iso(last), _iso(first)])
+                            params + [_iso(last), _iso(first)], events_beside=True)
 
     def grouped_values(self, table: str, column: str, by: str) -> dict[str, np.ndarray]:
         """The whole number in `column` (e.g. weekly_pence) of every row of a table (as at this source's

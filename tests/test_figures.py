@@ -234,3 +234,21 @@ def test_submit_decides_the_month_once_for_its_claim_and_its_checks_and_finds_th
         assert not decided and found == run_checks(month, r.source.everything(), library)
         alone = build_claim(r.source, library, month, state, r.source.load_id)  # the month read on its own
         assert _same(claim.lines, alone.lines) and _same(claim.adjustments, alone.adjustments)
+
+
+@pytest.mark.parametrize("as_of", [None, 1])
+def test_the_months_events_read_beside_are_those_read_on_one_connection(sample_store, monkeypatch, as_of):
+    from hds.store import StoreSource
+
+    first, last = Month("2020-10").days
+    with reading(sample_store, as_of=as_of) as r:
+        beside = r.source.with_care(first, last)  # its events through a second connection
+        with monkeypatch.context() as m:  # no second connection to be had: read on this one, all the same
+            m.setattr(StoreSource, "read_beside", lambda self, read: (lambda: read(self)))
+            here = r.source.with_care(first, last)
+        everything = r.source.everything()
+    assert len(beside.events) > 0 and _same(beside.events, here.events) and _same(beside.discharges, here.discharges)
+    month = set(beside.discharges["discharge_id"].tolist())
+    assert sorted(beside.events["event_id"].tolist()) == sorted(
+        e for e, d in zip(everything.events["event_id"].tolist(), everything.events["discharge_id"].tolist())
+        if d in month)
