@@ -229,12 +229,12 @@ def few_changed(source: Path, target: Path, rows: int) -> Path:
 
 def dataset(cache: Path, size: str, random_nhs_numbers: bool = False) -> Path:
     """The generated extract of `size`, kept in `cache` and made again when the generator has changed
-    since (its source's SHA-256 is kept beside it). `random_nhs_numbers`: the generator's stress case
-    (a random NHS number for every discharge, shared by chance), kept apart."""
+    since (its source's SHA-256 is kept beside it, in NAME.generator). `random_nhs_numbers`: the
+    generator's stress case (a random NHS number for every discharge, shared by chance), kept apart."""
     if SIZES[size] is None:
         return SAMPLE_DIR
     folder = cache / (size.replace(" ", "") + ("-random-nhs" if random_nhs_numbers else ""))
-    stamp = folder / ".generator"
+    stamp = cache / f"{folder.name}.generator"  # beside the extract, not in it (a load would note it)
     if not (folder / "episodes.csv").exists() or not stamp.exists() or stamp.read_text() != _generator():
         print(f"  generating {size}{' (random NHS numbers)' if random_nhs_numbers else ''} ...", flush=True)
         shutil.rmtree(folder, ignore_errors=True)

@@ -909,9 +909,9 @@ class StoreSource:
     def shared_nhs_numbers(self) -> tuple[list[str], list[str], list[str]]:
         """The discharges (as at this source's load) whose NHS number another patient id carries too: their
         ids, patient ids and NHS numbers, a list each, in no particular order. SQLite finds them in the
-        index on (nhs_number, patient_id, discharge_id, _load, _until_load) alone, without visiting a row,
-        and hands them over as one text (as ``texts`` does); a value holding the separator, which no load
-        writes, is read row by row."""
+        index on (nhs_number, patient_id, _until_load, _load) alone, visiting only their rows (for their
+        ids), and hands them over as one text (as ``texts`` does); a value holding the separator, which
+        no load writes, is read row by row."""
         version, params = self._where("x")
         other, oparams = self._where("y")
         shared = (f"FROM discharges x WHERE x.nhs_number > '' AND {version} AND EXISTS (SELECT 1 FROM discharges y "
