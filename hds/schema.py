@@ -176,8 +176,10 @@ def data_loads_read_with(db) -> None:
 
 @migrations()
 def data_shared_numbers_index(db) -> None:
-    """The index on NHS numbers holds each discharge's patient id and versions too, so that the checks
-    find the NHS numbers carried by more than one patient id from the index alone, visiting only the
-    rows of those (``hds.store.StoreSource.shared_nhs_numbers``); it still finds a number's discharges."""
+    """The index on NHS numbers holds each discharge's patient id, versions and id too, so that the checks
+    find the NHS numbers carried by more than one patient id from the index alone, without visiting a
+    row, however many there are (``hds.store.StoreSource.shared_nhs_numbers``); it still finds a number's
+    discharges as before."""
     db.execute("DROP INDEX IF EXISTS discharges_nhs_number")
-    db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number, patient_id, _until_load, _load)")
+    db.execute("CREATE INDEX discharges_nhs_number ON discharges (nhs_number, patient_id, _until_load, _load, "
+               "discharge_id)")

@@ -909,8 +909,8 @@ class StoreSource:
     def shared_nhs_numbers(self) -> tuple[list[str], list[str], list[str]]:
         """The discharges (as at this source's load) whose NHS number another patient id carries too: their
         ids, patient ids and NHS numbers, a list each, in no particular order. SQLite finds them in the
-        index on (nhs_number, patient_id, _until_load, _load) alone, visiting only their rows (for their
-        ids), and hands them over as one text (as ``texts`` does); a value holding the separator, which
+        index on (nhs_number, patient_id, _until_load, _load, discharge_id) alone, without visiting a
+        row, and hands them over as one text (as ``texts`` does); a value holding the separator, which
         no load writes, is read row by row."""
         version, params = self._where("x")
         other, oparams = self._where("y")
