@@ -37,3 +37,12 @@ def test_random_numbers_are_drawn_for_every_discharge_and_the_rest_is_the_same()
     assert [bool(r["nhs_number"]) for r in mine["discharges"]] == [bool(r["nhs_number"]) for r in drawn["discharges"]]
     by_patient, _ = _numbers(drawn)
     assert sum(len(numbers) > 1 for numbers in by_patient.values()) > 50  # a repeat patient's numbers differ
+
+
+def test_the_committed_sample_is_what_the_generator_writes_with_its_earlier_draws(tmp_path):
+    from fixtures import SAMPLE_DIR
+    from fixtures.generate import write
+
+    folder = write(generate(seed=1, per_month=250, random_nhs_numbers=True), tmp_path / "sample")
+    for name in ("discharges", "episodes", "events", "block_costs"):
+        assert (folder / f"{name}.csv").read_bytes() == (SAMPLE_DIR / f"{name}.csv").read_bytes(), name
