@@ -237,6 +237,7 @@ def dataset(cache: Path, size: str, random_nhs_numbers: bool = False) -> Path:
     stamp = cache / f"{folder.name}.generator"  # beside the extract, not in it (a load would note it)
     if not (folder / "episodes.csv").exists() or not stamp.exists() or stamp.read_text() != _generator():
         print(f"  generating {size}{' (random NHS numbers)' if random_nhs_numbers else ''} ...", flush=True)
+        stamp.unlink(missing_ok=True)  # stamped again only once it is whole
         shutil.rmtree(folder, ignore_errors=True)
         generated(folder, 7, *SIZES[size], random_nhs_numbers=random_nhs_numbers)
         stamp.write_text(_generator())

@@ -135,6 +135,7 @@ class Store:
         self.checked = False  # its pages passed hds.integrity's check when it was opened
         self.wrote_aside = False  # a reading command kept something in it (``write_aside``)
         self.writing_aside: list = []  # the threads of ``write_aside(..., behind=True)`` still writing
+        self.aside_failure: BaseException | None = None  # what one of them raised, raised again by close()
 
     def close(self) -> None:
         for thread in self.writing_aside:  # what a reading command keeps is written before it ends
@@ -145,6 +146,9 @@ class Store:
             remember_own_write(self.path)
         elif self.wrote_aside:
             _fold(self.path)
+        failure, self.aside_failure = self.aside_failure, None
+        if failure is not None:  # as it would have been, written in the command's own thread
+            raise failure
 
     def execute(self, sql: str, params=()) -> sqlite3.Cursor:
         return self.conn.execute(sql, params)
@@ -309,9 +313,9 @@ def write_aside(store: Store, write: Callable[[sqlite3.Connection], None], behin
 
         def aside() -> None:
             try:
-                write_aside(store, write)
-            except Exception:  # noqa: BLE001 - what is kept is a cache: never a failure, nor a traceback
-                pass
+                write_aside(store, write)  # SQLite's errors are caught there: nothing kept, nothing said
+            except BaseException as exc:  # noqa: BLE001 - a fault of hds: raised by close(), not printed here
+                store.aside_failure = exc
 
         thread = threading.Thread(target=aside, name="hds-write-aside", daemon=True)
         store.writing_aside.append(thread)

@@ -5,6 +5,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import cli
@@ -454,3 +455,31 @@ def test_rows_read_by_their_discharges_position_come_in_that_order():
                                       "CROSS JOIN discharges x ON x.discharge_id = c.discharge_id ORDER BY c.rowid DESC",
                  [], chosen=chosen, iso=True)
     assert read["discharge_id"].tolist() == ["D3", "D0", "D4"] and read["patient_id"].tolist() == ["P3", "P0", "P4"]
+
+
+def test_what_a_reading_command_keeps_behind_is_written_before_close_and_a_fault_in_it_is_raised(tmp_path,
+                                                                                                 sample_store):
+    from hds.store import write_aside
+    from tests.conftest import copy_store
+
+    db = copy_store(sample_store, tmp_path / "hds.db")
+
+    def keep(conn):
+        conn.execute("CREATE TABLE kept (n INTEGER)")
+        conn.execute("INSERT INTO kept VALUES (7)")
+
+    store = open_store(db)
+    with store.read():
+        assert write_aside(store, keep, behind=True)
+    store.close()  # waits for it
+    with contextlib.closing(sqlite3.connect(db)) as con:
+        assert con.execute("SELECT n FROM kept").fetchall() == [(7,)]
+    store = open_store(db)
+    with store.read():
+        write_aside(store, lambda conn: conn.execute("CREATE TABLE kept (n INTEGER)"), behind=True)  # SQLite says no
+    store.close()  # nothing kept, nothing said
+    store = open_store(db)
+    with store.read():
+        write_aside(store, lambda conn: 1 / 0, behind=True)  # a fault of hds itself
+    with pytest.raises(ZeroDivisionError):
+        store.close()
