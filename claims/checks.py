@@ -287,7 +287,7 @@ class Context:
         """`sub`'s segments, decided up to the end of the month (from the discharges before their
         persons are known: deciding needs none, and a store's register is read meanwhile)."""
         d = self.data
-        kept = d.decided(self.last) if isinstance(d, Stored) else None
+        kept = d.decided_to(self.last) if isinstance(d, Stored) else None
         if kept is not None and kept.data.episodes is self._with_care.episodes:
             return kept
         return decide(self._with_care, self.library, self.last)
@@ -872,25 +872,26 @@ class Register:
     def ranks(self, nhs_numbers) -> np.ndarray:
         """The rank in `numbers` of each of some NHS numbers (text), -1 for one not among them."""
         text = _text(nhs_numbers)
-        if not len(self.numbers) or not len(text):
-            return np.full(len(text), -1, dtype=np.int64)
-        if self.numbers.dtype.kind == "i":
+        if self.numbers.dtype.kind == "i" and len(text):
             values = _as_numbers(text)
             if values.dtype.kind != "i":  # not all ten ASCII digits: those that are not cannot be among them
                 values = np.fromiter((int(t) if len(t) == 10 and t.isascii() and t.isdigit() else -1
                                       for t in text.tolist()), dtype=np.int64, count=len(text))
         else:
             values = text
-        at = np.minimum(np.searchsorted(self.numbers, values), len(self.numbers) - 1)
-        return np.where(self.numbers[at] == values, at, -1)
+        return _rank_in(self.numbers, values)
 
     def patient_ranks(self, patient_ids) -> np.ndarray:
         """The rank in `patients` of each of some patient ids, -1 for one not among them."""
-        text = _text(patient_ids)
-        if not len(self.patients) or not len(text):
-            return np.full(len(text), -1, dtype=np.int64)
-        at = np.minimum(np.searchsorted(self.patients, text), len(self.patients) - 1)
-        return np.where(self.patients[at] == text, at, -1)
+        return _rank_in(self.patients, _text(patient_ids))
+
+
+def _rank_in(distinct: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The position of each of `values` in `distinct` (sorted, no repeats), -1 for one not in it."""
+    if not len(distinct) or not len(values):
+        return np.full(len(values), -1, dtype=np.int64)
+    at = np.minimum(np.searchsorted(distinct, values), len(distinct) - 1)
+    return np.where(distinct[at] == values, at, -1)
 
 
 def numbers_in(messages: list[str], known: Callable[[list[str]], set[str]]) -> set[str]:
@@ -949,7 +950,7 @@ class Stored:
         breaks ties by event id)."""
         self._decided = (horizon, decided)
 
-    def decided(self, horizon: int):
+    def decided_to(self, horizon: int):
         """What the claim decided of the month's discharges up to `horizon`, or None."""
         return self._decided[1] if self._decided is not None and self._decided[0] == horizon else None
 

@@ -160,9 +160,9 @@ def build_claim(source, library, month: str, ledger: LedgerState | NoLedger = NO
     first = month if ledger.first_month is None or ledger.first_month >= month else Month(ledger.first_month)
     touched = _touched(source, library, ledger, month)
     alone = first == month if touched is None else (not touched and Month(ledger.settled[0]).next() == month)
-    if with_care is None or not alone:
-        keep = None  # nothing decided here is what the checks decide
-    if with_care is not None and alone:
+    shared = with_care is not None and alone
+    keep = keep if shared else None  # only what is decided of the checks' own discharges is theirs
+    if shared:
         data = with_care()
     elif touched is None:  # recompute every earlier month in full
         data = source.period(first.first_day, month.last_day)

@@ -65,8 +65,9 @@ def submit(store: Store, library, month: str, skip_months: bool = False, anchor:
         if load_id is None:
             raise HdsError("the store holds no data: run 'hds load DIR' first")
         reviewed, checked = review(StoreSource(store)) if review is not None else (list, None)
+        with_care, keep = (checked.month_with_care, checked.decided_with_claim) if checked is not None else (None, None)
         claim = build_claim(StoreSource(store), library, month, ledger_state(store, library, month), load_id,
-                            *((checked.month_with_care, checked.decided_with_claim) if checked is not None else ()))
+                            with_care=with_care, keep=keep)
         findings = reviewed()
         prepared = prepare(store, claim, findings, rules or {})
         if not dry_run:
