@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 from claims.commands.session import library, writing
@@ -53,7 +54,7 @@ def decided_with_load(loaded, lib, first: bool):
     from claims.figures import every_month
     from hds.background import start
 
-    deciding = start(every_month, loaded.data(), lib)
+    deciding = start(every_month, loaded.data(), lib, yielding=True)
 
     def store_totals(store) -> None:
         from claims.figures import refresh_totals
@@ -68,7 +69,7 @@ def decided_with_load(loaded, lib, first: bool):
     return store_totals
 
 
-def refresh_after_load(db: Path, lib=None, loaded=None, changed: list[str] | None = None) -> tuple[int | None, int]:
+def refresh_after_load(db: Path, lib=None, loaded=None, changed: Iterable[str] | None = None) -> tuple[int | None, int]:
     """After a load: the month's figures decided once and stored (``claims.figures``), unless the load
     stored them itself (``decided_with_load``): from `loaded` (``hds.load.Loaded``) itself after a
     first load, else re-deciding only the discharges the load changed when it can (`changed`, else
@@ -90,7 +91,7 @@ def refresh_after_load(db: Path, lib=None, loaded=None, changed: list[str] | Non
                 if latest == 1 and loaded is not None:
                     refresh_totals(store, lib, data=loaded.data())
                 else:
-                    refresh_totals(store, lib, changed=changed if changed is not None else
+                    refresh_totals(store, lib, changed=sorted(changed) if changed is not None else
                                    changed_discharges(store, latest))
             return None, count
         with progress.step("Refreshing the analysts' allocation table"):

@@ -483,3 +483,112 @@ def test_what_a_reading_command_keeps_behind_is_written_before_close_and_a_fault
         write_aside(store, lambda conn: 1 / 0, behind=True)  # a fault of hds itself
     with pytest.raises(ZeroDivisionError):
         store.close()
+
+
+def _journal_mode(db: Path) -> str:
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute("PRAGMA journal_mode").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_a_first_load_is_written_through_a_rollback_journal_and_leaves_the_store_in_wal_mode(tmp_path, monkeypatch):
+    import hds.store
+
+    modes = []
+    real = hds.store._replace_table
+
+    def watched(conn, *args, **kwargs):  # the mode while a table is written
+        modes.append(conn.execute("PRAGMA journal_mode").fetchone()[0])
+        return real(conn, *args, **kwargs)
+
+    monkeypatch.setattr(hds.store, "_replace_table", watched)
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    assert modes and set(modes) == {"delete"}
+    assert _journal_mode(db) == "wal" and not Path(f"{db}-journal").exists()
+    modes.clear()
+    load(tmp_path, "two", db, discharges=DISCHARGES.replace("2020-10-06", "2020-10-07"), episodes=EPISODES)
+    assert modes and set(modes) == {"wal"}  # a later load: through the write-ahead log, as readers expect
+    store = open_store(db)
+    try:
+        assert [r["id"] for r in store.loads()] == [1, 2]
+        from datetime import date
+
+        from hds.days import day_number
+
+        assert read_dataset(store).discharges["discharge_date"].tolist()[1] == day_number(date(2020, 10, 7))
+    finally:
+        store.close()
+
+
+def test_a_refused_first_load_into_an_empty_store_leaves_it_empty_and_in_wal_mode(tmp_path):
+    from hds.store import save_load
+
+    db = tmp_path / "hds.db"
+    open_store(db, write=True, create=True).close()
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text(DISCHARGES)
+    (folder / "episodes.csv").write_text(EPISODES)
+    from hds.load import read
+
+    loaded = read(folder, ("HDS1", "HDS2"))
+
+    def fails(store):  # after every table is written, inside the transaction
+        assert store.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
+        raise RuntimeError("refused at the end")
+
+    store = open_store(db, write=True)
+    try:
+        with pytest.raises(RuntimeError, match="refused at the end"):
+            save_load(store, loaded, then=fails)
+        assert store.execute("SELECT COUNT(*) FROM discharges").fetchone()[0] == 0
+        assert store.latest_load() is None
+    finally:
+        store.close()
+    assert _journal_mode(db) == "wal" and not Path(f"{db}-journal").exists()
+
+
+def test_a_first_load_while_another_process_has_the_store_open_is_written_through_the_log(tmp_path, monkeypatch):
+    import hds.store
+
+    modes = []
+    real = hds.store._replace_table
+    monkeypatch.setattr(hds.store, "_replace_table", lambda conn, *args, **kwargs: (
+        modes.append(conn.execute("PRAGMA journal_mode").fetchone()[0]), real(conn, *args, **kwargs))[1])
+    db = tmp_path / "hds.db"
+    open_store(db, write=True, create=True).close()
+    other = sqlite3.connect(db)  # holds the store open: its journal mode cannot change
+    try:
+        other.execute("SELECT COUNT(*) FROM loads").fetchone()
+        load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+        assert other.execute("SELECT COUNT(*) FROM discharges WHERE _until_load IS NULL").fetchone()[0] == 2
+        assert modes and set(modes) == {"wal"}
+    finally:
+        other.close()
+    assert _journal_mode(db) == "wal"
+
+
+def test_a_store_left_out_of_wal_mode_is_put_back_when_it_is_next_written(tmp_path):
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    assert _journal_mode(db) == "delete"
+    open_store(db, write=True).close()
+    assert _journal_mode(db) == "wal"
+
+
+def test_a_store_with_an_unfinished_write_in_a_folder_you_cannot_write_is_refused_clearly(tmp_path, monkeypatch):
+    import hds.store
+    from hds.errors import HdsError
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    Path(f"{db}-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + bytes(504))  # a journal's header
+    monkeypatch.setattr(hds.store, "read_only_for_me", lambda path: True)
+    with pytest.raises(HdsError, match="cut off before it finished"):
+        open_store(db)

@@ -132,7 +132,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
             then.cancel()
         if new:
             store.close()
-            for suffix in ("", "-wal", "-shm"):
+            for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(f"{db}{suffix}").unlink(missing_ok=True)
         raise
     finally:
