@@ -191,13 +191,15 @@ def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
     return ok & (check != 10) & (check == value[:, 9])
 
 
-def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], date_format: str | None = None):
+def _fast_column(column: Column, cells: np.ndarray, schemes: tuple[str, ...], date_format: str | None = None,
+                 blank: np.ndarray | None = None):
     """(values, ok) for a column of text cells, a column at a time; `ok` is False where the
-    row-at-a-time check must look (and word the problem). `date_format`: the mapping's, for dates."""
+    row-at-a-time check must look (and word the problem). `date_format`: the mapping's, for dates.
+    `blank`: which cells are empty, when already known."""
     import pandas as pd
 
     n = len(cells)
-    blank = cells == ""
+    blank = cells == "" if blank is None else blank
     kind = column.kind
     if kind in ("id", "text"):
         return cells, np.ones(n, dtype=bool)
@@ -273,8 +275,9 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list, re
             failed[column.field] = np.zeros(n, dtype=bool)
             continue
         cells = frame[column.name].to_numpy(dtype=object)
-        values[column.field], failed[column.field] = _check_column(column, cells, rows, index, schemes, reading,
-                                                                   types[column.field], found)
+        values[column.field], failed[column.field] = _check_column(
+            column, cells, rows, index, schemes, reading, types[column.field], found,
+            None if raw.blank is None else raw.blank.get(column.name, False))
     _check_rows(spec, reading, rows, values, failed, found)
     extra = [h for h in header if h not in {c.name for c in spec.columns}]
     if extra:
@@ -293,8 +296,10 @@ def _missing_column(spec: TableSpec, column: Column, header: list[str], reading:
 
 
 def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: int, schemes: tuple[str, ...],
-                  reading: _Reading, dtype, found: list) -> tuple[np.ndarray, np.ndarray]:
-    """One column's values in the dataset's type, and the rows that failed (their problems into `found`)."""
+                  reading: _Reading, dtype, found: list, text_blank=None) -> tuple[np.ndarray, np.ndarray]:
+    """One column's values in the dataset's type, and the rows that failed (their problems into `found`).
+    `text_blank`: for a CSV file's column, whose cells are all str, which of them are empty (None when
+    the cells may be other values, as a workbook's; False when not known)."""
     n, heading = len(cells), reading.heading(column.name)
     reported = np.zeros(n, dtype=bool)
     fmt = reading.mapping.date_format if reading.mapping is not None and column.kind == "date" else None
@@ -304,9 +309,10 @@ def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: in
         translated = translate(reading.mapping, column, cells, rows, reading.source, heading, schemes)
         cells, reported = translated.cells, translated.unmapped
         reading.unmapped += translated.labels  # described once for the table, in _check_files
-    if _all_text(cells):
-        column_values, ok = _fast_column(column, cells, schemes, fmt)
-        blank = cells == ""
+        text_blank = None  # the codes it gave are looked at afresh
+    if text_blank is not None or _all_text(cells):
+        blank = cells == "" if text_blank is None or text_blank is False else text_blank
+        column_values, ok = _fast_column(column, cells, schemes, fmt, blank)
     else:  # cells of a workbook: numbers, dates, None: each read by the row check
         column_values, ok = _objects([_blank_value(column, dtype)] * n), np.zeros(n, dtype=bool)
         blank = np.array([c is None or c == "" for c in cells.tolist()], dtype=bool)
@@ -612,8 +618,9 @@ def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):
 
     part = folder.read_table(name)
     checked = _checked(SPEC[name], part, schemes, mapping) if name in SPEC else None
-    part.tables = {table: replace(raw, frame=None, rows=None) for table, raw in part.tables.items()}
-    part.parts = {table: [replace(raw, frame=None, rows=None) for raw in raws] for table, raws in part.parts.items()}
+    part.tables = {table: replace(raw, frame=None, rows=None, blank=None) for table, raw in part.tables.items()}
+    part.parts = {table: [replace(raw, frame=None, rows=None, blank=None) for raw in raws]
+                  for table, raws in part.parts.items()}
     return part, checked
 
 
@@ -682,15 +689,15 @@ def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: l
 
 def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:
     """An episode or event must follow a discharge of the extract (or, without one, of the store)."""
-    import pandas as pd
-
-    problems, tables = [], loaded.tables
+    problems, tables, ids = [], loaded.tables, None
     for name in ("episodes", "events"):
         if name not in tables:
             continue
         refs = tables[name]["discharge_id"]
-        if "discharges" in tables:  # a column at a time: which references are among the extract's discharges
-            follows = pd.Series(refs, dtype=object).isin(tables["discharges"]["discharge_id"]).to_numpy()
+        if "discharges" in tables:  # which references are among the extract's discharges (a set's lookups:
+            # quicker than pandas' isin, which hashes the discharges again for each table)
+            ids = set(tables["discharges"]["discharge_id"].tolist()) if ids is None else ids
+            follows = np.fromiter(map(ids.__contains__, refs.tolist()), dtype=bool, count=len(refs))
             problems += _unknown(loaded, name, np.arange(len(refs)), follows)
         else:
             problems += link_problems(loaded, name, np.arange(len(refs)), known)

@@ -229,6 +229,8 @@ def rename(raw, mapping: TableInput) -> tuple[list[Problem], list[str], dict[str
                                                          f"headings are {', '.join(present) or 'none'}"))
     unused = [h for h in present if h not in names]
     raw.frame = raw.frame[[h for h in names if h in raw.frame.columns]].rename(columns=names)
+    if raw.blank is not None:
+        raw.blank = {names[h]: mask for h, mask in raw.blank.items() if h in names}
     raw.header = [names[h] for h in present if h in names]
     return problems, unused, {column: heading for heading, column in names.items()}
 

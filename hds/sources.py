@@ -87,6 +87,9 @@ class RawTable:
     rows: np.ndarray  # int64 spreadsheet row of each frame row; the header is row 1
     blank_rows: int = 0  # blank rows between the header and the last row with data
     problems: list[Problem] = field(default_factory=list)  # shape problems
+    # a CSV file's: its frame's cells are all str, and which of each column's are empty (frame column
+    # name -> mask over the frame's rows), found as its cells were cleaned; None for a workbook's
+    blank: dict[str, np.ndarray] | None = None
 
 
 @dataclass
@@ -1009,7 +1012,18 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
     for name in sorted(h for h, times in Counter(header).items() if h and times > 1):
         problems.add(None, 1, name, DUPLICATE_COLUMN, header.index(name))
     frame = _frame(columns, header, used, len(data_rows))
-    return RawTable(table, source, header, frame, (data_rows + 1).astype(np.int64), blank_rows, [])
+    blank = None if text is None else _frame_blanks(filled, header, used, len(data_rows))
+    return RawTable(table, source, header, frame, (data_rows + 1).astype(np.int64), blank_rows, [], blank)
+
+
+def _frame_blanks(filled: list[np.ndarray], header: list[str], used: np.ndarray, data_rows: int) -> dict:
+    """Which cells of each column of the frame (``_frame``) are empty, from the columns' nonempty cells."""
+    chosen = {}
+    for j, name in enumerate(header):
+        if name and name not in chosen and j < len(filled):
+            chosen[name] = j
+    everything = data_rows == len(used) - 1
+    return {name: ~(filled[j][1:] if everything else filled[j][used]) for name, j in chosen.items()}
 
 
 def _clean_column(column: np.ndarray, j: int, n: int, header: list[str], problems: _Problems,

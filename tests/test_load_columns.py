@@ -92,3 +92,27 @@ def test_dates_in_a_mapped_format(texts):
         if accepted and text:
             assert value == day_number(parse(text)), text
     assert all(ok[i] for i, t in enumerate(texts) if len(t) == 11 and t[2] == "-" and t[6] == "-")
+
+
+def test_a_csv_files_empty_cells_found_as_it_is_cleaned_are_the_ones_a_fresh_look_finds(tmp_path):
+    """A CSV file's raw table carries which of its cells are empty (found while they were stripped), and
+    the checks use that: they read exactly what they read when they look at every cell again."""
+    from hds.load import _check_table
+    from hds.sources import open_source
+
+    text = ("episode_id, discharge_id ,service,start_date,end_date,weekly_cost,organisation,restart,extra\n"
+            "E1,D1,home_care,2020-10-05,,700,OCC,,x\n"
+            "\n"  # a blank row: the frame keeps the rows with data
+            "E2, ,home_care,2020-10-06, 2020-10-30 ,  ,OCC,yes,\n"
+            ",D3,nonsense,2020-13-01,,£1,234.5,,maybe,\n"
+            "E4,D4,reablement,2020-10-06,,12.5,,no,y\n")
+    (tmp_path / "episodes.csv").write_text(text)
+    raw = open_source(tmp_path).read_table("episodes").tables["episodes"]
+    assert raw.blank is not None and raw.blank["discharge_id"].tolist() == [False, True, False, False]
+    with_masks, found_with = [], []
+    table = _check_table(SPEC["episodes"], raw, SCHEMES, found_with)
+    raw.blank = None  # as a workbook's: every cell looked at again
+    afresh = _check_table(SPEC["episodes"], raw, SCHEMES, with_masks)
+    assert [str(p[-1]) for p in found_with] == [str(p[-1]) for p in with_masks] and found_with
+    for name in table.names:
+        assert table[name].tolist() == afresh[name].tolist(), name
