@@ -54,7 +54,7 @@ def decided_with_load(loaded, lib, first: bool):
     from claims.figures import every_month
     from hds.background import start
 
-    deciding = start(every_month, loaded.data(), lib, yielding=True)
+    deciding = start(every_month, loaded.data(), lib)
 
     def store_totals(store) -> None:
         from claims.figures import refresh_totals

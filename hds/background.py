@@ -19,8 +19,8 @@ from typing import Callable
 class Pending:
     """The result of `function(*args)`, being computed beside this process (or, failing that, here)."""
 
-    def __init__(self, function: Callable, args: tuple, beside: bool = True, yielding: bool = False):
-        self._function, self._args, self._yielding = function, args, yielding
+    def __init__(self, function: Callable, args: tuple, beside: bool = True):
+        self._function, self._args = function, args
         self._pid: int | None = None
         self._pipe: int | None = None
         self._value = None
@@ -40,8 +40,6 @@ class Pending:
             status = 1
             try:
                 os.close(read)
-                if self._yielding:
-                    _yield_the_cores()
                 payload = pickle.dumps(self._function(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write, "wb") as out:
                     out.write(payload)
@@ -101,21 +99,7 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-YIELDING_NICENESS = 10  # how far a yielding copy steps back: the cores go to this process first
-
-
-def _yield_the_cores() -> None:
-    """In a copy: let this process's own work have the cores first (the copy takes what is left)."""
-    try:
-        os.nice(YIELDING_NICENESS)
-    except OSError:  # not allowed here: it runs as it is
-        pass
-
-
-def start(function: Callable, *args, beside: bool = True, yielding: bool = False) -> Pending:
+def start(function: Callable, *args, beside: bool = True) -> Pending:
     """`function(*args)` computed by a forked copy of this process (unless not `beside`: then here, when
-    its result is asked for). `function` must only compute: it may not write files or the store.
-    `yielding`: the copy runs at a lower priority (YIELDING_NICENESS), for work that has time to spare
-    while this process does what the command waits for (a first load's figures, decided while SQLite
-    writes: on two cores the writing, its index sorts and its hashing thread go first)."""
-    return Pending(function, args, beside, yielding)
+    its result is asked for). `function` must only compute: it may not write files or the store."""
+    return Pending(function, args, beside)

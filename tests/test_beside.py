@@ -39,17 +39,6 @@ def test_a_failure_in_the_copy_is_raised_as_this_process_raises_it():
         background.start(_fails, "no such month").result()
 
 
-def _niceness():
-    return os.nice(0)
-
-
-def test_a_yielding_copy_steps_back_for_this_process_and_an_ordinary_one_does_not():
-    here = os.nice(0)
-    assert background.start(_niceness).result() == here
-    assert background.start(_niceness, yielding=True).result() == min(19, here + background.YIELDING_NICENESS)
-    assert os.nice(0) == here  # this process's own priority is left as it was
-
-
 def test_a_cancelled_copy_is_stopped_and_reaped():
     pending = background.start(_twice, list(range(10)))
     pid = pending._pid
@@ -87,7 +76,7 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
 
     monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: the figures decided with the load
     monkeypatch.setattr(load, "READ_BESIDE_BYTES", 1 << 40)
-    monkeypatch.setattr(background, "start", lambda function, *args, beside=True, yielding=False: background.Pending(
+    monkeypatch.setattr(background, "start", lambda function, *args, beside=True: background.Pending(
         function, args, beside=False))
     here = _loads(tmp_path, "here")
     monkeypatch.undo()
@@ -95,10 +84,9 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     monkeypatch.setattr(load, "READ_BESIDE_BYTES", 0)  # every table after the first read by a copy
     forked = []
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
-        forked.append((getattr(self._function, "__name__", ""), self._yielding)), fork(self)))
+        forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    # the figures' copy steps back for the writing; a table's reading is waited for, and does not
-    assert {("_read_table", False), ("every_month", True)} <= set(forked)
+    assert {"_read_table", "every_month"} <= set(forked)
     assert beside == here
 
 
