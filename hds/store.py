@@ -238,22 +238,44 @@ def open_store(path: Path | str, write: bool = False, create: bool = False, extr
         os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
     elif path.stat().st_size and not _looks_like_sqlite(path):
         raise StoreError(f"{path} is not an hds store (it is not an SQLite database)")
-    store = None
-    try:
-        store = Store(path, _connect(path, write), write)
-        check_pages(store.conn, path)
-        store.checked = True
-        _check(store, write, (DATA, *extra))
-        if write:
-            ensure_wal(store.conn)  # a first load that could not switch back (_journal_for_first_load)
-    except BaseException as exc:
-        if store is not None:
-            store.close()
-        if isinstance(exc, sqlite3.DatabaseError):
-            raise StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
-                             "restore it from a backup") from None
-        raise
-    return store
+    told, deadline = False, time.monotonic() + BUSY_WAIT_S
+    while True:
+        store = None
+        try:
+            store = Store(path, _connect(path, write), write)
+            check_pages(store.conn, path)
+            store.checked = True
+            _check(store, write, (DATA, *extra))
+            if write:
+                ensure_wal(store.conn)  # a first load that could not switch back (_journal_for_first_load)
+            return store
+        except BaseException as exc:
+            if store is not None:
+                store.close()
+            if not isinstance(exc, sqlite3.DatabaseError):
+                raise
+            name = getattr(exc, "sqlite_errorname", "")
+            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) and time.monotonic() < deadline:
+                # a first load holds the store while it writes (_journal_for_first_load): wait for it
+                if not told:
+                    print(f"Waiting: another hds process is writing to {path} ...", file=sys.stderr, flush=True)
+                    told = True
+                time.sleep(0.2)
+                continue
+            raise _unreadable(path, exc, name) from None
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError, name: str) -> StoreError:
+    """What a store SQLite refused to open is, in words the user can act on."""
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+        return StoreError(f"{path} stayed locked by another hds process for {BUSY_WAIT_S} s; try again when it "
+                          "has finished")
+    if name == "SQLITE_READONLY_ROLLBACK":  # a hot journal: a write cut off half way, undone by the next writer
+        return StoreError(f"a load into {path} was cut off before it finished, and SQLite undoes it only when the "
+                          "store is next opened to be written: run 'hds load' again (or any command that writes "
+                          "it), which first puts the store back as it was before that load")
+    return StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
+                      "restore it from a backup")
 
 
 def check_writable(path: Path, create: bool = False) -> None:

@@ -592,3 +592,76 @@ def test_a_store_with_an_unfinished_write_in_a_folder_you_cannot_write_is_refuse
     monkeypatch.setattr(hds.store, "read_only_for_me", lambda path: True)
     with pytest.raises(HdsError, match="cut off before it finished"):
         open_store(db)
+
+
+def test_a_command_opening_a_store_that_a_first_load_is_writing_waits_for_it_and_says_so(tmp_path, capsys,
+                                                                                          monkeypatch):
+    import threading
+    import time
+
+    import hds.store
+
+    monkeypatch.setattr(hds.store, "BUSY_WAIT_S", 20)  # should the lock never go, the test fails, not hangs
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    writer = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    writer.execute("PRAGMA journal_mode = DELETE")  # as a first load writes (hds.store._journal_for_first_load)
+    writer.execute("BEGIN EXCLUSIVE")  # the lock it holds once its pages go into the file
+    released = []
+
+    def release() -> None:
+        time.sleep(0.6)
+        writer.execute("COMMIT")
+        writer.execute("PRAGMA journal_mode = WAL")
+        released.append(time.monotonic())
+        writer.close()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    try:
+        store = open_store(db)  # waits; before, it was refused as "damaged or truncated"
+        opened = time.monotonic()
+        try:
+            assert [r["id"] for r in store.loads()] == [1]
+        finally:
+            store.close()
+    finally:
+        thread.join()
+    assert released and opened >= released[0]
+    assert f"Waiting: another hds process is writing to {db} ..." in capsys.readouterr().err
+
+
+def test_a_store_whose_load_was_cut_off_is_refused_by_readers_truthfully_and_put_back_by_the_next_writer(tmp_path):
+    import subprocess
+    import sys
+
+    from hds.errors import HdsError
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    before = read_dataset_of(db)
+    cut_off = ("import os, sqlite3, sys\n"
+               "conn = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+               "conn.execute('PRAGMA journal_mode = DELETE')\n"
+               "conn.execute('PRAGMA cache_size = 2')  # its pages go into the file before it commits\n"
+               "conn.execute('BEGIN')\n"
+               "conn.executemany('INSERT INTO discharges (discharge_id, _load) VALUES (?, 1)', "
+               "(('X%06d' % i,) for i in range(20000)))\n"
+               "os._exit(9)  # killed half way: no commit, no rollback\n")
+    subprocess.run([sys.executable, "-c", cut_off, str(db)], check=False)
+    assert Path(f"{db}-journal").stat().st_size > 0
+    with pytest.raises(HdsError, match="was cut off before it finished.*run 'hds load' again"):
+        open_store(db)
+    open_store(db, write=True).close()  # SQLite undoes the cut-off write
+    assert not Path(f"{db}-journal").exists() and _journal_mode(db) == "wal"
+    assert read_dataset_of(db) == before
+
+
+def read_dataset_of(db: Path):
+    store = open_store(db)
+    try:
+        discharges = read_dataset(store).discharges
+        return discharges["discharge_id"].tolist(), discharges["patient_id"].tolist()
+    finally:
+        store.close()
