@@ -247,33 +247,48 @@ def open_store(path: Path | str, write: bool = False, create: bool = False, extr
             store.checked = True
             _check(store, write, (DATA, *extra))
             if write:
-                ensure_wal(store.conn)  # a first load that could not switch back (_journal_for_first_load)
+                ensure_wal(store.conn, path)  # a first load that could not switch back (_journal_for_first_load)
             return store
         except BaseException as exc:
             if store is not None:
                 store.close()
             if not isinstance(exc, sqlite3.DatabaseError):
                 raise
-            name = getattr(exc, "sqlite_errorname", "")
-            if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) and time.monotonic() < deadline:
+            kind = _refusal(exc, path)
+            if kind == "busy" and time.monotonic() < deadline:
                 # a first load holds the store while it writes (_journal_for_first_load): wait for it
                 if not told:
                     print(f"Waiting: another hds process is writing to {path} ...", file=sys.stderr, flush=True)
                     told = True
                 time.sleep(0.2)
                 continue
-            raise _unreadable(path, exc, name) from None
+            raise _unreadable(path, exc, kind) from None
 
 
-def _unreadable(path: Path, exc: sqlite3.DatabaseError, name: str) -> StoreError:
+def _refusal(exc: sqlite3.DatabaseError, path: Path) -> str | None:
+    """Why SQLite refused a store: "busy" (another process holds its lock), "cut off" (a write was cut off
+    half way and its journal is left, which only a connection that may write undoes), or None. Python
+    before 3.11 gives no error name: the message says as much."""
+    name, text = getattr(exc, "sqlite_errorname", ""), str(exc).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or (not name and ("locked" in text or "busy" in text)):
+        return "busy"
+    journal = Path(f"{path}-journal")
+    if name == "SQLITE_READONLY_ROLLBACK" or (not name and "readonly" in text and journal.exists()
+                                              and journal.stat().st_size > 0):
+        return "cut off"
+    return None
+
+
+def _unreadable(path: Path, exc: sqlite3.DatabaseError, kind: str | None) -> StoreError:
     """What a store SQLite refused to open is, in words the user can act on."""
-    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")):
+    if kind == "busy":
         return StoreError(f"{path} stayed locked by another hds process for {BUSY_WAIT_S} s; try again when it "
                           "has finished")
-    if name == "SQLITE_READONLY_ROLLBACK":  # a hot journal: a write cut off half way, undone by the next writer
+    if kind == "cut off":
         return StoreError(f"a load into {path} was cut off before it finished, and SQLite undoes it only when the "
-                          "store is next opened to be written: run 'hds load' again (or any command that writes "
-                          "it), which first puts the store back as it was before that load")
+                          "store is next opened by a command that writes it: run 'hds load' again (if you cannot "
+                          "write the store, ask its owner to), which first puts the store back as it was before "
+                          "that load")
     return StoreError(f"{path} cannot be read as an hds store ({exc}); it may be damaged or truncated: "
                       "restore it from a backup")
 
@@ -309,10 +324,8 @@ def _read_mode(path: Path) -> str:
     if not read_only_for_me(path):
         return "mode=ro"
     journal = Path(f"{path}-journal")
-    if journal.exists() and journal.stat().st_size:
-        raise StoreError(f"{journal} holds a write to {path} that was cut off before it finished, which SQLite "
-                         "undoes the next time the store is opened by someone who can write it; ask the "
-                         "store's owner to run any hds command on it first")
+    if journal.exists() and journal.stat().st_size:  # a first load writing it, or one cut off: not immutable
+        return "mode=ro"  # SQLite's locks: it waits for the one, and refuses the other (``_refusal``)
     wal = Path(f"{path}-wal")
     if not wal.exists() or wal.stat().st_size == 0:
         return "immutable=1"
@@ -1165,8 +1178,10 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     data and kept beside it, stored with the load)."""
     from hds.errors import LoadError
 
-    with _journal_for_first_load(store), store.write():
+    with _journal_for_first_load(store) as unlogged, store.write():
         conn = store.conn
+        if unlogged:  # a reader of the empty store may hold its lock a moment when the load's pages go in
+            conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
         conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
@@ -1231,37 +1246,46 @@ def _journal_for_first_load(store: Store):
     When the switch cannot be made (another process has the store open), the load is written as any
     other."""
     conn = store.conn
-    first = conn.execute("SELECT 1 FROM loads LIMIT 1").fetchone() is None
-    switched = first and _journal_mode(conn, "DELETE") == "delete"
     timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    if switched:  # a reader of the empty store may hold its lock a moment when the load's pages go in
-        conn.execute("PRAGMA busy_timeout = 30000")
     try:
-        yield
+        first = (conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal"
+                 and conn.execute("SELECT 1 FROM loads LIMIT 1").fetchone() is None)
+        switched = first and _journal_mode(conn, "DELETE") == "delete"
+    except sqlite3.OperationalError:  # another process is writing its first load: this one waits for it
+        switched = False  # (``Store.write``), and is then not the first
+    try:
+        yield switched
     finally:
         if switched:
             conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
-            ensure_wal(conn)
+            ensure_wal(conn, store.path)
 
 
-def _journal_mode(conn: sqlite3.Connection, mode: str) -> str:
-    """Set the journal mode (the mode the store is in afterwards, as SQLite says; unchanged when
-    another connection stands in the way)."""
+def _journal_mode(conn: sqlite3.Connection, mode: str) -> str | None:
+    """Set the journal mode: the mode the store is in afterwards, as SQLite says (another than `mode`
+    where it cannot be had), or None while another process stands in the way."""
     try:
         return conn.execute(f"PRAGMA journal_mode = {mode}").fetchone()[0].lower()
     except sqlite3.OperationalError:  # locked: another process has it open
-        return conn.execute("PRAGMA journal_mode").fetchone()[0].lower()
+        return None
 
 
-def ensure_wal(conn: sqlite3.Connection) -> None:
-    """The store in WAL mode (readers never wait for a writer), waiting a little for readers that
-    stand in the way; left as it is when they stay (the next write tries again)."""
+def ensure_wal(conn: sqlite3.Connection, path: Path | str = "the store") -> None:
+    """The store in WAL mode (readers never wait for a writer, nor a writer for readers), waiting for
+    the processes that stand in the way (a read is short; a first load may take a while), saying so."""
     if conn.execute("PRAGMA journal_mode").fetchone()[0].lower() == "wal":
         return
     timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
     conn.execute("PRAGMA busy_timeout = 2000")
     try:
-        _journal_mode(conn, "WAL")
+        deadline, told = time.monotonic() + BUSY_WAIT_S, False
+        while _journal_mode(conn, "WAL") is None:  # (a file system without WAL gives another mode: kept)
+            if time.monotonic() > deadline:
+                raise StoreError(f"{path} stayed locked by another hds process for {BUSY_WAIT_S} s; try again "
+                                 "when it has finished")
+            if not told:
+                print(f"Waiting: another hds process is using {path} ...", file=sys.stderr, flush=True)
+                told = True
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
 

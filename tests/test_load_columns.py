@@ -109,10 +109,10 @@ def test_a_csv_files_empty_cells_found_as_it_is_cleaned_are_the_ones_a_fresh_loo
     (tmp_path / "episodes.csv").write_text(text)
     raw = open_source(tmp_path).read_table("episodes").tables["episodes"]
     assert raw.blank is not None and raw.blank["discharge_id"].tolist() == [False, True, False, False]
-    with_masks, found_with = [], []
-    table = _check_table(SPEC["episodes"], raw, SCHEMES, found_with)
+    found_with_masks, found_afresh = [], []
+    table = _check_table(SPEC["episodes"], raw, SCHEMES, found_with_masks)
     raw.blank = None  # as a workbook's: every cell looked at again
-    afresh = _check_table(SPEC["episodes"], raw, SCHEMES, with_masks)
-    assert [str(p[-1]) for p in found_with] == [str(p[-1]) for p in with_masks] and found_with
+    afresh = _check_table(SPEC["episodes"], raw, SCHEMES, found_afresh)
+    assert [str(p[-1]) for p in found_with_masks] == [str(p[-1]) for p in found_afresh] and found_with_masks
     for name in table.names:
         assert table[name].tolist() == afresh[name].tolist(), name

@@ -665,3 +665,85 @@ def read_dataset_of(db: Path):
         return discharges["discharge_id"].tolist(), discharges["patient_id"].tolist()
     finally:
         store.close()
+
+
+def _release_later(conn: sqlite3.Connection, seconds: float, then: str | None = None):
+    """A thread that ends `conn`'s transaction after `seconds` (and runs `then`); started."""
+    import threading
+    import time
+
+    def release() -> None:
+        time.sleep(seconds)
+        conn.execute("COMMIT")
+        if then:
+            conn.execute(then)
+        conn.close()
+
+    thread = threading.Thread(target=release)
+    thread.start()
+    return thread
+
+
+def test_a_load_waits_for_another_processs_first_load_and_is_then_not_the_first(tmp_path, capsys, monkeypatch):
+    import hds.store
+    from hds.load import read
+    from hds.store import save_load
+
+    monkeypatch.setattr(hds.store, "BUSY_WAIT_S", 20)  # should the lock never go, the test fails, not hangs
+    db = tmp_path / "hds.db"
+    open_store(db, write=True, create=True).close()
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text(DISCHARGES)
+    (folder / "episodes.csv").write_text(EPISODES)
+    loaded = read(folder, ("HDS1", "HDS2"))
+    other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    other.execute("PRAGMA journal_mode = DELETE")  # another process's first load, writing
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("INSERT INTO loads (id, hash) VALUES (1, 'the other load')")
+    thread = _release_later(other, 0.6, "PRAGMA journal_mode = WAL")
+    try:
+        store = open_store(db, write=True)  # waits for the other load, saying so
+        try:
+            summary = save_load(store, loaded)
+        finally:
+            store.close()
+    finally:
+        thread.join()
+    assert summary.load_id == 2  # the other load came first: this one is not a first load
+    assert f"Waiting: another hds process is using {db} ..." in capsys.readouterr().err
+    assert _journal_mode(db) == "wal"
+
+
+def test_why_sqlite_refused_a_store_is_told_without_its_error_names(tmp_path):
+    from hds.store import _refusal
+
+    db = tmp_path / "hds.db"
+    locked = sqlite3.OperationalError("database is locked")  # as Python before 3.11 gives it: no error name
+    readonly = sqlite3.OperationalError("attempt to write a readonly database")
+    assert _refusal(locked, db) == "busy"
+    assert _refusal(readonly, db) is None  # no journal: not a cut-off write
+    Path(f"{db}-journal").write_bytes(b"\xd9\xd5\x05\xf9\x20\xa1\x63\xd7" + bytes(504))
+    assert _refusal(readonly, db) == "cut off"
+    assert _refusal(sqlite3.DatabaseError("file is not a database"), db) is None
+
+
+def test_a_store_left_out_of_wal_mode_waits_for_its_readers_to_be_put_back(tmp_path, capsys, monkeypatch):
+    import hds.store
+
+    monkeypatch.setattr(hds.store, "BUSY_WAIT_S", 20)
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    reader = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
+    reader.execute("BEGIN")
+    reader.execute("SELECT COUNT(*) FROM discharges").fetchone()  # a read in progress
+    thread = _release_later(reader, 2.5)
+    try:
+        open_store(db, write=True).close()
+    finally:
+        thread.join()
+    assert _journal_mode(db) == "wal"
+    assert f"Waiting: another hds process is using {db} ..." in capsys.readouterr().err
