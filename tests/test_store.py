@@ -523,8 +523,9 @@ def test_a_first_load_is_written_through_a_rollback_journal_and_leaves_the_store
         store.close()
 
 
-def test_a_refused_first_load_into_an_empty_store_leaves_it_empty_and_in_wal_mode(tmp_path):
-    from hds.store import save_load
+def _empty_store_and_extract(tmp_path):
+    """A new store holding no load, and an extract read and checked (``hds.load.Loaded``) to load into it."""
+    from hds.load import read
 
     db = tmp_path / "hds.db"
     open_store(db, write=True, create=True).close()
@@ -532,9 +533,13 @@ def test_a_refused_first_load_into_an_empty_store_leaves_it_empty_and_in_wal_mod
     folder.mkdir()
     (folder / "discharges.csv").write_text(DISCHARGES)
     (folder / "episodes.csv").write_text(EPISODES)
-    from hds.load import read
+    return db, read(folder, ("HDS1", "HDS2"))
 
-    loaded = read(folder, ("HDS1", "HDS2"))
+
+def test_a_refused_first_load_into_an_empty_store_leaves_it_empty_and_in_wal_mode(tmp_path):
+    from hds.store import save_load
+
+    db, loaded = _empty_store_and_extract(tmp_path)
 
     def fails(store):  # after every table is written, inside the transaction
         assert store.execute("PRAGMA journal_mode").fetchone()[0] == "delete"
@@ -686,17 +691,10 @@ def _release_later(conn: sqlite3.Connection, seconds: float, then: str | None = 
 
 def test_a_load_waits_for_another_processs_first_load_and_is_then_not_the_first(tmp_path, capsys, monkeypatch):
     import hds.store
-    from hds.load import read
     from hds.store import save_load
 
     monkeypatch.setattr(hds.store, "BUSY_WAIT_S", 20)  # should the lock never go, the test fails, not hangs
-    db = tmp_path / "hds.db"
-    open_store(db, write=True, create=True).close()
-    folder = tmp_path / "one"
-    folder.mkdir()
-    (folder / "discharges.csv").write_text(DISCHARGES)
-    (folder / "episodes.csv").write_text(EPISODES)
-    loaded = read(folder, ("HDS1", "HDS2"))
+    db, loaded = _empty_store_and_extract(tmp_path)
     other = sqlite3.connect(db, isolation_level=None, check_same_thread=False)
     other.execute("PRAGMA journal_mode = DELETE")  # another process's first load, writing
     other.execute("BEGIN IMMEDIATE")
