@@ -1018,12 +1018,7 @@ def _shape(table: str, source: str, columns: list[np.ndarray], header_len: int, 
 
 def _frame_blanks(filled: list[np.ndarray], header: list[str], used: np.ndarray, data_rows: int) -> dict:
     """Which cells of each column of the frame (``_frame``) are empty, from the columns' nonempty cells."""
-    chosen = {}
-    for j, name in enumerate(header):
-        if name and name not in chosen and j < len(filled):
-            chosen[name] = j
-    everything = data_rows == len(used) - 1
-    return {name: ~(filled[j][1:] if everything else filled[j][used]) for name, j in chosen.items()}
+    return {name: ~_data_rows(filled[j], used, data_rows) for name, j in _first_of_each(header, len(filled)).items()}
 
 
 def _clean_column(column: np.ndarray, j: int, n: int, header: list[str], problems: _Problems,
@@ -1101,13 +1096,22 @@ def _frame(columns: list[np.ndarray], header: list[str], used: np.ndarray, data_
     """The data rows (`used`) of the first column of each header name."""
     import pandas as pd
 
-    chosen = {}
-    for j, name in enumerate(header):
+    return pd.DataFrame({name: _data_rows(columns[j], used, data_rows) for name, j in _first_of_each(header).items()},
+                        index=pd.RangeIndex(data_rows), dtype=object, copy=False)
+
+
+def _first_of_each(header: list[str], width: int | None = None) -> dict[str, int]:
+    """Each header name's first column (of the first `width`, when given)."""
+    chosen: dict[str, int] = {}
+    for j, name in enumerate(header[:width]):
         if name and name not in chosen:
             chosen[name] = j
-    everything = data_rows == len(used) - 1  # no blank row: a view will do
-    return pd.DataFrame({name: columns[j][1:] if everything else columns[j][used] for name, j in chosen.items()},
-                        index=pd.RangeIndex(data_rows), dtype=object, copy=False)
+    return chosen
+
+
+def _data_rows(column: np.ndarray, used: np.ndarray, data_rows: int) -> np.ndarray:
+    """A column's data rows (`used`): a view when no row between them is blank."""
+    return column[1:] if data_rows == len(used) - 1 else column[used]
 
 
 def _scan_cells(column: np.ndarray, j: int, header: list[str], pattern: re.Pattern, bad: str | None,

@@ -1216,23 +1216,29 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
             raise LoadError(problems)
-        import json
-
-        from hds import chain
-        from hds.code import code_digest
-
-        previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
-        entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
-                 "files": json.dumps(loaded.files), "rows": json.dumps(_rows(loaded)),
-                 "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
-                 "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
-                 "read_with": code_digest("hds"),
-                 "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
-        entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
-        conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
+        load_hash = _record_load(conn, loaded, load_id, changes, digest, record)
         if then is not None:
             then(store)
-    return LoadSummary(load_id, changes, entry["hash"], frozenset(touched))
+    return LoadSummary(load_id, changes, load_hash, frozenset(touched))
+
+
+def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool) -> str:
+    """The load's entry in the loads log, chained to the last one's hash: its hash."""
+    import json
+
+    from hds import chain
+    from hds.code import code_digest
+
+    previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
+    entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
+             "files": json.dumps(loaded.files), "rows": json.dumps(_rows(loaded)),
+             "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
+             "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
+             "read_with": code_digest("hds"),
+             "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}
+    entry["hash"] = chain.load_hash(entry, entry["prev_hash"])
+    conn.execute(f"INSERT INTO loads ({', '.join(entry)}) VALUES ({', '.join('?' * len(entry))})", list(entry.values()))
+    return entry["hash"]
 
 
 @contextlib.contextmanager
