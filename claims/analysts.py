@@ -46,27 +46,42 @@ def decided_with_load(loaded, lib, first: bool):
     """The month's figures of a first load too large for the analysts' whole table at once
     (REFRESH_AT_LOAD), decided from `loaded` (``hds.load.Loaded``) by a copy of this process
     (``hds.background``) while this one writes the load: a function that stores them inside the
-    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. When the copy
-    cannot be made or fails, the deciding is done here, inside that transaction; should it fail here
-    too, nothing is stored with the load, and the refresh after it decides again and says why."""
+    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. The copy also
+    hashes the tables as the load writes them (``hds.store.written_whole``), which the function gives
+    as its `hashed()`, so that this process's indexing is not shared with the hashing. When the copy
+    cannot be made or dies, both are done here when first asked for, inside that transaction; should
+    the deciding fail, nothing is stored with the load, and the refresh after it decides again and
+    says why."""
     if not first or len(loaded.tables.get("discharges", ())) <= REFRESH_AT_LOAD:
         return None
-    from claims.figures import every_month
     from hds.background import start
 
-    deciding = start(every_month, loaded.data(), lib)
+    beside = start(_decided_and_hashed, loaded, lib)
 
     def store_totals(store) -> None:
         from claims.figures import refresh_totals
 
-        try:
-            decided = deciding.result()
-        except Exception:  # failed here as well: refresh_after_load decides again and reports it
-            return
-        refresh_totals(store, lib, decided=decided)
+        decided, _ = beside.result()
+        if decided is not None:  # else refresh_after_load decides again and reports it
+            refresh_totals(store, lib, decided=decided)
 
-    store_totals.cancel = deciding.cancel  # the load failed
+    store_totals.cancel = beside.cancel  # the load failed
+    store_totals.hashed = lambda: beside.result()[1]
     return store_totals
+
+
+def _decided_and_hashed(loaded, lib) -> tuple:
+    """What a first load's copy computes while the load is written: the figures of every month
+    (``claims.figures.every_month``; None when deciding fails) and the digest of each table as
+    written (``hds.store.written_whole``)."""
+    from claims.figures import every_month
+    from hds.store import written_whole
+
+    hashed = written_whole(loaded)
+    try:
+        return every_month(loaded.data(), lib), hashed
+    except Exception:  # noqa: BLE001 - the refresh after the load decides again and says why
+        return None, hashed
 
 
 def refresh_after_load(db: Path, lib=None, loaded=None, changed: Iterable[str] | None = None) -> tuple[int | None, int]:

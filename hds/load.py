@@ -598,6 +598,7 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
     tables with a scheme column, whose check depends on the rules in use; and episodes and events only
     when discharges are not read either, since theirs must then be checked against the extract's."""
     kept: dict[str, tuple[int, dict[str, str]]] = {}
+    folder.hash_ahead([name for name in folder.wanted if name in SPEC])  # at once; each is read once
     for name in folder.wanted:
         spec = SPEC.get(name)
         if spec is None or any(column.kind == "scheme" for column in spec.columns):
@@ -608,6 +609,7 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
         found = read_before(name, lambda: folder.hashes(name))
         if found is not None:
             kept[name] = found
+            folder.forget(name)
     return kept
 
 

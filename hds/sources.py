@@ -164,25 +164,46 @@ class Folder:
     found: dict[str, list[Path]]  # table -> its files
     globs: frozenset[str]  # the tables whose file is a mapped glob
     reads: dict[str, Callable[[str], bool]]
+    # files read and hashed ahead (``hash_ahead``): path -> what reading it gives (its bytes and SHA-256, or
+    # the OSError), kept until the table is read or found not to need reading
+    ahead: dict[Path, object] = field(default_factory=dict)
 
     def read_table(self, table: str) -> Source:
         """The files of one table read (hashed, decoded, split into a raw table): what reading the
         folder adds for it."""
         part = Source(self.source.path, "folder")
-        _read_table_files(table, self.found.get(table, []), self.source.path, part, table in self.globs,
-                          self.reads.get(table))
+        files = self.found.get(table, [])
+        _read_table_files(table, files, self.source.path, part, table in self.globs, self.reads.get(table),
+                          {file: self.ahead.pop(file) for file in files if file in self.ahead})
         return part
+
+    def hash_ahead(self, tables) -> None:
+        """Read and hash the files of `tables` now, on threads at once (hashing lets Python's lock go), for
+        ``hashes`` to give and ``read_table`` to read without reading or hashing them again."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        files = [file for table in tables if self._hashable(table) for file in self.found[table]]
+        with ThreadPoolExecutor(min(len(files), 4) or 1) as pool:
+            self.ahead.update(zip(files, pool.map(_bytes_and_hash, files)))
 
     def hashes(self, table: str) -> dict[str, str] | None:
         """The SHA-256 of each file of a table, as reading it records them (None when there are none,
         when one cannot be read, or when a table that takes one file has several: reading says why)."""
+        if not self._hashable(table):
+            return None
+        read = [self.ahead.get(file) or _bytes_and_hash(file) for file in self.found[table]]
+        if any(isinstance(got, OSError) for got in read):
+            return None
+        return {file.name: digest for file, (_, digest) in zip(self.found[table], read)}
+
+    def forget(self, table: str) -> None:
+        """The files of a table read ahead are let go (the table is not read after all)."""
+        for file in self.found.get(table, []):
+            self.ahead.pop(file, None)
+
+    def _hashable(self, table: str) -> bool:
         files = self.found.get(table, [])
-        if not files or (len(files) > 1 and table not in self.globs):
-            return None
-        try:
-            return {file.name: hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
-        except OSError:
-            return None
+        return bool(files) and (len(files) == 1 or table in self.globs)
 
     def unread(self, files: dict[str, str], note: str) -> Source:
         """What a table adds to the folder's source when its files are not read again (hashed only)."""
@@ -256,20 +277,29 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str],
     return found
 
 
+def _bytes_and_hash(file: Path) -> tuple[bytes, str] | OSError:
+    """A file's bytes and their SHA-256, or the OSError that reading it raised."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        return exc
+    return data, hashlib.sha256(data).hexdigest()
+
+
 def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False,
-                      reads: Callable[[str], bool] | None = None) -> None:
+                      reads: Callable[[str], bool] | None = None, ahead: dict | None = None) -> None:
     """Hash every file found for a table and read the first into `source`; with a mapped `glob`, every
-    file it matched (the further ones into `source.parts`)."""
+    file it matched (the further ones into `source.parts`). `ahead`: files read and hashed already
+    (``_bytes_and_hash``)."""
     if len(files) > 1 and not glob:
         source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
                                        f"{_and(f.name for f in files)}; keep one"))
     for number, file in enumerate(files):
-        try:
-            data = file.read_bytes()
-        except OSError as exc:
-            source.problems.append(Problem(file.name, None, None, f"cannot be read ({exc.strerror or exc})"))
+        got = (ahead or {}).get(file) or _bytes_and_hash(file)
+        if isinstance(got, OSError):
+            source.problems.append(Problem(file.name, None, None, f"cannot be read ({got.strerror or got})"))
             continue
-        source.files[file.name] = hashlib.sha256(data).hexdigest()
+        data, source.files[file.name] = got
         if number and not glob:  # a second file for the table: hashed, named in the problem above, not parsed
             continue
         try:

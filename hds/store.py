@@ -1169,13 +1169,16 @@ def _source_name(path) -> str:
 
 def save_load(store: Store, loaded, allow_removals: bool = False,
               record_touched: Callable[[Store], bool] | None = None,
-              then: Callable[[Store], None] | None = None) -> LoadSummary:
+              then: Callable[[Store], None] | None = None,
+              hashed: Callable[[], dict[str, str] | None] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
     truth, old versions are kept; all in one transaction. `record_touched(store)`, asked inside it,
     says whether the load records the discharges it touched (the claims ledger's answer: once it
     holds a submission, so claims recompute settled months for those only); without it they are not.
     `then(store)` runs inside the transaction once the load is recorded (what is derived from the
-    data and kept beside it, stored with the load)."""
+    data and kept beside it, stored with the load). `hashed()`, when given, gives the digests of the
+    tables as written whole into empty tables (``written_whole``, computed by a copy of the process
+    while this one writes), which are then not hashed here."""
     from hds.errors import LoadError
 
     with _journal_for_first_load(store) as unlogged, store.write():
@@ -1202,11 +1205,14 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
                     at.setdefault(spec.name, []), ready.pop(spec.name, None),
-                    None if after is None else _making_rows(after, loaded.tables, ready))
+                    None if after is None else _making_rows(after, loaded.tables, ready),
+                    hashed_beside=hashed is not None)
                 touched |= ids
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
                 changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
+        if hashed is not None and any(d is None for d in written.values()):
+            _hashed_beside(written, hashed, loaded)
         digest = chain.combine(written)
         problems = _link_problems(store, loaded, at)
         if problems:  # as reading every row would have stopped the load, before anything else is asked
@@ -1220,6 +1226,23 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         if then is not None:
             then(store)
     return LoadSummary(load_id, changes, load_hash, frozenset(touched))
+
+
+def _hashed_beside(written: dict, hashed: Callable[[], dict[str, str] | None], loaded) -> None:
+    """The digests of the tables a load wrote whole and left to `hashed()` (None in `written`), from it."""
+    digests = hashed() or {}
+    for name, digest in written.items():
+        if digest is None:
+            written[name] = digests.get(name) or written_whole(loaded, name)[name]
+
+
+def written_whole(loaded, *names: str) -> dict[str, str]:
+    """The digest of each table of a load (``hds.load.Loaded``; or of those `names`) as it is written whole
+    into an empty table (``_store_rows``; hds.chain.table_digest): what ``save_load`` records for it."""
+    from hds import chain
+
+    return {spec.name: chain.table_digest(_store_rows(spec, loaded.tables[spec.name]).tolist(), [], plain=True)
+            for spec in CONTRACT if spec.name in loaded.tables and (not names or spec.name in names)}
 
 
 def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool) -> str:
@@ -1357,7 +1380,7 @@ def _link_problems(store: Store, loaded, at: dict[str, list[int]]) -> list:
 
 def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, record: bool, same: bool = False,
                    at: list[int] | None = None, rows: np.ndarray | None = None,
-                   meanwhile: Callable[[], None] | None = None):
+                   meanwhile: Callable[[], None] | None = None, hashed_beside: bool = False):
     """Write a table's new versions and close the old ones, the version diff done in SQL (none when the
     table is the `same` as the last load of it read: ``_as_last_loaded``):
     (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
@@ -1365,7 +1388,8 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges;
     `at` is given the positions in `table` of the rows it wrote, in order. `rows`: the table as
     ``_store_rows`` makes it, when already made; `meanwhile()` is done by a thread while SQLite builds
-    the indexes of a table written whole (the rows of the next table made ready)."""
+    the indexes of a table written whole (the rows of the next table made ready). With `hashed_beside`,
+    a table written whole is not hashed here: its digest is given as None, for ``save_load`` to fill in."""
     from hds import chain
 
     name = spec.name
@@ -1394,7 +1418,7 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
             if meanwhile is not None:
                 meanwhile()
 
-        digest = _while_indexing(conn, [sql for _, sql in indexes], rows, beside)  # it closed nothing
+        digest = _while_indexing(conn, [sql for _, sql in indexes], None if hashed_beside else rows, beside)
         if record and "discharge_id" in spec.fields:
             conn.execute(f"INSERT OR IGNORE INTO load_discharges SELECT {load_id}, discharge_id FROM [{name}] "
                          f"WHERE _load = {load_id}")
@@ -1537,18 +1561,18 @@ def mapped_files(mapping: str | None) -> dict[str, str | None]:
     return {table: m.get("file") for table, m in json.loads(mapping).items()} if mapping else {}
 
 
-def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray,
-                    beside: Callable[[], None] | None = None) -> str:
+def _while_indexing(conn: sqlite3.Connection, indexes: list[str], rows: np.ndarray | None,
+                    beside: Callable[[], None] | None = None) -> str | None:
     """Build the `indexes` (their SQL) while a thread hashes `rows`, the versions a table's load wrote
-    whole (hds.chain.table_digest), and then does `beside()`: SQLite lets the GIL go while it builds an
-    index, so the thread has it. Not while rows are inserted: binding each batch needs the GIL, and
-    would wait its turn."""
+    whole (hds.chain.table_digest; given as None, they are not hashed here), and then does `beside()`:
+    SQLite lets the GIL go while it builds an index, so the thread has it. Not while rows are inserted:
+    binding each batch needs the GIL, and would wait its turn."""
     from concurrent.futures import ThreadPoolExecutor
 
     from hds import chain
 
     with ThreadPoolExecutor(1) as hashing:
-        digest = hashing.submit(lambda: chain.table_digest(rows.tolist(), [], plain=True))
+        digest = hashing.submit(lambda: rows if rows is None else chain.table_digest(rows.tolist(), [], plain=True))
         done = hashing.submit(beside) if beside is not None else None
         for sql in indexes:
             conn.execute(sql)

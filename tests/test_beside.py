@@ -86,8 +86,30 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    assert {"_read_table", "every_month"} <= set(forked)
+    assert {"_read_table", "_decided_and_hashed"} <= set(forked)
     assert beside == here
+
+
+def test_a_first_load_hashed_by_the_deciding_copy_records_what_hashing_here_records(tmp_path, monkeypatch):
+    from claims import analysts
+
+    source = write(generate(seed=11, per_month=30), tmp_path / "extract")
+    forked, digests = [], {}
+    monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
+        forked.append(getattr(self._function, "__name__", "")), fork(self)))
+    copy_gives_none = lambda loaded, lib: (None, {})  # noqa: E731 - as a copy that hashed nothing
+    for name, at_load, beside in (("here", 10**9, None), ("copy", 0, None), ("none", 0, copy_gives_none)):
+        monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", at_load)  # 0: as a national store
+        if beside is not None:
+            monkeypatch.setattr(analysts, "_decided_and_hashed", beside)
+        db = tmp_path / name / "hds.db"
+        db.parent.mkdir()
+        hds("load", source, "--db", db)
+        assert "verified" in hds("verify", "--db", db)
+        with sqlite3.connect(db) as conn:
+            digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
+    assert forked.count("_decided_and_hashed") == 1  # the copy's own digests were used once
+    assert digests["copy"] == digests["here"] == digests["none"]
 
 
 def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):

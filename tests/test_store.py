@@ -318,6 +318,33 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
         again[1].splitlines()
 
 
+def test_a_follow_up_load_reads_each_file_once_and_says_which_it_could_not(tmp_path, monkeypatch):
+    """A follow-up load reads and hashes every file ahead, at once, and reads from those very bytes the
+    tables it must read: no file is read twice. One it cannot read is a problem of that file, as in a
+    first load."""
+    from pathlib import Path
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    opened, read_bytes = [], Path.read_bytes
+
+    def reading(path):
+        if path.suffix == ".csv":
+            opened.append(path.name)
+            if path.parent.name == "three" and path.name == "episodes.csv":
+                raise PermissionError(13, "Permission denied")
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", reading)
+    said = load(tmp_path, "two", db, discharges=DISCHARGES, episodes=EPISODES.replace(",350,", ",351,"))
+    assert "discharges.csv: the very file" in said and "1 changed" in said
+    assert sorted(opened) == ["discharges.csv", "episodes.csv"]
+    said = load(tmp_path, "three", db, 1, discharges=DISCHARGES, episodes=EPISODES)
+    assert "episodes.csv: cannot be read (Permission denied)" in said
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 2
+
+
 def test_a_load_not_reading_a_file_again_is_refused_when_another_load_of_its_table_came_in(tmp_path):
     """Another load of a table between a follow-up load's reading and its writing: the files it did not
     read are no longer what the store holds, and nothing is loaded."""

@@ -126,7 +126,8 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
     then = decided_with_load(loaded, lib, first) if figures else None
     try:
         with progress.step(f"Writing the load into {db}"):
-            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions, then=then)
+            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions, then=then,
+                                      hashed=getattr(then, "hashed", None))
     except BaseException:
         if then is not None:
             then.cancel()
