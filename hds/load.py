@@ -551,13 +551,14 @@ def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Che
 def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_before=None):
     """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked), each table
     that has files checked (name -> _Checked), and the tables not read again (``_not_read_again``).
-    The tables of a folder are read and checked each on
-    its own and added in order; the largest, when large and not alone, by a copy of this process
-    (``hds.background``) on another core while this one reads the others (one copy: on two cores a
-    second would only share them, and sending a table back costs a good part of reading it). pandas
-    is imported first, so that the copy finds it imported."""
+    The tables of a folder are read and checked each on its own and added in order, on both cores when
+    large: the largest, when not alone, by a copy of this process (``hds.background``) while this one
+    reads the others (one copy: on two cores a second would only share them, and sending a table back
+    costs a good part of reading it); a large table read alone (as by a follow-up load that finds the
+    other files as the store's last load read them), in two halves at once, the second by the copy
+    (``_read_half``). pandas is imported first, so that the copy finds it imported."""
     from hds.background import start
-    from hds.sources import Folder, open_source
+    from hds.sources import SPLIT_BYTES, Folder, open_source
 
     opened = open_source(path, files=mapping.files(), reads=mapping.readers())
     if not isinstance(opened, Folder):
@@ -567,16 +568,29 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     sizes = {name: opened.size(name) for name in opened.wanted if name not in kept}
     large = [(size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES]
     beside = max(large)[1] if large and sum(sizes.values()) - max(large)[0] >= READ_BESIDE_BYTES else None
-    if beside is not None:
+    ours = [name for name in sizes if name != beside]
+    halved = max(ours, key=sizes.get, default=None) if beside is None else None  # one large table, as after
+    if halved is not None and (sizes[halved] < SPLIT_BYTES or halved not in SPEC):  # a follow-up load's few
+        halved = None
+    if beside is not None or halved is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
-    reading = {name: start(_read_table, opened, name, schemes, mapping, beside=name == beside) for name in sizes}
+    if halved is not None:
+        opened.read_ahead(halved)  # the very bytes, for both halves
+    theirs = [(beside, None)] * (beside is not None) + [(halved, 1)] * (halved is not None)
+    copy = start(_read_pieces, opened, theirs, schemes, mapping) if theirs else None
+    pieces = [(name, None) for name in ours if name != halved] + [(halved, 0)] * (halved is not None)
     try:
-        done = {name: reading[name].result() for name in sorted(sizes, key=lambda name: name == beside)}
+        done = dict(zip(pieces, _read_pieces(opened, pieces, schemes, mapping)))
+        if copy is not None:  # this process's own tables were read first, the copy's awaited last
+            done.update(zip(theirs, copy.result()))
     except BaseException:
-        for pending in reading.values():  # a table of this process failed: the copy's reading is not wanted
-            pending.cancel()
+        if copy is not None:  # a table of this process failed: the copy's reading is not wanted
+            copy.cancel()
         raise
-    checked = {}  # this process's own tables were read first (the copy's awaited last), and all go in in order
+    if halved is not None:
+        done[(halved, None)] = _joined(SPEC[halved], done.pop((halved, 0)), done.pop((halved, 1))) \
+            or _read_table(opened, halved, schemes, mapping)  # the whole file says exactly what it holds
+    checked = {}  # all go in in order
     for name in opened.wanted:
         if name in kept:
             rows, files = kept[name]
@@ -586,9 +600,40 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
                                             f"{'their' if several else 'its'} {rows:,} row{'s' * (rows != 1)}, "
                                             f"so {'they were' if several else 'it was'} not read again"))
             continue
-        part, checked[name] = done[name]
+        part, checked[name] = done[(name, None)]
         opened.add(part)
     return opened.source, {name: found for name, found in checked.items() if found is not None}, kept
+
+
+def _read_pieces(folder, pieces: list[tuple[str, int | None]], schemes: tuple[str, ...], mapping) -> list:
+    """Each (table, half) of a folder read and checked in turn: the whole table (half None:
+    ``_read_table``) or a half of its file (``_read_half``)."""
+    return [_read_table(folder, name, schemes, mapping) if half is None else
+            _read_half(folder, name, half, schemes, mapping) for name, half in pieces]
+
+
+def _read_half(folder, name: str, half: int, schemes: tuple[str, ...], mapping):
+    """Half of a table's file read and checked (``hds.sources.Folder.read_half``): (what it adds to the
+    folder's source, its cells let go; _Checked), or None when the half cannot be read on its own."""
+    part = folder.read_half(name, half)
+    return None if part is None else _let_go(part, _checked(SPEC[name], part, schemes, mapping))
+
+
+def _joined(spec: TableSpec, first, rest):
+    """The two halves of a table's file, each read and checked (``_read_half``), as the whole file read
+    and checked gives it: (its part of the folder's source, _Checked). None when the whole file must be
+    read to say exactly what it holds: a half could not be read alone, or found anything (a problem,
+    an id in both halves)."""
+    if first is None or rest is None or first[1] is None or rest[1] is None:
+        return None
+    (part, one), (_, two) = first, rest
+    if one.found or two.found or one.table is None or two.table is None or (one.notes, one.headings, one.source) \
+            != (two.notes, two.headings, two.source):
+        return None
+    table = Table.concat([one.table, two.table])
+    if _duplicated(table[spec.key]).any():
+        return None
+    return part, _Checked(table, [], one.source, [(one.source, len(table))], one.headings, one.notes)
 
 
 def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]]:
@@ -616,10 +661,14 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
 def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):
     """One table of a folder (``hds.sources.Folder``) read and checked: (what reading it adds to the
     folder's source, its cells let go; _Checked or None)."""
+    part = folder.read_table(name)
+    return _let_go(part, _checked(SPEC[name], part, schemes, mapping) if name in SPEC else None)
+
+
+def _let_go(part, checked):
+    """(`part`, what reading added to a folder's source, with its raw tables' cells let go; `checked`)."""
     from dataclasses import replace
 
-    part = folder.read_table(name)
-    checked = _checked(SPEC[name], part, schemes, mapping) if name in SPEC else None
     part.tables = {table: replace(raw, frame=None, rows=None, blank=None) for table, raw in part.tables.items()}
     part.parts = {table: [replace(raw, frame=None, rows=None, blank=None) for raw in raws]
                   for table, raws in part.parts.items()}

@@ -186,15 +186,48 @@ class Folder:
         with ThreadPoolExecutor(min(len(files), 4) or 1) as pool:
             self.ahead.update(zip(files, pool.map(_bytes_and_hash, files)))
 
+    def read_ahead(self, table: str) -> None:
+        """Read the files of `table` now, unhashed (for a copy of the process to find the very bytes)."""
+        for file in self.found.get(table, []):
+            if file not in self.ahead:
+                self.ahead[file] = _bytes_and_hash(file, hashed=False)
+
     def hashes(self, table: str) -> dict[str, str] | None:
         """The SHA-256 of each file of a table, as reading it records them (None when there are none,
         when one cannot be read, or when a table that takes one file has several: reading says why)."""
         if not self._hashable(table):
             return None
-        read = [self.ahead.get(file) or _bytes_and_hash(file) for file in self.found[table]]
+        read = [_hashed(self.ahead.get(file)) or _bytes_and_hash(file) for file in self.found[table]]
         if any(isinstance(got, OSError) for got in read):
             return None
         return {file.name: digest for file, (_, digest) in zip(self.found[table], read)}
+
+    def read_half(self, table: str, half: int) -> Source | None:
+        """Half of a table's one large CSV file (``csv_halves``) read as a file of its own: its first lines
+        (`half` 0) or its header over the rest (1), each row numbered as in the whole file: what reading
+        the folder adds for it (the whole file's SHA-256 with the first half). None when the file cannot
+        be cut so, or a half reads as anything but plain rows (a problem, a note, a blank row): then only
+        reading the whole file says exactly what it holds."""
+        files = self.found.get(table, [])
+        if len(files) != 1 or table in self.globs:
+            return None
+        got = self.ahead.get(files[0]) or _bytes_and_hash(files[0], hashed=False)
+        cut = None if isinstance(got, OSError) else csv_halves(got[0])
+        if cut is None:
+            return None
+        first, rest, before = cut
+        part = Source(self.source.path, "folder", files={files[0].name: _hashed(got)[1]} if half == 0 else {})
+        try:
+            raw, problem = _read_csv(table, files[0].name, rest if half else first, part.notes, self.reads.get(table))
+        except Exception:  # noqa: BLE001 - the whole file is read, and says what it holds
+            return None
+        if problem or raw is None or raw.problems or raw.blank_rows or part.notes or not len(raw.rows) \
+                or (half == 0 and raw.rows[-1] != before + 1):  # the first half's last line holds data
+            return None
+        if half:
+            raw.rows = raw.rows + before
+        part.tables[table] = raw
+        return part
 
     def forget(self, table: str) -> None:
         """The files of a table read ahead are let go (the table is not read after all)."""
@@ -277,13 +310,43 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str],
     return found
 
 
-def _bytes_and_hash(file: Path) -> tuple[bytes, str] | OSError:
-    """A file's bytes and their SHA-256, or the OSError that reading it raised."""
+SPLIT_BYTES = 8 << 20  # a CSV file this large may be read in two halves at once (``Folder.read_half``)
+
+
+def csv_halves(data: bytes) -> tuple[bytes, bytes, int] | None:
+    """A large CSV file's bytes cut into two files that read as it does, row for row: its first lines
+    (up to a line end near the middle), and its header line over the rest; and the data rows in the
+    first. None for a file that cannot be cut so surely: one with a quote (a quoted cell may hold a line
+    end), with line ends other than LF or CRLF, starting with a byte-order mark or holding NUL bytes (not
+    plain UTF-8 or ASCII), or holding more cells than a table may (whose reading refuses it whole)."""
+    if len(data) < SPLIT_BYTES or b'"' in data or b"\x00" in data or data.startswith(codecs.BOM_UTF8):
+        return None
+    if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
+        return None
+    header = data.find(b"\n") + 1
+    cut = data.find(b"\n", len(data) // 2) + 1
+    if header <= 0 or cut <= header or cut >= len(data):
+        return None
+    lines = data.count(b"\n") + 1
+    if lines * (data.count(b",", 0, header) + 1) > MAX_CELLS:
+        return None
+    return data[:cut], data[:header] + data[cut:], data.count(b"\n", 0, cut) - 1
+
+
+def _bytes_and_hash(file: Path, hashed: bool = True) -> tuple[bytes, str | None] | OSError:
+    """A file's bytes and their SHA-256 (None unless `hashed`), or the OSError that reading it raised."""
     try:
         data = file.read_bytes()
     except OSError as exc:
         return exc
-    return data, hashlib.sha256(data).hexdigest()
+    return data, hashlib.sha256(data).hexdigest() if hashed else None
+
+
+def _hashed(got):
+    """What ``_bytes_and_hash`` gave, hashed when it was not."""
+    if isinstance(got, tuple) and got[1] is None:
+        return got[0], hashlib.sha256(got[0]).hexdigest()
+    return got
 
 
 def _read_table_files(table: str, files: list[Path], folder: Path, source: Source, glob: bool = False,
@@ -295,7 +358,7 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
         source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
                                        f"{_and(f.name for f in files)}; keep one"))
     for number, file in enumerate(files):
-        got = (ahead or {}).get(file) or _bytes_and_hash(file)
+        got = _hashed((ahead or {}).get(file)) or _bytes_and_hash(file)
         if isinstance(got, OSError):
             source.problems.append(Problem(file.name, None, None, f"cannot be read ({got.strerror or got})"))
             continue

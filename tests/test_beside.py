@@ -86,7 +86,7 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    assert {"_read_table", "_decided_and_hashed"} <= set(forked)
+    assert {"_read_pieces", "_decided_and_hashed"} <= set(forked)
     assert beside == here
 
 
