@@ -106,6 +106,47 @@ def test_a_table_where_nothing_wraps_is_drawn_without_rich_as_rich_draws_it():
     assert drawn > 600
 
 
+def test_a_table_whose_text_wraps_at_spaces_is_drawn_without_rich_as_rich_draws_it():
+    """Any table _as_rich passes where text wraps (words apart by single spaces, none wider than its
+    column) comes out of _plain exactly as rich lays it out; and one with a word too wide, or spaces
+    rich and textwrap would break differently, is left to rich."""
+    import random
+
+    from claims.report.text import _as_rich, _fit, _plain, _rich, _texts
+
+    chance = random.Random(29)
+    words = ["a", "ab", "load", "weekly_cost", "E0051104:", "1068.42", "->", "£4.43", "in", "episode", "x" * 12, "y" * 16]
+
+    def value():
+        if chance.random() < 0.2:
+            return chance.choice(["", None, chance.randrange(-100_000, 10_000_000)])
+        text = " ".join(chance.choice(words) for _ in range(chance.randrange(1, 12)))
+        return text if chance.random() < 0.9 else chance.choice(["  ", " ", "\t"]).join([text, "end"])
+
+    drawn = refused = 0
+    for _ in range(1_500):
+        rows, width = chance.choice([1, 2, chance.randrange(40)]), chance.randrange(20, 120)
+        shape = [(value() or "X", [value() for _ in range(rows)], chance.choice(["left", "left", "right"]))
+                 for _ in range(chance.randrange(1, 6))]
+
+        def laid_out():
+            columns = [Shown(str(heading)[:12].strip() or "X", _texts(values), align) for heading, values, align in shape]
+            for c in columns:
+                c.width = c.natural()
+            return columns if _fit(columns, width) else None
+
+        columns = laid_out()
+        if columns is None:
+            continue
+        wraps = any(len(v) > c.width for c in columns for v in c.values)
+        if _as_rich(columns):
+            drawn += wraps
+            assert _plain(laid_out(), width) == _rich(laid_out(), width), (shape, width)
+        else:
+            refused += wraps
+    assert drawn > 200 and refused > 50, (drawn, refused)
+
+
 def test_long_tables_wrap_their_cells_exactly_as_textwrap_does():
     """The fast wrap of a long table's cells makes the lines textwrap makes, for any text and width."""
     import random

@@ -102,10 +102,22 @@ _NARROW = re.compile("[ -~£]*")
 
 
 def _as_rich(columns: list[Shown]) -> bool:
-    """True when `_plain` writes the table exactly as rich would: nothing wraps (no heading and no value
-    is wider than its column) and every character is one column wide."""
-    return (bool(columns) and all(len(c.heading) <= c.width for c in columns) and not _wrapping(columns)
-            and _NARROW.fullmatch("".join(c.heading + "".join(c.values) for c in columns)) is not None)
+    """True when `_plain` writes the table exactly as rich would: every heading within its column, every
+    character one column wide, and every value wider than its column one that rich and textwrap cut
+    into the same lines (`_wraps_as_rich`)."""
+    return (bool(columns) and all(len(c.heading) <= c.width for c in columns)
+            and _NARROW.fullmatch("".join(c.heading + "".join(c.values) for c in columns)) is not None
+            and all(_wraps_as_rich(c) for c in columns))
+
+
+def _wraps_as_rich(column: Shown) -> bool:
+    """The values wider than `column` (none, mostly) break only at spaces, as both rich and textwrap
+    break them, line by line alike: words apart by single spaces, none at either end, no word wider
+    than the column (which rich and textwrap would cut differently), in a column aligned left."""
+    over = _over(column)
+    return not over or column.align != "right" and all(
+        not _UNUSUAL_SPACE.search(value) and max(map(len, value.split(" "))) <= column.width
+        for value in map(column.values.__getitem__, over))
 
 
 def _rich(columns: list[Shown], width: int) -> str:
