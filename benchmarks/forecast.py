@@ -14,7 +14,6 @@ target is a forecast at most 3 times the claim at 1M discharges.
 from __future__ import annotations
 
 import compileall
-import os
 import statistics
 import subprocess
 import sys
@@ -26,7 +25,7 @@ import click
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.bench import HDS, SIZES, dataset, machine, measure  # noqa: E402
+from benchmarks.bench import HDS, dataset, machine, measure  # noqa: E402
 
 BASE = ["claim", "--month", "2020-10"]
 COMMANDS = {

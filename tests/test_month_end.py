@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import re
-from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
