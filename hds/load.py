@@ -454,6 +454,8 @@ class Loaded:
     # of the tables whose files are the very ones the store's last load of each read: not read again
     linked_when_written: tuple[str, ...] = ()  # episodes or events whose links to the store's discharges are
     # checked as they are written, for the rows that differ from the store's (``link_problems``)
+    references_later: bool = False  # its episodes' and events' links to its own discharges are checked by
+    # whoever writes it, as it writes them (``check_references``), not by ``read``
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
 
@@ -473,7 +475,8 @@ class Loaded:
 
 def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[[np.ndarray], np.ndarray] | None = None,
          first_load: bool = True, mapping=None,
-         read_before: Callable[[str, Callable], tuple[int, dict[str, str]] | None] | None = None) -> Loaded:
+         read_before: Callable[[str, Callable], tuple[int, dict[str, str]] | None] | None = None,
+         references_later: bool = False) -> Loaded:
     """Read and validate a folder of CSV files or one .xlsx workbook.
 
     `known_discharges(ids)` says which of `ids` the store already holds (a mask): with it,
@@ -483,7 +486,10 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     a council's own shape reads as the contract. `read_before(table, hashed)`
     (``hds.store.read_before``) gives the rows and files of a table whose files
     (`hashed()`: name -> SHA-256) are the very ones the store's last load of it
-    read, else None: those files of a folder are not read again (``_not_read_again``)."""
+    read, else None: those files of a folder are not read again (``_not_read_again``).
+    `references_later`: an extract with discharges and no other problem comes back without its
+    episodes' and events' links to them checked (``Loaded.references_later``): its writer checks them
+    (``check_references``, as ``hds.store.save_load`` does while SQLite builds indexes)."""
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
@@ -504,7 +510,9 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
         found += [(order, *entry) for entry in table_found]
     problems += [entry[-1] for entry in sorted(found, key=lambda e: e[:4])]
     if "discharges" in loaded.tables or "discharges" not in source.tables:  # else its mapping failed: no ids to check
-        if "discharges" in loaded.tables or problems or known_discharges is None:
+        if references_later and "discharges" in loaded.tables and not problems:
+            loaded.references_later = True
+        elif "discharges" in loaded.tables or problems or known_discharges is None:
             problems += _check_references(loaded, known_discharges)
         else:  # the store's discharges, which this load leaves as they are: its current episodes and events
             # follow them already, so only the rows the load writes need looking at (hds.store.save_load)
@@ -736,6 +744,12 @@ def _duplicates_across(spec: TableSpec, parts: list[tuple[str, Table]], found: l
             found.append((int(rows[i]), 2, len(spec.columns), Problem(
                 parts[part[i]][0], int(rows[i]), heading,
                 f"duplicate id '{keys[i]}'; it is already used at {parts[part[j]][0]} row {int(rows[j])}")))
+
+
+def check_references(loaded: Loaded) -> list[Problem]:
+    """The links of a load's episodes and events to its discharges, when ``read`` left them to its writer
+    (``Loaded.references_later``): the problems ``read`` would have raised (none when it checked them)."""
+    return _check_references(loaded, None) if loaded.references_later else []
 
 
 def _check_references(loaded: Loaded, known: Callable | None) -> list[Problem]:

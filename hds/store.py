@@ -1199,13 +1199,15 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         in_turn = [spec for spec in CONTRACT if spec.name in loaded.tables]
         following = {spec.name: after for spec, after in zip(in_turn, in_turn[1:]) if after.name not in same}
         ready: dict[str, np.ndarray] = {}  # the rows of the next table, made while the last one's indexes grew
+        unlinked: list = []  # what check_references finds, while the first table's indexes grow
+        checks = [_checking_references(loaded, unlinked)] if getattr(loaded, "references_later", False) else []
         for spec in CONTRACT:
             if spec.name in loaded.tables:
                 after = following.get(spec.name)
+                meanwhile = [] if after is None else [_making_rows(after, loaded.tables, ready)]
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
-                    at.setdefault(spec.name, []), ready.pop(spec.name, None),
-                    None if after is None else _making_rows(after, loaded.tables, ready),
+                    at.setdefault(spec.name, []), ready.pop(spec.name, None), _in_turn(meanwhile, checks),
                     hashed_beside=hashed is not None)
                 touched |= ids
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
@@ -1213,6 +1215,10 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
         if hashed is not None and any(d is None for d in written.values()):
             _hashed_beside(written, hashed, loaded)
+        for check in checks:  # no table was written whole (another load came in): checked here
+            check()
+        if unlinked:
+            raise LoadError(unlinked)
         digest = chain.combine(written)
         problems = _link_problems(store, loaded, at)
         if problems:  # as reading every row would have stopped the load, before anything else is asked
@@ -1317,6 +1323,27 @@ def ensure_wal(conn: sqlite3.Connection, path: Path | str = "the store") -> None
                 told = True
     finally:
         conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+
+
+def _in_turn(doings: list[Callable[[], None]], checks: list[Callable[[], None]]) -> Callable[[], None] | None:
+    """One thing to do beside the indexing of a table written whole (``_replace_table``'s `meanwhile`):
+    the `doings`, and the `checks` not yet done (taken from the list when done)."""
+    def both() -> None:
+        for doing in doings:
+            doing()
+        while checks:
+            checks.pop()()
+    return both if doings or checks else None
+
+
+def _checking_references(loaded, found: list) -> Callable[[], None]:
+    """The check of a load's episodes' and events' links to its own discharges (hds.load.check_references)
+    into `found`."""
+    def check() -> None:
+        from hds.load import check_references
+
+        found.extend(check_references(loaded))
+    return check
 
 
 def _making_rows(spec, tables: dict, ready: dict) -> Callable[[], None]:

@@ -123,6 +123,41 @@ def test_every_error_is_listed_not_just_the_first(tmp_path):
     assert str(err.value).splitlines()[0] == "3 problem(s) in the input; nothing was loaded:"
 
 
+def test_links_to_the_extracts_discharges_left_to_the_writer_say_what_reading_says(tmp_path):
+    """A load leaves its episodes' and events' links to its own discharges to be checked while it is
+    written (hds.store.save_load, beside the first table's indexes): the problems, their words and rows,
+    are what reading would have raised, and a refused first load leaves no store behind, nor a load in
+    an empty store."""
+    from hds.load import check_references
+
+    bad = folder(tmp_path, episodes=replace_row("episodes", 3, "E2,D9,home_care,2020-10-06,,100,OCCG,,"),
+                 events=GOOD["events"] + "V3,D7,death,2020-10-20,\n")
+    with pytest.raises(LoadError) as err:
+        read_dataset(bad)
+    expected = [str(p) for p in err.value.problems]
+    assert len(expected) == 2
+    later = read(bad, SCHEMES, references_later=True)
+    assert later.references_later and [str(p) for p in check_references(later)] == expected
+    (tmp_path / "good").mkdir()
+    assert check_references(read(folder(tmp_path / "good"), SCHEMES, references_later=True)) == []
+    db = tmp_path / "new" / "hds.db"
+    db.parent.mkdir()
+    said = CliRunner().invoke(cli.main, ["load", str(bad), "--db", str(db)])
+    assert said.exit_code == 1
+    assert said.output.splitlines()[1:] == [f"  {p}" for p in expected]
+    assert list(db.parent.iterdir()) == []
+    empty = tmp_path / "empty" / "hds.db"
+    empty.parent.mkdir()
+    open_store(empty, write=True, create=True).close()
+    said = CliRunner().invoke(cli.main, ["load", str(bad), "--db", str(empty)])
+    assert said.exit_code == 1 and said.output.splitlines()[1:] == [f"  {p}" for p in expected]
+    store = open_store(empty)
+    try:
+        assert store.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 0
+    finally:
+        store.close()
+
+
 def test_a_failed_load_lands_nothing_and_keeps_the_previous_data(tmp_path):
     db = tmp_path / "hds.db"
     runner = CliRunner()

@@ -115,13 +115,14 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
     check_writable(db, create=new)  # before the files are read: a read-only folder is refused at once
     if new:
         with progress.step(f"Reading and checking {source}"):
-            loaded = read(source, scheme_names(lib), mapping=mapping)  # validate before any file is made
+            loaded = read(source, scheme_names(lib), mapping=mapping, references_later=True)  # before any file is made
         store, first = open_store(db, write=True, create=True), True
     else:
         store = open_store(db, write=True)
         first = is_empty(store)
         with progress.step(f"Reading and checking {source}"):
             loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
+                          references_later=True,
                           mapping=mapping, read_before=None if first else read_before(store, mapping.text()))
     then = decided_with_load(loaded, lib, first) if figures else None
     try:
