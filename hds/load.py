@@ -277,7 +277,7 @@ def _check_table(spec: TableSpec, raw, schemes: tuple[str, ...], found: list, re
         cells = frame[column.name].to_numpy(dtype=object)
         values[column.field], failed[column.field] = _check_column(
             column, cells, rows, index, schemes, reading, types[column.field], found,
-            None if raw.blank is None else raw.blank.get(column.name, False))
+            text=raw.blank is not None, blank=None if raw.blank is None else raw.blank.get(column.name))
     _check_rows(spec, reading, rows, values, failed, found)
     extra = [h for h in header if h not in {c.name for c in spec.columns}]
     if extra:
@@ -296,10 +296,11 @@ def _missing_column(spec: TableSpec, column: Column, header: list[str], reading:
 
 
 def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: int, schemes: tuple[str, ...],
-                  reading: _Reading, dtype, found: list, text_blank=None) -> tuple[np.ndarray, np.ndarray]:
+                  reading: _Reading, dtype, found: list, text: bool = False,
+                  blank: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """One column's values in the dataset's type, and the rows that failed (their problems into `found`).
-    `text_blank`: for a CSV file's column, whose cells are all str, which of them are empty (None when
-    the cells may be other values, as a workbook's; False when not known)."""
+    `text`: the cells are all str, as a CSV file's are (else they may be other values, as a workbook's);
+    `blank`: which of them are empty, when that is known already."""
     n, heading = len(cells), reading.heading(column.name)
     reported = np.zeros(n, dtype=bool)
     fmt = reading.mapping.date_format if reading.mapping is not None and column.kind == "date" else None
@@ -309,9 +310,9 @@ def _check_column(column: Column, cells: np.ndarray, rows: np.ndarray, index: in
         translated = translate(reading.mapping, column, cells, rows, reading.source, heading, schemes)
         cells, reported = translated.cells, translated.unmapped
         reading.unmapped += translated.labels  # described once for the table, in _check_files
-        text_blank = None  # the codes it gave are looked at afresh
-    if text_blank is not None or _all_text(cells):
-        blank = cells == "" if text_blank is None or text_blank is False else text_blank
+        text, blank = False, None  # the codes it gave are looked at afresh
+    if text or _all_text(cells):
+        blank = cells == "" if blank is None else blank
         column_values, ok = _fast_column(column, cells, schemes, fmt, blank)
     else:  # cells of a workbook: numbers, dates, None: each read by the row check
         column_values, ok = _objects([_blank_value(column, dtype)] * n), np.zeros(n, dtype=bool)
