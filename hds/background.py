@@ -25,7 +25,7 @@ class Pending:
         self._pipe: int | None = None
         self._value = None
         self._done = False
-        if beside and hasattr(os, "fork") and _cores() > 1:
+        if beside and can_fork():
             self._fork()
 
     def _fork(self) -> None:
@@ -61,16 +61,18 @@ class Pending:
         """(the copy's value,), or None when there is no copy or it failed."""
         if self._pid is None:
             return None
-        with os.fdopen(self._pipe, "rb") as pipe:
-            payload = pipe.read()
+        pipe, self._pipe = self._pipe, None  # the file object below owns it, and closes it whatever happens
+        with os.fdopen(pipe, "rb") as reading:
+            payload = reading.read()
         _, status = os.waitpid(self._pid, 0)
-        self._pid = self._pipe = None
+        self._pid = None
         if status != 0 or not payload:
             return None
         return (pickle.loads(payload),)
 
     def cancel(self) -> None:
-        """Stop the copy and reap it (a load that failed does not want its result)."""
+        """Stop the copy and reap it (a load that failed does not want its result), also when asking
+        for its result was cut short (an interrupt while its pipe was read)."""
         if self._pid is not None:
             import signal
 
@@ -78,7 +80,8 @@ class Pending:
                 os.kill(self._pid, signal.SIGKILL)
             except OSError:
                 pass
-            os.close(self._pipe)
+            if self._pipe is not None:
+                os.close(self._pipe)
             os.waitpid(self._pid, 0)
             self._pid = self._pipe = None
         self._done, self._function, self._args = True, None, ()
@@ -89,6 +92,11 @@ class Pending:
                 self.cancel()
             except Exception:  # at the interpreter's exit: the copy ends with it
                 pass
+
+
+def can_fork() -> bool:
+    """Whether work may be done beside this process: it can fork, and has another core to run the copy on."""
+    return hasattr(os, "fork") and _cores() > 1
 
 
 def _cores() -> int:

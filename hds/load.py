@@ -566,7 +566,7 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     costs a good part of reading it); a large table read alone (as by a follow-up load that finds the
     other files as the store's last load read them), in two halves at once, the second by the copy
     (``_read_half``). pandas is imported first, so that the copy finds it imported."""
-    from hds.background import start
+    from hds.background import can_fork, start
     from hds.sources import SPLIT_BYTES, Folder, open_source
 
     opened = open_source(path, files=mapping.files(), reads=mapping.readers())
@@ -579,14 +579,15 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     beside = max(large)[1] if large and sum(sizes.values()) - max(large)[0] >= READ_BESIDE_BYTES else None
     ours = [name for name in sizes if name != beside]
     halved = max(ours, key=sizes.get, default=None) if beside is None else None  # one large table, as after
-    if halved is not None and (sizes[halved] < SPLIT_BYTES or halved not in SPEC):  # a follow-up load's few
+    if halved is not None and (sizes[halved] < SPLIT_BYTES or halved not in SPEC  # a follow-up load's few
+                               or not can_fork() or not opened.halvable(halved)):  # changes: its very bytes
         halved = None
     if beside is not None or halved is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
-    if halved is not None:
-        opened.read_ahead(halved)  # the very bytes, for both halves
     theirs = [(beside, None)] * (beside is not None) + [(halved, 1)] * (halved is not None)
     copy = start(_read_pieces, opened, theirs, schemes, mapping) if theirs else None
+    if beside is not None:
+        opened.forget(beside)  # its bytes, read ahead, are the copy's to read
     pieces = [(name, None) for name in ours if name != halved] + [(halved, 0)] * (halved is not None)
     try:
         done = dict(zip(pieces, _read_pieces(opened, pieces, schemes, mapping)))

@@ -167,6 +167,7 @@ class Folder:
     # files read and hashed ahead (``hash_ahead``): path -> what reading it gives (its bytes and SHA-256, or
     # the OSError), kept until the table is read or found not to need reading
     ahead: dict[Path, object] = field(default_factory=dict)
+    cuts: dict[Path, tuple[int, int, int] | None] = field(default_factory=dict)  # csv_cut of a file read ahead
 
     def read_table(self, table: str) -> Source:
         """The files of one table read (hashed, decoded, split into a raw table): what reading the
@@ -202,23 +203,32 @@ class Folder:
             return None
         return {file.name: digest for file, (_, digest) in zip(self.found[table], read)}
 
+    def halvable(self, table: str) -> bool:
+        """Whether a table's file may be read in two halves (``read_half``): one file, not a mapped
+        glob, that ``csv_cut`` can cut; its bytes are read now, for both halves to read."""
+        files = self.found.get(table, [])
+        if len(files) != 1 or table in self.globs:
+            return False
+        self.read_ahead(table)
+        got = self.ahead[files[0]]
+        if not isinstance(got, OSError) and files[0] not in self.cuts:
+            self.cuts[files[0]] = csv_cut(got[0])
+        return self.cuts.get(files[0]) is not None
+
     def read_half(self, table: str, half: int) -> Source | None:
-        """Half of a table's one large CSV file (``csv_halves``) read as a file of its own: its first lines
+        """Half of a table's one large CSV file (``csv_cut``) read as a file of its own: its first lines
         (`half` 0) or its header over the rest (1), each row numbered as in the whole file: what reading
         the folder adds for it (the whole file's SHA-256 with the first half). None when the file cannot
         be cut so, or a half reads as anything but plain rows (a problem, a note, a blank row): then only
         reading the whole file says exactly what it holds."""
-        files = self.found.get(table, [])
-        if len(files) != 1 or table in self.globs:
+        if not self.halvable(table):
             return None
-        got = self.ahead.get(files[0]) or _bytes_and_hash(files[0], hashed=False)
-        cut = None if isinstance(got, OSError) else csv_halves(got[0])
-        if cut is None:
-            return None
-        first, rest, before = cut
-        part = Source(self.source.path, "folder", files={files[0].name: _hashed(got)[1]} if half == 0 else {})
+        file = self.found[table][0]
+        got, cut = self.ahead[file], self.cuts[file]
+        before = cut[2]
+        part = Source(self.source.path, "folder", files={file.name: _hashed(got)[1]} if half == 0 else {})
         try:
-            raw, problem = _read_csv(table, files[0].name, rest if half else first, part.notes, self.reads.get(table))
+            raw, problem = _read_csv(table, file.name, _half(got[0], cut, half), part.notes, self.reads.get(table))
         except Exception:  # noqa: BLE001 - the whole file is read, and says what it holds
             return None
         if problem or raw is None or raw.problems or raw.blank_rows or part.notes or not len(raw.rows) \
@@ -230,7 +240,7 @@ class Folder:
         return part
 
     def forget(self, table: str) -> None:
-        """The files of a table read ahead are let go (the table is not read after all)."""
+        """The files of a table read ahead are let go (the table is not read here after all)."""
         for file in self.found.get(table, []):
             self.ahead.pop(file, None)
 
@@ -313,12 +323,12 @@ def _csv_files_by_table(folder: Path, wanted: tuple[str, ...], notes: list[str],
 SPLIT_BYTES = 8 << 20  # a CSV file this large may be read in two halves at once (``Folder.read_half``)
 
 
-def csv_halves(data: bytes) -> tuple[bytes, bytes, int] | None:
-    """A large CSV file's bytes cut into two files that read as it does, row for row: its first lines
-    (up to a line end near the middle), and its header line over the rest; and the data rows in the
-    first. None for a file that cannot be cut so surely: one with a quote (a quoted cell may hold a line
-    end), with line ends other than LF or CRLF, starting with a byte-order mark or holding NUL bytes (not
-    plain UTF-8 or ASCII), or holding more cells than a table may (whose reading refuses it whole)."""
+def csv_cut(data: bytes) -> tuple[int, int, int] | None:
+    """Where a large CSV file's bytes may be cut into two files that read as it does, row for row: the
+    end of its header line, a line end near the middle, and the data rows before it. None for a file
+    that cannot be cut so surely: one with a quote (a quoted cell may hold a line end), with line ends
+    other than LF or CRLF, starting with a byte-order mark or holding NUL bytes (not plain UTF-8 or
+    ASCII), or holding more cells than a table may (whose reading refuses it whole)."""
     if len(data) < SPLIT_BYTES or b'"' in data or b"\x00" in data or data.startswith(codecs.BOM_UTF8):
         return None
     if b"\r" in data and data.count(b"\r") != data.count(b"\r\n"):
@@ -330,7 +340,19 @@ def csv_halves(data: bytes) -> tuple[bytes, bytes, int] | None:
     lines = data.count(b"\n") + 1
     if lines * (data.count(b",", 0, header) + 1) > MAX_CELLS:
         return None
-    return data[:cut], data[:header] + data[cut:], data.count(b"\n", 0, cut) - 1
+    return header, cut, data.count(b"\n", 0, cut) - 1
+
+
+def csv_halves(data: bytes) -> tuple[bytes, bytes, int] | None:
+    """The two files ``csv_cut`` cuts a CSV file's bytes into: its first lines, its header line over the
+    rest; and the data rows in the first."""
+    cut = csv_cut(data)
+    return None if cut is None else (_half(data, cut, 0), _half(data, cut, 1), cut[2])
+
+
+def _half(data: bytes, cut: tuple[int, int, int], half: int) -> bytes:
+    header, middle, _ = cut
+    return data[:header] + data[middle:] if half else data[:middle]
 
 
 def _bytes_and_hash(file: Path, hashed: bool = True) -> tuple[bytes, str | None] | OSError:

@@ -1209,16 +1209,18 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
                     at.setdefault(spec.name, []), ready.pop(spec.name, None), _in_turn(meanwhile, checks),
                     hashed_beside=hashed is not None)
+                if unlinked:  # found beside this table's indexes: the rest is not written
+                    raise LoadError(unlinked)
                 touched |= ids
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
                 changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
-        if hashed is not None and any(d is None for d in written.values()):
-            _hashed_beside(written, hashed, loaded)
         for check in checks:  # no table was written whole (another load came in): checked here
             check()
         if unlinked:
             raise LoadError(unlinked)
+        if hashed is not None and any(d is None for d in written.values()):
+            _hashed_beside(written, hashed, loaded)
         digest = chain.combine(written)
         problems = _link_problems(store, loaded, at)
         if problems:  # as reading every row would have stopped the load, before anything else is asked

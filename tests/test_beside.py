@@ -6,7 +6,9 @@ import os
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
+import cli
 from fixtures.generate import generate, write
 from hds import background
 from tests.cli_helpers import ok as hds
@@ -110,6 +112,51 @@ def test_a_first_load_hashed_by_the_deciding_copy_records_what_hashing_here_reco
             digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
     assert forked.count("_decided_and_hashed") == 1  # the copy's own digests were used once
     assert digests["copy"] == digests["here"] == digests["none"]
+
+
+def test_a_copy_whose_result_was_being_read_when_interrupted_is_still_stopped_and_reaped(monkeypatch):
+    import time
+
+    pending = background.start(time.sleep, 30)
+    pid = pending._pid
+
+    class Interrupted:
+        def __init__(self, fd, mode):
+            os.close(fd)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def read(self):
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(background.os, "fdopen", Interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        pending.result()
+    pending.cancel()  # no error about a closed pipe, and the copy does not linger
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)
+
+
+def test_a_first_load_with_links_to_no_discharge_stops_before_the_deciding_is_waited_for(tmp_path, monkeypatch):
+    from claims import analysts
+
+    tables = generate(seed=5, per_month=20)
+    tables["episodes"][3]["discharge_id"] = "NOWHERE"
+    source = write(tables, tmp_path / "extract")
+    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: deciding beside the load
+    monkeypatch.setattr(background, "start", lambda function, *args, beside=True: background.Pending(
+        function, args, beside=False))  # done here, when its result is first asked for
+    asked = []
+    monkeypatch.setattr(analysts, "_decided_and_hashed", lambda loaded, lib: asked.append(1) or (None, {}))
+    db = tmp_path / "store" / "hds.db"
+    db.parent.mkdir()
+    result = CliRunner().invoke(cli.main, ["load", str(source), "--db", str(db)])
+    assert result.exit_code == 1 and "unknown discharge 'NOWHERE'" in result.output
+    assert asked == [] and not db.exists()
 
 
 def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):

@@ -58,7 +58,7 @@ def test_a_file_read_in_halves_gives_what_reading_it_whole_gives(tmp_path, monke
     whole, _ = _read(tmp_path, "whole", episodes, False, monkeypatch)
     halves, halved = _read(tmp_path, "halves", episodes, True, monkeypatch)
     assert halves == whole
-    assert ("episodes", 0) in halved
+    assert (("episodes", 0) in halved) == ('"' not in episodes)  # a quoted file is not cut at all
 
 
 def test_a_plain_file_is_read_in_halves_and_its_rows_keep_their_numbers(tmp_path, monkeypatch):
@@ -101,3 +101,16 @@ def test_halves_found_to_hold_an_id_twice_are_read_whole_for_the_exact_problem(t
     assert refused == "refused" and ("episodes", 0) in halved
     assert problems == ["episodes.csv row 47, column episode_id: duplicate id 'E3'; it is already used at row 5"]
     assert np.all([p.startswith("episodes.csv") for p in problems])
+
+
+def test_a_file_that_cannot_be_cut_is_read_whole_with_no_copy_made(tmp_path, monkeypatch):
+    from hds import background
+
+    started, start = [], background.start
+    monkeypatch.setattr(background, "start", lambda function, *args, **kw: (
+        started.append(args[1]), start(function, *args, **kw))[1])
+    quoted = _episodes(60).replace("E7,D7,home_care", '"E7",D7,home_care')
+    _read(tmp_path, "quoted", quoted, True, monkeypatch)
+    assert started == []  # nothing to read beside: the quoted file whole, here
+    _read(tmp_path, "plain", _episodes(60), True, monkeypatch)
+    assert started == [[("episodes", 1)]]

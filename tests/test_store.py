@@ -318,6 +318,21 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
         again[1].splitlines()
 
 
+def test_a_follow_up_load_checks_the_links_to_its_discharges_before_it_writes(tmp_path, monkeypatch):
+    """Only a first load leaves the links of its episodes and events to its own discharges to be
+    checked while its first table's indexes grow; a follow-up load writes no table whole, so it checks
+    them as it reads, and a refused one writes nothing."""
+    from hds import store as data_store
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    saved, save_load = [], data_store.save_load
+    monkeypatch.setattr(data_store, "save_load", lambda *args, **kw: saved.append(1) or save_load(*args, **kw))
+    said = load(tmp_path, "two", db, 1, discharges=DISCHARGES.replace("2020-10-06", "2020-10-07"),
+                episodes=EPISODES.replace("E2,D2,", "E2,D9,"))
+    assert "unknown discharge 'D9'; expected a discharge_id of discharges.csv" in said and saved == []
+
+
 def test_a_follow_up_load_reads_each_file_once_and_says_which_it_could_not(tmp_path, monkeypatch):
     """A follow-up load reads and hashes every file ahead, at once, and reads from those very bytes the
     tables it must read: no file is read twice. One it cannot read is a problem of that file, as in a

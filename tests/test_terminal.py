@@ -108,8 +108,8 @@ def test_a_table_where_nothing_wraps_is_drawn_without_rich_as_rich_draws_it():
 
 def test_a_table_whose_text_wraps_at_spaces_is_drawn_without_rich_as_rich_draws_it():
     """Any table _as_rich passes where text wraps (words apart by single spaces, none wider than its
-    column) comes out of _plain exactly as rich lays it out; and one with a word too wide, or spaces
-    rich and textwrap would break differently, is left to rich."""
+    column) comes out of _plain exactly as rich lays it out; and one with a word too wide, spaces rich
+    and textwrap would break differently, or a value with a space at an end, is left to rich."""
     import random
 
     from claims.report.text import _as_rich, _fit, _plain, _rich, _texts
@@ -121,6 +121,8 @@ def test_a_table_whose_text_wraps_at_spaces_is_drawn_without_rich_as_rich_draws_
         if chance.random() < 0.2:
             return chance.choice(["", None, chance.randrange(-100_000, 10_000_000)])
         text = " ".join(chance.choice(words) for _ in range(chance.randrange(1, 12)))
+        if chance.random() < 0.05:  # a space at an end: rich and _plain place it differently
+            return chance.choice([" " + text, text + " "])
         return text if chance.random() < 0.9 else chance.choice(["  ", " ", "\t"]).join([text, "end"])
 
     drawn = refused = 0
@@ -144,7 +146,7 @@ def test_a_table_whose_text_wraps_at_spaces_is_drawn_without_rich_as_rich_draws_
             assert _plain(laid_out(), width) == _rich(laid_out(), width), (shape, width)
         else:
             refused += wraps
-    assert drawn > 200 and refused > 50, (drawn, refused)
+    assert drawn > 150 and refused > 50, (drawn, refused)
 
 
 def test_long_tables_wrap_their_cells_exactly_as_textwrap_does():

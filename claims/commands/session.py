@@ -122,7 +122,7 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
         first = is_empty(store)
         with progress.step(f"Reading and checking {source}"):
             loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
-                          references_later=True,
+                          references_later=first,  # checked while the first table's indexes grow
                           mapping=mapping, read_before=None if first else read_before(store, mapping.text()))
     then = decided_with_load(loaded, lib, first) if figures else None
     try:

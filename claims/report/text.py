@@ -103,17 +103,19 @@ _NARROW = re.compile("[ -~£]*")
 
 def _as_rich(columns: list[Shown]) -> bool:
     """True when `_plain` writes the table exactly as rich would: every heading within its column, every
-    character one column wide, and every value wider than its column one that rich and textwrap cut
-    into the same lines (`_wraps_as_rich`)."""
+    character one column wide, no value with a space at either end (rich and `_plain` place those
+    differently), and every value wider than its column one that rich and textwrap cut into the same
+    lines (`_wraps_as_rich`)."""
     return (bool(columns) and all(len(c.heading) <= c.width for c in columns)
             and _NARROW.fullmatch("".join(c.heading + "".join(c.values) for c in columns)) is not None
+            and not any(value[:1] == " " or value[-1:] == " " for c in columns for value in c.values)
             and all(_wraps_as_rich(c) for c in columns))
 
 
 def _wraps_as_rich(column: Shown) -> bool:
     """The values wider than `column` (none, mostly) break only at spaces, as both rich and textwrap
-    break them, line by line alike: words apart by single spaces, none at either end, no word wider
-    than the column (which rich and textwrap would cut differently), in a column aligned left."""
+    break them, line by line alike: words apart by single spaces, no word wider than the column (which
+    rich and textwrap would cut differently), in a column aligned left."""
     over = _over(column)
     return not over or column.align != "right" and all(
         not _UNUSUAL_SPACE.search(value) and max(map(len, value.split(" "))) <= column.width
