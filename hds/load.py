@@ -653,7 +653,7 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
     tables with a scheme column, whose check depends on the rules in use; and episodes and events only
     when discharges are not read either, since theirs must then be checked against the extract's."""
     kept: dict[str, tuple[int, dict[str, str]]] = {}
-    folder.hash_ahead([name for name in folder.wanted if name in SPEC])  # at once; each is read once
+    folder.hash_ahead([name for name in folder.wanted if name in SPEC], _import_pandas)  # each file read once
     for name in folder.wanted:
         spec = SPEC.get(name)
         if spec is None or any(column.kind == "scheme" for column in spec.columns):
@@ -666,6 +666,11 @@ def _not_read_again(folder, read_before) -> dict[str, tuple[int, dict[str, str]]
             kept[name] = found
             folder.forget(name)
     return kept
+
+
+def _import_pandas() -> None:
+    """pandas imported (as reading a CSV file needs it), while threads read and hash the files."""
+    import pandas  # noqa: F401
 
 
 def _read_table(folder, name: str, schemes: tuple[str, ...], mapping):

@@ -178,14 +178,18 @@ class Folder:
                           {file: self.ahead.pop(file) for file in files if file in self.ahead})
         return part
 
-    def hash_ahead(self, tables) -> None:
+    def hash_ahead(self, tables, meanwhile: Callable[[], object] | None = None) -> None:
         """Read and hash the files of `tables` now, on threads at once (hashing lets Python's lock go), for
-        ``hashes`` to give and ``read_table`` to read without reading or hashing them again."""
+        ``hashes`` to give and ``read_table`` to read without reading or hashing them again; this thread
+        does `meanwhile()` as they work."""
         from concurrent.futures import ThreadPoolExecutor
 
         files = [file for table in tables if self._hashable(table) for file in self.found[table]]
         with ThreadPoolExecutor(min(len(files), 4) or 1) as pool:
-            self.ahead.update(zip(files, pool.map(_bytes_and_hash, files)))
+            read = pool.map(_bytes_and_hash, files)
+            if meanwhile is not None:
+                meanwhile()
+            self.ahead.update(zip(files, read))
 
     def read_ahead(self, table: str) -> None:
         """Read the files of `table` now, unhashed (for a copy of the process to find the very bytes)."""

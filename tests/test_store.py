@@ -318,6 +318,21 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
         again[1].splitlines()
 
 
+def test_files_hashed_ahead_give_their_sha256_while_this_thread_does_something_else(tmp_path):
+    import hashlib
+
+    from hds.sources import open_source
+
+    folder = tmp_path / "one"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text(DISCHARGES)
+    (folder / "episodes.csv").write_text(EPISODES)
+    opened, done = open_source(folder), []
+    opened.hash_ahead(["discharges", "episodes"], lambda: done.append(1))
+    assert done == [1]
+    assert opened.hashes("episodes") == {"episodes.csv": hashlib.sha256(EPISODES.encode()).hexdigest()}
+
+
 def test_a_follow_up_load_checks_the_links_to_its_discharges_before_it_writes(tmp_path, monkeypatch):
     """Only a first load leaves the links of its episodes and events to its own discharges to be
     checked while its first table's indexes grow; a follow-up load writes no table whole, so it checks
