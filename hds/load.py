@@ -582,6 +582,8 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     if halved is not None and (sizes[halved] < SPLIT_BYTES or halved not in SPEC  # a follow-up load's few
                                or not can_fork() or not opened.halvable(halved)):  # changes: its very bytes
         halved = None
+    if beside is not None and not opened.ahead:  # (a follow-up load read and hashed its files already)
+        opened.hash_ahead(ours, _import_pandas)  # this process's files hashed while pandas is imported
     if beside is not None or halved is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
     theirs = [(beside, None)] * (beside is not None) + [(halved, 1)] * (halved is not None)
