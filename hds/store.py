@@ -1095,8 +1095,9 @@ def source_file(files: dict[str, str], table: str, mapped: str | None = None,
     return "", ""
 
 
-def _latest_day(conn: sqlite3.Connection, loaded: dict[str, Table]) -> str | None:
-    """The latest date in the data after a load: the loaded tables' own, the store's for the others."""
+def _latest_day(conn: sqlite3.Connection, loaded: dict[str, Table], kept: dict | None = None) -> str | None:
+    """The latest date in the data after a load: the loaded tables' own, the store's for the others
+    (`kept`: those already read, ``_latest_kept``)."""
     dates = []
     for table, column in DATED:
         if table in loaded:
@@ -1104,10 +1105,47 @@ def _latest_day(conn: sqlite3.Connection, loaded: dict[str, Table]) -> str | Non
             days = days[days != NEVER]
             if len(days):
                 dates.append(_iso(int(days.max())))
+        elif kept is not None and (table, column) in kept:
+            dates.append(kept[table, column])
         else:
-            dates.append(conn.execute(f"SELECT MAX([{column}]) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0])
+            dates.append(conn.execute(_LATEST.format(table=table, column=column)).fetchone()[0])
     dates = [d for d in dates if d]
     return max(dates) if dates else None
+
+
+_LATEST = "SELECT MAX([{column}]) FROM [{table}] WHERE _until_load IS NULL"
+
+
+def _latest_kept(store: Store, loaded: dict[str, Table]) -> Callable[[], dict]:
+    """The latest dates of the tables a load leaves as they are (not in `loaded`), read through a second,
+    read-only connection in a thread while the load is written (SQLite scans them without holding
+    Python's lock; the load writes none of them, and no other load can come in while it holds the write
+    lock): a function giving them, {(table, column): date}, or {} when they could not be read so."""
+    import threading
+
+    wanted = [(table, column) for table, column in DATED if table not in loaded]
+    found: dict = {}
+    if not wanted or not Path(store.path).is_file():
+        return lambda: found
+
+    def run() -> None:
+        try:
+            other = _connect(Path(store.path), False)
+            try:
+                for table, column in wanted:
+                    found[table, column] = other.execute(_LATEST.format(table=table, column=column)).fetchone()[0]
+            finally:
+                other.close()
+        except Exception:  # noqa: BLE001 - read here instead, through the load's own connection
+            found.clear()
+
+    thread = threading.Thread(target=run, name="hds-latest-kept", daemon=True)
+    thread.start()
+
+    def result() -> dict:
+        thread.join()
+        return found
+    return result
 
 
 DATED = (("discharges", "discharge_date"), ("episodes", "start_date"), ("episodes", "end_date"), ("events", "date"))
@@ -1196,6 +1234,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         kept = {name: rows for name, (rows, _) in getattr(loaded, "kept", {}).items()}  # their files not read again
         if kept:
             _still_as_read(store, loaded)
+        latest_kept = _latest_kept(store, loaded.tables) if kept else dict
         in_turn = [spec for spec in CONTRACT if spec.name in loaded.tables]
         following = {spec.name: after for spec, after in zip(in_turn, in_turn[1:]) if after.name not in same}
         ready: dict[str, np.ndarray] = {}  # the rows of the next table, made while the last one's indexes grew
@@ -1230,7 +1269,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
             problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
         if problems:
             raise LoadError(problems)
-        load_hash = _record_load(conn, loaded, load_id, changes, digest, record)
+        load_hash = _record_load(conn, loaded, load_id, changes, digest, record, latest_kept())
         if then is not None:
             then(store)
     return LoadSummary(load_id, changes, load_hash, frozenset(touched))
@@ -1253,8 +1292,10 @@ def written_whole(loaded, *names: str) -> dict[str, str]:
             for spec in CONTRACT if spec.name in loaded.tables and (not names or spec.name in names)}
 
 
-def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool) -> str:
-    """The load's entry in the loads log, chained to the last one's hash: its hash."""
+def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool,
+                 kept: dict | None = None) -> str:
+    """The load's entry in the loads log, chained to the last one's hash: its hash. `kept`: the latest
+    dates of the tables it leaves as they are, when read already (``_latest_kept``)."""
     import json
 
     from hds import chain
@@ -1263,7 +1304,7 @@ def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, 
     previous = conn.execute("SELECT hash FROM loads ORDER BY id DESC LIMIT 1").fetchone()
     entry = {"id": load_id, "loaded_at": now_utc(), "loaded_by": user_name(), "source": _source_name(loaded.path),
              "files": json.dumps(loaded.files), "rows": json.dumps(_rows(loaded)),
-             "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables),
+             "changes": json.dumps(changes), "latest_day": _latest_day(conn, loaded.tables, kept),
              "digest": digest, "touched_recorded": int(record), "mapping": getattr(loaded, "mapping", None),
              "read_with": code_digest("hds"),
              "prev_hash": previous[0] if previous and previous[0] else chain.GENESIS}

@@ -318,6 +318,31 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
         again[1].splitlines()
 
 
+def test_the_latest_dates_of_tables_a_load_keeps_are_read_beside_it_as_its_own_connection_reads_them(
+        tmp_path, monkeypatch):
+    from hds import store as data_store
+    from hds.store import _latest_day, _latest_kept
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    store = open_store(db, write=True)
+    try:
+        kept = _latest_kept(store, {})()
+        assert kept == {(table, column): store.execute(f"SELECT MAX([{column}]) FROM [{table}] "
+                                                       "WHERE _until_load IS NULL").fetchone()[0]
+                        for table, column in data_store.DATED}
+        assert kept[("discharges", "discharge_date")] == "2020-10-06"
+        assert _latest_day(store.conn, {}, kept) == _latest_day(store.conn, {})
+
+        def refused(*args):
+            raise sqlite3.OperationalError("unable to open database file")
+
+        monkeypatch.setattr(data_store, "_connect", refused)
+        assert _latest_kept(store, {})() == {}  # then the load's own connection reads them
+    finally:
+        store.close()
+
+
 def test_files_hashed_ahead_give_their_sha256_while_this_thread_does_something_else(tmp_path):
     import hashlib
 
