@@ -455,6 +455,7 @@ class Loaded:
     # of the tables whose files are the very ones the store's last load of each read: not read again
     linked_when_written: tuple[str, ...] = ()  # episodes or events whose links to the store's discharges are
     # checked as they are written, for the rows that differ from the store's (``link_problems``)
+    kept_as_of: int | None = None  # the store's latest load when the `kept` tables were found as their files
     references_later: bool = False  # its episodes' and events' links to its own discharges are checked by
     # whoever writes it, as it writes them (``check_references``), not by ``read``
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
@@ -497,7 +498,8 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     source, checked, kept = _read_tables(path, schemes, mapping, read_before)
     problems = list(source.problems)
     found: list = []
-    loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text(), kept=kept)
+    loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text(), kept=kept,
+                    kept_as_of=getattr(read_before, "as_of", None) if kept else None)
     for name, (_, files) in kept.items():
         loaded.sources[name] = " and ".join(files)
     for order, spec in enumerate(CONTRACT):

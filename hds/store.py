@@ -1405,7 +1405,11 @@ def _rows(loaded) -> dict[str, int]:
 
 def _still_as_read(store: Store, loaded) -> None:
     """The tables a load did not read again (the very files the store's last load of each read) are
-    still so now that it holds the write lock: another load may have come in between."""
+    still so now that it holds the write lock: another load may have come in between (when none has,
+    the store's latest load is the one it was when they were found so, and they are not counted again)."""
+    as_of = getattr(loaded, "kept_as_of", None)
+    if as_of is not None and store.latest_load() == as_of:
+        return
     rows_read = read_before(store, getattr(loaded, "mapping", None))
     for name, (rows, files) in loaded.kept.items():
         if rows_read(name, lambda: files) != (rows, files):
@@ -1592,6 +1596,7 @@ def read_before(store: Store, mapping: str | None) -> "Callable[[str, Callable],
         current = store.execute(f"SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0]
         return (before.rows, ours) if current == before.rows else None
 
+    rows_read.as_of = store.latest_load()  # the load the store's tables were found as (``_still_as_read``)
     return rows_read
 
 

@@ -400,6 +400,33 @@ def test_a_follow_up_load_reads_each_file_once_and_says_which_it_could_not(tmp_p
         assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 2
 
 
+def test_a_load_not_reading_a_file_again_counts_its_rows_once_when_no_load_came_in(tmp_path):
+    """The tables a follow-up load keeps as they are were counted when found so; under the write lock,
+    with no load since, they are not counted again."""
+    from hds.load import read
+    from hds.store import known_discharges, read_before, save_load
+
+    db = tmp_path / "hds.db"
+    load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
+    folder = tmp_path / "two"
+    folder.mkdir()
+    (folder / "discharges.csv").write_text(DISCHARGES)
+    (folder / "episodes.csv").write_text(EPISODES.replace(",350,", ",351,"))
+    store = open_store(db, write=True)
+    try:
+        said = []
+        store.conn.set_trace_callback(said.append)
+        loaded = read(folder, ("HDS2",), known_discharges(store), first_load=False,
+                      read_before=read_before(store, None))
+        assert set(loaded.kept) == {"discharges"} and loaded.kept_as_of == 1
+        save_load(store, loaded)
+        counted = [q for q in said if q.startswith("SELECT COUNT(*) FROM [discharges]")]
+        assert len(counted) == 1  # when it was found as its file, not again
+        assert store.execute("SELECT changes FROM loads WHERE id = 2").fetchone()[0].count('"changed": 1') == 1
+    finally:
+        store.close()
+
+
 def test_a_load_not_reading_a_file_again_is_refused_when_another_load_of_its_table_came_in(tmp_path):
     """Another load of a table between a follow-up load's reading and its writing: the files it did not
     read are no longer what the store holds, and nothing is loaded."""
