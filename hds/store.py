@@ -1585,6 +1585,8 @@ def read_before(store: Store, mapping: str | None) -> "Callable[[str, Callable],
 
     this = code_digest("hds")
     last = _last_loads(store.conn)
+    counting = _counting_beside(store, [table for table, before in last.items()
+                                        if before.mapping == mapping and this is not None and before.read_with == this])
 
     def rows_read(table: str, hashed: Callable[[], dict[str, str] | None]) -> tuple[int, dict[str, str]] | None:
         before = last.get(table)
@@ -1593,7 +1595,9 @@ def read_before(store: Store, mapping: str | None) -> "Callable[[str, Callable],
         ours = hashed()
         if not ours or not before.read_from(ours, table, mapping):
             return None
-        current = store.execute(f"SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL").fetchone()[0]
+        current = counting().get(table)
+        if current is None:
+            current = store.execute(_CURRENT_ROWS.format(table=table)).fetchone()[0]
         return (before.rows, ours) if current == before.rows else None
 
     rows_read.as_of = store.latest_load()  # the load the store's tables were found as (``_still_as_read``)
@@ -1615,6 +1619,40 @@ class _LastLoad:
         ours = source_file(files, table, mapped_files(mapping).get(table))
         return mapping == self.mapping and bool(ours[1]) and ours == source_file(
             self.files, table, mapped_files(self.mapping).get(table))
+
+
+_CURRENT_ROWS = "SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL"
+
+
+def _counting_beside(store: Store, tables: list[str]) -> Callable[[], dict[str, int]]:
+    """The current rows of each of `tables`, counted through a second, read-only connection in a thread
+    while the files are hashed (SQLite counts without holding Python's lock): a function giving them,
+    {} when they could not be counted so (the caller counts through its own connection). A load that
+    comes in meanwhile is found by ``_still_as_read``, under the write lock."""
+    import threading
+
+    counted: dict[str, int] = {}
+    if not tables or not Path(store.path).is_file():
+        return lambda: counted
+
+    def run() -> None:
+        try:
+            other = _connect(Path(store.path), False)
+            try:
+                for table in tables:
+                    counted[table] = other.execute(_CURRENT_ROWS.format(table=table)).fetchone()[0]
+            finally:
+                other.close()
+        except Exception:  # noqa: BLE001 - counted here instead, through the load's own connection
+            counted.clear()
+
+    thread = threading.Thread(target=run, name="hds-count-kept", daemon=True)
+    thread.start()
+
+    def result() -> dict[str, int]:
+        thread.join()
+        return counted
+    return result
 
 
 def _last_loads(conn: sqlite3.Connection) -> dict[str, _LastLoad]:

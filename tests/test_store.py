@@ -320,8 +320,10 @@ def test_files_the_last_load_of_their_table_read_are_not_read_again(tmp_path, mo
 
 def test_the_latest_dates_of_tables_a_load_keeps_are_read_beside_it_as_its_own_connection_reads_them(
         tmp_path, monkeypatch):
+    import hashlib
+
     from hds import store as data_store
-    from hds.store import _latest_day, _latest_kept
+    from hds.store import _latest_day, _latest_kept, read_before
 
     db = tmp_path / "hds.db"
     load(tmp_path, "one", db, discharges=DISCHARGES, episodes=EPISODES)
@@ -333,12 +335,16 @@ def test_the_latest_dates_of_tables_a_load_keeps_are_read_beside_it_as_its_own_c
                         for table, column in data_store.DATED}
         assert kept[("discharges", "discharge_date")] == "2020-10-06"
         assert _latest_day(store.conn, {}, kept) == _latest_day(store.conn, {})
+        assert data_store._counting_beside(store, ["discharges", "episodes"])() == {"discharges": 2, "episodes": 2}
 
         def refused(*args):
             raise sqlite3.OperationalError("unable to open database file")
 
         monkeypatch.setattr(data_store, "_connect", refused)
         assert _latest_kept(store, {})() == {}  # then the load's own connection reads them
+        assert data_store._counting_beside(store, ["discharges"])() == {}  # and counts them
+        files = {"discharges.csv": hashlib.sha256(DISCHARGES.encode()).hexdigest()}
+        assert read_before(store, None)("discharges", lambda: files) == (2, files)  # counted here
     finally:
         store.close()
 
@@ -400,9 +406,10 @@ def test_a_follow_up_load_reads_each_file_once_and_says_which_it_could_not(tmp_p
         assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 2
 
 
-def test_a_load_not_reading_a_file_again_counts_its_rows_once_when_no_load_came_in(tmp_path):
-    """The tables a follow-up load keeps as they are were counted when found so; under the write lock,
-    with no load since, they are not counted again."""
+def test_a_load_not_reading_a_file_again_counts_its_rows_once_when_no_load_came_in(tmp_path, monkeypatch):
+    """The tables a follow-up load keeps as they are were counted when found so (beside, through a
+    second connection); under the write lock, with no load since, they are not counted again."""
+    from hds import store as data_store
     from hds.load import read
     from hds.store import known_discharges, read_before, save_load
 
@@ -412,6 +419,9 @@ def test_a_load_not_reading_a_file_again_counts_its_rows_once_when_no_load_came_
     folder.mkdir()
     (folder / "discharges.csv").write_text(DISCHARGES)
     (folder / "episodes.csv").write_text(EPISODES.replace(",350,", ",351,"))
+    counts, counting = [], data_store._counting_beside
+    monkeypatch.setattr(data_store, "_counting_beside", lambda store, tables: (
+        counts.append(sorted(tables)), counting(store, tables))[1])
     store = open_store(db, write=True)
     try:
         said = []
@@ -420,8 +430,8 @@ def test_a_load_not_reading_a_file_again_counts_its_rows_once_when_no_load_came_
                       read_before=read_before(store, None))
         assert set(loaded.kept) == {"discharges"} and loaded.kept_as_of == 1
         save_load(store, loaded)
-        counted = [q for q in said if q.startswith("SELECT COUNT(*) FROM [discharges]")]
-        assert len(counted) == 1  # when it was found as its file, not again
+        assert counts == [["discharges", "episodes"]]  # when found as their files, and not again
+        assert not [q for q in said if q.startswith("SELECT COUNT(*) FROM [discharges]")]
         assert store.execute("SELECT changes FROM loads WHERE id = 2").fetchone()[0].count('"changed": 1') == 1
     finally:
         store.close()
