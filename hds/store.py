@@ -1117,29 +1117,37 @@ _LATEST = "SELECT MAX([{column}]) FROM [{table}] WHERE _until_load IS NULL"
 
 
 def _latest_kept(store: Store, loaded: dict[str, Table]) -> Callable[[], dict]:
-    """The latest dates of the tables a load leaves as they are (not in `loaded`), read through a second,
-    read-only connection in a thread while the load is written (SQLite scans them without holding
-    Python's lock; the load writes none of them, and no other load can come in while it holds the write
-    lock): a function giving them, {(table, column): date}, or {} when they could not be read so."""
+    """The latest dates of the tables a load leaves as they are (not in `loaded`), read beside the load
+    as it is written (``_asked_beside``; the load writes none of them, and no other load can come in
+    while it holds the write lock): a function giving them, {(table, column): date}, or {} when they
+    could not be read so (the load's own connection reads them)."""
+    wanted = [(table, column) for table, column in DATED if table not in loaded]
+    return _asked_beside(store, {(table, column): _LATEST.format(table=table, column=column)
+                                 for table, column in wanted})
+
+
+def _asked_beside(store: Store, queries: dict) -> Callable[[], dict]:
+    """Each of `queries` (key -> SQL giving one value) asked through a second, read-only connection in a
+    thread while this one goes on (SQLite runs a query without holding Python's lock): a function giving
+    {key: value}, or {} when they could not be asked so, or there are none."""
     import threading
 
-    wanted = [(table, column) for table, column in DATED if table not in loaded]
     found: dict = {}
-    if not wanted or not Path(store.path).is_file():
+    if not queries or not Path(store.path).is_file():
         return lambda: found
 
     def run() -> None:
         try:
             other = _connect(Path(store.path), False)
             try:
-                for table, column in wanted:
-                    found[table, column] = other.execute(_LATEST.format(table=table, column=column)).fetchone()[0]
+                for key, sql in queries.items():
+                    found[key] = other.execute(sql).fetchone()[0]
             finally:
                 other.close()
-        except Exception:  # noqa: BLE001 - read here instead, through the load's own connection
+        except Exception:  # noqa: BLE001 - the caller asks them through its own connection
             found.clear()
 
-    thread = threading.Thread(target=run, name="hds-latest-kept", daemon=True)
+    thread = threading.Thread(target=run, name="hds-asked-beside", daemon=True)
     thread.start()
 
     def result() -> dict:
@@ -1625,34 +1633,10 @@ _CURRENT_ROWS = "SELECT COUNT(*) FROM [{table}] WHERE _until_load IS NULL"
 
 
 def _counting_beside(store: Store, tables: list[str]) -> Callable[[], dict[str, int]]:
-    """The current rows of each of `tables`, counted through a second, read-only connection in a thread
-    while the files are hashed (SQLite counts without holding Python's lock): a function giving them,
-    {} when they could not be counted so (the caller counts through its own connection). A load that
-    comes in meanwhile is found by ``_still_as_read``, under the write lock."""
-    import threading
-
-    counted: dict[str, int] = {}
-    if not tables or not Path(store.path).is_file():
-        return lambda: counted
-
-    def run() -> None:
-        try:
-            other = _connect(Path(store.path), False)
-            try:
-                for table in tables:
-                    counted[table] = other.execute(_CURRENT_ROWS.format(table=table)).fetchone()[0]
-            finally:
-                other.close()
-        except Exception:  # noqa: BLE001 - counted here instead, through the load's own connection
-            counted.clear()
-
-    thread = threading.Thread(target=run, name="hds-count-kept", daemon=True)
-    thread.start()
-
-    def result() -> dict[str, int]:
-        thread.join()
-        return counted
-    return result
+    """The current rows of each of `tables`, counted beside while the files are hashed (``_asked_beside``):
+    a function giving them, {} when they could not be counted so (the caller counts through its own
+    connection). A load that comes in meanwhile is found by ``_still_as_read``, under the write lock."""
+    return _asked_beside(store, {table: _CURRENT_ROWS.format(table=table) for table in tables})
 
 
 def _last_loads(conn: sqlite3.Connection) -> dict[str, _LastLoad]:
