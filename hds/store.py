@@ -1229,10 +1229,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
 
     with _journal_for_first_load(store) as unlogged, store.write():
         conn = store.conn
-        if unlogged:  # a reader of the empty store may hold its lock a moment when the load's pages go in
-            conn.execute("PRAGMA busy_timeout = 30000")
-        conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
-        conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
+        _tuned_for_load(conn, unlogged)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
         changes, before, written, touched, at = {}, {}, {}, set(), {}
@@ -1269,18 +1266,35 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         if hashed is not None and any(d is None for d in written.values()):
             _hashed_beside(written, hashed, loaded)
         digest = chain.combine(written)
-        problems = _link_problems(store, loaded, at)
-        if problems:  # as reading every row would have stopped the load, before anything else is asked
-            raise LoadError(problems)
-        problems = [] if allow_removals else _removal_problems(loaded, changes, before)
-        if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
-            problems += _orphans(conn, [t for t in ("episodes", "events") if t not in loaded.tables])
-        if problems:
-            raise LoadError(problems)
+        _refuse_what_it_breaks(store, loaded, at, changes, before, allow_removals)
         load_hash = _record_load(conn, loaded, load_id, changes, digest, record, latest_kept())
         if then is not None:
             then(store)
     return LoadSummary(load_id, changes, load_hash, frozenset(touched))
+
+
+def _tuned_for_load(conn: sqlite3.Connection, unlogged: bool) -> None:
+    """The connection's settings while a load is written (`unlogged`: its first, through the journal)."""
+    if unlogged:  # a reader of the empty store may hold its lock a moment when the load's pages go in
+        conn.execute("PRAGMA busy_timeout = 30000")
+    conn.execute("PRAGMA cache_size = -262144")  # 256 MB of pages while the indexes grow
+    conn.execute("PRAGMA threads = 2")  # the index sorts may use a second core (about 10% quicker)
+
+
+def _refuse_what_it_breaks(store: Store, loaded, at: dict, changes: dict, before: dict, allow_removals: bool) -> None:
+    """A written load that leaves the store inconsistent is refused (LoadError): rows it wrote that
+    follow no discharge, most of a table removed (unless `allow_removals`), or earlier episodes and
+    events whose discharge it removed."""
+    from hds.errors import LoadError
+
+    problems = _link_problems(store, loaded, at)
+    if problems:  # as reading every row would have stopped the load, before anything else is asked
+        raise LoadError(problems)
+    problems = [] if allow_removals else _removal_problems(loaded, changes, before)
+    if "discharges" in loaded.tables:  # episodes and events kept from earlier loads need their discharge
+        problems += _orphans(store.conn, [t for t in ("episodes", "events") if t not in loaded.tables])
+    if problems:
+        raise LoadError(problems)
 
 
 def _hashed_beside(written: dict, hashed: Callable[[], dict[str, str] | None], loaded) -> None:
