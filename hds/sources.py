@@ -202,7 +202,7 @@ class Folder:
         when one cannot be read, or when a table that takes one file has several: reading says why)."""
         if not self._hashable(table):
             return None
-        read = [_hashed(self.ahead.get(file)) or _bytes_and_hash(file) for file in self.found[table]]
+        read = [_bytes_and_hash_once(file, self.ahead) for file in self.found[table]]
         if any(isinstance(got, OSError) for got in read):
             return None
         return {file.name: digest for file, (_, digest) in zip(self.found[table], read)}
@@ -232,7 +232,7 @@ class Folder:
         before = cut[2]
         part = Source(self.source.path, "folder", files={file.name: _hashed(got)[1]} if half == 0 else {})
         try:
-            raw, problem = _read_csv(table, file.name, _half(got[0], cut, half), part.notes, self.reads.get(table))
+            raw, problem = _read_csv(table, file.name, csv_half(got[0], cut, half), part.notes, self.reads.get(table))
         except Exception:  # noqa: BLE001 - the whole file is read, and says what it holds
             return None
         if problem or raw is None or raw.problems or raw.blank_rows or part.notes or not len(raw.rows) \
@@ -347,14 +347,9 @@ def csv_cut(data: bytes) -> tuple[int, int, int] | None:
     return header, cut, data.count(b"\n", 0, cut) - 1
 
 
-def csv_halves(data: bytes) -> tuple[bytes, bytes, int] | None:
-    """The two files ``csv_cut`` cuts a CSV file's bytes into: its first lines, its header line over the
-    rest; and the data rows in the first."""
-    cut = csv_cut(data)
-    return None if cut is None else (_half(data, cut, 0), _half(data, cut, 1), cut[2])
-
-
-def _half(data: bytes, cut: tuple[int, int, int], half: int) -> bytes:
+def csv_half(data: bytes, cut: tuple[int, int, int], half: int) -> bytes:
+    """One of the two files ``csv_cut`` cuts a CSV file's bytes into: its first lines (`half` 0), or its
+    header line over the rest (1)."""
     header, middle, _ = cut
     return data[:header] + data[middle:] if half else data[:middle]
 
@@ -366,6 +361,11 @@ def _bytes_and_hash(file: Path, hashed: bool = True) -> tuple[bytes, str | None]
     except OSError as exc:
         return exc
     return data, hashlib.sha256(data).hexdigest() if hashed else None
+
+
+def _bytes_and_hash_once(file: Path, ahead: dict):
+    """``_bytes_and_hash`` of a file, from what was read of it ahead when it was."""
+    return _hashed(ahead.get(file)) or _bytes_and_hash(file)
 
 
 def _hashed(got):
@@ -384,7 +384,7 @@ def _read_table_files(table: str, files: list[Path], folder: Path, source: Sourc
         source.problems.append(Problem(str(folder), None, None, f"two files hold the table {table}: "
                                        f"{_and(f.name for f in files)}; keep one"))
     for number, file in enumerate(files):
-        got = _hashed((ahead or {}).get(file)) or _bytes_and_hash(file)
+        got = _bytes_and_hash_once(file, ahead or {})
         if isinstance(got, OSError):
             source.problems.append(Problem(file.name, None, None, f"cannot be read ({got.strerror or got})"))
             continue

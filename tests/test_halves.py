@@ -1,4 +1,4 @@
-"""A large CSV file read alone is read in two halves at once (hds.sources.csv_halves, Folder.read_half,
+"""A large CSV file read alone is read in two halves at once (hds.sources.csv_cut, Folder.read_half,
 hds.load._read_half): what the load holds and says is exactly what reading the whole file gives, and a
 file that cannot be cut surely, or a half that finds anything, is read whole."""
 
@@ -9,7 +9,7 @@ from hds import load as loading
 from hds import sources
 from hds.errors import LoadError
 from hds.load import read
-from hds.sources import csv_halves
+from hds.sources import csv_cut, csv_half
 
 SCHEMES = ("HDS1", "HDS2", "HDS3", "HDS4")
 HEAD = "episode_id,discharge_id,service,start_date,end_date,weekly_cost,organisation,restart,bau_commissioned"
@@ -73,7 +73,8 @@ def test_a_plain_file_is_read_in_halves_and_its_rows_keep_their_numbers(tmp_path
 def test_the_halves_of_a_file_read_as_it_does(monkeypatch):
     monkeypatch.setattr(sources, "SPLIT_BYTES", 1)
     data = _episodes(99, end="\r\n").encode()
-    first, rest, before = csv_halves(data)
+    cut = csv_cut(data)
+    first, rest, before = csv_half(data, cut, 0), csv_half(data, cut, 1), cut[2]
     head = data[:data.index(b"\n") + 1]
     assert first + rest[len(head):] == data and rest.startswith(head)
     assert before == first.count(b"\n") - 1 and 40 < before < 60
@@ -89,11 +90,11 @@ def test_the_halves_of_a_file_read_as_it_does(monkeypatch):
 ])
 def test_a_file_that_cannot_be_cut_surely_is_not(monkeypatch, data):
     monkeypatch.setattr(sources, "SPLIT_BYTES", 1)
-    assert csv_halves(data) is None
+    assert csv_cut(data) is None
 
 
 def test_a_small_file_is_not_cut():
-    assert csv_halves(_episodes(60).encode()) is None  # under SPLIT_BYTES
+    assert csv_cut(_episodes(60).encode()) is None  # under SPLIT_BYTES
 
 
 def test_halves_found_to_hold_an_id_twice_are_read_whole_for_the_exact_problem(tmp_path, monkeypatch):
