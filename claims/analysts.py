@@ -42,46 +42,67 @@ def refresh(store, lib=None) -> int:
     return len(rows)
 
 
-def decided_with_load(loaded, lib, first: bool):
+def decided_with_load(loaded, lib, first: bool) -> "FiguresBeside | None":
     """The month's figures of a first load too large for the analysts' whole table at once
     (REFRESH_AT_LOAD), decided from `loaded` (``hds.load.Loaded``) by a copy of this process
-    (``hds.background``) while this one writes the load: a function that stores them inside the
-    load's transaction (``hds.store.save_load``'s `then`), or None for any other load. The copy also
-    hashes the tables as the load writes them (``hds.store.written_whole``), which the function gives
-    as its `hashed()`, so that this process's indexing is not shared with the hashing. When the copy
-    cannot be made or dies, both are done here when first asked for, inside that transaction; should
-    the deciding fail, nothing is stored with the load, and the refresh after it decides again and
-    says why."""
+    (``hds.background``) while this one writes the load (``FiguresBeside``), or None for any other load."""
     if not first or len(loaded.tables.get("discharges", ())) <= REFRESH_AT_LOAD:
         return None
-    from hds.background import start
+    return FiguresBeside(loaded, lib)
 
-    beside = start(_decided_and_hashed, loaded, lib)
 
-    def store_totals(store) -> None:
+class FiguresBeside:
+    """A first load's figures of every month and the digests of its tables as written
+    (``hds.store.written_whole``), computed by a copy of this process while this one writes the load:
+    the digests first, which the load records (``hashed``, given to ``hds.store.save_load``), so that
+    this process's indexing is not shared with the hashing; then the figures, which ``store`` keeps in
+    a transaction of their own once the load is committed, so that the commit's writing is not kept
+    waiting for the deciding. When the copy cannot be made or dies, both are done here when first asked
+    for; should the deciding fail, nothing is stored, and the refresh after the load decides again and
+    says why."""
+
+    def __init__(self, loaded, lib):
+        from hds.background import start_in_turn
+
+        self.lib = lib
+        self._pending = start_in_turn(_hashed_then_decided, loaded, lib)
+
+    def hashed(self) -> dict[str, str]:
+        return self._pending.result(0)
+
+    def cancel(self) -> None:
+        """The load failed, or its figures are not wanted: the copy stopped."""
+        self._pending.cancel()
+
+    def store(self, store, load_id: int) -> bool:
+        """The figures stored, in a write transaction of their own, if the store's latest load is still
+        `load_id` (another load may have come in since it was committed: its own refresh decides). Whether
+        they were: a store whose figures are not current decides them when they are next asked for."""
         from claims.figures import refresh_totals
 
-        decided, _ = beside.result()
-        if decided is not None:  # else refresh_after_load decides again and reports it
-            refresh_totals(store, lib, decided=decided)
+        decided = self._pending.result(1)
+        if decided is None:  # the refresh after the load decides again and reports it
+            return False
+        with store.write():
+            if store.latest_load() != load_id:
+                return False
+            refresh_totals(store, self.lib, decided=decided)
+        return True
 
-    store_totals.cancel = beside.cancel  # the load failed
-    store_totals.hashed = lambda: beside.result()[1]
-    return store_totals
 
-
-def _decided_and_hashed(loaded, lib) -> tuple:
-    """What a first load's copy computes while the load is written: the figures of every month
-    (``claims.figures.every_month``; None when deciding fails) and the digest of each table as
-    written (``hds.store.written_whole``)."""
+def _hashed_then_decided(loaded, lib):
+    """What a first load's copy computes while the load is written, in turn: the digest of each table
+    as written (``hds.store.written_whole``), then the figures of every month
+    (``claims.figures.every_month``; None when deciding fails)."""
     from claims.figures import every_month
     from hds.store import written_whole
 
-    hashed = written_whole(loaded)
+    yield written_whole(loaded)
     try:
-        return every_month(loaded.data(), lib), hashed
+        decided = every_month(loaded.data(), lib)
     except Exception:  # noqa: BLE001 - the refresh after the load decides again and says why
-        return None, hashed
+        decided = None
+    yield decided
 
 
 def refresh_after_load(db: Path, lib=None, loaded=None, changed: Iterable[str] | None = None) -> tuple[int | None, int]:

@@ -3,10 +3,12 @@ forked copy of it on another core while this process goes on (a load hashes and 
 writes while SQLite writes it; the GIL would make a thread wait its turn).
 
 The copy sends its result back pickled through a pipe and leaves at once, running none of this
-process's exit handlers and touching none of its files (an open store included). Where a process
-cannot fork or may run on one core only, for work too small to be worth a process, or when the copy
-fails in any way, the work is done here when its result is asked for, so an error is raised as this
-process would raise it.
+process's exit handlers and touching none of its files (an open store included). A computation may
+also be a generator of several values, each sent back as soon as it is made (``start_in_turn``), so
+that this process can use the first while the copy works on the next. Where a process cannot fork or
+may run on one core only, for work too small to be worth a process, or when the copy fails in any
+way, the work is done here when its result is asked for, so an error is raised as this process would
+raise it.
 """
 
 from __future__ import annotations
@@ -15,15 +17,19 @@ import os
 import pickle
 from typing import Callable
 
+_LENGTH = 8  # bytes giving the length of each value sent back, before its pickle
+
 
 class Pending:
-    """The result of `function(*args)`, being computed beside this process (or, failing that, here)."""
+    """The result of `function(*args)`, being computed beside this process (or, failing that, here);
+    with `in_turn`, `function` is a generator and its values are the results, in turn (``result(k)``)."""
 
-    def __init__(self, function: Callable, args: tuple, beside: bool = True):
-        self._function, self._args = function, args
+    def __init__(self, function: Callable, args: tuple, beside: bool = True, in_turn: bool = False):
+        self._function, self._args, self._in_turn = function, args, in_turn
         self._pid: int | None = None
         self._pipe: int | None = None
-        self._value = None
+        self._reading = None  # the pipe as a file, once this process reads from it
+        self._values: list = []
         self._done = False
         if beside and can_fork():
             self._fork()
@@ -40,35 +46,61 @@ class Pending:
             status = 1
             try:
                 os.close(read)
-                payload = pickle.dumps(self._function(*self._args), protocol=pickle.HIGHEST_PROTOCOL)
                 with os.fdopen(write, "wb") as out:
-                    out.write(payload)
+                    values = self._function(*self._args)
+                    for value in values if self._in_turn else [values]:
+                        payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+                        out.write(len(payload).to_bytes(_LENGTH, "little") + payload)
+                        out.flush()
                 status = 0
             finally:
                 os._exit(status)
         os.close(write)
         self._pid, self._pipe = pid, read
 
-    def result(self):
-        """The value (waiting for the copy to send it)."""
-        if not self._done:
+    def result(self, turn: int = 0):
+        """The value (of a computation `in_turn`: its `turn`-th value), waiting for the copy to send it."""
+        while not self._done and len(self._values) <= turn:
             value = self._collect()
-            self._value = self._function(*self._args) if value is None else value[0]
-            self._done, self._function, self._args = True, None, ()
-        return self._value
+            if value is None:  # no copy, or it failed: every value made here, in turn
+                made = self._function(*self._args)
+                self._values = list(made) if self._in_turn else [made]
+                self._finish()
+            else:
+                self._values.append(value[0])
+                if not self._in_turn:
+                    self._finish()
+        return self._values[turn]
+
+    def _finish(self) -> None:
+        self._done, self._function, self._args = True, None, ()
+        self._reap()
 
     def _collect(self) -> tuple | None:
-        """(the copy's value,), or None when there is no copy or it failed."""
+        """(the copy's next value,), or None when there is no copy, it failed or has sent every value."""
         if self._pid is None:
             return None
-        pipe, self._pipe = self._pipe, None  # the file object below owns it, and closes it whatever happens
-        with os.fdopen(pipe, "rb") as reading:
-            payload = reading.read()
-        _, status = os.waitpid(self._pid, 0)
-        self._pid = None
-        if status != 0 or not payload:
+        if self._reading is None:
+            pipe, self._pipe = self._pipe, None  # the file object owns it, and closes it whatever happens
+            self._reading = os.fdopen(pipe, "rb")
+        head = self._reading.read(_LENGTH)
+        length = int.from_bytes(head, "little") if len(head) == _LENGTH else 0
+        payload = self._reading.read(length) if length else b""
+        if not length or len(payload) != length:  # the copy ended without sending it whole: it failed
+            self._reap()
             return None
         return (pickle.loads(payload),)
+
+    def _reap(self) -> None:
+        """The pipe closed and the copy waited for (a copy whose exit says it failed is only reaped)."""
+        reading, self._reading = self._reading, None
+        try:
+            if reading is not None:
+                reading.close()
+        finally:
+            if self._pid is not None:
+                pid, self._pid = self._pid, None
+                os.waitpid(pid, 0)
 
     def cancel(self) -> None:
         """Stop the copy and reap it (a load that failed does not want its result), also when asking
@@ -82,8 +114,8 @@ class Pending:
                 pass
             if self._pipe is not None:
                 os.close(self._pipe)
-            os.waitpid(self._pid, 0)
-            self._pid = self._pipe = None
+                self._pipe = None
+            self._reap()
         self._done, self._function, self._args = True, None, ()
 
     def __del__(self):
@@ -111,3 +143,9 @@ def start(function: Callable, *args, beside: bool = True) -> Pending:
     """`function(*args)` computed by a forked copy of this process (unless not `beside`: then here, when
     its result is asked for). `function` must only compute: it may not write files or the store."""
     return Pending(function, args, beside)
+
+
+def start_in_turn(function: Callable, *args, beside: bool = True) -> Pending:
+    """As ``start``, for a generator `function`: its values are sent back each as soon as it is made,
+    and ``result(k)`` gives the k-th (waiting for it, and only for it)."""
+    return Pending(function, args, beside, in_turn=True)

@@ -88,7 +88,7 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    assert {"_read_pieces", "_decided_and_hashed"} <= set(forked)
+    assert {"_read_pieces", "_hashed_then_decided"} <= set(forked)
     assert beside == here
 
 
@@ -99,18 +99,21 @@ def test_a_first_load_hashed_by_the_deciding_copy_records_what_hashing_here_reco
     forked, digests = [], {}
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
-    copy_gives_none = lambda loaded, lib: (None, {})  # noqa: E731 - as a copy that hashed nothing
+    def copy_gives_none(loaded, lib):  # as a copy that hashed nothing and decided nothing
+        yield {}
+        yield None
+
     for name, at_load, beside in (("here", 10**9, None), ("copy", 0, None), ("none", 0, copy_gives_none)):
         monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", at_load)  # 0: as a national store
         if beside is not None:
-            monkeypatch.setattr(analysts, "_decided_and_hashed", beside)
+            monkeypatch.setattr(analysts, "_hashed_then_decided", beside)
         db = tmp_path / name / "hds.db"
         db.parent.mkdir()
         hds("load", source, "--db", db)
         assert "verified" in hds("verify", "--db", db)
         with sqlite3.connect(db) as conn:
             digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
-    assert forked.count("_decided_and_hashed") == 1  # the copy's own digests were used once
+    assert forked.count("_hashed_then_decided") == 1  # the copy's own digests were used once
     assert digests["copy"] == digests["here"] == digests["none"]
 
 
@@ -130,8 +133,11 @@ def test_a_copy_whose_result_was_being_read_when_interrupted_is_still_stopped_an
         def __exit__(self, *exc):
             return False
 
-        def read(self):
+        def read(self, *size):
             raise KeyboardInterrupt
+
+        def close(self):
+            pass
 
     monkeypatch.setattr(background.os, "fdopen", Interrupted)
     with pytest.raises(KeyboardInterrupt):
@@ -148,10 +154,16 @@ def test_a_first_load_with_links_to_no_discharge_stops_before_the_deciding_is_wa
     tables["episodes"][3]["discharge_id"] = "NOWHERE"
     source = write(tables, tmp_path / "extract")
     monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: deciding beside the load
-    monkeypatch.setattr(background, "start", lambda function, *args, beside=True: background.Pending(
-        function, args, beside=False))  # done here, when its result is first asked for
+    monkeypatch.setattr(background, "start_in_turn", lambda function, *args, beside=True: background.Pending(
+        function, args, beside=False, in_turn=True))  # done here, when its result is first asked for
     asked = []
-    monkeypatch.setattr(analysts, "_decided_and_hashed", lambda loaded, lib: asked.append(1) or (None, {}))
+
+    def hashed_then_decided(loaded, lib):
+        asked.append(1)
+        yield {}
+        yield None
+
+    monkeypatch.setattr(analysts, "_hashed_then_decided", hashed_then_decided)
     db = tmp_path / "store" / "hds.db"
     db.parent.mkdir()
     result = CliRunner().invoke(cli.main, ["load", str(source), "--db", str(db)])

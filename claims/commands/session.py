@@ -99,8 +99,8 @@ def scheme_names(lib) -> tuple[str, ...]:
 
 def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures: bool = False):
     """Validate SOURCE and record it in the store; a refused first load leaves no store behind. With
-    `figures`, a first load too large for the analysts' whole table stores its month's figures with
-    it, decided while it is written (``claims.analysts.decided_with_load``)."""
+    `figures`, a first load too large for the analysts' whole table stores its month's figures just
+    after it, decided while it is written (``claims.analysts.decided_with_load``)."""
     from hds.load import read
     from claims.analysts import decided_with_load
     from claims.ledger.read import holds_submissions
@@ -124,21 +124,38 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
             loaded = read(source, scheme_names(lib), None if first else known_discharges(store), first_load=first,
                           references_later=first,  # checked while the first table's indexes grow
                           mapping=mapping, read_before=None if first else read_before(store, mapping.text()))
-    then = decided_with_load(loaded, lib, first) if figures else None
+    beside = decided_with_load(loaded, lib, first) if figures else None
     try:
-        with progress.step(f"Writing the load into {db}"):
-            return loaded, save_load(store, loaded, allow_removals, record_touched=holds_submissions, then=then,
-                                      hashed=getattr(then, "hashed", None))
-    except BaseException:
-        if then is not None:
-            then.cancel()
-        if new:
-            store.close()
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(f"{db}{suffix}").unlink(missing_ok=True)
-        raise
+        try:
+            with progress.step(f"Writing the load into {db}"):
+                summary = save_load(store, loaded, allow_removals, record_touched=holds_submissions,
+                                    hashed=None if beside is None else beside.hashed)
+        except BaseException:
+            if new:
+                store.close()
+                for suffix in ("", "-wal", "-shm", "-journal"):
+                    Path(f"{db}{suffix}").unlink(missing_ok=True)
+            raise
+        if beside is not None:
+            _store_figures(beside, store, summary.load_id, db)
+        return loaded, summary
     finally:
+        if beside is not None:
+            beside.cancel()  # (a copy that has sent everything is already gone)
         store.close()
+
+
+def _store_figures(beside, store, load_id: int, db: Path) -> None:
+    """The figures decided beside a first load (``claims.analysts.FiguresBeside``), stored once the
+    load is committed; an interrupt while they are awaited says that the load itself was recorded."""
+    from hds import progress
+
+    try:
+        with progress.step("Storing the figures of every month"):
+            beside.store(store, load_id)
+    except KeyboardInterrupt:
+        raise HdsError(f"interrupted after load {load_id} was recorded in {db}: the figures of its months were "
+                       "not stored, and are decided when a command next needs them") from None
 
 
 def start_settings(source: Path, db: Path, force: bool = False, lib=None):
