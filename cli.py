@@ -23,6 +23,10 @@ from hds.errors import HdsError
 # hds does no linear algebra: numpy's OpenBLAS need not start a thread per core, which costs every
 # command about 50 ms of CPU when numpy is imported (a setting of the user's own is kept)
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+# nor ask Linux for huge pages for its large arrays: hds makes many that live a moment, and where the
+# kernel compacts memory to find huge pages (its default for pages asked for) that cost a load of
+# 575,000 discharges 0.2 to 1 s of CPU (see the README)
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 
 class Hds(click.Group):

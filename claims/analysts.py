@@ -52,23 +52,27 @@ def decided_with_load(loaded, lib, first: bool) -> "FiguresBeside | None":
 
 
 class FiguresBeside:
-    """A first load's figures of every month and the digests of its tables as written
-    (``hds.store.written_whole``), computed by a copy of this process while this one writes the load:
-    the digests first, which the load records (``hashed``, given to ``hds.store.save_load``), so that
-    this process's indexing is not shared with the hashing; then the figures, which ``store`` keeps in
-    a transaction of their own once the load is committed, so that the commit's writing is not kept
-    waiting for the deciding. When the copy cannot be made or dies, both are done here when first asked
-    for; should the deciding fail, nothing is stored, and the refresh after the load decides again and
-    says why."""
+    """A first load's figures of every month, the digests of its tables as written
+    (``hds.store.written_whole``) and the problems of its links to its own discharges
+    (``hds.load.check_references``), computed by a copy of this process while this one writes the load:
+    the digests and the links first, which the load records or refuses (``hashed`` and ``references``,
+    given to ``hds.store.save_load``), so that this process's indexing is not shared with that work; then
+    the figures, which ``store`` keeps in a transaction of their own once the load is committed, so that
+    the commit's writing is not kept waiting for the deciding. When the copy cannot be made or dies, all
+    is done here when first asked for; should the deciding fail, nothing is stored, and the refresh
+    after the load decides again and says why."""
 
     def __init__(self, loaded, lib):
         from hds.background import start_in_turn
 
         self.lib = lib
-        self._pending = start_in_turn(_hashed_then_decided, loaded, lib)
+        self._pending = start_in_turn(_checked_then_decided, loaded, lib)
 
     def hashed(self) -> dict[str, str]:
-        return self._pending.result(0)
+        return self._pending.result(0)[0]
+
+    def references(self) -> list:
+        return self._pending.result(0)[1]
 
     def cancel(self) -> None:
         """The load failed, or its figures are not wanted: the copy stopped."""
@@ -90,16 +94,25 @@ class FiguresBeside:
         return True
 
 
-def _hashed_then_decided(loaded, lib):
+def _checked_then_decided(loaded, lib):
     """What a first load's copy computes while the load is written, in turn: the digest of each table
-    as written (``hds.store.written_whole``), then the figures of every month
+    as written (``hds.store.written_whole``) with the problems of the links of its episodes and events
+    to its discharges (none when each follows one: linking them for the deciding finds that, and the
+    problems are only worded when it does not); then the figures of every month
     (``claims.figures.every_month``; None when deciding fails)."""
     from claims.figures import every_month
+    from hds.load import check_references
     from hds.store import written_whole
 
-    yield written_whole(loaded)
+    data = loaded.data()
     try:
-        decided = every_month(loaded.data(), lib)
+        linked = data.linked()
+    except ValueError:  # a row follows no discharge of the load
+        linked = None
+    hashed = written_whole(loaded, but=getattr(loaded, "hashed_when_read", ()))  # (the others: by their reader)
+    yield hashed, [] if linked is not None else check_references(loaded)
+    try:
+        decided = None if linked is None else every_month(data, lib, linked)
     except Exception:  # noqa: BLE001 - the refresh after the load decides again and says why
         decided = None
     yield decided

@@ -202,16 +202,17 @@ def _months_before(store, before, first: Month) -> tuple[Month, Month]:
     return _months(before)
 
 
-def every_month(data, library) -> tuple[Table, object]:
-    """The totals of every month of a whole dataset in memory (``hds.data.Data``), decided now, and the
-    decisions a trace reads, made ready to store (``claims.decisions.prepare``; None when the deciding
-    ran on workers): what a load's copy of the process hands back (``claims.analysts``)."""
+def every_month(data, library, linked=None) -> tuple[Table, object]:
+    """The totals of every month of a whole dataset in memory (``hds.data.Data``; `linked`: it linked
+    already, ``Data.linked``), decided now, and the decisions a trace reads, made ready to store
+    (``claims.decisions.prepare``; None when the deciding ran on workers): what a load's copy of the
+    process hands back (``claims.analysts``)."""
     from claims.decisions import prepare
     from hds.data import MemorySource
 
     first, last = _months(MemorySource(data))
     kept = []
-    totals = decided_totals(data.linked(), library, first.number, last.number,
+    totals = decided_totals(data.linked() if linked is None else linked, library, first.number, last.number,
                             lambda decided, horizon: kept.append(prepare(library, decided, horizon)))
     return totals, (kept[0] if kept else None)
 

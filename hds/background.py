@@ -30,7 +30,7 @@ class Pending:
         self._pipe: int | None = None
         self._reading = None  # the pipe as a file, once this process reads from it
         self._values: list = []
-        self._done = False
+        self._here = None  # the generator run in this process, once a value is made here
         if beside and can_fork():
             self._fork()
 
@@ -59,21 +59,28 @@ class Pending:
         self._pid, self._pipe = pid, read
 
     def result(self, turn: int = 0):
-        """The value (of a computation `in_turn`: its `turn`-th value), waiting for the copy to send it."""
-        while not self._done and len(self._values) <= turn:
+        """The value (of a computation `in_turn`: its `turn`-th value), waiting for the copy to send it.
+        Where there is no copy, or it failed, the value is made here, when first asked for (in turn: the
+        generator run here as far as that value, the values the copy sent before it failed made again)."""
+        while len(self._values) <= turn:
             value = self._collect()
-            if value is None:  # no copy, or it failed: every value made here, in turn
-                made = self._function(*self._args)
-                self._values = list(made) if self._in_turn else [made]
+            self._values.append(value[0] if value is not None else self._made_here())
+            if not self._in_turn:
                 self._finish()
-            else:
-                self._values.append(value[0])
-                if not self._in_turn:
-                    self._finish()
         return self._values[turn]
 
+    def _made_here(self):
+        """The next value, made in this process."""
+        if not self._in_turn:
+            return self._function(*self._args)
+        if self._here is None:
+            self._here = self._function(*self._args)
+            for _ in self._values:  # (sent by a copy that then failed)
+                next(self._here)
+        return next(self._here)
+
     def _finish(self) -> None:
-        self._done, self._function, self._args = True, None, ()
+        self._function, self._args, self._here = None, (), None
         self._reap()
 
     def _collect(self) -> tuple | None:
@@ -116,7 +123,7 @@ class Pending:
                 os.close(self._pipe)
                 self._pipe = None
             self._reap()
-        self._done, self._function, self._args = True, None, ()
+        self._function, self._args, self._here = None, (), None
 
     def __del__(self):
         if self._pid is not None:

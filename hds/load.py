@@ -460,6 +460,9 @@ class Loaded:
     # whoever writes it, as it writes them (``check_references``), not by ``read``
     spans: dict[str, list[tuple[str, int]]] = field(default_factory=dict)  # table -> (file, rows) of each file
     headings: dict[str, dict[str, str]] = field(default_factory=dict)  # table -> contract column -> their heading
+    hashed_when_read: tuple[str, ...] = ()  # tables whose digests as written whole (hds.store.written_digest)
+    read_beside: object = None  # the copy of the process that read them computes: its second result (name ->
+    # digest; ``hds.background.Pending``), once it has sent the tables it read
 
     def data(self) -> Data:
         """The load as a dataset (tables it does not contain are empty)."""
@@ -495,11 +498,13 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
-    source, checked, kept = _read_tables(path, schemes, mapping, read_before)
+    source, checked, kept, copy = _read_tables(path, schemes, mapping, read_before)
     problems = list(source.problems)
     found: list = []
     loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text(), kept=kept,
                     kept_as_of=getattr(read_before, "as_of", None) if kept else None)
+    if copy is not None and copy.hashes:
+        loaded.hashed_when_read, loaded.read_beside = copy.hashes, copy.pending
     for name, (_, files) in kept.items():
         loaded.sources[name] = " and ".join(files)
     for order, spec in enumerate(CONTRACT):
@@ -521,6 +526,8 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
             # follow them already, so only the rows the load writes need looking at (hds.store.save_load)
             loaded.linked_when_written = tuple(name for name in ("episodes", "events") if name in loaded.tables)
     if problems:
+        if copy is not None:  # its digests are not wanted
+            copy.pending.cancel()
         raise LoadError(problems)
     loaded.notes += [f"{raw.source}: {raw.blank_rows} blank row(s) ignored" for name, raw in source.tables.items()
                      for raw in [raw, *source.parts.get(name, [])] if raw.blank_rows]
@@ -568,13 +575,13 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     costs a good part of reading it); a large table read alone (as by a follow-up load that finds the
     other files as the store's last load read them), in two halves at once, the second by the copy
     (``_read_half``). pandas is imported first, so that the copy finds it imported."""
-    from hds.background import can_fork, start
+    from hds.background import can_fork, start_in_turn
     from hds.sources import SPLIT_BYTES, Folder, open_source
 
     opened = open_source(path, files=mapping.files(), reads=mapping.readers())
     if not isinstance(opened, Folder):
         return opened, {spec.name: checked for spec in CONTRACT
-                        if (checked := _checked(spec, opened, schemes, mapping)) is not None}, {}
+                        if (checked := _checked(spec, opened, schemes, mapping)) is not None}, {}, None
     kept = _not_read_again(opened, read_before) if read_before is not None else {}
     sizes = {name: opened.size(name) for name in opened.wanted if name not in kept}
     large = [(size, name) for name, size in sizes.items() if size >= READ_BESIDE_BYTES]
@@ -589,14 +596,14 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     if beside is not None or halved is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
     theirs = [(beside, None)] * (beside is not None) + [(halved, 1)] * (halved is not None)
-    copy = start(_read_pieces, opened, theirs, schemes, mapping) if theirs else None
+    copy = start_in_turn(_read_then_hashed, opened, theirs, schemes, mapping) if theirs else None
     if beside is not None:
         opened.forget(beside)  # its bytes, read ahead, are the copy's to read
     pieces = [(name, None) for name in ours if name != halved] + [(halved, 0)] * (halved is not None)
     try:
         done = dict(zip(pieces, _read_pieces(opened, pieces, schemes, mapping)))
         if copy is not None:  # this process's own tables were read first, the copy's awaited last
-            done.update(zip(theirs, copy.result()))
+            done.update(zip(theirs, copy.result(0)))
     except BaseException:
         if copy is not None:  # a table of this process failed: the copy's reading is not wanted
             copy.cancel()
@@ -616,7 +623,31 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
             continue
         part, checked[name] = done[(name, None)]
         opened.add(part)
-    return opened.source, {name: found for name, found in checked.items() if found is not None}, kept
+    whole = tuple(name for name, half in theirs if half is None and (name, None) in done and name in checked)
+    return opened.source, {name: found for name, found in checked.items() if found is not None}, kept, \
+        None if copy is None else _ReadBeside(copy, whole)
+
+
+@dataclass(frozen=True)
+class _ReadBeside:
+    """The copy of the process that read some tables of a folder (``_read_then_hashed``) and the tables
+    it read whole, whose digests it sends next."""
+
+    pending: object  # hds.background.Pending
+    hashes: tuple[str, ...]
+
+
+def _read_then_hashed(folder, pieces: list[tuple[str, int | None]], schemes: tuple[str, ...], mapping):
+    """What a copy of the process reading beside it computes, in turn: the pieces (``_read_pieces``); then
+    the digest, as written whole (``hds.store.written_digest``), of each table it read whole and found
+    nothing wrong with, which this process need not hash (name -> digest)."""
+    from hds.store import written_digest
+
+    done = _read_pieces(folder, pieces, schemes, mapping)
+    yield done
+    yield {name: written_digest(SPEC[name], checked.table) for (name, half), (_, checked) in zip(pieces, done)
+           if half is None and name in SPEC and checked is not None and checked.table is not None
+           and not checked.found}
 
 
 def _read_pieces(folder, pieces: list[tuple[str, int | None]], schemes: tuple[str, ...], mapping) -> list:

@@ -1256,7 +1256,8 @@ def _source_name(path) -> str:
 def save_load(store: Store, loaded, allow_removals: bool = False,
               record_touched: Callable[[Store], bool] | None = None,
               then: Callable[[Store], None] | None = None,
-              hashed: Callable[[], dict[str, str] | None] | None = None) -> LoadSummary:
+              hashed: Callable[[], dict[str, str] | None] | None = None,
+              references: Callable[[], list] | None = None) -> LoadSummary:
     """Record a validated load (``hds.load.Loaded``): the tables it contains become the current
     truth, old versions are kept; all in one transaction. `record_touched(store)`, asked inside it,
     says whether the load records the discharges it touched (the claims ledger's answer: once it
@@ -1264,7 +1265,9 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     `then(store)` runs inside the transaction once the load is recorded (what is derived from the
     data and kept beside it, stored with the load). `hashed()`, when given, gives the digests of the
     tables as written whole into empty tables (``written_whole``, computed by a copy of the process
-    while this one writes), which are then not hashed here."""
+    while this one writes), which are then not hashed here; `references()`, when given, the problems of
+    the load's links to its own discharges (``hds.load.check_references``, found by that copy too),
+    asked once the tables are written, which are then not checked here."""
     from hds.errors import LoadError
 
     with _journal_for_first_load(store) as unlogged, store.write():
@@ -1284,7 +1287,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         following = {spec.name: after for spec, after in zip(in_turn, in_turn[1:]) if after.name not in same}
         ready: dict[str, np.ndarray] = {}  # the rows of the next table, made while the last one's indexes grew
         unlinked: list = []  # what check_references finds, while the first table's indexes grow
-        checks = [_checking_references(loaded, unlinked)] if getattr(loaded, "references_later", False) else []
+        later = getattr(loaded, "references_later", False)
+        checks = [_checking_references(loaded, unlinked)] if later and references is None else []
         for spec in CONTRACT:
             if spec.name in loaded.tables:
                 after = following.get(spec.name)
@@ -1292,7 +1296,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
                     at.setdefault(spec.name, []), ready.pop(spec.name, None), _in_turn(meanwhile, checks),
-                    hashed_beside=hashed is not None)
+                    hashed_beside=hashed is not None or spec.name in _hashed_when_read(loaded))
                 if unlinked:  # found beside this table's indexes: the rest is not written
                     raise LoadError(unlinked)
                 touched |= ids
@@ -1301,9 +1305,11 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
         for check in checks:  # no table was written whole (another load came in): checked here
             check()
+        if later and references is not None:
+            unlinked += references()
         if unlinked:
             raise LoadError(unlinked)
-        if hashed is not None and any(d is None for d in written.values()):
+        if any(d is None for d in written.values()):
             _hashed_beside(written, hashed, loaded)
         digest = chain.combine(written)
         _refuse_what_it_breaks(store, loaded, at, changes, before, allow_removals)
@@ -1337,21 +1343,36 @@ def _refuse_what_it_breaks(store: Store, loaded, at: dict, changes: dict, before
         raise LoadError(problems)
 
 
-def _hashed_beside(written: dict, hashed: Callable[[], dict[str, str] | None], loaded) -> None:
-    """The digests of the tables a load wrote whole and left to `hashed()` (None in `written`), from it."""
-    digests = hashed() or {}
+def _hashed_beside(written: dict, hashed: Callable[[], dict[str, str] | None] | None, loaded) -> None:
+    """The digests of the tables a load wrote whole and left to others (None in `written`): from the copy
+    that read them (``_hashed_when_read``) or from `hashed()`, else computed here."""
+    digests = dict(hashed() or {}) if hashed is not None else {}
+    if _hashed_when_read(loaded):
+        digests.update(loaded.read_beside.result(1) or {})
     for name, digest in written.items():
         if digest is None:
             written[name] = digests.get(name) or written_whole(loaded, name)[name]
 
 
-def written_whole(loaded, *names: str) -> dict[str, str]:
-    """The digest of each table of a load (``hds.load.Loaded``; or of those `names`) as it is written whole
-    into an empty table (``_store_rows``; hds.chain.table_digest): what ``save_load`` records for it."""
+def _hashed_when_read(loaded) -> tuple[str, ...]:
+    """The tables of a load whose digests as written whole the copy of the process that read them
+    computes (``hds.load.Loaded.read_beside``)."""
+    return getattr(loaded, "hashed_when_read", ())
+
+
+def written_whole(loaded, *names: str, but: tuple[str, ...] = ()) -> dict[str, str]:
+    """The digest of each table of a load (``hds.load.Loaded``; or of those `names`; `but` those) as it
+    is written whole into an empty table (``written_digest``): what ``save_load`` records for it."""
+    return {spec.name: written_digest(spec, loaded.tables[spec.name]) for spec in CONTRACT
+            if spec.name in loaded.tables and (not names or spec.name in names) and spec.name not in but}
+
+
+def written_digest(spec, table: Table) -> str:
+    """The digest of a validated table as it is written whole into an empty table (``_store_rows``;
+    hds.chain.table_digest)."""
     from hds import chain
 
-    return {spec.name: chain.table_digest(_store_rows(spec, loaded.tables[spec.name]).tolist(), [], plain=True)
-            for spec in CONTRACT if spec.name in loaded.tables and (not names or spec.name in names)}
+    return chain.table_digest(_store_rows(spec, table).tolist(), [], plain=True)
 
 
 def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool,

@@ -88,7 +88,7 @@ def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     beside = _loads(tmp_path, "beside")
-    assert {"_read_pieces", "_hashed_then_decided"} <= set(forked)
+    assert {"_read_then_hashed", "_checked_then_decided"} <= set(forked)
     assert beside == here
 
 
@@ -100,20 +100,20 @@ def test_a_first_load_hashed_by_the_deciding_copy_records_what_hashing_here_reco
     monkeypatch.setattr(background.Pending, "_fork", lambda self, fork=background.Pending._fork: (
         forked.append(getattr(self._function, "__name__", "")), fork(self)))
     def copy_gives_none(loaded, lib):  # as a copy that hashed nothing and decided nothing
-        yield {}
+        yield {}, []
         yield None
 
     for name, at_load, beside in (("here", 10**9, None), ("copy", 0, None), ("none", 0, copy_gives_none)):
         monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", at_load)  # 0: as a national store
         if beside is not None:
-            monkeypatch.setattr(analysts, "_hashed_then_decided", beside)
+            monkeypatch.setattr(analysts, "_checked_then_decided", beside)
         db = tmp_path / name / "hds.db"
         db.parent.mkdir()
         hds("load", source, "--db", db)
         assert "verified" in hds("verify", "--db", db)
         with sqlite3.connect(db) as conn:
             digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
-    assert forked.count("_hashed_then_decided") == 1  # the copy's own digests were used once
+    assert forked.count("_checked_then_decided") == 1  # the copy's own digests were used once
     assert digests["copy"] == digests["here"] == digests["none"]
 
 
@@ -147,28 +147,33 @@ def test_a_copy_whose_result_was_being_read_when_interrupted_is_still_stopped_an
         os.waitpid(pid, 0)
 
 
-def test_a_first_load_with_links_to_no_discharge_stops_before_the_deciding_is_waited_for(tmp_path, monkeypatch):
+@pytest.mark.parametrize("beside", [False, True])
+def test_a_first_load_with_links_to_no_discharge_is_refused_without_the_deciding_being_waited_for(
+        tmp_path, monkeypatch, beside):
     from claims import analysts
 
     tables = generate(seed=5, per_month=20)
     tables["episodes"][3]["discharge_id"] = "NOWHERE"
     source = write(tables, tmp_path / "extract")
-    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: deciding beside the load
-    monkeypatch.setattr(background, "start_in_turn", lambda function, *args, beside=True: background.Pending(
-        function, args, beside=False, in_turn=True))  # done here, when its result is first asked for
-    asked = []
+    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: its links found by the copy
+    monkeypatch.setattr(background, "start_in_turn", lambda function, *args, beside=True, here=not beside: (
+        background.Pending(function, args, beside=not here, in_turn=True)))  # or here, as each is asked for
+    made, real = [], analysts._checked_then_decided
 
-    def hashed_then_decided(loaded, lib):
-        asked.append(1)
-        yield {}
-        yield None
+    def recorded(loaded, lib):
+        for value in real(loaded, lib):
+            made.append(value)
+            yield value
 
-    monkeypatch.setattr(analysts, "_hashed_then_decided", hashed_then_decided)
+    monkeypatch.setattr(analysts, "_checked_then_decided", recorded)
     db = tmp_path / "store" / "hds.db"
     db.parent.mkdir()
     result = CliRunner().invoke(cli.main, ["load", str(source), "--db", str(db)])
     assert result.exit_code == 1 and "unknown discharge 'NOWHERE'" in result.output
-    assert asked == [] and not db.exists()
+    assert "episodes.csv row 5" in result.output  # worded as the load's own check words it
+    assert not db.exists()
+    if not beside:
+        assert len(made) == 1  # the links checked; the deciding never asked for
 
 
 def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):
@@ -178,3 +183,30 @@ def test_when_no_copy_can_be_made_the_work_is_done_here(monkeypatch):
     monkeypatch.setattr(os, "fork", refused)
     pending = background.start(_twice, [1, 2])
     assert pending._pid is None and pending.result() == [2, 4]
+
+
+def test_the_copy_that_reads_a_table_also_hashes_it_as_written_and_its_digest_is_the_one_recorded(
+        tmp_path, monkeypatch):
+    from claims import analysts
+    from hds import load, store
+
+    source = write(generate(seed=13, per_month=30), tmp_path / "extract")
+    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 10**9)  # no deciding copy: only the reading one
+    monkeypatch.setattr(load, "READ_BESIDE_BYTES", 0)  # the largest table read beside
+    hashed_here, digests = [], {}
+    real = store.written_digest
+    monkeypatch.setattr(store, "written_digest", lambda spec, table: hashed_here.append(spec.name) or real(spec, table))
+    for name, beside in (("copy", True), ("here", False)):
+        if not beside:
+            monkeypatch.setattr(background, "start_in_turn", lambda function, *args, beside=True: background.Pending(
+                function, args, beside=False, in_turn=True))
+        db = tmp_path / name / "hds.db"
+        db.parent.mkdir()
+        hds("load", source, "--db", db)
+        assert "verified" in hds("verify", "--db", db)
+        with sqlite3.connect(db) as conn:
+            digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
+        if beside:
+            assert hashed_here == []  # its digest came from the copy
+    assert hashed_here == ["episodes"]  # made here, by the same function, when no copy could be made
+    assert digests["copy"] == digests["here"]

@@ -107,8 +107,8 @@ def test_halves_found_to_hold_an_id_twice_are_read_whole_for_the_exact_problem(t
 def test_a_file_that_cannot_be_cut_is_read_whole_with_no_copy_made(tmp_path, monkeypatch):
     from hds import background
 
-    started, start = [], background.start
-    monkeypatch.setattr(background, "start", lambda function, *args, **kw: (
+    started, start = [], background.start_in_turn
+    monkeypatch.setattr(background, "start_in_turn", lambda function, *args, **kw: (
         started.append(args[1]), start(function, *args, **kw))[1])
     quoted = _episodes(60).replace("E7,D7,home_care", '"E7",D7,home_care')
     _read(tmp_path, "quoted", quoted, True, monkeypatch)

@@ -129,7 +129,8 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
         try:
             with progress.step(f"Writing the load into {db}"):
                 summary = save_load(store, loaded, allow_removals, record_touched=holds_submissions,
-                                    hashed=None if beside is None else beside.hashed)
+                                    hashed=None if beside is None else beside.hashed,
+                                    references=None if beside is None else beside.references)
         except BaseException:
             if new:
                 store.close()
