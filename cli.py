@@ -278,7 +278,7 @@ def load(source, allow_removals, db, rules_dir):
     for table, c in summary.changes.items():
         click.echo(f"  {table:<12} {c['added']} added, {c['changed']} changed, {c['removed']} removed, "
                    f"{c['unchanged']} unchanged")
-    rows, discharges = refresh_after_load(db, library(rules_dir), loaded, summary.touched)
+    rows, discharges = refresh_after_load(db, library(rules_dir), loaded, summary)
     if rows is None:
         note(f"{discharges:,} discharges: the analysts' allocation table was left as it was; "
              f"run 'hds refresh --db {db}' to bring it up to date")

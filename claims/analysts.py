@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from pathlib import Path
 
 from claims.commands.session import library, writing
@@ -118,13 +117,13 @@ def _checked_then_decided(loaded, lib):
     yield decided
 
 
-def refresh_after_load(db: Path, lib=None, loaded=None, changed: Iterable[str] | None = None) -> tuple[int | None, int]:
-    """After a load: the month's figures decided once and stored (``claims.figures``), unless the load
-    stored them itself (``decided_with_load``): from `loaded` (``hds.load.Loaded``) itself after a
-    first load, else re-deciding only the discharges the load changed when it can (`changed`, else
-    the store says which); and the analysts' whole table too when the store is small enough to do it
-    at once. (Rows written or None, discharges in the store.) The Datasette metadata is written
-    beside it."""
+def refresh_after_load(db: Path, lib=None, loaded=None, summary=None) -> tuple[int | None, int]:
+    """After a load: the month's figures decided once and stored (``claims.figures``), unless they were
+    stored with it (``decided_with_load``): from `loaded` (``hds.load.Loaded``) itself after a first
+    load, else re-deciding only the discharges the load changed when it can (those its `summary`,
+    ``hds.store.LoadSummary``, says it touched, else those the store says); and the analysts' whole
+    table too when the store is small enough to do it at once. (Rows written or None, discharges in
+    the store.) The Datasette metadata is written beside it."""
     from claims.figures import changed_discharges, refresh_totals, stamp
     from hds import progress
 
@@ -140,7 +139,7 @@ def refresh_after_load(db: Path, lib=None, loaded=None, changed: Iterable[str] |
                 if latest == 1 and loaded is not None:
                     refresh_totals(store, lib, data=loaded.data())
                 else:
-                    refresh_totals(store, lib, changed=sorted(changed) if changed is not None else
+                    refresh_totals(store, lib, changed=sorted(summary.touched) if summary is not None else
                                    changed_discharges(store, latest))
             return None, count
         with progress.step("Refreshing the analysts' allocation table"):

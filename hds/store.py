@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import os
 import sqlite3
 import sys
@@ -1234,9 +1235,14 @@ class LoadSummary:
     load_id: int
     changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
     hash: str = ""  # the load's hash in the chain of loads
-    # the discharges whose facts this load changed: their discharge row, an episode or an event of theirs
-    # added, changed or removed (every discharge of a table loaded into an empty store)
-    touched: frozenset[str] = frozenset()
+    touched_in: tuple = ()  # what ``touched`` is made of, when first asked for: sets of discharge ids, and
+    # the discharge ids (an array, repeats and all) of each table loaded whole into an empty table
+
+    @functools.cached_property
+    def touched(self) -> frozenset[str]:
+        """The discharges whose facts this load changed: their discharge row, an episode or an event of
+        theirs added, changed or removed (every discharge of a table loaded into an empty store)."""
+        return frozenset().union(*(part if isinstance(part, set) else part.tolist() for part in self.touched_in))
 
 
 REMOVAL_SHARE = 0.5  # a load that would remove more than this share of a table's rows must be allowed
@@ -1275,7 +1281,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         _tuned_for_load(conn, unlogged)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
-        changes, before, written, touched, at = {}, {}, {}, set(), {}
+        changes, before, written, touched, at = {}, {}, {}, [], {}
         from hds import chain
 
         same = _as_last_loaded(conn, loaded)
@@ -1299,7 +1305,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                     hashed_beside=hashed is not None or spec.name in _hashed_when_read(loaded))
                 if unlinked:  # found beside this table's indexes: the rest is not written
                     raise LoadError(unlinked)
-                touched |= ids
+                touched.append(ids)
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
                 changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
@@ -1316,7 +1322,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         load_hash = _record_load(conn, loaded, load_id, changes, digest, record, latest_kept())
         if then is not None:
             then(store)
-    return LoadSummary(load_id, changes, load_hash, frozenset(touched))
+    return LoadSummary(load_id, changes, load_hash, tuple(touched))
 
 
 def _tuned_for_load(conn: sqlite3.Connection, unlogged: bool) -> None:
@@ -1542,7 +1548,8 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
     table is the `same` as the last load of it read: ``_as_last_loaded``):
     (counts of added, changed, removed and unchanged rows; rows current before; the digest of the
     versions it wrote and closed (hds.chain.table_digest, as `hds verify` recomputes it from the store);
-    the discharges whose rows it wrote or closed). With `record`, those discharges go into load_discharges;
+    the discharges whose rows it wrote or closed: a set, or the ids of a table written whole, an array).
+    With `record`, those discharges go into load_discharges;
     `at` is given the positions in `table` of the rows it wrote, in order. `rows`: the table as
     ``_store_rows`` makes it, when already made; `meanwhile()` is done by a thread while SQLite builds
     the indexes of a table written whole (the rows of the next table made ready). With `hashed_beside`,
@@ -1565,13 +1572,11 @@ def _replace_table(conn: sqlite3.Connection, spec, table: Table, load_id: int, r
         for index, _ in indexes:  # into an empty table: build the indexes once, after the rows
             conn.execute(f"DROP INDEX [{index}]")
         insert_rows(conn, f"INSERT INTO [{name}] ({names}, _load) VALUES ", f"({marks}, {load_id})", rows)
-        touched: set[str] = set()
+        touched = table["discharge_id"] if "discharge_id" in spec.fields else set()  # (made a set if asked for)
 
-        def beside() -> None:  # what it wrote, and whose: while the indexes are built
+        def beside() -> None:  # what it wrote: while the indexes are built
             if at is not None:
                 at.extend(range(len(rows)))
-            if "discharge_id" in spec.fields:
-                touched.update(table["discharge_id"].tolist())
             if meanwhile is not None:
                 meanwhile()
 
