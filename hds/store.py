@@ -438,9 +438,16 @@ def _fold(path: Path) -> None:
     remember_own_write(path)
 
 
+PAGE_BYTES = 8192  # the page size of a new store: a first load of 575,000 discharges writes half as many
+# pages as at SQLite's 4,096 and takes about 5% less time; a store keeps the size it was made with
+
+
 def _connect(path: Path, write: bool) -> sqlite3.Connection:
     if write:
+        new = path.stat().st_size == 0  # made empty by open_store: nothing written in it yet
         conn = sqlite3.connect(path, isolation_level=None, timeout=0.1)
+        if new:
+            conn.execute(f"PRAGMA page_size = {PAGE_BYTES}")
     else:
         conn = sqlite3.connect(f"file:{_uri_path(path)}?{_read_mode(path)}", uri=True, isolation_level=None,
                                timeout=0.1)
@@ -1281,7 +1288,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         _tuned_for_load(conn, unlogged)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
-        changes, before, written, touched, at = {}, {}, {}, [], {}
+        changes, before, written, touched, at = {}, {}, {}, [], {}  # at: the rows written of the tables whose
+        linked = getattr(loaded, "linked_when_written", ())  # links are checked after (``_link_problems``)
         from hds import chain
 
         same = _as_last_loaded(conn, loaded)
@@ -1301,7 +1309,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
                 meanwhile = [] if after is None else [_making_rows(after, loaded.tables, ready)]
                 changes[spec.name], before[spec.name], written[spec.name], ids = _replace_table(
                     conn, spec, loaded.tables[spec.name], load_id, record, spec.name in same,
-                    at.setdefault(spec.name, []), ready.pop(spec.name, None), _in_turn(meanwhile, checks),
+                    at.setdefault(spec.name, []) if spec.name in linked else None, ready.pop(spec.name, None),
+                    _in_turn(meanwhile, checks),
                     hashed_beside=hashed is not None or spec.name in _hashed_when_read(loaded))
                 if unlinked:  # found beside this table's indexes: the rest is not written
                     raise LoadError(unlinked)

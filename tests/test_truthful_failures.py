@@ -370,11 +370,13 @@ def test_a_dry_run_stores_nothing_and_its_fingerprint_is_the_packs_and_the_submi
 # --- one plain line for each bad input ------------------------------------------------------------------
 
 def _damaged(db: Path) -> None:
-    pages = db.stat().st_size // 4096
+    with db.open("rb") as handle:
+        size = int.from_bytes(handle.read(18)[16:18], "big")  # the page size, as the file's header gives it
+    pages = db.stat().st_size // size
     chance = random.Random(22)
     with db.open("r+b") as handle:
         for page in chance.sample(range(2, pages), 29):
-            handle.seek(page * 4096 + chance.randrange(0, 3000))
+            handle.seek(page * size + chance.randrange(0, 3000))
             handle.write(bytes(chance.randrange(256) for _ in range(64)))
 
 
