@@ -248,3 +248,22 @@ def test_blank_rows_are_reported_not_silently_skipped(tmp_path):
     result = read_dataset(folder(tmp_path, events="\n".join(lines[:2] + [",,,,"] + lines[2:]) + "\n"))
     assert result.notes == ["events.csv: 1 blank row(s) ignored"]
     assert len(result.tables["events"]) == 2
+
+
+def test_repeated_ids_are_found_alike_whether_the_ids_come_in_order_or_not():
+    import random
+
+    import numpy as np
+    import pandas as pd
+
+    from hds.load import _duplicated
+
+    chance = random.Random(3)
+    for _ in range(200):
+        ids = [chance.choice(["", "E1", "E2", "E10", "E3", "e1", None]) for _ in range(chance.randrange(0, 8))]
+        if chance.random() < 0.5:
+            ids = sorted({i for i in ids if i is not None})  # in increasing order, repeats or not
+            ids += ids[-1:] * chance.randrange(0, 2)
+        key = np.array(ids, dtype=object)
+        series = pd.Series(key, dtype=object)
+        assert _duplicated(key).tolist() == (series.duplicated(keep="first") & (series != "")).tolist()
