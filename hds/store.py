@@ -1387,7 +1387,8 @@ def written_digest(spec, table: Table) -> str:
     hds.chain.table_digest)."""
     from hds import chain
 
-    return chain.table_digest(_store_rows(spec, table).tolist(), [], plain=True)
+    columns = [c if isinstance(c, list) else c.tolist() for c in _store_columns(spec, table)]
+    return chain.table_digest(list(zip(*columns)), [], plain=True)  # (a row as a tuple: the same JSON array)
 
 
 def _record_load(conn: sqlite3.Connection, loaded, load_id: int, changes: dict, digest: str, record: bool,
@@ -1517,24 +1518,33 @@ def _still_as_read(store: Store, loaded) -> None:
 
 def _store_rows(spec, table: Table) -> np.ndarray:
     """A validated table as rows for SQLite, one row of objects each (rows x contract fields, _extra,
-    _row): ISO dates (None for none), 0/1 flags, Python ints and str."""
+    _row): ISO dates (None for none), 0/1 flags, Python ints and str (``_store_columns``)."""
     import numpy as np
 
-    rows = np.empty((len(table), len(spec.columns) + 2), dtype=object)
-    for at, column in enumerate(spec.columns):
+    columns = _store_columns(spec, table)
+    rows = np.empty((len(table), len(columns)), dtype=object)
+    for at, values in enumerate(columns):
+        rows[:, at] = values
+    return rows
+
+
+def _store_columns(spec, table: Table) -> list:
+    """The columns of ``_store_rows``: arrays of objects, or lists of Python ints."""
+    import numpy as np
+
+    columns: list = []
+    for column in spec.columns:
         values = table[column.field]
         if column.kind == "date":  # a few thousand distinct days among a million rows: each written once
             days, where = np.unique(values, return_inverse=True)
             text = days.astype("datetime64[D]").astype(str).astype(object)
             text[days == NEVER] = None
-            rows[:, at] = text[where]
+            columns.append(text[where])
         elif values.dtype == object:
-            rows[:, at] = values
+            columns.append(values)
         else:  # money and flags as Python ints
-            rows[:, at] = values.astype(np.int64).tolist()
-    rows[:, -2] = table["_extra"]
-    rows[:, -1] = table["_row"].tolist()
-    return rows
+            columns.append(values.astype(np.int64).tolist())
+    return columns + [table["_extra"], table["_row"].tolist()]
 
 
 def _link_problems(store: Store, loaded, at: dict[str, list[int]]) -> list:

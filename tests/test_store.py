@@ -864,3 +864,16 @@ def test_a_store_left_out_of_wal_mode_waits_for_its_readers_to_be_put_back(tmp_p
         thread.join()
     assert _journal_mode(db) == "wal"
     assert f"Waiting: another hds process is using {db} ..." in capsys.readouterr().err
+
+
+def test_the_digest_of_a_table_written_whole_is_that_of_its_rows_as_stored():
+    from hds import chain
+    from hds.contract import CONTRACT
+    from hds.load import read
+    from hds.store import _store_rows, written_digest
+
+    loaded = read(Path(__file__).parent.parent / "fixtures" / "sample", ("HDS1", "HDS2", "HDS3", "HDS4"))
+    for spec in CONTRACT:
+        if spec.name in loaded.tables:
+            table = loaded.tables[spec.name]
+            assert written_digest(spec, table) == chain.table_digest(_store_rows(spec, table).tolist(), [])
