@@ -182,9 +182,23 @@ def _pounds_money(cells: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray
 
 
 def _nhs_numbers(cells: np.ndarray) -> np.ndarray:
-    """Which cells are ten digits passing the modulus 11 check."""
-    codes, length = _characters(cells, 10)
-    ok = (length == 10) & _digits(codes).all(axis=1)
+    """Which cells (text) are ten digits passing the modulus 11 check: those of ten characters read as
+    one run of ASCII bytes, ten a row (a third of the time of a matrix of characters), unless one of them
+    is not ASCII."""
+    ten = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells)) == 10
+    try:
+        ascii_ = "".join(cells[ten].tolist()).encode("ascii")
+    except UnicodeEncodeError:
+        codes, length = _characters(cells, 10)
+        return _check_digit(codes, (length == 10) & _digits(codes).all(axis=1))
+    codes = np.frombuffer(ascii_, dtype=np.uint8).reshape(-1, 10).astype(np.int64)
+    ok = np.zeros(len(cells), dtype=bool)
+    ok[ten] = _check_digit(codes, _digits(codes).all(axis=1))
+    return ok
+
+
+def _check_digit(codes: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Which rows of ten character codes, `ok` so far (ten digits), pass the modulus 11 check."""
     value = codes - 48
     check = 11 - (value[:, :9] @ np.arange(10, 1, -1)) % 11
     check[check == 11] = 0

@@ -267,3 +267,29 @@ def test_repeated_ids_are_found_alike_whether_the_ids_come_in_order_or_not():
         key = np.array(ids, dtype=object)
         series = pd.Series(key, dtype=object)
         assert _duplicated(key).tolist() == (series.duplicated(keep="first") & (series != "")).tolist()
+
+
+def test_nhs_numbers_read_a_column_at_once_pass_or_fail_as_each_read_alone():
+    import random
+
+    import numpy as np
+
+    from hds.load import _nhs_numbers
+
+    def valid(text):
+        if len(text) != 10 or not all("0" <= c <= "9" for c in text):
+            return False
+        check = 11 - sum(int(c) * w for c, w in zip(text[:9], range(10, 1, -1))) % 11
+        return (0 if check == 11 else check) == int(text[9]) and check != 10
+
+    chance = random.Random(11)
+    for _ in range(300):
+        cells = []
+        for _ in range(chance.randrange(0, 12)):
+            digits = "".join(chance.choice("0123456789") for _ in range(chance.choice([9, 10, 10, 10, 11])))
+            if chance.random() < 0.2 and digits:  # a letter, a space or a character past ASCII in it
+                at = chance.randrange(len(digits))
+                digits = digits[:at] + chance.choice("x ١é") + digits[at + 1:]
+            cells.append(digits if chance.random() < 0.9 else "")
+        found = _nhs_numbers(np.array(cells, dtype=object)).tolist()
+        assert found == [valid(c) for c in cells], cells
