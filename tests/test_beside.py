@@ -210,3 +210,29 @@ def test_the_copy_that_reads_a_table_also_hashes_it_as_written_and_its_digest_is
             assert hashed_here == []  # its digest came from the copy
     assert hashed_here == ["episodes"]  # made here, by the same function, when no copy could be made
     assert digests["copy"] == digests["here"]
+
+
+def test_an_interrupt_while_a_first_loads_figures_are_awaited_says_the_load_was_recorded(tmp_path, monkeypatch):
+    from claims import analysts
+
+    source = write(generate(seed=17, per_month=20), tmp_path / "extract")
+    monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", 0)  # as a national store: the figures decided beside
+
+    def interrupted(self, store, load_id):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(analysts.FiguresBeside, "store", interrupted)
+    db = tmp_path / "store" / "hds.db"
+    db.parent.mkdir()
+    result = CliRunner().invoke(cli.main, ["load", str(source), "--db", str(db)])
+    assert result.exit_code == 1
+    assert f"interrupted after load 1 was recorded in {db}" in result.output
+    assert "Traceback" not in result.output
+    monkeypatch.undo()
+    assert "verified" in hds("verify", "--db", db)  # the load is whole
+    with sqlite3.connect(db) as conn:  # the load whole, its figures not stored
+        assert conn.execute("SELECT COUNT(*) FROM loads").fetchone()[0] == 1
+        assert conn.execute("SELECT COUNT(*) FROM derived WHERE name = 'allocation_totals'").fetchone()[0] == 0
+    conn.close()
+    status = hds("status", "--db", db)  # decided when asked for
+    assert "2020-10" in status
