@@ -72,6 +72,17 @@ def _loads(tmp_path, name):
     return [text.replace(str(tmp_path / name), "HERE") for text in said], _stored(db)
 
 
+def _verified_digests(source, db) -> list:
+    """The loads' digests of a new store `db` that `source` was loaded into, once `hds verify` passed."""
+    db.parent.mkdir()
+    hds("load", source, "--db", db)
+    assert "verified" in hds("verify", "--db", db)
+    with sqlite3.connect(db) as conn:
+        digests = conn.execute("SELECT digest FROM loads").fetchall()
+    conn.close()
+    return digests
+
+
 def test_a_load_done_beside_the_process_stores_and_says_what_one_done_in_it_does(tmp_path, monkeypatch):
     from claims import analysts
     from hds import load
@@ -107,12 +118,7 @@ def test_a_first_load_hashed_by_the_deciding_copy_records_what_hashing_here_reco
         monkeypatch.setattr(analysts, "REFRESH_AT_LOAD", at_load)  # 0: as a national store
         if beside is not None:
             monkeypatch.setattr(analysts, "_checked_then_decided", beside)
-        db = tmp_path / name / "hds.db"
-        db.parent.mkdir()
-        hds("load", source, "--db", db)
-        assert "verified" in hds("verify", "--db", db)
-        with sqlite3.connect(db) as conn:
-            digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
+        digests[name] = _verified_digests(source, tmp_path / name / "hds.db")
     assert forked.count("_checked_then_decided") == 1  # the copy's own digests were used once
     assert digests["copy"] == digests["here"] == digests["none"]
 
@@ -200,12 +206,7 @@ def test_the_copy_that_reads_a_table_also_hashes_it_as_written_and_its_digest_is
         if not beside:
             monkeypatch.setattr(background, "start_in_turn", lambda function, *args, beside=True: background.Pending(
                 function, args, beside=False, in_turn=True))
-        db = tmp_path / name / "hds.db"
-        db.parent.mkdir()
-        hds("load", source, "--db", db)
-        assert "verified" in hds("verify", "--db", db)
-        with sqlite3.connect(db) as conn:
-            digests[name] = conn.execute("SELECT digest FROM loads").fetchall()
+        digests[name] = _verified_digests(source, tmp_path / name / "hds.db")
         if beside:
             assert hashed_here == []  # its digest came from the copy
     assert hashed_here == ["episodes"]  # made here, by the same function, when no copy could be made
