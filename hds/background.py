@@ -58,12 +58,16 @@ class Pending:
         os.close(write)
         self._pid, self._pipe = pid, read
 
-    def result(self, turn: int = 0):
+    def result(self, turn: int = 0, again: bool = True):
         """The value (of a computation `in_turn`: its `turn`-th value), waiting for the copy to send it.
         Where there is no copy, or it failed, the value is made here, when first asked for (in turn: the
-        generator run here as far as that value, the values the copy sent before it failed made again)."""
+        generator run here as far as that value). A copy that failed after sending earlier values has
+        the generator run here again from its start, making those again, unless not `again`: then the
+        value is None (for a generator whose first steps read files, which may have changed since)."""
         while len(self._values) <= turn:
             value = self._collect()
+            if value is None and not again and self._here is None and self._values:
+                return None
             self._values.append(value[0] if value is not None else self._made_here())
             if not self._in_turn:
                 self._finish()
@@ -75,7 +79,7 @@ class Pending:
             return self._function(*self._args)
         if self._here is None:
             self._here = self._function(*self._args)
-            for _ in self._values:  # (sent by a copy that then failed)
+            for _ in self._values:  # (sent by a copy that then failed: made again)
                 next(self._here)
         return next(self._here)
 

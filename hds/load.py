@@ -519,7 +519,7 @@ def read(path: Path | str, schemes: tuple[str, ...], known_discharges: Callable[
     from hds.mapping import InputMapping
 
     mapping = mapping or InputMapping()
-    source, checked, kept, copy = _read_tables(path, schemes, mapping, read_before)
+    source, checked, kept, copy = _read_tables(path, schemes, mapping, read_before, hashed=first_load)
     problems = list(source.problems)
     found: list = []
     loaded = Loaded(source.path, {}, {}, source.files, list(source.notes), mapping.text(), kept=kept,
@@ -587,7 +587,7 @@ def _checked(spec: TableSpec, source, schemes: tuple[str, ...], mapping) -> _Che
     return _Checked(table, found, into.sources[spec.name], into.spans[spec.name], into.headings[spec.name], into.notes)
 
 
-def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_before=None):
+def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_before=None, hashed: bool = False):
     """The extract read (``hds.sources.Source``, its raw tables' cells let go once checked), each table
     that has files checked (name -> _Checked), and the tables not read again (``_not_read_again``).
     The tables of a folder are read and checked each on its own and added in order, on both cores when
@@ -617,7 +617,7 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
     if beside is not None or halved is not None:
         import pandas  # noqa: F401  (once, not in this process and again in the copy)
     theirs = [(beside, None)] * (beside is not None) + [(halved, 1)] * (halved is not None)
-    copy = start_in_turn(_read_then_hashed, opened, theirs, schemes, mapping) if theirs else None
+    copy = start_in_turn(_read_then_hashed, opened, theirs, schemes, mapping, hashed) if theirs else None
     if beside is not None:
         opened.forget(beside)  # its bytes, read ahead, are the copy's to read
     pieces = [(name, None) for name in ours if name != halved] + [(halved, 0)] * (halved is not None)
@@ -644,7 +644,7 @@ def _read_tables(path: Path | str, schemes: tuple[str, ...], mapping, read_befor
             continue
         part, checked[name] = done[(name, None)]
         opened.add(part)
-    whole = tuple(name for name, half in theirs if half is None and (name, None) in done and name in checked)
+    whole = tuple(name for name, half in theirs if hashed and half is None and (name, None) in done and name in checked)
     return opened.source, {name: found for name, found in checked.items() if found is not None}, kept, \
         None if copy is None else _ReadBeside(copy, whole)
 
@@ -658,16 +658,18 @@ class _ReadBeside:
     hashes: tuple[str, ...]
 
 
-def _read_then_hashed(folder, pieces: list[tuple[str, int | None]], schemes: tuple[str, ...], mapping):
-    """What a copy of the process reading beside it computes, in turn: the pieces (``_read_pieces``); then
-    the digest, as written whole (``hds.store.written_digest``), of each table it read whole and found
-    nothing wrong with, which this process need not hash (name -> digest)."""
+def _read_then_hashed(folder, pieces: list[tuple[str, int | None]], schemes: tuple[str, ...], mapping,
+                      hashed: bool = True):
+    """What a copy of the process reading beside it computes, in turn: the pieces (``_read_pieces``); then,
+    when `hashed` (a first load, which writes each table whole), the digest as written whole
+    (``hds.store.written_digest``) of each table it read whole and found nothing wrong with, which this
+    process need not hash (name -> digest)."""
     from hds.store import written_digest
 
     done = _read_pieces(folder, pieces, schemes, mapping)
     yield done
     yield {name: written_digest(SPEC[name], checked.table) for (name, half), (_, checked) in zip(pieces, done)
-           if half is None and name in SPEC and checked is not None and checked.table is not None
+           if hashed and half is None and name in SPEC and checked is not None and checked.table is not None
            and not checked.found}
 
 

@@ -35,7 +35,7 @@ import os
 import sqlite3
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
@@ -66,8 +66,9 @@ def _lighter_sqlite() -> bool:
 
     Python offers no call for this, so it is made through ctypes on the very library file the sqlite3
     module loaded (as the process's memory map names it; nothing is done where there is no such file,
-    as where the module carries SQLite inside it), and only while SQLite holds no memory at all (no
-    connection open: the library may only be configured then). Whatever fails leaves SQLite as it was.
+    as where the module carries SQLite inside it), and only while SQLite counts its memory and holds
+    none (no connection open: the library may only be configured then; once configured here it counts
+    none, so this is done once). Whatever fails leaves SQLite as it was.
     Whether it was done: True or False."""
     try:
         import ctypes
@@ -78,10 +79,15 @@ def _lighter_sqlite() -> bool:
             return False
         lib = ctypes.CDLL(files.pop())
         lib.sqlite3_memory_used.restype = ctypes.c_int64
+        lib.sqlite3_malloc.restype = ctypes.c_void_p
+        lib.sqlite3_free.argtypes = [ctypes.c_void_p]
         if lib.sqlite3_libversion_number() != sqlite3.sqlite_version_info[0] * 1_000_000 + \
                 sqlite3.sqlite_version_info[1] * 1_000 + sqlite3.sqlite_version_info[2]:
             return False
-        if lib.sqlite3_memory_used() != 0 or lib.sqlite3_shutdown() != 0:
+        probe = lib.sqlite3_malloc(64)  # memory counted (else, as once configured here, nothing can be told)
+        counted = probe is not None and lib.sqlite3_memory_used() >= 64
+        lib.sqlite3_free(probe)
+        if not counted or lib.sqlite3_memory_used() != 0 or lib.sqlite3_shutdown() != 0:
             return False
         lib.sqlite3_config(_SQLITE_CONFIG_MEMSTATUS, ctypes.c_int(0))  # (each refused alone: the default stays)
         lib.sqlite3_config(_SQLITE_CONFIG_MULTITHREAD)
@@ -1242,8 +1248,9 @@ class LoadSummary:
     load_id: int
     changes: dict  # table -> {"added": n, "changed": n, "removed": n, "unchanged": n}
     hash: str = ""  # the load's hash in the chain of loads
-    touched_in: tuple = ()  # what ``touched`` is made of, when first asked for: sets of discharge ids, and
-    # the discharge ids (an array, repeats and all) of each table loaded whole into an empty table
+    touched_in: tuple = field(default=(), compare=False, repr=False)  # what ``touched`` is made of, when first
+    # asked for: sets of discharge ids, and the discharge ids (an array, repeats and all) of each table
+    # loaded whole into an empty table
 
     @functools.cached_property
     def touched(self) -> frozenset[str]:
@@ -1362,8 +1369,9 @@ def _hashed_beside(written: dict, hashed: Callable[[], dict[str, str] | None] | 
     """The digests of the tables a load wrote whole and left to others (None in `written`): from the copy
     that read them (``_hashed_when_read``) or from `hashed()`, else computed here."""
     digests = dict(hashed() or {}) if hashed is not None else {}
-    if _hashed_when_read(loaded):
-        digests.update(loaded.read_beside.result(1) or {})
+    if _hashed_when_read(loaded):  # (None when that copy failed: hashed here, from the rows written)
+        digests.update(loaded.read_beside.result(1, again=False) or {})
+        loaded.read_beside.cancel()  # it has sent all it has
     for name, digest in written.items():
         if digest is None:
             written[name] = digests.get(name) or written_whole(loaded, name)[name]

@@ -237,3 +237,28 @@ def test_an_interrupt_while_a_first_loads_figures_are_awaited_says_the_load_was_
     conn.close()
     status = hds("status", "--db", db)  # decided when asked for
     assert "2020-10" in status
+
+
+def _sent_then_died(marker):
+    yield "first"
+    os._exit(3)  # the copy dies before its second value
+    yield "second"  # noqa: F821 - never reached in the copy
+
+
+def _made_twice(log):
+    log.append("started")
+    yield "first"
+    yield "second"
+
+
+def test_a_copy_that_dies_after_its_first_value_gives_none_or_runs_again_here_as_asked():
+    pending = background.start_in_turn(_sent_then_died, None)
+    pid = pending._pid
+    assert pid is not None and pending.result(0) == "first"
+    assert pending.result(1, again=False) is None  # not made here from the start again
+    with pytest.raises(ChildProcessError):
+        os.waitpid(pid, 0)  # the copy reaped once found dead
+
+    log = []
+    here = background.Pending(_made_twice, (log,), beside=False, in_turn=True)
+    assert here.result(0) == "first" and here.result(1, again=False) == "second" and log == ["started"]

@@ -877,3 +877,28 @@ def test_the_digest_of_a_table_written_whole_is_that_of_its_rows_as_stored():
         if spec.name in loaded.tables:
             table = loaded.tables[spec.name]
             assert written_digest(spec, table) == chain.table_digest(_store_rows(spec, table).tolist(), [])
+
+
+def test_sqlite_is_configured_once_and_never_under_an_open_connection(tmp_path):
+    import subprocess
+    import sys
+
+    from hds import store
+
+    assert store._lighter_sqlite() is False  # done (or refused) when hds.store was imported: never again
+    script = ("import sqlite3; c = sqlite3.connect(':memory:'); c.execute('CREATE TABLE t (a)'); "
+              "import hds.store; c.execute('INSERT INTO t VALUES (1)'); "
+              "print(hds.store.LIGHTER_SQLITE, c.execute('SELECT a FROM t').fetchone()[0])")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                          cwd=Path(__file__).parent.parent)
+    assert done.stdout.split() == ["False", "1"]  # a connection was open: left as it was, and it still works
+
+
+def test_a_new_store_is_made_with_its_own_page_size(tmp_path):
+    from hds.store import PAGE_BYTES
+
+    db = tmp_path / "hds.db"
+    hds("load", Path(__file__).parent.parent / "fixtures" / "sample", "--db", db)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_BYTES
+    conn.close()

@@ -140,15 +140,20 @@ def load(source: Path, db: Path, allow_removals: bool = False, lib=None, figures
         if beside is not None:
             _store_figures(beside, store, summary.load_id, db)
         return loaded, summary
-    finally:
+    finally:  # the copies stopped and reaped, whatever they still had to send
         if beside is not None:
-            beside.cancel()  # (a copy that has sent everything is already gone)
+            beside.cancel()
+        if getattr(loaded, "read_beside", None) is not None:
+            loaded.read_beside.cancel()
         store.close()
 
 
 def _store_figures(beside, store, load_id: int, db: Path) -> None:
     """The figures decided beside a first load (``claims.analysts.FiguresBeside``), stored once the
-    load is committed; an interrupt while they are awaited says that the load itself was recorded."""
+    load is committed; an interrupt while they are awaited says that the load itself was recorded.
+    Should storing them fail otherwise, they are left to the refresh after the load
+    (``claims.analysts.refresh_after_load``), which decides them again and says what goes wrong, once
+    the load has been reported."""
     from hds import progress
 
     try:
@@ -157,6 +162,8 @@ def _store_figures(beside, store, load_id: int, db: Path) -> None:
     except KeyboardInterrupt:
         raise HdsError(f"interrupted after load {load_id} was recorded in {db}: the figures of its months were "
                        "not stored, and are decided when a command next needs them") from None
+    except Exception:  # noqa: BLE001 - not stored: the refresh decides them (a store whose figures are
+        pass  # not current is always decided again), and reports any fault as the load's own
 
 
 def start_settings(source: Path, db: Path, force: bool = False, lib=None):
