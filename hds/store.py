@@ -1288,6 +1288,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
     while this one writes), which are then not hashed here; `references()`, when given, the problems of
     the load's links to its own discharges (``hds.load.check_references``, found by that copy too),
     asked once the tables are written, which are then not checked here."""
+    from hds import chain
     from hds.errors import LoadError
 
     with _journal_for_first_load(store) as unlogged, store.write():
@@ -1295,10 +1296,8 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         _tuned_for_load(conn, unlogged)
         load_id = conn.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM loads").fetchone()[0]
         record = record_touched is not None and record_touched(store)
-        changes, before, written, touched, at = {}, {}, {}, [], {}  # at: the rows written of the tables whose
-        linked = getattr(loaded, "linked_when_written", ())  # links are checked after (``_link_problems``)
-        from hds import chain
-
+        changes, before, written, touched, at = {}, {}, {}, [], {}  # at: the rows written of the tables
+        linked = getattr(loaded, "linked_when_written", ())  # whose links are checked after (_link_problems)
         same = _as_last_loaded(conn, loaded)
         kept = {name: rows for name, (rows, _) in getattr(loaded, "kept", {}).items()}  # their files not read again
         if kept:
@@ -1325,12 +1324,7 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
             elif spec.name in kept:  # as _replace_table finds a table that is the same as last loaded
                 changes[spec.name] = {"added": 0, "changed": 0, "removed": 0, "unchanged": kept[spec.name]}
                 before[spec.name], written[spec.name] = kept[spec.name], chain.table_digest([], [])
-        for check in checks:  # no table was written whole (another load came in): checked here
-            check()
-        if later and references is not None:
-            unlinked += references()
-        if unlinked:
-            raise LoadError(unlinked)
+        _refuse_unlinked(unlinked, checks, references if later else None)
         if any(d is None for d in written.values()):
             _hashed_beside(written, hashed, loaded)
         digest = chain.combine(written)
@@ -1339,6 +1333,20 @@ def save_load(store: Store, loaded, allow_removals: bool = False,
         if then is not None:
             then(store)
     return LoadSummary(load_id, changes, load_hash, tuple(touched))
+
+
+def _refuse_unlinked(unlinked: list, checks: list, references: Callable[[], list] | None) -> None:
+    """Refuse (LoadError) a load whose episodes or events follow none of its own discharges: what was
+    found beside the first table's indexes (`unlinked`), the `checks` not done there (no table was
+    written whole: another load came in), and what `references()` gives (the copy deciding a first load)."""
+    from hds.errors import LoadError
+
+    for check in checks:
+        check()
+    if references is not None:
+        unlinked += references()
+    if unlinked:
+        raise LoadError(unlinked)
 
 
 def _tuned_for_load(conn: sqlite3.Connection, unlogged: bool) -> None:
